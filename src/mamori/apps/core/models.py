@@ -1,0 +1,174 @@
+"""Core domain models. Writes go through `services`, reads through `selectors`."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Organisation(models.Model):
+    """The city (自治体). One per installation."""
+
+    name = models.CharField(_("団体名"), max_length=100)
+    name_en = models.CharField(_("英語名"), max_length=100, blank=True)
+    prefecture = models.CharField(_("都道府県"), max_length=10)
+    code = models.CharField(_("団体コード"), max_length=6, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PopulationRecord(models.Model):
+    """Residents and households on a reference date, with the source (住民基本台帳 etc.)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="populations")
+    reference_date = models.DateField(_("基準日"))
+    residents = models.PositiveIntegerField(_("人口"))
+    households = models.PositiveIntegerField(_("世帯数"))
+    source = models.CharField(_("出典"), max_length=200)
+
+    class Meta:
+        ordering = ["-reference_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference_date"], name="uniq_population_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference_date} {self.residents:,}人 / {self.households:,}世帯"
+
+
+class Department(models.Model):
+    """A department or division (部・課); a tree via `parent`."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="departments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.CharField(_("所属コード"), max_length=20, unique=True)
+    name = models.CharField(_("所属名"), max_length=100)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.parent.name} {self.name}" if self.parent_id else self.name
+
+    def descendant_ids(self) -> set[int]:
+        """This department and every department below it."""
+        ids = {self.pk}
+        frontier = [self.pk]
+        while frontier:
+            frontier = list(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            ids.update(frontier)
+        return ids
+
+
+class EmploymentCategory(models.TextChoices):
+    REGULAR = "regular", _("正職員")
+    REEMPLOYED = "reemployed", _("再任用")
+    FISCAL_YEAR = "fiscal_year", _("会計年度任用")
+
+
+class StaffStatus(models.TextChoices):
+    ACTIVE = "active", _("在職")
+    LEAVE = "leave", _("休職")
+    LEFT = "left", _("退職")
+
+
+class Staff(models.Model):
+    """An employee (職員)."""
+
+    employee_number = models.CharField(_("職員番号"), max_length=20, unique=True)
+    family_name = models.CharField(_("姓"), max_length=50)
+    given_name = models.CharField(_("名"), max_length=50)
+    family_name_kana = models.CharField(_("姓（かな）"), max_length=50, blank=True)
+    given_name_kana = models.CharField(_("名（かな）"), max_length=50, blank=True)
+    email = models.EmailField(_("メールアドレス"), blank=True)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="staff")
+    position = models.CharField(_("職名"), max_length=50, blank=True)
+    employment_category = models.CharField(
+        _("任用区分"), max_length=20, choices=EmploymentCategory.choices, default=EmploymentCategory.REGULAR
+    )
+    status = models.CharField(
+        _("状態"), max_length=10, choices=StaffStatus.choices, default=StaffStatus.ACTIVE
+    )
+    joined_on = models.DateField(_("採用日"), null=True, blank=True)
+    left_on = models.DateField(_("退職日"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["employee_number"]
+
+    def __str__(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.family_name} {self.given_name}"
+
+
+class StaffTransfer(models.Model):
+    """A personnel transfer (人事異動): from one department to another on a date."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="transfers")
+    effective_date = models.DateField(_("発令日"))
+    from_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", null=True)
+    to_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(_("備考"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-effective_date"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_date} {self.staff} → {self.to_department}"
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("システム管理者")
+    SECURITY_OFFICER = "security_officer", _("情報セキュリティ担当")
+    DEPARTMENT_LEAD = "department_lead", _("所属長")
+    STAFF = "staff", _("職員")
+    AUDITOR = "auditor", _("監査")
+
+
+class Membership(models.Model):
+    """A login's role and, for department leads, the department it covers (its subtree)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(_("ロール"), max_length=20, choices=Role.choices, default=Role.STAFF)
+    staff = models.OneToOneField(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="membership"
+    )
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class AuditEvent(models.Model):
+    """One state change: who, what, when, before / after. Append-only and hash-chained.
+
+    `hash` = SHA-256 over the previous event's hash and this event's canonical JSON, so an edited,
+    inserted or deleted row breaks the chain (`mamori audit verify`).
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor = models.CharField(max_length=150)  # username, or "system" / "cli:<user>"
+    action = models.CharField(max_length=100)  # e.g. "staff.import", "backup_system.update"
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor}"

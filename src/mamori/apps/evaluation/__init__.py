@@ -1,0 +1,1 @@
+"""apps.evaluation: the annual evaluation sheet (事務事業評価シート); reads other apps only through their selectors."""

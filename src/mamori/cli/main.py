@@ -1,0 +1,51 @@
+"""The `mamori` command.
+
+`mamori vault ...` runs the backup engine's own CLI (no Django). Every other command is a Django
+management command of one of the apps (`mamori run-due` → `run_due`), so each app owns its commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: mamori <command> [options]
+
+commands:
+  demo                 set up the fictional city みなと台市 and serve it on 127.0.0.1:8000
+  serve                serve the web UI
+  worker | run-due     run scheduled jobs continuously / once
+  vault <command>      the backup engine (restic-compatible): init, backup, snapshots, restore, check, ...
+  audit verify         verify the hash chain of the audit log
+  import staff FILE    import staff from CSV (UTF-8 or CP932)
+  sheet | kpi | status the evaluation sheet, KPIs, backup status
+  manage <django command>  any Django management command (migrate, createsuperuser, ...)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0
+    if args[0] == "vault":
+        from mamori.vault.cli import main as vault_main
+
+        return vault_main(args[1:])
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.config.settings.local")
+    from django.core.management import execute_from_command_line
+
+    if args[0] == "manage":
+        args = args[1:]
+    else:
+        args[0] = args[0].replace("-", "_")
+    try:
+        execute_from_command_line(["mamori", *args])
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

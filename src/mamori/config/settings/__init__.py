@@ -1,0 +1,1 @@
+"""Settings split: base (shared), local (the embedded default), production, test."""

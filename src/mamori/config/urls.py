@@ -1,0 +1,8 @@
+"""URL map: each app mounts its own urls."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("mamori.apps.core.urls")),
+]
