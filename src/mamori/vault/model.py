@@ -1,0 +1,257 @@
+"""The objects of a restic snapshot: nodes, trees and the snapshot itself, serialised exactly as restic.
+
+Node JSON follows restic's `data.Node` field order and omit-empty rules; tree blobs are
+`{"nodes":[...]}` plus a newline with nodes sorted by raw name bytes and names quoted like Go's
+`strconv.Quote` (restic cannot decode a tree otherwise, and tree IDs only dedupe when bytes match).
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mamori.vault.gojson import GoTime, go_quote, go_unquote, json_string
+
+# Go io/fs mode bits as restic stores them in `mode`.
+MODE_DIR = 1 << 31
+MODE_APPEND = 1 << 30
+MODE_EXCLUSIVE = 1 << 29
+MODE_TEMPORARY = 1 << 28
+MODE_SYMLINK = 1 << 27
+MODE_DEVICE = 1 << 26
+MODE_NAMED_PIPE = 1 << 25
+MODE_SOCKET = 1 << 24
+MODE_SETUID = 1 << 23
+MODE_SETGID = 1 << 22
+MODE_CHAR_DEVICE = 1 << 21
+MODE_STICKY = 1 << 20
+MODE_IRREGULAR = 1 << 19
+MODE_PERM = 0o777
+
+EPOCH = GoTime(0)
+NODE_TYPES = ("file", "dir", "symlink", "dev", "chardev", "fifo", "socket", "irregular")
+
+
+class TreeFormatError(ValueError):
+    """A tree or snapshot document that restic would not accept."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@dataclass(slots=True)
+class Node:
+    """One entry of a tree (restic `data.Node`); `name` and `linktarget` are raw bytes."""
+
+    name: bytes
+    type: str
+    mode: int = 0
+    mtime: GoTime = EPOCH
+    atime: GoTime = EPOCH
+    ctime: GoTime = EPOCH
+    uid: int = 0
+    gid: int = 0
+    user: str = ""
+    group: str = ""
+    inode: int = 0
+    device_id: int = 0
+    size: int = 0
+    links: int = 0
+    linktarget: bytes = b""
+    extended_attributes: list[tuple[bytes, bytes]] = field(default_factory=list)
+    generic_attributes: dict[str, Any] | None = None
+    device: int = 0
+    content: list[bytes] | None = None
+    subtree: bytes | None = None
+    error: str = ""
+
+    def to_json(self) -> str:
+        """The node's JSON exactly as restic's `Node.MarshalJSON` produces it."""
+        parts = ['{"name":', json_string(go_quote(self.name)), ',"type":', json_string(self.type)]
+        if self.mode:
+            parts.append(f',"mode":{self.mode}')
+        parts.append(f',"mtime":"{self.mtime.format()}","atime":"{self.atime.format()}"')
+        parts.append(f',"ctime":"{self.ctime.format()}","uid":{self.uid},"gid":{self.gid}')
+        if self.user:
+            parts.append(',"user":' + json_string(self.user))
+        if self.group:
+            parts.append(',"group":' + json_string(self.group))
+        for key in ("inode", "device_id", "size", "links"):
+            value = getattr(self, key)
+            if value:
+                parts.append(f',"{key}":{value}')
+        if self.linktarget:
+            parts.append(',"linktarget":' + json_string(self.linktarget))
+            try:
+                self.linktarget.decode("utf-8")
+            except UnicodeDecodeError:
+                parts.append(f',"linktarget_raw":"{_b64(self.linktarget)}"')
+        if self.extended_attributes:
+            attrs = ",".join(
+                '{"name":' + json_string(n) + ',"value":"' + _b64(v) + '"}'
+                for n, v in self.extended_attributes
+            )
+            parts.append(',"extended_attributes":[' + attrs + "]")
+        if self.generic_attributes:
+            parts.append(
+                ',"generic_attributes":'
+                + json.dumps(self.generic_attributes, sort_keys=True, separators=(",", ":"))
+            )
+        if self.device:
+            parts.append(f',"device":{self.device}')
+        if self.content is None:
+            parts.append(',"content":null')
+        else:
+            parts.append(',"content":[' + ",".join(f'"{c.hex()}"' for c in self.content) + "]")
+        if self.subtree is not None:
+            parts.append(f',"subtree":"{self.subtree.hex()}"')
+        if self.error:
+            parts.append(',"error":' + json_string(self.error))
+        parts.append("}")
+        return "".join(parts)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Node:
+        """Build a node from restic's decoded JSON object; TreeFormatError if it is malformed."""
+        try:
+            name = go_unquote(data["name"])
+            raw_target = data.get("linktarget_raw")
+            if raw_target is not None:
+                target = base64.b64decode(raw_target)
+            else:
+                target = (data.get("linktarget") or "").encode("utf-8", "surrogateescape")
+            content = data.get("content")
+            subtree = data.get("subtree")
+            xattrs = [
+                (str(a["name"]).encode("utf-8", "surrogateescape"), base64.b64decode(a.get("value") or ""))
+                for a in data.get("extended_attributes") or []
+            ]
+            return cls(
+                name=name,
+                type=str(data["type"]),
+                mode=int(data.get("mode", 0)),
+                mtime=_time_field(data, "mtime"),
+                atime=_time_field(data, "atime"),
+                ctime=_time_field(data, "ctime"),
+                uid=int(data.get("uid", 0)),
+                gid=int(data.get("gid", 0)),
+                user=str(data.get("user", "")),
+                group=str(data.get("group", "")),
+                inode=int(data.get("inode", 0)),
+                device_id=int(data.get("device_id", 0)),
+                size=int(data.get("size", 0)),
+                links=int(data.get("links", 0)),
+                linktarget=target,
+                extended_attributes=xattrs,
+                generic_attributes=data.get("generic_attributes"),
+                device=int(data.get("device", 0)),
+                content=None if content is None else [bytes.fromhex(c) for c in content],
+                subtree=None if subtree is None else bytes.fromhex(subtree),
+                error=str(data.get("error", "")),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TreeFormatError(f"invalid node {data.get('name')!r}: {exc}") from exc
+
+
+def _time_field(data: dict[str, Any], key: str) -> GoTime:
+    value = data.get(key)
+    return GoTime.parse(value) if value else EPOCH
+
+
+def tree_bytes(nodes: Iterable[Node]) -> bytes:
+    """The tree blob plaintext: nodes sorted by raw name bytes, duplicates rejected."""
+    ordered = sorted(nodes, key=lambda n: n.name)
+    for a, b in itertools.pairwise(ordered):
+        if a.name == b.name:
+            raise TreeFormatError(f"duplicate name {a.name!r} in tree")
+    return ('{"nodes":[' + ",".join(n.to_json() for n in ordered) + "]}\n").encode("utf-8", "surrogateescape")
+
+
+def parse_tree(data: bytes) -> list[Node]:
+    """Decode a tree blob written by restic or mamori."""
+    try:
+        doc = json.loads(data)
+        nodes = doc["nodes"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TreeFormatError(f"invalid tree: {exc}") from exc
+    return [Node.from_dict(n) for n in nodes or []]
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """A snapshot document (restic `data.Snapshot`)."""
+
+    time: GoTime
+    tree: bytes
+    paths: list[str]
+    hostname: str = ""
+    username: str = ""
+    uid: int = 0
+    gid: int = 0
+    parent: bytes | None = None
+    excludes: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    original: bytes | None = None
+    program_version: str = ""
+    summary: dict[str, Any] | None = None
+
+    def to_json(self) -> bytes:
+        """JSON in restic's field order with its omit-empty rules."""
+        parts = [f'{{"time":"{self.time.format()}"']
+        if self.parent is not None:
+            parts.append(f',"parent":"{self.parent.hex()}"')
+        parts.append(f',"tree":"{self.tree.hex()}","paths":{_str_list(self.paths)}')
+        if self.hostname:
+            parts.append(',"hostname":' + json_string(self.hostname))
+        if self.username:
+            parts.append(',"username":' + json_string(self.username))
+        if self.uid:
+            parts.append(f',"uid":{self.uid}')
+        if self.gid:
+            parts.append(f',"gid":{self.gid}')
+        if self.excludes:
+            parts.append(',"excludes":' + _str_list(self.excludes))
+        if self.tags:
+            parts.append(',"tags":' + _str_list(self.tags))
+        if self.original is not None:
+            parts.append(f',"original":"{self.original.hex()}"')
+        if self.program_version:
+            parts.append(',"program_version":' + json_string(self.program_version))
+        if self.summary:
+            parts.append(',"summary":' + json.dumps(self.summary, separators=(",", ":")))
+        parts.append("}")
+        return "".join(parts).encode("utf-8", "surrogateescape")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Snapshot:
+        """Decode a snapshot document; TreeFormatError if it is not one."""
+        try:
+            doc = json.loads(data)
+            parent = doc.get("parent")
+            original = doc.get("original")
+            return cls(
+                time=GoTime.parse(doc["time"]),
+                tree=bytes.fromhex(doc["tree"]),
+                paths=[str(p) for p in doc.get("paths") or []],
+                hostname=str(doc.get("hostname", "")),
+                username=str(doc.get("username", "")),
+                uid=int(doc.get("uid", 0)),
+                gid=int(doc.get("gid", 0)),
+                parent=bytes.fromhex(parent) if parent else None,
+                excludes=[str(e) for e in doc.get("excludes") or []],
+                tags=[str(t) for t in doc.get("tags") or []],
+                original=bytes.fromhex(original) if original else None,
+                program_version=str(doc.get("program_version", "")),
+                summary=doc.get("summary"),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise TreeFormatError(f"invalid snapshot: {exc}") from exc
+
+
+def _str_list(values: Sequence[str]) -> str:
+    return "[" + ",".join(json_string(v) for v in values) + "]"

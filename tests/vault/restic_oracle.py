@@ -1,0 +1,87 @@
+"""Run the real `restic` binary (the oracle) against a repository, and build odd file trees for it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import require_tool
+
+PASSWORD = "correct horse battery staple"
+
+
+def restic(
+    repo: Path, *args: str, check: bool = True, password: str = PASSWORD
+) -> subprocess.CompletedProcess[bytes]:
+    """Run restic with the test password; fail the test with restic's stderr if it fails."""
+    exe = require_tool("restic")
+    env = {**os.environ, "RESTIC_PASSWORD": password, "RESTIC_CACHE_DIR": str(repo.parent / ".restic-cache")}
+    env.pop("RESTIC_REPOSITORY", None)
+    proc = subprocess.run(
+        [exe, "-r", str(repo), "--no-cache", *args], env=env, capture_output=True, timeout=600
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"restic {' '.join(args)} failed ({proc.returncode}): {proc.stderr.decode(errors='replace')}"
+        )
+    return proc
+
+
+def restic_json(repo: Path, *args: str) -> Any:
+    """restic's --json output, decoded."""
+    return json.loads(restic(repo, "--json", *args).stdout)
+
+
+ODD_NAMES = [
+    b'quote"name',
+    b"back\\slash",
+    b"new\nline",
+    b"ctrl\x01\x1b\x7fchars",
+    b"tab\there",
+    b"invalid\xff\xfeutf8",
+    "日本語のファイル名.txt".encode(),
+    "全角\u3000空白".encode(),
+    b"<html>&amp;",
+    b"x" * 255,
+    b"-leading-dash",
+    b" space ",
+]
+
+
+def make_odd_tree(root: Path, *, large: int = 0, depth: int = 30) -> Path:
+    """A tree exercising every naming and metadata corner restic stores; returns its root."""
+    root.mkdir(parents=True)
+    base = os.fsencode(root)
+    for i, name in enumerate(ODD_NAMES):
+        with open(os.path.join(base, name), "wb") as f:
+            f.write(b"content of odd file %d\n" % i * (i + 1))
+    (root / "empty").write_bytes(b"")
+    (root / "small.txt").write_text("小さなファイル\n", encoding="utf-8")
+    (root / "chunky.bin").write_bytes(os.urandom(3 * 1024 * 1024 + 17))
+    (root / "zeros.bin").write_bytes(bytes(2 * 1024 * 1024))
+    deep = root
+    for level in range(depth):
+        deep = deep / f"d{level}"
+    deep.mkdir(parents=True)
+    (deep / "bottom.txt").write_text("deep\n")
+    os.symlink("small.txt", root / "link-to-small")
+    os.symlink("does/not/exist", root / "dangling")
+    os.symlink(b"target-\xff", os.path.join(base, b"link-bad-target"))
+    os.link(root / "small.txt", root / "hardlink-to-small")
+    os.mkfifo(root / "fifo")
+    sub = root / "sub dir"
+    sub.mkdir()
+    (sub / "a").write_text("a\n")
+    os.chmod(sub / "a", 0o640)
+    (sub / "exec.sh").write_text("#!/bin/sh\n")
+    os.chmod(sub / "exec.sh", 0o755)
+    if large:
+        with open(root / "large.bin", "wb") as f:
+            block = os.urandom(1 << 20)
+            for i in range(large >> 20):
+                f.write(block[i % 251 :] + block[: i % 251] if i % 3 else bytes(1 << 20))
+    os.utime(root / "small.txt", ns=(1_600_000_000_123_456_789, 1_600_000_000_987_654_321))
+    return root
