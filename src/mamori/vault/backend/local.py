@@ -1,0 +1,196 @@
+"""A repository in a local directory, in restic's default layout (`data/XX/<id>`, `keys/`, ...).
+
+Writes are atomic as in restic `internal/backend/local`: a temporary file next to the target,
+fsync, link into place (which refuses to overwrite), fsync the directory, and the file is
+made read-only (0400) since repository files never change.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle
+from mamori.vault.errors import (
+    BackendError,
+    BackendNotFoundError,
+    ObjectExistsError,
+    PermanentBackendError,
+    TransientBackendError,
+)
+
+__all__ = ["LocalBackend"]
+
+_DIR_MODE = 0o700
+_FILE_MODE = 0o400
+_TRANSIENT = frozenset({errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT, errno.EIO})
+_HEX = frozenset("0123456789abcdef")
+
+
+def _convert(exc: OSError, handle: Handle | str) -> BackendError:
+    """Map an OS error onto the backend error tree at the boundary."""
+    path = str(handle)
+    if isinstance(exc, FileNotFoundError):
+        return BackendNotFoundError(f"{path} does not exist", path=path)
+    if isinstance(exc, FileExistsError):
+        return ObjectExistsError(f"{path} already exists", path=path)
+    if exc.errno in _TRANSIENT:
+        return TransientBackendError(f"{path}: {exc.strerror} (temporary, retry)", path=path)
+    return PermanentBackendError(f"{path}: {exc.strerror or exc}", path=path)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # some filesystems refuse fsync on directories
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+class LocalBackend(Backend):
+    """Files under a root directory."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).absolute()
+        self.location = str(self.root)
+
+    def _dir(self, handle: Handle) -> Path:
+        if handle.type is FileType.CONFIG:
+            return self.root
+        if handle.type is FileType.PACK:
+            return self.root / "data" / handle.name[:2]
+        return self.root / handle.type.value
+
+    def _path(self, handle: Handle) -> Path:
+        if handle.type is FileType.CONFIG:
+            return self.root / "config"
+        return self._dir(handle) / handle.name
+
+    def create(self) -> None:
+        """Make the directories restic makes, including `data/00` … `data/ff`."""
+        try:
+            for sub in ("data", "index", "keys", "locks", "snapshots"):
+                (self.root / sub).mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+            for i in range(256):
+                (self.root / "data" / f"{i:02x}").mkdir(mode=_DIR_MODE, exist_ok=True)
+        except OSError as exc:
+            raise _convert(exc, self.location) from exc
+
+    def save(self, handle: Handle, data: Data) -> None:
+        """Temp file, fsync, hard link into place (no overwrite), fsync dir."""
+        directory = self._dir(handle)
+        final = self._path(handle)
+        tmp = directory / f"{final.name}-tmp-{os.urandom(8).hex()}"
+        try:
+            directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(tmp, _FILE_MODE)
+            try:
+                os.link(tmp, final)
+            except FileExistsError:
+                raise
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                    raise
+                # No hard links here (FAT, some FUSE mounts): check, then rename.
+                if final.exists():
+                    raise FileExistsError(errno.EEXIST, "exists", str(final)) from exc
+                os.rename(tmp, final)
+            _fsync_dir(directory)
+        except OSError as exc:
+            raise _convert(exc, handle) from exc
+        finally:
+            try:
+                tmp.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:  # leftover temp files are ignored by list() and removed by prune
+                pass
+
+    def load(self, handle: Handle, offset: int = 0, length: int = 0) -> bytes:
+        """Read a range with one pread-like call sequence."""
+        try:
+            with open(self._path(handle), "rb") as f:
+                if offset:
+                    f.seek(offset)
+                return f.read(length) if length > 0 else f.read()
+        except OSError as exc:
+            raise _convert(exc, handle) from exc
+
+    def stat(self, handle: Handle) -> int:
+        """Size from the file system."""
+        try:
+            return self._path(handle).stat().st_size
+        except OSError as exc:
+            raise _convert(exc, handle) from exc
+
+    def list(self, file_type: FileType) -> Iterator[FileInfo]:
+        """Scan the type's directory (all `data/XX` for packs); skips temp files and strangers."""
+        if file_type is FileType.CONFIG:
+            try:
+                yield FileInfo("", (self.root / "config").stat().st_size)
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                raise _convert(exc, "config") from exc
+            return
+        base = self.root / file_type.value
+        dirs = [base]
+        if file_type is FileType.PACK:
+            try:
+                dirs = sorted(p for p in base.iterdir() if p.is_dir())
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                raise _convert(exc, str(base)) from exc
+        for directory in dirs:
+            try:
+                entries = list(os.scandir(directory))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise _convert(exc, str(directory)) from exc
+            for entry in entries:
+                name = entry.name
+                if len(name) != 64 or not set(name) <= _HEX:
+                    continue
+                try:
+                    size = entry.stat().st_size
+                except FileNotFoundError:
+                    continue  # removed meanwhile
+                except OSError as exc:
+                    raise _convert(exc, entry.path) from exc
+                yield FileInfo(name, size)
+
+    def remove(self, handle: Handle) -> None:
+        """Unlink (read-only files can be unlinked: the directory is writable)."""
+        try:
+            self._path(handle).unlink()
+        except OSError as exc:
+            raise _convert(exc, handle) from exc
+
+    def delete(self) -> None:
+        """Remove the repository directory tree."""
+        try:
+            shutil.rmtree(self.root)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _convert(exc, self.location) from exc

@@ -1,0 +1,104 @@
+"""zstd for blobs and for repository v2 "unpacked" files (index, snapshot, lock: ``0x02 || zstd(JSON)``).
+
+Compressor objects are not thread-safe, so each thread keeps its own; the work itself runs in C
+without the GIL, which lets backup threads compress in parallel.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import zstandard
+
+from mamori.vault.errors import InvalidDataError
+
+__all__ = [
+    "UNPACKED_ZSTD",
+    "compress",
+    "compress_if_worth_it",
+    "compress_unpacked",
+    "decompress",
+    "decompress_unpacked",
+]
+
+UNPACKED_ZSTD = 0x02
+# restic "auto" = zstd SpeedDefault, which is close to level 3 of the reference library.
+LEVEL = 3
+# Incompressible data (already compressed media, archives) is detected on a sample before
+# paying for the whole blob: a sample that does not shrink by 3 % means "store as is".
+_SAMPLE = 64 * 1024
+_SAMPLE_MIN_GAIN = 0.97
+# zstd frames from restic never exceed this; a guard against decompression bombs in damaged data.
+_MAX_OUTPUT = 1 << 32
+
+_local = threading.local()
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    c: zstandard.ZstdCompressor | None = getattr(_local, "c", None)
+    if c is None:
+        # No checksum and a 512 KiB window, as restic's encoder (smaller decode memory).
+        params = zstandard.ZstdCompressionParameters.from_level(LEVEL, window_log=19, write_checksum=0)
+        c = zstandard.ZstdCompressor(compression_params=params)
+        _local.c = c
+    return c
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    d: zstandard.ZstdDecompressor | None = getattr(_local, "d", None)
+    if d is None:
+        d = zstandard.ZstdDecompressor()
+        _local.d = d
+    return d
+
+
+def compress(data: bytes | bytearray | memoryview) -> bytes:
+    """One zstd frame with the content size recorded (so decompression allocates once)."""
+    return _compressor().compress(data)
+
+
+def compress_if_worth_it(data: bytes | bytearray | memoryview) -> bytes | None:
+    """The zstd frame if it is smaller than `data`, else None (store uncompressed)."""
+    size = len(data)
+    if size == 0:
+        return None  # uncompressed_length 0 means "not compressed" in the index
+    if size > 2 * _SAMPLE:
+        sample = memoryview(data)[:_SAMPLE]
+        if len(_compressor().compress(sample)) > _SAMPLE * _SAMPLE_MIN_GAIN:
+            return None
+    out = compress(data)
+    return out if len(out) < size else None
+
+
+def decompress(data: bytes | bytearray | memoryview, expected_size: int | None = None) -> bytes:
+    """Decode one zstd frame; damaged input is an `InvalidDataError`."""
+    try:
+        if expected_size is not None:
+            out = _decompressor().decompress(data, max_output_size=expected_size)
+        else:
+            dobj = _decompressor().decompressobj()
+            out = dobj.decompress(data)
+    except zstandard.ZstdError as exc:
+        raise InvalidDataError(f"zstd data is damaged ({exc})") from exc
+    if expected_size is not None and len(out) != expected_size:
+        raise InvalidDataError(f"zstd data decodes to {len(out)} bytes, expected {expected_size}")
+    return out
+
+
+def compress_unpacked(plaintext: bytes, version: int) -> bytes:
+    """v2: ``0x02 || zstd(plaintext)``; v1: the JSON as is."""
+    if version < 2:
+        return plaintext
+    return bytes((UNPACKED_ZSTD,)) + compress(plaintext)
+
+
+def decompress_unpacked(data: bytes, version: int) -> bytes:
+    """Undo `compress_unpacked`; raw JSON (first byte ``{`` or ``[``) is accepted in both versions."""
+    if not data:
+        raise InvalidDataError("empty file content")
+    first = data[0]
+    if version < 2 or first in (0x5B, 0x7B):
+        return data
+    if first != UNPACKED_ZSTD:
+        raise InvalidDataError(f"unsupported encoding format 0x{first:02x}")
+    return decompress(memoryview(data)[1:])

@@ -1,0 +1,141 @@
+"""restic's authenticated encryption: AES-256-CTR then Poly1305-AES over the ciphertext, and scrypt.
+
+A sealed message is ``IV(16) || AES-256-CTR(plaintext) || MAC(16)``; the MAC is Poly1305 with the
+one-time key ``r || AES-128(k, IV)`` (Bernstein's Poly1305-AES, restic `internal/crypto/crypto.go`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.poly1305 import Poly1305
+
+from mamori.vault.errors import AuthenticationError, InvalidArgumentError, InvalidDataError
+
+__all__ = [
+    "EXTENSION",
+    "IV_SIZE",
+    "MAC_SIZE",
+    "SALT_SIZE",
+    "KDFParams",
+    "Key",
+    "derive_key",
+]
+
+IV_SIZE = 16
+MAC_SIZE = 16
+EXTENSION = IV_SIZE + MAC_SIZE
+SALT_SIZE = 64
+# Poly1305 clamping of r (restic masked r itself before v0.17; the primitive clamps anyway).
+_R_MASK = bytes.fromhex("ffffff0ffcffff0ffcffff0ffcffff0f")
+_ZERO_IV = bytes(IV_SIZE)
+
+
+def _mask_r(r: bytes) -> bytes:
+    return bytes(a & b for a, b in zip(r, _R_MASK, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A master (or user) key: 32 bytes for AES-256-CTR, 16+16 bytes (k, r) for Poly1305-AES."""
+
+    encrypt: bytes
+    mac_k: bytes
+    mac_r: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.encrypt) != 32 or len(self.mac_k) != 16 or len(self.mac_r) != 16:
+            raise InvalidArgumentError("a key needs 32 encryption bytes and 16+16 MAC bytes")
+
+    @classmethod
+    def generate(cls) -> Key:
+        """A fresh random master key; r is stored masked, as restic up to 0.16 did (both read it)."""
+        return cls(encrypt=os.urandom(32), mac_k=os.urandom(16), mac_r=_mask_r(os.urandom(16)))
+
+    def _mac(self, iv: bytes, ciphertext: bytes | bytearray | memoryview) -> bytes:
+        encryptor = Cipher(algorithms.AES(self.mac_k), modes.ECB()).encryptor()  # noqa: S305 - one block
+        s = encryptor.update(iv) + encryptor.finalize()
+        return Poly1305.generate_tag(_mask_r(self.mac_r) + s, ciphertext)
+
+    def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
+        """Encrypt and authenticate: ``IV || ciphertext || MAC`` with a fresh random IV."""
+        iv = os.urandom(IV_SIZE)
+        while iv == _ZERO_IV:  # restic refuses an all-zero nonce
+            iv = os.urandom(IV_SIZE)
+        encryptor = Cipher(algorithms.AES(self.encrypt), modes.CTR(iv)).encryptor()
+        ciphertext = encryptor.update(plaintext) + encryptor.finalize()
+        return b"".join((iv, ciphertext, self._mac(iv, ciphertext)))
+
+    def open(self, sealed: bytes | bytearray | memoryview) -> bytes:
+        """Verify the MAC, then decrypt; a too-short input or a wrong MAC is an `AuthenticationError`."""
+        view = memoryview(sealed)
+        if len(view) < EXTENSION:
+            raise AuthenticationError("ciphertext too short: the data is truncated")
+        iv = bytes(view[:IV_SIZE])
+        if iv == _ZERO_IV:
+            raise AuthenticationError("invalid all-zero nonce: the data is damaged")
+        ciphertext = view[IV_SIZE:-MAC_SIZE]
+        expected = self._mac(iv, ciphertext)
+        if not hmac.compare_digest(expected, bytes(view[-MAC_SIZE:])):
+            raise AuthenticationError(
+                "ciphertext verification failed: the data is damaged or the key is wrong"
+            )
+        decryptor = Cipher(algorithms.AES(self.encrypt), modes.CTR(iv)).decryptor()
+        return decryptor.update(ciphertext) + decryptor.finalize()
+
+    def to_json(self) -> bytes:
+        """restic's master key JSON: ``{"mac":{"k":..,"r":..},"encrypt":..}`` with base64 fields."""
+        doc = {
+            "mac": {"k": _b64(self.mac_k), "r": _b64(self.mac_r)},
+            "encrypt": _b64(self.encrypt),
+        }
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Key:
+        """Parse restic's master key JSON; malformed content is an `InvalidDataError`."""
+        try:
+            doc = json.loads(data)
+            return cls(
+                encrypt=base64.b64decode(doc["encrypt"], validate=True),
+                mac_k=base64.b64decode(doc["mac"]["k"], validate=True),
+                mac_r=base64.b64decode(doc["mac"]["r"], validate=True),
+            )
+        except (ValueError, KeyError, TypeError, InvalidArgumentError) as exc:
+            raise InvalidDataError(f"the master key is malformed ({exc})") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class KDFParams:
+    """scrypt cost parameters as stored in a key file (N a power of two, r, p)."""
+
+    n: int = 32768
+    r: int = 8
+    p: int = 1
+
+    def __post_init__(self) -> None:
+        if self.n < 2 or self.n & (self.n - 1) or self.r < 1 or self.p < 1 or self.r * self.p >= 1 << 30:
+            raise InvalidArgumentError(
+                f"invalid scrypt parameters N={self.n} r={self.r} p={self.p}: N must be a power of two > 1"
+            )
+
+
+def derive_key(password: str, salt: bytes, params: KDFParams) -> Key:
+    """scrypt(password, salt) → 64 bytes split as AES key, k, r (restic `crypto.KDF`)."""
+    if len(salt) != SALT_SIZE:
+        raise InvalidDataError(f"scrypt salt must be {SALT_SIZE} bytes, got {len(salt)}")
+    maxmem = 128 * params.r * (params.n + params.p + 2) + (1 << 20)
+    raw = hashlib.scrypt(
+        password.encode(), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=64
+    )
+    return Key(encrypt=raw[:32], mac_k=raw[32:48], mac_r=raw[48:64])
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

@@ -1,0 +1,185 @@
+"""Pack files: encrypted blobs back to back, then the encrypted header, then its length (uint32 LE).
+
+Header entries (restic `internal/repository/pack/pack.go`): ``type(1) || length(4) || id(32)`` for
+uncompressed blobs (types 0 data, 1 tree), ``type(1) || length(4) || uncompressed_length(4) || id(32)``
+for compressed ones (types 2 data, 3 tree). Offsets are implicit: blobs are contiguous from 0.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import struct
+from dataclasses import dataclass
+
+from mamori.vault.backend import Backend, FileType, Handle
+from mamori.vault.crypto import EXTENSION, Key
+from mamori.vault.errors import AuthenticationError, BadPackHeaderError
+
+__all__ = [
+    "HEADER_LENGTH_SIZE",
+    "BlobType",
+    "PackWriter",
+    "PackedBlob",
+    "entry_size",
+    "pack_size",
+    "parse_header",
+    "read_header",
+]
+
+HEADER_LENGTH_SIZE = 4
+_PLAIN_ENTRY = 1 + 4 + 32
+_COMPRESSED_ENTRY = 1 + 4 + 4 + 32
+_MAX_HEADER = 16 * 1024 * 1024 + HEADER_LENGTH_SIZE
+# Read this many bytes from the end first: 15 compressed entries fit, as in restic.
+_EAGER_TAIL = 15 * _COMPRESSED_ENTRY + EXTENSION + HEADER_LENGTH_SIZE
+_U32 = struct.Struct("<I")
+_U32x2 = struct.Struct("<II")
+
+
+class BlobType(enum.StrEnum):
+    """What a blob holds; the value is the index JSON spelling."""
+
+    DATA = "data"
+    TREE = "tree"
+
+
+_TYPE_CODE = {BlobType.DATA: 0, BlobType.TREE: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class PackedBlob:
+    """Where a blob sits in a pack. `uncompressed_length` is 0 for an uncompressed blob."""
+
+    type: BlobType
+    id: bytes
+    offset: int
+    length: int
+    uncompressed_length: int = 0
+
+    @property
+    def plaintext_length(self) -> int:
+        """Bytes of the blob's plaintext (what the id hashes)."""
+        return self.uncompressed_length or self.length - EXTENSION
+
+
+def entry_size(blob: PackedBlob) -> int:
+    """Header bytes this blob costs (37 or 41)."""
+    return _COMPRESSED_ENTRY if blob.uncompressed_length else _PLAIN_ENTRY
+
+
+def pack_size(blobs: list[PackedBlob]) -> int:
+    """The exact file size of a pack holding `blobs` (restic `pack.Size`, used by check)."""
+    return sum(b.length + entry_size(b) for b in blobs) + EXTENSION + HEADER_LENGTH_SIZE
+
+
+class PackWriter:
+    """Collects sealed blobs of one type in memory; `finish` appends the header. Not thread-safe."""
+
+    def __init__(self, key: Key, blob_type: BlobType) -> None:
+        self._key = key
+        self.blob_type = blob_type
+        self._buffer = bytearray()
+        self.blobs: list[PackedBlob] = []
+
+    @property
+    def size(self) -> int:
+        """Bytes of blob data so far (the header comes on top)."""
+        return len(self._buffer)
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+    def add(self, blob_id: bytes, sealed: bytes, uncompressed_length: int = 0) -> PackedBlob:
+        """Append one sealed blob (``IV || CT || MAC``) and remember its header entry."""
+        blob = PackedBlob(self.blob_type, blob_id, len(self._buffer), len(sealed), uncompressed_length)
+        self._buffer += sealed
+        self.blobs.append(blob)
+        return blob
+
+    def _header(self) -> bytes:
+        parts = []
+        for b in self.blobs:
+            code = _TYPE_CODE[b.type]
+            if b.uncompressed_length:
+                parts.append(bytes((code + 2,)) + _U32x2.pack(b.length, b.uncompressed_length) + b.id)
+            else:
+                parts.append(bytes((code,)) + _U32.pack(b.length) + b.id)
+        return b"".join(parts)
+
+    def finish(self) -> tuple[bytes, bytearray]:
+        """Seal the header and return (pack id, pack bytes); the id is SHA-256 of the whole file."""
+        sealed_header = self._key.seal(self._header())
+        self._buffer += sealed_header
+        self._buffer += _U32.pack(len(sealed_header))
+        data = self._buffer
+        self._buffer = bytearray()
+        return hashlib.sha256(data).digest(), data
+
+
+def parse_header(plain: bytes, pack_id: str = "") -> list[PackedBlob]:
+    """Decode plaintext header entries into blobs with their offsets."""
+    blobs: list[PackedBlob] = []
+    pos = 0
+    offset = 0
+    n = len(plain)
+    while pos < n:
+        code = plain[pos]
+        if code in (0, 1):
+            if pos + _PLAIN_ENTRY > n:
+                raise BadPackHeaderError("pack header entry is truncated", pack_id=pack_id)
+            (length,) = _U32.unpack_from(plain, pos + 1)
+            ulen = 0
+            blob_id = plain[pos + 5 : pos + _PLAIN_ENTRY]
+            pos += _PLAIN_ENTRY
+        elif code in (2, 3):
+            if pos + _COMPRESSED_ENTRY > n:
+                raise BadPackHeaderError("pack header entry is truncated", pack_id=pack_id)
+            length, ulen = _U32x2.unpack_from(plain, pos + 1)
+            blob_id = plain[pos + 9 : pos + _COMPRESSED_ENTRY]
+            pos += _COMPRESSED_ENTRY
+        else:
+            raise BadPackHeaderError(f"pack header has an unknown blob type {code}", pack_id=pack_id)
+        blob_type = BlobType.DATA if code in (0, 2) else BlobType.TREE
+        blobs.append(PackedBlob(blob_type, bytes(blob_id), offset, length, ulen))
+        offset += length
+    return blobs
+
+
+def read_header(backend: Backend, key: Key, pack_id: str, size: int | None = None) -> list[PackedBlob]:
+    """Load, authenticate and parse a pack's header; checks that blobs and header fill the file exactly."""
+    handle = Handle(FileType.PACK, pack_id)
+    if size is None:
+        size = backend.stat(handle)
+    if size < _PLAIN_ENTRY + EXTENSION + HEADER_LENGTH_SIZE:
+        raise BadPackHeaderError(f"pack {pack_id[:8]} is too small ({size} bytes)", pack_id=pack_id)
+    tail_len = min(size, _EAGER_TAIL)
+    tail = backend.load(handle, size - tail_len, tail_len)
+    if len(tail) != tail_len:
+        raise BadPackHeaderError(f"pack {pack_id[:8]} is shorter than its size", pack_id=pack_id)
+    (header_len,) = _U32.unpack_from(tail, tail_len - HEADER_LENGTH_SIZE)
+    if header_len < EXTENSION or header_len > size - HEADER_LENGTH_SIZE or header_len > _MAX_HEADER:
+        raise BadPackHeaderError(
+            f"pack {pack_id[:8]} has an invalid header length {header_len}", pack_id=pack_id
+        )
+    if header_len + HEADER_LENGTH_SIZE <= tail_len:
+        sealed = tail[tail_len - HEADER_LENGTH_SIZE - header_len : tail_len - HEADER_LENGTH_SIZE]
+    else:
+        sealed = backend.load(handle, size - HEADER_LENGTH_SIZE - header_len, header_len)
+        if len(sealed) != header_len:
+            raise BadPackHeaderError(f"pack {pack_id[:8]} is shorter than its size", pack_id=pack_id)
+    try:
+        plain = key.open(sealed)
+    except AuthenticationError as exc:
+        raise BadPackHeaderError(
+            f"pack {pack_id[:8]} header fails verification: the pack is damaged", pack_id=pack_id
+        ) from exc
+    blobs = parse_header(plain, pack_id)
+    data_end = size - HEADER_LENGTH_SIZE - header_len
+    used = blobs[-1].offset + blobs[-1].length if blobs else 0
+    if used != data_end:
+        raise BadPackHeaderError(
+            f"pack {pack_id[:8]} header describes {used} bytes of blobs but the pack has {data_end}",
+            pack_id=pack_id,
+        )
+    return blobs

@@ -1,0 +1,334 @@
+"""The low-level repository: keys, config, encrypted blobs in packs, index, unpacked files, locks.
+
+`save_blob` is thread-safe and does its heavy work (hashing, zstd, AES, Poly1305: all release the
+GIL) in the calling thread outside any lock; only appending to the open pack is serialised. A full
+pack is written by the thread that filled it. Ordering follows restic: packs, then the index
+files for them (`flush`), then the snapshot (the caller's `save_unpacked` after `flush`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from types import TracebackType
+
+from mamori.vault import compression
+from mamori.vault.backend import Backend, FileType, Handle
+from mamori.vault.config import Config
+from mamori.vault.crypto import EXTENSION, KDFParams, Key
+from mamori.vault.errors import (
+    AuthenticationError,
+    BackendNotFoundError,
+    IntegrityError,
+    InvalidArgumentError,
+    InvalidDataError,
+    RepositoryExistsError,
+    RepositoryNotFoundError,
+)
+from mamori.vault.ids import find_by_prefix, hash_bytes
+from mamori.vault.index import IndexFile, MasterIndex, decode_index, encode_index
+from mamori.vault.keys import add_key, open_master_key
+from mamori.vault.lock import RepositoryLock, remove_stale_locks
+from mamori.vault.pack import BlobType, PackedBlob, PackWriter, read_header
+
+__all__ = ["DEFAULT_PACK_SIZE", "BlobType", "FileType", "Repository"]
+
+# restic 0.14 defaults to 16 MiB packs (--pack-size); the same keeps pack counts comparable.
+DEFAULT_PACK_SIZE = 16 * 1024 * 1024
+# restic flushes a preliminary index file at 50,000 blobs.
+INDEX_MAX_BLOBS = 50_000
+log = logging.getLogger("mamori.vault.repository")
+
+
+class Repository:
+    """An open repository: use `init` or `open`, then `load_index` before reading or writing blobs."""
+
+    def __init__(
+        self, backend: Backend, key: Key, key_id: str, config: Config, *, pack_size: int = DEFAULT_PACK_SIZE
+    ) -> None:
+        self.backend = backend
+        self.key = key
+        self.key_id = key_id
+        self.config = config
+        self.id = config.id
+        self.pack_size = pack_size
+        self.index = MasterIndex()
+        self.index_files: list[str] = []
+        self._lock = threading.Lock()
+        self._packers = {t: PackWriter(key, t) for t in BlobType}
+        # Blobs accepted by save_blob but not yet in a written pack (in flight or in an open pack).
+        self._pending: set[tuple[BlobType, bytes]] = set()
+        # Packs written but not yet listed in an index file.
+        self._unindexed: dict[str, list[PackedBlob]] = {}
+        self._index_lock = threading.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        backend: Backend,
+        password: str,
+        *,
+        version: int = 2,
+        kdf_params: KDFParams | None = None,
+        pack_size: int = DEFAULT_PACK_SIZE,
+    ) -> Repository:
+        """Create a repository: layout, first key file, then `config` (restic's order)."""
+        if backend.exists(Handle(FileType.CONFIG)):
+            raise RepositoryExistsError(backend.location)
+        config = Config.new(version)
+        backend.create()
+        key = Key.generate()
+        key_id = add_key(backend, key, password, kdf_params)
+        backend.save(Handle(FileType.CONFIG), key.seal(config.to_json()))
+        return cls(backend, key, key_id, config, pack_size=pack_size)
+
+    @classmethod
+    def open(cls, backend: Backend, password: str, *, pack_size: int = DEFAULT_PACK_SIZE) -> Repository:
+        """Open with a password; `RepositoryNotFoundError` or `WrongPasswordError` when that fails."""
+        try:
+            sealed = backend.load(Handle(FileType.CONFIG))
+        except BackendNotFoundError as exc:
+            raise RepositoryNotFoundError(backend.location) from exc
+        key, key_id = open_master_key(backend, password)
+        try:
+            plain = key.open(sealed)
+        except AuthenticationError as exc:
+            raise InvalidDataError(
+                "the config file fails verification: it is damaged or belongs to another repository",
+                path="config",
+            ) from exc
+        return cls(backend, key, key_id, Config.from_json(plain), pack_size=pack_size)
+
+    def close(self) -> None:
+        """Release the backend; unflushed blobs are lost (call `flush` first)."""
+        self.backend.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def lock(self, *, exclusive: bool = False) -> RepositoryLock:
+        """A context manager that holds (and refreshes) a lock file; raises `RepositoryLockedError`."""
+        return RepositoryLock(self, exclusive=exclusive, location=self.backend.location)
+
+    def unlock(self, *, remove_all: bool = False) -> list[str]:
+        """Remove stale locks (or all of them); returns the removed lock ids."""
+        return remove_stale_locks(self, remove_all=remove_all)
+
+    # -- unpacked files (config, index, snapshots, locks) ----------------------------------------
+
+    def save_unpacked(self, file_type: FileType, data: bytes) -> str:
+        """Compress (v2) and encrypt a small file; its id is the SHA-256 of the stored bytes."""
+        if file_type in (FileType.CONFIG, FileType.KEY, FileType.PACK):
+            raise InvalidArgumentError(f"save_unpacked cannot write {file_type.value} files")
+        sealed = self.key.seal(compression.compress_unpacked(data, self.config.version))
+        file_id = hash_bytes(sealed).hex()
+        self.backend.save(Handle(file_type, file_id), sealed)
+        return file_id
+
+    def load_unpacked(self, file_type: FileType, file_id: str) -> bytes:
+        """Load, check the hash, decrypt and decompress a small file; damage names the file."""
+        handle = Handle(file_type, file_id)
+        sealed = self.backend.load(handle)
+        if file_type is FileType.CONFIG:
+            return self.key.open(sealed)
+        if hash_bytes(sealed).hex() != file_id:
+            raise InvalidDataError(
+                f"{handle} does not match its name (damaged or truncated): run `mamori vault check`",
+                path=str(handle),
+            )
+        try:
+            plain = self.key.open(sealed)
+            return compression.decompress_unpacked(plain, self.config.version)
+        except IntegrityError as exc:
+            raise InvalidDataError(
+                f"{handle} cannot be decoded ({exc}): run `mamori vault check`", path=str(handle)
+            ) from exc
+
+    def list_files(self, file_type: FileType) -> Iterator[str]:
+        """Names of every file of a type."""
+        for info in self.backend.list(file_type):
+            yield info.name
+
+    def remove_file(self, file_type: FileType, file_id: str) -> None:
+        """Delete one file (locks, snapshots, index files, packs)."""
+        self.backend.remove(Handle(file_type, file_id))
+
+    def find_file_id(self, file_type: FileType, prefix_or_id: str) -> str:
+        """The full name of the one file whose name starts with the prefix."""
+        return find_by_prefix(prefix_or_id, self.list_files(file_type), file_type=file_type.value)
+
+    # -- index ---------------------------------------------------------------------------------
+
+    def load_index_file(self, index_id: str) -> IndexFile:
+        """Decode one index file; garbage or truncation is an `InvalidDataError` naming it."""
+        return decode_index(self.load_unpacked(FileType.INDEX, index_id), index_id)
+
+    def load_index(self) -> None:
+        """Read every index file into the master index."""
+        index = MasterIndex()
+        names = sorted(self.list_files(FileType.INDEX))
+        for name in names:
+            index.add_file(self.load_index_file(name))
+        with self._lock:
+            for pack_id, blobs in self._unindexed.items():
+                index.add_pack(pack_id, blobs)
+            self.index = index
+            self.index_files = names
+
+    def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool:
+        """Whether the blob is stored, or being stored by this process."""
+        with self._lock:
+            return self.index.has(blob_type, blob_id) or (blob_type, blob_id) in self._pending
+
+    def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None:
+        """(pack id, position) of an indexed blob."""
+        with self._lock:
+            return self.index.lookup(blob_type, blob_id)
+
+    # -- blobs ---------------------------------------------------------------------------------
+
+    def _encode_blob(self, data: bytes | bytearray | memoryview) -> tuple[bytes, int]:
+        if self.config.version >= 2:
+            packed = compression.compress_if_worth_it(data)
+            if packed is not None:
+                return self.key.seal(packed), len(data)
+        return self.key.seal(data), 0
+
+    def save_blob(
+        self, blob_type: BlobType, data: bytes | bytearray | memoryview, blob_id: bytes | None = None
+    ) -> tuple[bytes, bool]:
+        """Store a blob unless it is known; returns (id, newly stored). Thread-safe.
+
+        A blob another thread is saving right now counts as known (it is saved once).
+        """
+        if blob_id is None:
+            blob_id = hash_bytes(data)
+        key = (blob_type, blob_id)
+        with self._lock:
+            if self.index.has(blob_type, blob_id) or key in self._pending:
+                return blob_id, False
+            self._pending.add(key)
+        try:
+            sealed, uncompressed_length = self._encode_blob(data)
+        except BaseException:
+            with self._lock:
+                self._pending.discard(key)
+            raise
+        full: PackWriter | None = None
+        with self._lock:
+            packer = self._packers[blob_type]
+            packer.add(blob_id, sealed, uncompressed_length)
+            if packer.size >= self.pack_size:
+                full = packer
+                self._packers[blob_type] = PackWriter(self.key, blob_type)
+        if full is not None:
+            self._write_pack(full)
+        return blob_id, True
+
+    def _write_pack(self, packer: PackWriter) -> None:
+        """Upload a finished pack, then index its blobs (the index file comes at flush)."""
+        blobs = packer.blobs
+        try:
+            pack_id_bytes, data = packer.finish()
+            pack_id = pack_id_bytes.hex()
+            self.backend.save(Handle(FileType.PACK, pack_id), data)
+        except BaseException:
+            with self._lock:
+                self._pending.difference_update((b.type, b.id) for b in blobs)
+            raise
+        del data
+        with self._lock:
+            self.index.add_pack(pack_id, blobs)
+            self._unindexed[pack_id] = blobs
+            self._pending.difference_update((b.type, b.id) for b in blobs)
+            unindexed_blobs = sum(len(b) for b in self._unindexed.values())
+        if unindexed_blobs >= INDEX_MAX_BLOBS:
+            self._write_index()
+
+    def _write_index(self) -> None:
+        """Write one index file for every pack not yet in one."""
+        with self._index_lock:
+            with self._lock:
+                packs = self._unindexed
+                self._unindexed = {}
+            if not packs:
+                return
+            try:
+                index_id = self.save_unpacked(FileType.INDEX, encode_index(packs))
+            except BaseException:
+                with self._lock:
+                    packs.update(self._unindexed)
+                    self._unindexed = packs
+                raise
+            with self._lock:
+                self.index_files.append(index_id)
+
+    def flush(self) -> None:
+        """Write the open packs and an index file for all new packs. Call after all saves returned."""
+        with self._lock:
+            packers = [p for p in self._packers.values() if len(p)]
+            for p in packers:
+                self._packers[p.blob_type] = PackWriter(self.key, p.blob_type)
+        for packer in packers:
+            self._write_pack(packer)
+        self._write_index()
+
+    def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes:
+        """Read, authenticate, decompress and verify a blob; damage raises `IntegrityError` with ids."""
+        found = self.lookup_blob(blob_type, blob_id)
+        if found is None:
+            raise IntegrityError(
+                f"{blob_type.value} blob {blob_id.hex()[:8]} is not in the index: run `mamori vault check`",
+                blob_id=blob_id.hex(),
+            )
+        pack_id, blob = found
+        sealed = self.backend.load(Handle(FileType.PACK, pack_id), blob.offset, blob.length)
+        return self.decode_blob(pack_id, blob, sealed)
+
+    def decode_blob(self, pack_id: str, blob: PackedBlob, sealed: bytes | memoryview) -> bytes:
+        """Turn a blob's stored bytes into its verified plaintext."""
+        where = f"{blob.type.value} blob {blob.id.hex()[:8]} in pack {pack_id[:8]}"
+        if len(sealed) != blob.length:
+            raise IntegrityError(
+                f"{where} is truncated: run `mamori vault check --read-data`",
+                pack_id=pack_id,
+                blob_id=blob.id.hex(),
+            )
+        try:
+            plain = self.key.open(sealed)
+            if blob.uncompressed_length:
+                plain = compression.decompress(plain, blob.uncompressed_length)
+        except IntegrityError as exc:
+            raise type(exc)(f"{where} is damaged ({exc})", pack_id=pack_id, blob_id=blob.id.hex()) from exc
+        if hash_bytes(plain) != blob.id:
+            raise InvalidDataError(
+                f"{where} does not match its id: the pack is damaged", pack_id=pack_id, blob_id=blob.id.hex()
+            )
+        return plain
+
+    # -- packs (check, prune, stats) -------------------------------------------------------------
+
+    def list_packs(self) -> dict[str, int]:
+        """Every pack file with its size."""
+        return {info.name: info.size for info in self.backend.list(FileType.PACK)}
+
+    def read_pack_header(self, pack_id: str, size: int | None = None) -> list[PackedBlob]:
+        """A pack's blobs as its own header lists them."""
+        return read_header(self.backend, self.key, pack_id, size)
+
+    def load_pack(self, pack_id: str) -> bytes:
+        """A whole pack file's bytes."""
+        return self.backend.load(Handle(FileType.PACK, pack_id))
+
+    @property
+    def overhead(self) -> int:
+        """Bytes encryption adds to each blob and file."""
+        return EXTENSION
