@@ -1,0 +1,435 @@
+"""The backup pipeline: walk → compare with the parent snapshot → read → chunk → hash → dedupe → save.
+
+One walker thread reads files with large sequential reads, cuts them with FastCDC and hashes each
+chunk (both release the GIL), so content ids and tree blobs are known at once and trees are written
+bottom-up without waiting. Only new chunks go to a small thread pool that compresses, encrypts and
+packs them through `save_blob`; a semaphore bounds the chunks in flight, so memory stays flat for any
+file size. Packs, then the index (`flush`), then the snapshot are written, so a crash leaves only
+unreferenced packs (restic's ordering).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+import time as _time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+from mamori.vault.backend import FileType
+from mamori.vault.chunker import Chunker
+from mamori.vault.errors import VaultError
+from mamori.vault.fsmeta import node_from_stat
+from mamori.vault.gojson import GoTime
+from mamori.vault.model import MODE_DIR, Node, Snapshot, parse_tree, tree_bytes
+from mamori.vault.pack import BlobType
+from mamori.vault.pathfilter import PathFilter
+
+PROGRAM_VERSION = "mamori 0.1.0"
+_O_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+class BlobRepository(Protocol):
+    """What the archiver needs from a repository (narrow, so tests can pass fakes)."""
+
+    def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool: ...
+    def save_blob(
+        self, blob_type: BlobType, data: bytes, blob_id: bytes | None = None
+    ) -> tuple[bytes, bool]: ...
+    def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
+    def flush(self) -> None: ...
+    def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
+
+
+class BackupAbortedError(VaultError):
+    """`on_error` asked to stop; carries the error that caused it (nothing was saved as a snapshot)."""
+
+    def __init__(self, path: str, error: BaseException) -> None:
+        super().__init__(f"backup aborted at {path}: {_describe(error)}; no snapshot was saved")
+        self.path = path
+        self.error = error
+
+
+@dataclass
+class ArchiveOptions:
+    """What to back up and how (the API and CLI fill this)."""
+
+    paths: Sequence[str]
+    hostname: str
+    username: str = ""
+    tags: Sequence[str] = ()
+    excludes: Sequence[str] = ()
+    one_file_system: bool = False
+    parent: Snapshot | None = None
+    parent_id: bytes | None = None
+    time: GoTime | None = None
+    workers: int = 0
+
+
+@dataclass
+class ArchiveStats:
+    """Counters a backup reports (restic's summary)."""
+
+    files_new: int = 0
+    files_changed: int = 0
+    files_unmodified: int = 0
+    dirs: int = 0
+    bytes_processed: int = 0
+    blobs_added: int = 0
+    bytes_added: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+ProgressFn = Callable[[ArchiveStats, str | None], None]
+ErrorFn = Callable[[str, Exception], bool]
+
+
+class Archiver:
+    """Backs up files into a repository; not reusable across backups."""
+
+    def __init__(
+        self,
+        repo: BlobRepository,
+        *,
+        on_error: ErrorFn | None = None,
+        progress: ProgressFn | None = None,
+        workers: int = 0,
+    ) -> None:
+        self.repo = repo
+        self.on_error = on_error
+        self.progress = progress
+        self.stats = ArchiveStats()
+        self._chunker = Chunker()
+        self._workers = workers or max(2, os.cpu_count() or 2)
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vault-save")
+        self._slots = threading.BoundedSemaphore(self._workers * 2 + 2)
+        self._pending: set[bytes] = set()
+        self._futures: list[Future[tuple[bytes, bool]]] = []
+        self._failure: BaseException | None = None
+        self._lock = threading.Lock()
+        self._hardlinks: dict[tuple[int, int], tuple[int, int, list[bytes]]] = {}
+        self._excludes = PathFilter(())
+        self._root_dev: int | None = None
+        self._one_fs = False
+        self._last_progress = 0.0
+
+    # -- errors and progress ------------------------------------------------
+
+    def _error(self, path: str, exc: Exception) -> None:
+        self.stats.errors.append((path, _describe(exc)))
+        if self.on_error is not None and not self.on_error(path, exc):
+            raise BackupAbortedError(path, exc) from exc
+
+    def _report(self, current: str | None, force: bool = False) -> None:
+        if self.progress is None:
+            return
+        now = _time.monotonic()
+        if force or now - self._last_progress >= 0.2:
+            self._last_progress = now
+            self.progress(self.stats, current)
+
+    # -- saving blobs -------------------------------------------------------
+
+    def _saved(self, fut: Future[tuple[bytes, bool]]) -> None:
+        self._slots.release()
+        exc = fut.exception()
+        if exc is not None:
+            self._failure = exc
+
+    def _save_data(self, blob_id: bytes, chunk: memoryview) -> None:
+        """Queue a chunk for compression, encryption and packing unless it is already stored."""
+        if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
+            return
+        if self._failure is not None:
+            raise self._failure
+        self._pending.add(blob_id)
+        data = bytes(chunk)
+        self._slots.acquire()
+        fut = self._pool.submit(self.repo.save_blob, BlobType.DATA, data, blob_id)
+        fut.add_done_callback(self._saved)
+        self._futures.append(fut)
+        self.stats.blobs_added += 1
+        self.stats.bytes_added += len(data)
+        if len(self._futures) > 4096:
+            self._futures = [f for f in self._futures if not f.done()]
+
+    def _save_tree(self, nodes: list[Node]) -> bytes:
+        data = tree_bytes(nodes)
+        blob_id = hashlib.sha256(data).digest()
+        if blob_id not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
+            self._pending.add(blob_id)
+            self.repo.save_blob(BlobType.TREE, data, blob_id)
+            self.stats.blobs_added += 1
+        return blob_id
+
+    def _drain(self) -> None:
+        for fut in self._futures:
+            fut.result()
+        self._futures.clear()
+        if self._failure is not None:
+            raise self._failure
+
+    def close(self) -> None:
+        """Stop the worker threads (after a failure, without waiting for queued chunks)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- files --------------------------------------------------------------
+
+    def _read_content(self, path: bytes, node: Node) -> list[bytes] | None:
+        """Chunk and store a file; None (after reporting) if it cannot be read."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_NOATIME)
+        except PermissionError:
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            except OSError as exc:
+                self._error(os.fsdecode(path), exc)
+                return None
+        except OSError as exc:
+            self._error(os.fsdecode(path), exc)
+            return None
+        content: list[bytes] = []
+        total = 0
+        try:
+            with os.fdopen(fd, "rb", buffering=0) as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise OSError(f"{os.fsdecode(path)} is no longer a regular file")
+                for chunk in self._chunker.chunks(_as_binary(f), node.size):
+                    blob_id = hashlib.sha256(chunk).digest()
+                    self._save_data(blob_id, chunk)
+                    content.append(blob_id)
+                    total += len(chunk)
+                    self.stats.bytes_processed += len(chunk)
+                    self._report(os.fsdecode(path))
+        except OSError as exc:
+            self._error(os.fsdecode(path), exc)
+            return None
+        node.size = total
+        return content
+
+    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: Node | None) -> Node | None:
+        key = (st.st_dev, st.st_ino)
+        if st.st_nlink > 1 and key in self._hardlinks:
+            size, mtime_ns, content = self._hardlinks[key]
+            if size == st.st_size and mtime_ns == st.st_mtime_ns:
+                node.content = content
+                node.size = size
+                self.stats.files_unmodified += 1
+                return node
+        if (
+            old is not None
+            and old.type == "file"
+            and old.content is not None
+            and old.size == st.st_size
+            and old.mtime.ns == st.st_mtime_ns
+            and old.ctime.ns == st.st_ctime_ns
+            and old.inode == st.st_ino
+            and all(self.repo.has_blob(BlobType.DATA, b) for b in old.content)
+        ):
+            node.content = list(old.content)
+            self.stats.files_unmodified += 1
+            self.stats.bytes_processed += st.st_size
+        else:
+            read = self._read_content(path, node)
+            if read is None:
+                return None
+            node.content = read
+            if old is None:
+                self.stats.files_new += 1
+            else:
+                self.stats.files_changed += 1
+        if st.st_nlink > 1 and node.content is not None:
+            self._hardlinks[key] = (node.size, st.st_mtime_ns, node.content)
+        return node
+
+    # -- directories --------------------------------------------------------
+
+    def _load_old(self, subtree: bytes | None) -> dict[bytes, Node]:
+        if subtree is None:
+            return {}
+        try:
+            return {n.name: n for n in parse_tree(self.repo.load_blob(BlobType.TREE, subtree))}
+        except (VaultError, ValueError):  # a damaged parent only costs re-reading the files
+            return {}
+
+    def _entry(self, name: bytes, path: bytes, snap_path: str, old: Node | None) -> Node | None:
+        """The node for one directory entry (recursing into directories), None if skipped."""
+        try:
+            st = os.lstat(path)
+        except OSError as exc:
+            self._error(os.fsdecode(path), exc)
+            return None
+        try:
+            node = node_from_stat(name, path, st)
+        except OSError as exc:
+            self._error(os.fsdecode(path), exc)
+            return None
+        if node.type == "dir":
+            if self._one_fs and st.st_dev != self._root_dev:
+                node.subtree = self._save_tree([])
+            else:
+                node.subtree = self._directory(
+                    path, snap_path, old.subtree if old and old.type == "dir" else None
+                )
+            self.stats.dirs += 1
+            return node
+        if node.type == "file":
+            return self._file_node(node, path, st, old)
+        return node
+
+    def _directory(self, path: bytes, snap_path: str, old_subtree: bytes | None) -> bytes:
+        """Back up a directory's children and save its tree blob; returns the tree id."""
+        try:
+            with os.scandir(path) as it:
+                names = sorted(e.name for e in it)
+        except OSError as exc:
+            self._error(os.fsdecode(path), exc)
+            names = []
+        old = self._load_old(old_subtree)
+        nodes: list[Node] = []
+        for name in names:
+            child_snap = snap_path.rstrip("/") + "/" + os.fsdecode(name)
+            if self._excludes and self._excludes.matches(child_snap):
+                continue
+            node = self._entry(name, os.path.join(path, name), child_snap, old.get(name))
+            if node is not None:
+                nodes.append(node)
+        return self._save_tree(nodes)
+
+    # -- the snapshot -------------------------------------------------------
+
+    def run(self, opts: ArchiveOptions) -> tuple[Snapshot, bytes]:
+        """Back up `opts.paths`; returns the snapshot written and its id."""
+        self._excludes = PathFilter(opts.excludes)
+        self._one_fs = opts.one_file_system
+        paths = [os.path.abspath(p) for p in opts.paths]
+        parent_root = opts.parent.tree if opts.parent is not None else None
+        try:
+            root = self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root)
+            self._drain()
+            self.repo.flush()
+        finally:
+            self.close()
+        snapshot = Snapshot(
+            time=opts.time or GoTime.local(_time.time_ns()),
+            tree=root,
+            paths=paths,
+            hostname=opts.hostname,
+            username=opts.username,
+            uid=os.getuid(),
+            gid=os.getgid(),
+            parent=opts.parent_id,
+            excludes=list(opts.excludes),
+            tags=list(opts.tags),
+            program_version=PROGRAM_VERSION,
+        )
+        snap_id = self.repo.save_unpacked(FileType.SNAPSHOT, snapshot.to_json())
+        self._report(None, force=True)
+        return snapshot, bytes.fromhex(snap_id)
+
+    def _virtual_tree(self, spec: _TreeSpec, path: bytes, snap_path: str, old_subtree: bytes | None) -> bytes:
+        """Trees for the directories leading to the backed-up paths (restic's pathComponents)."""
+        old = self._load_old(old_subtree)
+        nodes: list[Node] = []
+        for name, child in sorted(spec.children.items()):
+            child_path = os.path.join(path, name)
+            child_snap = snap_path.rstrip("/") + "/" + os.fsdecode(name)
+            prev = old.get(name)
+            if child.target:
+                try:
+                    self._root_dev = os.lstat(child_path).st_dev
+                except OSError as exc:
+                    self._error(os.fsdecode(child_path), exc)
+                    continue
+                node = self._entry(name, child_path, child_snap, prev)
+            else:
+                try:
+                    st = os.lstat(child_path)
+                    node = node_from_stat(name, child_path, st)
+                except OSError as exc:
+                    self._error(os.fsdecode(child_path), exc)
+                    continue
+                node.type, node.mode = "dir", MODE_DIR | (node.mode & 0o7777)
+                node.subtree = self._virtual_tree(
+                    child, child_path, child_snap, prev.subtree if prev is not None else None
+                )
+            if node is not None:
+                nodes.append(node)
+        return self._save_tree(nodes)
+
+    def run_stream(self, stream: BinaryIO, filename: str, opts: ArchiveOptions) -> tuple[Snapshot, bytes]:
+        """Back up one stream (stdin) as a file `filename` under the root."""
+        now = GoTime.local(_time.time_ns())
+        node = Node(
+            name=os.fsencode(filename),
+            type="file",
+            mode=0o644,
+            mtime=now,
+            atime=now,
+            ctime=now,
+            uid=os.getuid(),
+            gid=os.getgid(),
+        )
+        try:
+            content: list[bytes] = []
+            for chunk in self._chunker.chunks(stream):
+                blob_id = hashlib.sha256(chunk).digest()
+                self._save_data(blob_id, chunk)
+                content.append(blob_id)
+                node.size += len(chunk)
+                self.stats.bytes_processed += len(chunk)
+                self._report(filename)
+            node.content = content
+            self.stats.files_new += 1
+            root = self._save_tree([node])
+            self._drain()
+            self.repo.flush()
+        finally:
+            self.close()
+        snapshot = Snapshot(
+            time=opts.time or now,
+            tree=root,
+            paths=["/" + filename.lstrip("/")],
+            hostname=opts.hostname,
+            username=opts.username,
+            uid=os.getuid(),
+            gid=os.getgid(),
+            parent=opts.parent_id,
+            tags=list(opts.tags),
+            program_version=PROGRAM_VERSION,
+        )
+        snap_id = self.repo.save_unpacked(FileType.SNAPSHOT, snapshot.to_json())
+        return snapshot, bytes.fromhex(snap_id)
+
+
+@dataclass
+class _TreeSpec:
+    """The directories between `/` and the backed-up paths."""
+
+    target: bool = False
+    children: dict[bytes, _TreeSpec] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, paths: Sequence[str]) -> _TreeSpec:
+        root = cls()
+        for path in paths:
+            node = root
+            for part in os.fsencode(path).split(b"/"):
+                if part:
+                    node = node.children.setdefault(part, cls())
+            node.target = True
+        return root
+
+
+def _as_binary(f: object) -> BinaryIO:
+    return f  # type: ignore[return-value]
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc)
