@@ -25,6 +25,7 @@ __all__ = [
     "pack_size",
     "parse_header",
     "read_header",
+    "read_header_from_bytes",
 ]
 
 HEADER_LENGTH_SIZE = 4
@@ -168,6 +169,26 @@ def read_header(backend: Backend, key: Key, pack_id: str, size: int | None = Non
         sealed = backend.load(handle, size - HEADER_LENGTH_SIZE - header_len, header_len)
         if len(sealed) != header_len:
             raise BadPackHeaderError(f"pack {pack_id[:8]} is shorter than its size", pack_id=pack_id)
+    return _decode_header(key, sealed, size, header_len, pack_id)
+
+
+def read_header_from_bytes(key: Key, data: bytes | memoryview, pack_id: str) -> list[PackedBlob]:
+    """The same checks as `read_header`, on a pack already loaded whole (check --read-data)."""
+    size = len(data)
+    if size < _PLAIN_ENTRY + EXTENSION + HEADER_LENGTH_SIZE:
+        raise BadPackHeaderError(f"pack {pack_id[:8]} is too small ({size} bytes)", pack_id=pack_id)
+    (header_len,) = _U32.unpack_from(data, size - HEADER_LENGTH_SIZE)
+    if header_len < EXTENSION or header_len > size - HEADER_LENGTH_SIZE or header_len > _MAX_HEADER:
+        raise BadPackHeaderError(
+            f"pack {pack_id[:8]} has an invalid header length {header_len}", pack_id=pack_id
+        )
+    sealed = data[size - HEADER_LENGTH_SIZE - header_len : size - HEADER_LENGTH_SIZE]
+    return _decode_header(key, sealed, size, header_len, pack_id)
+
+
+def _decode_header(
+    key: Key, sealed: bytes | memoryview, size: int, header_len: int, pack_id: str
+) -> list[PackedBlob]:
     try:
         plain = key.open(sealed)
     except AuthenticationError as exc:

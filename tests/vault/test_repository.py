@@ -1,0 +1,182 @@
+"""Repository behaviour on the in-memory backend; every test ends with a full check."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from mamori.vault.backend import FileType, Handle
+from mamori.vault.backend.mem import MemoryBackend
+from mamori.vault.errors import (
+    AmbiguousIdError,
+    IntegrityError,
+    InvalidDataError,
+    NotFoundError,
+    PermanentBackendError,
+    RepositoryExistsError,
+    RepositoryNotFoundError,
+    WrongPasswordError,
+)
+from mamori.vault.ids import hash_bytes
+from mamori.vault.pack import BlobType
+from mamori.vault.repository import Repository
+from tests.vault.faults import FailNthSaveBackend, FlipLastByteBackend, TruncatingBackend
+from tests.vault.repo_helpers import PASSWORD, assert_check_clean, new_repository
+
+
+def test_blobs_round_trip_after_reopen() -> None:
+    repo = new_repository()
+    blobs = [os.urandom(5000), b"compressible " * 50_000, b"", b'{"nodes":[]}\n']
+    ids = [repo.save_blob(BlobType.DATA, b)[0] for b in blobs[:3]]
+    tree_id, new = repo.save_blob(BlobType.TREE, blobs[3])
+    assert new
+    repo.flush()
+    reopened = Repository.open(repo.backend, PASSWORD)
+    reopened.load_index()
+    assert [reopened.load_blob(BlobType.DATA, i) for i in ids] == blobs[:3]
+    assert reopened.load_blob(BlobType.TREE, tree_id) == blobs[3]
+    assert_check_clean(repo.backend)
+
+
+def test_compressible_blobs_are_stored_compressed_in_v2_only() -> None:
+    for version, compressed in ((2, True), (1, False)):
+        repo = new_repository(version=version)
+        blob_id, _ = repo.save_blob(BlobType.DATA, b"a" * 100_000)
+        repo.flush()
+        _pack, where = repo.lookup_blob(BlobType.DATA, blob_id) or pytest.fail("not indexed")
+        assert (where.uncompressed_length == 100_000) is compressed
+        assert_check_clean(repo.backend)
+
+
+def test_known_blobs_are_not_saved_twice() -> None:
+    repo = new_repository()
+    data = os.urandom(1000)
+    assert repo.save_blob(BlobType.DATA, data)[1] is True
+    assert repo.save_blob(BlobType.DATA, data)[1] is False
+    assert repo.has_blob(BlobType.DATA, hash_bytes(data))
+    assert not repo.has_blob(BlobType.TREE, hash_bytes(data)), "data and tree blobs are separate"
+    repo.flush()
+    assert repo.save_blob(BlobType.DATA, data)[1] is False
+    assert repo.index.count() == 1
+    assert_check_clean(repo.backend)
+
+
+def test_parallel_savers_store_each_blob_once_and_separate_packs_by_type() -> None:
+    repo = new_repository(pack_size=64 * 1024)
+    chunks = [os.urandom(20_000) for _ in range(40)]
+    work = [(BlobType.DATA, c) for c in chunks] * 3 + [(BlobType.TREE, c[:500]) for c in chunks]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda tc: repo.save_blob(*tc), work))
+    assert sum(new for _id, new in results) == 80
+    repo.flush()
+    packs = repo.index.packs()
+    assert len(packs) > 5
+    for blobs in packs.values():
+        assert len({b.type for b in blobs}) == 1
+    assert_check_clean(repo.backend)
+
+
+def test_unpacked_files_round_trip_and_are_named_by_their_hash() -> None:
+    repo = new_repository()
+    file_id = repo.save_unpacked(FileType.SNAPSHOT, b'{"time":"x"}')
+    assert hash_bytes(repo.backend.load(Handle(FileType.SNAPSHOT, file_id))).hex() == file_id
+    assert repo.load_unpacked(FileType.SNAPSHOT, file_id) == b'{"time":"x"}'
+    assert repo.find_file_id(FileType.SNAPSHOT, file_id[:6]) == file_id
+    with pytest.raises(NotFoundError):
+        repo.find_file_id(FileType.SNAPSHOT, "0000000")
+    repo.remove_file(FileType.SNAPSHOT, file_id)
+    assert list(repo.list_files(FileType.SNAPSHOT)) == []
+    assert_check_clean(repo.backend)
+
+
+def test_ambiguous_prefix_is_refused() -> None:
+    repo = new_repository()
+    ids = [repo.save_unpacked(FileType.LOCK, b'{"n":%d}' % i) for i in range(40)]
+    prefix = next(a[0] for a in ids if sum(b.startswith(a[0]) for b in ids) > 1)
+    with pytest.raises(AmbiguousIdError):
+        repo.find_file_id(FileType.LOCK, prefix)
+    for i in ids:
+        repo.remove_file(FileType.LOCK, i)
+    assert_check_clean(repo.backend)
+
+
+def test_init_refuses_an_existing_repository_and_open_needs_one() -> None:
+    repo = new_repository()
+    with pytest.raises(RepositoryExistsError):
+        Repository.init(repo.backend, PASSWORD)
+    with pytest.raises(RepositoryNotFoundError, match="no repository at"):
+        Repository.open(MemoryBackend(), PASSWORD)
+    assert_check_clean(repo.backend)
+
+
+def test_wrong_password_is_reported_as_such() -> None:
+    repo = new_repository()
+    with pytest.raises(WrongPasswordError) as err:
+        Repository.open(repo.backend, "not the password")
+    assert err.value.exit_code == 12
+    assert_check_clean(repo.backend)
+
+
+def test_garbage_and_truncated_index_files_are_named() -> None:
+    repo = new_repository()
+    repo.save_blob(BlobType.DATA, b"x" * 100)
+    repo.flush()
+    (name,) = repo.list_files(FileType.INDEX)
+    sealed = repo.backend.load(Handle(FileType.INDEX, name))
+    repo.backend.remove(Handle(FileType.INDEX, name))
+    repo.backend.save(Handle(FileType.INDEX, name), sealed[:-7])
+    with pytest.raises(InvalidDataError, match=f"index/{name}") as err:
+        repo.load_index()
+    assert err.value.path == f"index/{name}"
+    garbage = repo.key.seal(b"\x02not zstd at all")
+    gid = hash_bytes(garbage).hex()
+    repo.backend.save(Handle(FileType.INDEX, gid), garbage)
+    repo.backend.remove(Handle(FileType.INDEX, name))
+    with pytest.raises(InvalidDataError, match=gid[:8]):
+        repo.load_index()
+
+
+def test_bit_rot_in_a_pack_names_pack_and_blob() -> None:
+    repo = new_repository()
+    blob_id, _ = repo.save_blob(BlobType.DATA, os.urandom(3000))
+    repo.flush()
+    damaged = Repository.open(FlipLastByteBackend(repo.backend), PASSWORD)
+    damaged.load_index()
+    with pytest.raises(IntegrityError) as err:
+        damaged.load_blob(BlobType.DATA, blob_id)
+    assert err.value.blob_id == blob_id.hex()
+    assert err.value.pack_id == repo.index.pack_ids()[0]
+    truncated = Repository.open(TruncatingBackend(repo.backend), PASSWORD)
+    truncated.load_index()
+    with pytest.raises(IntegrityError, match="truncated"):
+        truncated.load_blob(BlobType.DATA, blob_id)
+    assert_check_clean(repo.backend)
+
+
+def test_a_failed_pack_upload_loses_nothing_already_saved_and_can_be_retried() -> None:
+    inner = MemoryBackend()
+    new_repository(inner)
+    backend = FailNthSaveBackend(inner, n=2)
+    repo = Repository.open(backend, PASSWORD, pack_size=10_000)
+    first = os.urandom(12_000)
+    second = os.urandom(12_000)
+    repo.save_blob(BlobType.DATA, first)  # pack 1 written (save 1)
+    with pytest.raises(PermanentBackendError):
+        repo.save_blob(BlobType.DATA, second)  # pack 2 fails (save 2)
+    assert not repo.has_blob(BlobType.DATA, hash_bytes(second))
+    assert repo.save_blob(BlobType.DATA, second)[1] is True
+    repo.flush()
+    again = Repository.open(inner, PASSWORD)
+    again.load_index()
+    assert again.load_blob(BlobType.DATA, hash_bytes(second)) == second
+    assert_check_clean(inner)
+
+
+def test_lock_file_exists_while_held() -> None:
+    repo = new_repository()
+    with repo.lock():
+        assert len(list(repo.list_files(FileType.LOCK))) == 1
+    assert list(repo.list_files(FileType.LOCK)) == []
+    assert_check_clean(repo.backend)
