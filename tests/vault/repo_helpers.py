@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from mamori.vault.backend import Backend
+from mamori.vault.backend import Backend, FileType
 from mamori.vault.backend.mem import MemoryBackend
 from mamori.vault.checker import CheckResult, check_repository
 from mamori.vault.crypto import KDFParams
+from mamori.vault.gojson import GoTime
+from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes
+from mamori.vault.pack import BlobType
 from mamori.vault.repository import Repository
 
 PASSWORD = "correct horse battery staple"
@@ -32,3 +35,28 @@ def assert_check_clean(backend: Backend, *, read_data: bool = True) -> CheckResu
     result = check_repository(repo, read_data=read_data)
     assert result.ok, [e.message for e in result.errors]
     return result
+
+
+def write_snapshot(
+    repo: Repository,
+    files: dict[str, bytes],
+    *,
+    time_ns: int = 1_700_000_000_000_000_000,
+    hostname: str = "h",
+    paths: tuple[str, ...] = ("/data",),
+    tags: tuple[str, ...] = (),
+) -> str:
+    """A snapshot of one directory `data` holding `files`, written through the repository layer only."""
+    nodes = []
+    for name, content in files.items():
+        blob_ids = [
+            repo.save_blob(BlobType.DATA, content[start : start + (1 << 20)])[0]
+            for start in range(0, len(content), 1 << 20)
+        ]
+        nodes.append(Node(name=name.encode(), type="file", mode=0o644, size=len(content), content=blob_ids))
+    root_id, _ = repo.save_blob(BlobType.TREE, tree_bytes(nodes))
+    top = Node(name=b"data", type="dir", mode=MODE_DIR | 0o755, subtree=root_id)
+    top_id, _ = repo.save_blob(BlobType.TREE, tree_bytes([top]))
+    repo.flush()
+    snap = Snapshot(time=GoTime(time_ns), tree=top_id, paths=list(paths), hostname=hostname, tags=list(tags))
+    return repo.save_unpacked(FileType.SNAPSHOT, snap.to_json())

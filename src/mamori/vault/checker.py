@@ -187,7 +187,7 @@ class _Checker:
         try:
             header = read_header_from_bytes(self.repo.key, data, pack_id)
         except IntegrityError as exc:
-            self.error(f"pack {short_id(pack_id)}: {exc}", pack_id=pack_id)
+            self.error(str(exc), pack_id=pack_id)
             header = indexed  # still try each blob where the index says it is
         else:
             if {(b.type, b.id, b.offset, b.length) for b in header} != {
@@ -238,6 +238,9 @@ class _Checker:
                 continue  # reported by read-data
             try:
                 nodes = parse_tree(self.repo.load_blob(BlobType.TREE, tid))
+            except IntegrityError as exc:
+                self.error(f"tree {short_id(tid)} for {where}: {exc}", pack_id=exc.pack_id, blob_id=tid.hex())
+                continue
             except (VaultError, TreeFormatError) as exc:
                 self.error(f"tree {short_id(tid)} for {where} cannot be loaded: {exc}", blob_id=tid.hex())
                 continue
