@@ -85,3 +85,40 @@ def make_odd_tree(root: Path, *, large: int = 0, depth: int = 30) -> Path:
                 f.write(block[i % 251 :] + block[: i % 251] if i % 3 else bytes(1 << 20))
     os.utime(root / "small.txt", ns=(1_600_000_000_123_456_789, 1_600_000_000_987_654_321))
     return root
+
+
+def tree_state(root: Path) -> dict[bytes, tuple[object, ...]]:
+    """What a user checks after a restore: per relative path its type, content hash, mode, mtime,
+    link target, and which paths are hard links of each other."""
+    import hashlib
+    import stat as st_
+
+    base = os.fsencode(root)
+    state: dict[bytes, tuple[object, ...]] = {}
+    inodes: dict[int, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in dirnames + filenames:
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, base)
+            s = os.lstat(full)
+            kind = st_.S_IFMT(s.st_mode)
+            if st_.S_ISREG(s.st_mode):
+                with open(full, "rb") as f:
+                    digest = hashlib.file_digest(f, "sha256").hexdigest()
+                link_of = inodes.setdefault(s.st_ino, rel) if s.st_nlink > 1 else None
+                state[rel] = (kind, digest, st_.S_IMODE(s.st_mode), s.st_mtime_ns, link_of)
+            elif st_.S_ISLNK(s.st_mode):
+                state[rel] = (kind, os.readlink(full))
+            elif st_.S_ISDIR(s.st_mode):
+                state[rel] = (kind, st_.S_IMODE(s.st_mode), s.st_mtime_ns)
+            else:
+                state[rel] = (kind, st_.S_IMODE(s.st_mode), s.st_mtime_ns)
+    return state
+
+
+def assert_same_tree(expected: Path, actual: Path) -> None:
+    """The restored tree equals the original in everything `tree_state` records."""
+    want, got = tree_state(expected), tree_state(actual)
+    assert sorted(got) == sorted(want)
+    for rel, value in want.items():
+        assert got[rel] == value, rel

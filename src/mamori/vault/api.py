@@ -1,0 +1,447 @@
+"""The engine's public Python API (the contract with `mamori.apps.backups`): typed, no Django.
+
+`open_repository` / `init_repository` return a `Repository` facade whose methods take a lock, load
+the index and run the archiver, restorer or checker, returning frozen result dataclasses. Every
+failure is a `VaultError` subclass with a one-line message.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time as _time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+from mamori.vault.archiver import ArchiveOptions, Archiver, ArchiveStats
+from mamori.vault.backend import FileType, Handle
+from mamori.vault.backend.location import open_backend
+from mamori.vault.checker import CheckProblem, CheckResult, check_repository
+from mamori.vault.errors import (
+    AmbiguousIdError,
+    InvalidDataError,
+    NotFoundError,
+    SnapshotNotFoundError,
+    VaultError,
+)
+from mamori.vault.gojson import GoTime
+from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree
+from mamori.vault.pack import BlobType, PackedBlob
+from mamori.vault.repository import Repository as LowRepository
+from mamori.vault.restorer import Restorer, RestoreStats
+
+__all__ = [
+    "BackupProgress",
+    "BackupResult",
+    "CheckProblem",
+    "CheckResult",
+    "FileError",
+    "NodeInfo",
+    "Repository",
+    "RestoreResult",
+    "SnapshotInfo",
+    "init_repository",
+    "open_repository",
+]
+
+
+@dataclass(frozen=True)
+class BackupProgress:
+    """Where a running backup is; totals are unknown (the walk is not done ahead)."""
+
+    files_done: int
+    bytes_done: int
+    files_total: int | None
+    bytes_total: int | None
+    current: str | None
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be backed up or restored, and why."""
+
+    path: str
+    message: str
+
+
+@dataclass(frozen=True)
+class BackupResult:
+    """A finished backup; non-empty `errors` means some files are missing from it (CLI exit 3)."""
+
+    snapshot_id: str
+    parent_id: str | None
+    files_new: int
+    files_changed: int
+    files_unmodified: int
+    dirs: int
+    bytes_processed: int
+    bytes_added: int
+    blobs_added: int
+    errors: list[FileError]
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """One snapshot as listed."""
+
+    id: str
+    short_id: str
+    time: datetime
+    hostname: str
+    username: str
+    paths: list[str]
+    tags: list[str]
+    tree: str
+    parent: str | None
+    original: str | None
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One entry of a snapshot's tree, with its absolute path inside the snapshot."""
+
+    path: str
+    type: str
+    size: int
+    mode: int
+    mtime: datetime
+    content: list[str] | None
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """A finished restore; `failed` lists what could not be restored (e.g. its pack is missing)."""
+
+    files_restored: int
+    bytes_restored: int
+    failed: list[FileError]
+    verified: bool
+    duration_s: float
+
+
+def init_repository(url: str, password: str, *, version: int = 2) -> Repository:
+    """Create a repository at `url` (a local path or ``local:/path``)."""
+    return Repository(LowRepository.init(open_backend(url), password, version=version), url)
+
+
+def open_repository(url: str, password: str) -> Repository:
+    """Open the repository at `url`; wrong password → `WrongPasswordError`, none → `RepositoryNotFoundError`."""
+    return Repository(LowRepository.open(open_backend(url), password), url)
+
+
+class _PackReader:
+    """The low-level repository plus ranged pack reads, as the restorer wants it."""
+
+    def __init__(self, low: LowRepository) -> None:
+        self.low = low
+
+    def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes:
+        return self.low.load_blob(blob_type, blob_id)
+
+    def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None:
+        return self.low.lookup_blob(blob_type, blob_id)
+
+    def decode_blob(self, pack_id: str, blob: PackedBlob, sealed: bytes | memoryview) -> bytes:
+        return self.low.decode_blob(pack_id, blob, sealed)
+
+    def load_pack_range(self, pack_id: str, offset: int, length: int) -> bytes:
+        return self.low.backend.load(Handle(FileType.PACK, pack_id), offset, length)
+
+
+def _info(snap_id: str, snap: Snapshot) -> SnapshotInfo:
+    return SnapshotInfo(
+        id=snap_id,
+        short_id=snap_id[:8],
+        time=snap.time.to_datetime(),
+        hostname=snap.hostname,
+        username=snap.username,
+        paths=list(snap.paths),
+        tags=list(snap.tags),
+        tree=snap.tree.hex(),
+        parent=snap.parent.hex() if snap.parent else None,
+        original=snap.original.hex() if snap.original else None,
+    )
+
+
+class Repository:
+    """An open repository (facade over the format layer); use as a context manager or `close()`."""
+
+    def __init__(self, low: LowRepository, url: str) -> None:
+        self.low = low
+        self.id: str = low.id
+        self.url = url
+        self.snapshot_errors: list[tuple[str, str]] = []
+        """(snapshot file id, problem) for snapshot files that `snapshots()` had to skip."""
+
+    def close(self) -> None:
+        """Release the backend."""
+        self.low.close()
+
+    def __enter__(self) -> Repository:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- snapshots ------------------------------------------------------------
+
+    def _load_snapshot(self, snap_id: str) -> Snapshot:
+        try:
+            return Snapshot.from_json(self.low.load_unpacked(FileType.SNAPSHOT, snap_id))
+        except TreeFormatError as exc:
+            raise InvalidDataError(
+                f"snapshot file {snap_id[:8]} is not a valid snapshot ({exc}): remove it with "
+                "`mamori vault forget` or restore another snapshot",
+                path=f"snapshots/{snap_id}",
+            ) from exc
+
+    def _all_snapshots(self) -> list[tuple[str, Snapshot]]:
+        found: list[tuple[str, Snapshot]] = []
+        self.snapshot_errors = []
+        for snap_id in self.low.list_files(FileType.SNAPSHOT):
+            try:
+                found.append((snap_id, self._load_snapshot(snap_id)))
+            except VaultError as exc:
+                self.snapshot_errors.append((snap_id, str(exc)))
+        found.sort(key=lambda item: item[1].time.ns)
+        return found
+
+    def snapshots(self) -> list[SnapshotInfo]:
+        """Every readable snapshot, oldest first; unreadable files are listed in `snapshot_errors`."""
+        return [_info(i, s) for i, s in self._all_snapshots()]
+
+    def _find(self, ref: str) -> tuple[str, Snapshot]:
+        if ref == "latest":
+            snaps = self._all_snapshots()
+            if not snaps:
+                raise SnapshotNotFoundError(ref)
+            return snaps[-1]
+        try:
+            snap_id = self.low.find_file_id(FileType.SNAPSHOT, ref)
+        except AmbiguousIdError:
+            raise
+        except NotFoundError as exc:
+            raise SnapshotNotFoundError(ref) from exc
+        return snap_id, self._load_snapshot(snap_id)
+
+    def find_snapshot(self, ref: str) -> SnapshotInfo:
+        """A snapshot by full id, unique prefix, or "latest"."""
+        return _info(*self._find(ref))
+
+    # -- backup ---------------------------------------------------------------
+
+    def _result(
+        self, stats: ArchiveStats, snap_id: bytes, parent: bytes | None, start: float
+    ) -> BackupResult:
+        return BackupResult(
+            snapshot_id=snap_id.hex(),
+            parent_id=parent.hex() if parent else None,
+            files_new=stats.files_new,
+            files_changed=stats.files_changed,
+            files_unmodified=stats.files_unmodified,
+            dirs=stats.dirs,
+            bytes_processed=stats.bytes_processed,
+            bytes_added=stats.bytes_added,
+            blobs_added=stats.blobs_added,
+            errors=[FileError(p, m) for p, m in stats.errors],
+            duration_s=_time.monotonic() - start,
+        )
+
+    @staticmethod
+    def _progress_fn(
+        progress: Callable[[BackupProgress], None] | None,
+    ) -> Callable[[ArchiveStats, str | None], None] | None:
+        if progress is None:
+            return None
+
+        def report(stats: ArchiveStats, current: str | None) -> None:
+            files = stats.files_new + stats.files_changed + stats.files_unmodified
+            progress(BackupProgress(files, stats.bytes_processed, None, None, current))
+
+        return report
+
+    def backup(
+        self,
+        paths: Sequence[Path],
+        *,
+        host: str | None = None,
+        tags: Sequence[str] = (),
+        excludes: Sequence[str] = (),
+        one_file_system: bool = False,
+        parent: str | None = None,
+        time: datetime | None = None,
+        progress: Callable[[BackupProgress], None] | None = None,
+        on_error: Callable[[Path, Exception], bool] | None = None,
+    ) -> BackupResult:
+        """Back up `paths`; unchanged files of the parent snapshot are not read again."""
+        start = _time.monotonic()
+        hostname = host or socket.gethostname()
+        abs_paths = sorted(os.path.abspath(p) for p in paths)
+        with self.low.lock():
+            self.low.load_index()
+            if parent is not None:
+                parent_id, parent_snap = self._find(parent)
+            else:
+                candidates = [
+                    (i, s)
+                    for i, s in self._all_snapshots()
+                    if s.hostname == hostname and sorted(s.paths) == abs_paths
+                ]
+                parent_id, parent_snap = candidates[-1] if candidates else ("", None)  # type: ignore[assignment]
+            errors_cb = (lambda p, e: on_error(Path(p), e)) if on_error is not None else None
+            archiver = Archiver(self.low, on_error=errors_cb, progress=self._progress_fn(progress))
+            _snap, snap_id = archiver.run(
+                ArchiveOptions(
+                    paths=abs_paths,
+                    hostname=hostname,
+                    username=_username(),
+                    tags=tags,
+                    excludes=excludes,
+                    one_file_system=one_file_system,
+                    parent=parent_snap,
+                    parent_id=bytes.fromhex(parent_id) if parent_snap is not None else None,
+                    time=GoTime.from_datetime(time) if time is not None else None,
+                )
+            )
+        return self._result(archiver.stats, snap_id, bytes.fromhex(parent_id) if parent_snap else None, start)
+
+    def backup_stream(
+        self,
+        stream: BinaryIO,
+        filename: str,
+        *,
+        host: str | None = None,
+        tags: Sequence[str] = (),
+        time: datetime | None = None,
+        progress: Callable[[BackupProgress], None] | None = None,
+    ) -> BackupResult:
+        """Back up a byte stream (e.g. a database dump on stdin) as one file named `filename`."""
+        start = _time.monotonic()
+        with self.low.lock():
+            self.low.load_index()
+            archiver = Archiver(self.low, progress=self._progress_fn(progress))
+            _snap, snap_id = archiver.run_stream(
+                stream,
+                filename,
+                ArchiveOptions(
+                    paths=[],
+                    hostname=host or socket.gethostname(),
+                    username=_username(),
+                    tags=tags,
+                    time=GoTime.from_datetime(time) if time is not None else None,
+                ),
+            )
+        return self._result(archiver.stats, snap_id, None, start)
+
+    # -- reading snapshots ----------------------------------------------------
+
+    def _tree(self, tree_id: bytes) -> list[Node]:
+        return parse_tree(self.low.load_blob(BlobType.TREE, tree_id))
+
+    def _lookup(self, root: bytes, path: str) -> Node | None:
+        """The node at `path` inside the tree `root` (None for the root itself)."""
+        parts = [os.fsencode(p) for p in path.split("/") if p]
+        tree_id: bytes | None = root
+        node: Node | None = None
+        for part in parts:
+            if tree_id is None:
+                raise NotFoundError(f"{path} is not in the snapshot", file_type="path", ref=path)
+            match = [n for n in self._tree(tree_id) if n.name == part]
+            if not match:
+                raise NotFoundError(f"{path} is not in the snapshot", file_type="path", ref=path)
+            node = match[0]
+            tree_id = node.subtree
+        return node
+
+    def ls(self, ref: str, path: str = "/") -> Iterator[NodeInfo]:
+        """Everything below `path` in the snapshot, depth first, in tree order."""
+        _snap_id, snap = self._find(ref)
+        self.low.load_index()
+        node = self._lookup(snap.tree, path)
+        base = "/" + "/".join(p for p in path.split("/") if p)
+        if node is not None and node.subtree is None:
+            yield _node_info(base, node)
+            return
+        subtree = snap.tree if node is None else node.subtree
+        if node is not None:
+            yield _node_info(base, node)
+        if subtree is not None:
+            yield from self._walk(subtree, base)
+
+    def _walk(self, tree_id: bytes, base: str) -> Iterator[NodeInfo]:
+        for node in self._tree(tree_id):
+            child = base.rstrip("/") + "/" + os.fsdecode(node.name)
+            yield _node_info(child, node)
+            if node.subtree is not None:
+                yield from self._walk(node.subtree, child)
+
+    def open_file(self, ref: str, path: str) -> Iterator[bytes]:
+        """Stream one file's content, blob by blob."""
+        _snap_id, snap = self._find(ref)
+        self.low.load_index()
+        node = self._lookup(snap.tree, path)
+        if node is None or node.type != "file":
+            raise NotFoundError(f"{path} is not a file in the snapshot", file_type="path", ref=path)
+        for blob_id in node.content or []:
+            yield self.low.load_blob(BlobType.DATA, blob_id)
+
+    def restore(
+        self,
+        ref: str,
+        target: Path,
+        *,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        verify: bool = False,
+        progress: Callable[[RestoreStats], None] | None = None,
+    ) -> RestoreResult:
+        """Restore a snapshot (or the included part) below `target`, with full snapshot paths."""
+        start = _time.monotonic()
+        with self.low.lock():
+            _snap_id, snap = self._find(ref)
+            self.low.load_index()
+            restorer = Restorer(
+                _PackReader(self.low), str(target), include=include, exclude=exclude, progress=progress
+            )
+            stats = restorer.run(snap.tree, verify=verify)
+        return RestoreResult(
+            files_restored=stats.files_restored,
+            bytes_restored=stats.bytes_restored,
+            failed=[FileError(p, m) for p, m in stats.failed],
+            verified=stats.verified,
+            duration_s=_time.monotonic() - start,
+        )
+
+    # -- maintenance (the format layer) --------------------------------------
+
+    def check(self, *, read_data: bool = False, read_data_subset: str | None = None) -> CheckResult:
+        """Verify the repository's structure, and with `read_data` every byte of it."""
+        with self.low.lock():
+            self.low.load_index()
+            return check_repository(self.low, read_data=read_data, read_data_subset=read_data_subset)
+
+
+def _node_info(path: str, node: Node) -> NodeInfo:
+    return NodeInfo(
+        path=path,
+        type=node.type,
+        size=node.size,
+        mode=node.mode,
+        mtime=node.mtime.to_datetime(),
+        content=None if node.content is None else [c.hex() for c in node.content],
+    )
+
+
+def _username() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

@@ -1,0 +1,162 @@
+"""Backup and restore through the public API: round trips, change detection, excludes, faults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mamori.vault import SnapshotNotFoundError, init_repository, open_repository
+from mamori.vault.backend import FileType
+from mamori.vault.pack import BlobType
+from tests.vault.restic_oracle import PASSWORD, assert_same_tree, make_odd_tree
+
+
+@pytest.fixture
+def repo_url(tmp_path: Path) -> str:
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    return url
+
+
+def test_round_trip_keeps_names_content_and_metadata(tmp_path: Path, repo_url: str) -> None:
+    src = make_odd_tree(tmp_path / "src", depth=12)
+    os.setxattr(src / "small.txt", "user.note", b"kept")
+    with open_repository(repo_url, PASSWORD) as repo:
+        result = repo.backup([src], host="h", tags=["t1"])
+        assert result.errors == []
+        restored = repo.restore(result.snapshot_id, tmp_path / "out", verify=True)
+        assert restored.failed == [] and restored.verified
+        assert repo.check(read_data=True).ok
+    out = tmp_path / "out" / str(src).lstrip("/")
+    assert_same_tree(src, out)
+    assert os.readlink(os.path.join(os.fsencode(out), b"link-bad-target")) == b"target-\xff"
+    assert os.getxattr(out / "small.txt", "user.note") == b"kept"
+
+
+def test_unchanged_files_are_not_read_again(tmp_path: Path, repo_url: str) -> None:
+    src = make_odd_tree(tmp_path / "src", depth=2)
+    with open_repository(repo_url, PASSWORD) as repo:
+        first = repo.backup([src], host="h")
+        second = repo.backup([src], host="h")
+        assert second.parent_id == first.snapshot_id
+        assert second.files_new == second.files_changed == 0
+        assert second.bytes_added == 0  # only the trees of the (busy) directories above src may differ
+        (src / "small.txt").write_text("changed\n")
+        third = repo.backup([src], host="h")
+        assert third.files_changed == 1
+        assert b"".join(repo.open_file("latest", f"{src}/small.txt")) == b"changed\n"
+        assert [s.id for s in repo.snapshots()] == [first.snapshot_id, second.snapshot_id, third.snapshot_id]
+
+
+def test_excludes_and_restore_subsets(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    (src / "keep" / "cache").mkdir(parents=True)
+    (src / "keep" / "a.txt").write_text("a")
+    (src / "keep" / "b.tmp").write_text("b")
+    (src / "keep" / "cache" / "c.txt").write_text("c")
+    with open_repository(repo_url, PASSWORD) as repo:
+        result = repo.backup([src], excludes=["*.tmp", "keep/cache"])
+        paths = {n.path for n in repo.ls("latest", str(src))}
+        assert f"{src}/keep/a.txt" in paths
+        assert not any(p.endswith((".tmp", "/cache", "c.txt")) for p in paths)
+        repo.restore(result.snapshot_id, tmp_path / "only", include=["a.txt"])
+    restored = tmp_path / "only" / str(src).lstrip("/") / "keep"
+    assert sorted(os.listdir(restored)) == ["a.txt"]
+
+
+def test_sparse_file_restores_sparse(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(src / "sparse.img", "wb") as f:
+        f.write(b"head")
+        f.truncate(64 * 1024 * 1024)
+    with open_repository(repo_url, PASSWORD) as repo:
+        repo.restore(repo.backup([src]).snapshot_id, tmp_path / "out")
+    out = tmp_path / "out" / str(src).lstrip("/") / "sparse.img"
+    assert out.stat().st_size == 64 * 1024 * 1024
+    assert out.read_bytes()[:4] == b"head"
+    assert out.stat().st_blocks * 512 <= 16 * 1024 * 1024  # only the chunk holding "head" is written
+
+
+def test_unreadable_file_is_reported_and_the_rest_saved(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "ok.txt").write_text("fine")
+    secret = src / "secret.txt"
+    secret.write_text("no")
+    seen: list[Path] = []
+    with open_repository(repo_url, PASSWORD) as repo:
+        if os.geteuid() == 0:
+            # root reads everything: make the file vanish between listing and reading instead
+            orig_open = os.open
+
+            def vanish(path: object, *args: object, **kw: object) -> int:
+                if isinstance(path, bytes) and path.endswith(b"secret.txt"):
+                    raise FileNotFoundError(2, "No such file or directory", path)
+                return orig_open(path, *args, **kw)  # type: ignore[arg-type]
+
+            mp = pytest.MonkeyPatch()
+            mp.setattr(os, "open", vanish)
+        else:
+            secret.chmod(0)
+            mp = pytest.MonkeyPatch()
+        try:
+            result = repo.backup([src], on_error=lambda p, e: seen.append(p) or True)
+        finally:
+            mp.undo()
+        assert [e.path for e in result.errors] == [str(secret)]
+        assert seen == [secret]
+        assert {n.path for n in repo.ls("latest", str(src))} == {str(src), f"{src}/ok.txt"}
+
+
+def test_missing_pack_fails_only_the_files_that_need_it(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "first.bin").write_bytes(os.urandom(20 * 1024 * 1024))
+    (src / "second.txt").write_text("small")
+    with open_repository(repo_url, PASSWORD) as repo:
+        snap = repo.backup([src]).snapshot_id
+        first = next(n for n in repo.ls(snap) if n.path.endswith("first.bin"))
+        assert first.content is not None
+        pack_of_first = repo.low.lookup_blob(BlobType.DATA, bytes.fromhex(first.content[0]))
+    assert pack_of_first is not None
+    pack_id = pack_of_first[0]
+    pack_path = Path(repo_url) / "data" / pack_id[:2] / pack_id
+    pack_path.chmod(0o600)
+    pack_path.unlink()
+    with open_repository(repo_url, PASSWORD) as repo:
+        result = repo.restore(snap, tmp_path / "out")
+    assert [f.path for f in result.failed] == [f"{src}/first.bin"]
+    assert (tmp_path / "out" / str(src).lstrip("/") / "second.txt").read_text() == "small"
+
+
+def test_garbage_snapshot_file_is_named_and_others_still_restore(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("x")
+    with open_repository(repo_url, PASSWORD) as repo:
+        good = repo.backup([src]).snapshot_id
+    bad_id = "ab" * 32
+    (Path(repo_url) / "snapshots" / bad_id).write_bytes(b"garbage, not an encrypted snapshot")
+    with open_repository(repo_url, PASSWORD) as repo:
+        assert [s.id for s in repo.snapshots()] == [good]
+        assert [i for i, _ in repo.snapshot_errors] == [bad_id]
+        with pytest.raises(Exception, match=bad_id[:8]):
+            repo.find_snapshot(bad_id)
+        assert repo.restore(good, tmp_path / "out").failed == []
+        with pytest.raises(SnapshotNotFoundError):
+            repo.find_snapshot("0" * 10)
+
+
+def test_backup_stream_stores_one_file(tmp_path: Path, repo_url: str) -> None:
+    import io
+
+    data = os.urandom(3 * 1024 * 1024) + b"tail"
+    with open_repository(repo_url, PASSWORD) as repo:
+        result = repo.backup_stream(io.BytesIO(data), "db.dump", tags=["pg"])
+        assert b"".join(repo.open_file(result.snapshot_id, "/db.dump")) == data
+        assert repo.find_snapshot("latest").paths == ["/db.dump"]
+    assert list((Path(repo_url) / "snapshots").iterdir())
+    assert FileType.SNAPSHOT.value == "snapshots"
