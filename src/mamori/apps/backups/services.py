@@ -141,7 +141,10 @@ def repository_create(
     repository.engine_id = engine.repository_init(access) if initialize else ""
     with transaction.atomic():
         repository.save()
-        after = snapshot_of(repository, REPOSITORY_FIELDS) | {"password_set": True, "initialized": initialize}
+        after = snapshot_of(repository, REPOSITORY_FIELDS) | {
+            "credential_stored": True,
+            "initialized": initialize,
+        }
         audit_record(actor=actor, action="backups.repository.create", obj=repository, after=after)
     return repository
 
@@ -159,7 +162,10 @@ def repository_set_password(*, actor: Actor, repository: Repository, password: s
         repository.password_encrypted = encrypt_password(password)
         repository.save(update_fields=["password_encrypted"])
         audit_record(
-            actor=actor, action="backups.repository.password", obj=repository, after={"password_set": True}
+            actor=actor,
+            action="backups.repository.password",
+            obj=repository,
+            after={"credential_stored": True},
         )
     return repository
 
