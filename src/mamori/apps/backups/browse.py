@@ -41,8 +41,7 @@ class Entry:
 
 
 def _normal(path: str) -> str:
-    norm = posixpath.normpath("/" + path.strip())
-    return "/" if norm in ("/", "//") else norm
+    return posixpath.normpath("/" + path.strip().lstrip("/"))
 
 
 def snapshot_children(*, system: ProtectedSystem, ref: str, path: str = "/") -> list[Entry]:

@@ -47,9 +47,9 @@ def line_chart(
     polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     dots = format_html_join(
         "",
-        '<circle cx="{:.1f}" cy="{:.1f}" r="3.5" fill="{}"><title>{} {}</title></circle>',
+        '<circle cx="{}" cy="{}" r="3.5" fill="{}"><title>{} {}</title></circle>',
         (
-            (x, y, "#1a7f37" if p.ok else "#cf222e", _label(p.when), fmt(v))
+            (f"{x:.1f}", f"{y:.1f}", "#1a7f37" if p.ok else "#cf222e", _label(p.when), fmt(v))
             for (x, y), p, v in zip(coords, points, values, strict=True)
         ),
     )

@@ -23,8 +23,8 @@ from .errors import BackupError
 class EngineError(BackupError):
     """An engine failure, with the engine's own one-line message kept in `detail`."""
 
-    def __init__(self, message: str, *, code: str, detail: str = "") -> None:
-        super().__init__(f"{message}: {detail}" if detail else message, code=code)
+    def __init__(self, message: str, *, code: str, detail: str = "", http_status: int = 400) -> None:
+        super().__init__(f"{message}: {detail}" if detail else message, code=code, http_status=http_status)
         self.detail = detail
 
 
@@ -117,6 +117,7 @@ _ERRORS: list[tuple[type[Exception], str, str]] = [
     (vault_errors.RepositoryLockedError, "repository_locked", "リポジトリが他の処理でロックされています"),
     (vault_errors.RepositoryExistsError, "repository_exists", "リポジトリは既に存在します"),
     (vault_errors.SnapshotNotFoundError, "snapshot_not_found", "スナップショットが見つかりません"),
+    (vault_errors.NotFoundError, "not_found", "スナップショット内に見つかりません"),
     (vault_errors.IntegrityError, "integrity", "リポジトリのデータに整合性の問題があります"),
     (vault_errors.BackendError, "backend", "リポジトリに接続できません"),
     (vault_errors.VaultError, "engine", "バックアップエンジンのエラー"),
@@ -127,7 +128,8 @@ _ERRORS: list[tuple[type[Exception], str, str]] = [
 def _translate(exc: Exception) -> EngineError:
     for cls, code, message in _ERRORS:
         if isinstance(exc, cls):
-            return EngineError(message, code=code, detail=str(exc))
+            status = 404 if code in ("snapshot_not_found", "not_found") else 400
+            return EngineError(message, code=code, detail=str(exc), http_status=status)
     raise exc
 
 
