@@ -46,7 +46,7 @@ class ProtectedSystem(models.Model):
     active = models.BooleanField(_("有効"), default=True)
 
     class Meta:
-        ordering = ["code"]
+        ordering = ["pk"]
 
     def __str__(self) -> str:
         return self.name
