@@ -100,3 +100,38 @@ def test_list_stats_unlock_and_bad_input(repo_env: Path) -> None:
     assert code == 1 and "read-data-subset" in err
     code, _out, err = run("-r", str(repo_env.parent / "missing"), "stats")
     assert code == 10
+
+
+def test_forget_prune_and_copy_commands(
+    repo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("init")[0] == 0
+    repo = Repository.open(LocalBackend(repo_env), PASSWORD)
+    snaps = [write_snapshot(repo, {"f": os.urandom(4000)}, time_ns=(i + 1) * 86400 * 10**9) for i in range(4)]
+    assert run("forget")[0] == 1, "an empty policy is refused"
+    code, out, _ = run("forget", "--keep-last", "2", "--dry-run")
+    assert code == 0 and "would remove 2" in out
+    code, out, _ = run("--json", "forget", "--keep-last", "2", "--prune")
+    assert code == 0 and sorted(json.loads(out.splitlines()[-1])["kept"]) == sorted(snaps[2:])
+    code, out, _ = run("prune")
+    assert code == 0 and "removed 0 packs" in out
+    assert run("check", "--read-data")[0] == 0
+
+    dest = tmp_path / "dest"
+    monkeypatch.setenv("MAMORI_FROM_PASSWORD", PASSWORD)
+    assert run("-r", str(dest), "init")[0] == 0
+    code, out, _ = run("-r", str(dest), "copy", "--from-repo", str(repo_env))
+    assert code == 0 and "2 copied" in out
+    code, out, _ = run("-r", str(dest), "copy", "--from-repo", str(repo_env))
+    assert "0 copied, 2 already present" in out
+    assert run("-r", str(dest), "check", "--read-data")[0] == 0
+
+
+def test_key_passwd_replaces_the_current_key(repo_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("init")[0] == 0
+    monkeypatch.setenv("MAMORI_NEW_PASSWORD", "new secret")
+    assert run("key", "passwd")[0] == 0
+    assert run("stats")[0] == 12, "the old password no longer opens the repository"
+    monkeypatch.setenv("MAMORI_PASSWORD", "new secret")
+    code, out, _ = run("--json", "key", "list")
+    assert code == 0 and len(json.loads(out)) == 1

@@ -1,4 +1,4 @@
-"""CLI commands on the repository itself: init, check, cat, list, key, unlock, stats (restic's names)."""
+"""CLI commands on the repository itself: init, check, cat, list, key, unlock, stats, forget, prune, copy."""
 
 from __future__ import annotations
 
@@ -6,16 +6,21 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from dataclasses import asdict
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from mamori.vault.api import open_repository
 from mamori.vault.backend import FileType, Handle
 from mamori.vault.checker import check_repository
 from mamori.vault.errors import InvalidArgumentError
+from mamori.vault.forget import RetentionPolicy, forget_snapshots
 from mamori.vault.ids import parse_id
 from mamori.vault.keys import add_key, list_keys, remove_key
 from mamori.vault.pack import BlobType
+from mamori.vault.prune import prune_repository
 from mamori.vault.repository import Repository
 from mamori.vault.stats import repository_stats
 from mamori.vault.timefmt import format_time
@@ -71,6 +76,29 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("stats", parents=[parent], help="show repository size statistics")
     p.set_defaults(handler=cmd_stats)
+
+    p = sub.add_parser("forget", parents=[parent], help="remove snapshots by a retention policy")
+    for period in ("last", "hourly", "daily", "weekly", "monthly", "yearly"):
+        p.add_argument(
+            f"--keep-{period}", type=int, default=0, metavar="N", help=f"keep the newest N {period}"
+        )
+    p.add_argument(
+        "--keep-tag", action="append", default=[], metavar="TAGS", help="keep snapshots with these tags"
+    )
+    p.add_argument("--keep-within", metavar="DURATION", help="keep snapshots newer than e.g. 1y2m3d4h")
+    p.add_argument("--host", help="only snapshots of this host")
+    p.add_argument("-n", "--dry-run", action="store_true", help="only show what would be removed")
+    p.add_argument("--prune", action="store_true", help="prune afterwards")
+    p.set_defaults(handler=cmd_forget)
+
+    p = sub.add_parser("prune", parents=[parent], help="delete data no snapshot references")
+    p.set_defaults(handler=cmd_prune)
+
+    p = sub.add_parser("copy", parents=[parent], help="copy snapshots from another repository into this one")
+    p.add_argument("--from-repo", required=True, help="source repository")
+    p.add_argument("--from-password-file", help="source password file (else MAMORI_FROM_PASSWORD)")
+    p.add_argument("snapshots", nargs="*", help="snapshot ids (default: all)")
+    p.set_defaults(handler=cmd_copy)
 
 
 def _low(ctx: Context) -> Repository:
@@ -253,4 +281,87 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out(f"stored size:        {stats.total_size} bytes")
     ctx.out(f"uncompressed size:  {stats.uncompressed_size} bytes")
     ctx.out(f"compression ratio:  {stats.compression_ratio:.2f}x")
+    return EXIT_OK
+
+
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?(?:(\d+)h)?$")
+
+
+def _parse_duration(text: str) -> timedelta:
+    """restic's --keep-within syntax, approximating a month as 30 and a year as 365 days."""
+    match = _DURATION.match(text)
+    if not text or match is None:
+        raise InvalidArgumentError(f"invalid duration {text!r}: use e.g. 1y2m3d4h")
+    years, months, days, hours = (int(g or 0) for g in match.groups())
+    return timedelta(days=365 * years + 30 * months + days, hours=hours)
+
+
+def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
+    """`forget`: apply a retention policy per host and paths."""
+    policy = RetentionPolicy(
+        keep_last=args.keep_last,
+        keep_hourly=args.keep_hourly,
+        keep_daily=args.keep_daily,
+        keep_weekly=args.keep_weekly,
+        keep_monthly=args.keep_monthly,
+        keep_yearly=args.keep_yearly,
+        keep_tags=tuple(args.keep_tag),
+        keep_within=_parse_duration(args.keep_within) if args.keep_within else None,
+    )
+    if policy.empty:
+        raise InvalidArgumentError("no policy given: add e.g. --keep-daily 7 --keep-monthly 12")
+    repo = ctx.open_repository()
+    low = repo.low
+    with low.lock(exclusive=not args.dry_run):
+        result = forget_snapshots(low, policy, dry_run=args.dry_run, host=args.host)
+        if args.prune and not args.dry_run:
+            pruned = prune_repository(low, progress=ctx.progress)
+            ctx.progress_done()
+            ctx.out(f"pruned: {pruned.packs_removed} packs removed, {pruned.bytes_freed} bytes freed")
+    if ctx.json:
+        ctx.out_json(asdict(result))
+    verb = "would remove" if args.dry_run else "removed"
+    ctx.out(f"keep {len(result.kept)} snapshots, {verb} {len(result.removed)}")
+    for snap_id in result.removed:
+        ctx.out(f"  {verb} {snap_id[:8]}")
+    return EXIT_OK
+
+
+def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
+    """`prune`: remove unreferenced data."""
+    low = _low(ctx)
+    with low.lock(exclusive=True):
+        result = prune_repository(low, progress=ctx.progress)
+    ctx.progress_done()
+    if ctx.json:
+        ctx.out_json(asdict(result))
+    ctx.out(
+        f"removed {result.packs_removed} packs ({result.packs_rewritten} rewritten), "
+        f"freed {result.bytes_freed} bytes"
+    )
+    return EXIT_OK
+
+
+def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
+    """`copy --from-repo SRC`: copy snapshots into the -r repository."""
+    if args.from_password_file:
+        try:
+            with open(args.from_password_file, encoding="utf-8") as f:
+                from_password = f.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read {args.from_password_file}: {exc.strerror}") from exc
+    elif "MAMORI_FROM_PASSWORD" in os.environ:
+        from_password = os.environ["MAMORI_FROM_PASSWORD"]
+    else:
+        raise InvalidArgumentError("no source password: use --from-password-file or MAMORI_FROM_PASSWORD")
+    target = ctx.open_repository()
+    with open_repository(args.from_repo, from_password) as source:
+        result = source.copy_to(target, snapshot_ids=args.snapshots or None)
+    if ctx.json:
+        ctx.out_json(asdict(result))
+    for src, new in result.copied:
+        ctx.out(f"copied snapshot {src[:8]} as {new[:8]}")
+    ctx.out(
+        f"{len(result.copied)} copied, {len(result.skipped)} already present, {result.bytes_copied} bytes"
+    )
     return EXIT_OK
