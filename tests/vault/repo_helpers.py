@@ -42,6 +42,7 @@ def write_snapshot(
     files: dict[str, bytes],
     *,
     time_ns: int = 1_700_000_000_000_000_000,
+    offset: int = 0,
     hostname: str = "h",
     paths: tuple[str, ...] = ("/data",),
     tags: tuple[str, ...] = (),
@@ -58,5 +59,7 @@ def write_snapshot(
     top = Node(name=b"data", type="dir", mode=MODE_DIR | 0o755, subtree=root_id)
     top_id, _ = repo.save_blob(BlobType.TREE, tree_bytes([top]))
     repo.flush()
-    snap = Snapshot(time=GoTime(time_ns), tree=top_id, paths=list(paths), hostname=hostname, tags=list(tags))
+    snap = Snapshot(
+        time=GoTime(time_ns, offset), tree=top_id, paths=list(paths), hostname=hostname, tags=list(tags)
+    )
     return repo.save_unpacked(FileType.SNAPSHOT, snap.to_json())

@@ -22,6 +22,7 @@ from mamori.vault.archiver import ArchiveOptions, Archiver, ArchiveStats
 from mamori.vault.backend import FileType, Handle
 from mamori.vault.backend.location import open_backend
 from mamori.vault.checker import CheckProblem, CheckResult, check_repository
+from mamori.vault.copy import CopyResult, copy_snapshots
 from mamori.vault.errors import (
     AmbiguousIdError,
     InvalidDataError,
@@ -29,21 +30,29 @@ from mamori.vault.errors import (
     SnapshotNotFoundError,
     VaultError,
 )
+from mamori.vault.forget import ForgetResult, RetentionPolicy, forget_snapshots
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree
 from mamori.vault.pack import BlobType, PackedBlob
+from mamori.vault.prune import PruneResult, prune_repository
 from mamori.vault.repository import Repository as LowRepository
 from mamori.vault.restorer import Restorer, RestoreStats
+from mamori.vault.stats import RepoStats, repository_stats
 
 __all__ = [
     "BackupProgress",
     "BackupResult",
     "CheckProblem",
     "CheckResult",
+    "CopyResult",
     "FileError",
+    "ForgetResult",
     "NodeInfo",
+    "PruneResult",
+    "RepoStats",
     "Repository",
     "RestoreResult",
+    "RetentionPolicy",
     "SnapshotInfo",
     "init_repository",
     "open_repository",
@@ -427,6 +436,32 @@ class Repository:
         with self.low.lock():
             self.low.load_index()
             return check_repository(self.low, read_data=read_data, read_data_subset=read_data_subset)
+
+    def copy_to(self, dest: Repository, *, snapshot_ids: Sequence[str] | None = None) -> CopyResult:
+        """Copy snapshots missing in `dest` (by their original id) with their blobs, re-encrypted."""
+        with self.low.lock(), dest.low.lock():
+            self.low.load_index()
+            dest.low.load_index()
+            return copy_snapshots(self.low, dest.low, snapshot_ids=snapshot_ids)
+
+    def forget(self, policy: RetentionPolicy, *, prune: bool = False, dry_run: bool = False) -> ForgetResult:
+        """Remove snapshots the policy does not keep (per host and paths); optionally prune afterwards."""
+        with self.low.lock(exclusive=not dry_run):
+            result = forget_snapshots(self.low, policy, dry_run=dry_run)
+            if prune and not dry_run:
+                prune_repository(self.low)
+        return result
+
+    def prune(self) -> PruneResult:
+        """Delete data no snapshot references and rewrite mostly unused packs."""
+        with self.low.lock(exclusive=True):
+            return prune_repository(self.low)
+
+    def stats(self) -> RepoStats:
+        """Snapshot, pack and blob counts with stored and uncompressed sizes."""
+        with self.low.lock():
+            self.low.load_index()
+            return repository_stats(self.low)
 
 
 def _node_info(path: str, node: Node) -> NodeInfo:

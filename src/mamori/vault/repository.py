@@ -289,7 +289,10 @@ class Repository:
                 f"{blob_type.value} blob {blob_id.hex()[:8]} is not in the index: run `mamori vault check`",
                 blob_id=blob_id.hex(),
             )
-        pack_id, blob = found
+        return self.load_blob_from(*found)
+
+    def load_blob_from(self, pack_id: str, blob: PackedBlob) -> bytes:
+        """Read and verify a blob at a known place (prune reads from packs no longer indexed)."""
         sealed = self.backend.load(Handle(FileType.PACK, pack_id), blob.offset, blob.length)
         return self.decode_blob(pack_id, blob, sealed)
 

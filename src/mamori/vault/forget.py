@@ -1,0 +1,196 @@
+"""Retention policies exactly as restic `forget` applies them (`internal/restic/snapshot_policy.go`).
+
+Snapshots are grouped by host and paths, sorted newest first, and each rule keeps the newest
+snapshot of its next N distinct periods (hours, days, ISO weeks, months, years) in the snapshot's
+own UTC offset, as Go's `time.Time` methods do. Tag rules keep matching snapshots without counting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from mamori.vault.backend import FileType
+from mamori.vault.errors import BackendNotFoundError, InvalidArgumentError, InvalidDataError
+from mamori.vault.repository import Repository
+from mamori.vault.timefmt import parse_time
+
+__all__ = [
+    "ForgetResult",
+    "RetentionPolicy",
+    "SnapshotRef",
+    "apply_policy",
+    "forget_snapshots",
+    "load_snapshot_refs",
+]
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How many of the newest periods to keep; `keep_tags` entries may be "a,b" (needs both tags)."""
+
+    keep_last: int = 0
+    keep_hourly: int = 0
+    keep_daily: int = 0
+    keep_weekly: int = 0
+    keep_monthly: int = 0
+    keep_yearly: int = 0
+    keep_tags: tuple[str, ...] = ()
+    keep_within: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        counts = (self.keep_last, self.keep_hourly, self.keep_daily, self.keep_weekly)
+        if any(n < 0 for n in (*counts, self.keep_monthly, self.keep_yearly)):
+            raise InvalidArgumentError("keep counts must be zero or positive")
+
+    @property
+    def empty(self) -> bool:
+        """No rule at all: restic then keeps everything."""
+        counts = (self.keep_last, self.keep_hourly, self.keep_daily, self.keep_weekly)
+        return not any((*counts, self.keep_monthly, self.keep_yearly, self.keep_tags, self.keep_within))
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """What the policy needs to know about a snapshot."""
+
+    id: str
+    time: datetime
+    hostname: str = ""
+    paths: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    """Snapshot ids kept and removed (removed = would be removed with `dry_run`)."""
+
+    kept: list[str]
+    removed: list[str]
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _bucket_functions() -> list[tuple[str, str, Callable[[datetime, int], int]]]:
+    return [
+        ("keep_last", "last snapshot", lambda _t, nr: nr),
+        (
+            "keep_hourly",
+            "hourly snapshot",
+            lambda t, _nr: ((t.year * 100 + t.month) * 100 + t.day) * 100 + t.hour,
+        ),
+        ("keep_daily", "daily snapshot", lambda t, _nr: (t.year * 100 + t.month) * 100 + t.day),
+        ("keep_weekly", "weekly snapshot", lambda t, _nr: t.isocalendar()[0] * 100 + t.isocalendar()[1]),
+        ("keep_monthly", "monthly snapshot", lambda t, _nr: t.year * 100 + t.month),
+        ("keep_yearly", "yearly snapshot", lambda t, _nr: t.year),
+    ]
+
+
+@dataclass
+class _Bucket:
+    count: int
+    reason: str
+    period: Callable[[datetime, int], int]
+    last: int | None = None
+
+
+def _has_tags(snapshot: SnapshotRef, spec: str) -> bool:
+    wanted = [t for t in spec.split(",") if t]
+    return all(t in snapshot.tags for t in wanted)
+
+
+def apply_policy(
+    snapshots: Sequence[SnapshotRef], policy: RetentionPolicy
+) -> tuple[list[SnapshotRef], list[SnapshotRef], dict[str, list[str]]]:
+    """(keep, remove, reasons) for ONE group, newest first, like restic `ApplyPolicy`."""
+    ordered = sorted(snapshots, key=lambda s: s.time, reverse=True)  # stable, like sort.Stable
+    if policy.empty:
+        return ordered, [], {s.id: ["policy is empty"] for s in ordered}
+    buckets = [_Bucket(getattr(policy, attr), reason, fn) for attr, reason, fn in _bucket_functions()]
+    latest = ordered[0].time if ordered else None
+    keep: list[SnapshotRef] = []
+    remove: list[SnapshotRef] = []
+    reasons: dict[str, list[str]] = {}
+    for nr, snap in enumerate(ordered):
+        why: list[str] = []
+        why.extend(f"has tags {spec}" for spec in policy.keep_tags if _has_tags(snap, spec))
+        if policy.keep_within is not None and latest is not None and snap.time > latest - policy.keep_within:
+            why.append("within")
+        for bucket in buckets:
+            if bucket.count > 0:
+                value = bucket.period(snap.time, nr)
+                if value != bucket.last:
+                    why.append(bucket.reason)
+                    bucket.last = value
+                    bucket.count -= 1
+        if why:
+            keep.append(snap)
+            reasons[snap.id] = why
+        else:
+            remove.append(snap)
+    return keep, remove, reasons
+
+
+def load_snapshot_refs(repo: Repository) -> list[SnapshotRef]:
+    """Every snapshot's policy-relevant fields, with its time in its own offset (as restic buckets it)."""
+    refs = []
+    for snap_id in repo.list_files(FileType.SNAPSHOT):
+        try:
+            doc = json.loads(repo.load_unpacked(FileType.SNAPSHOT, snap_id))
+            refs.append(
+                SnapshotRef(
+                    id=snap_id,
+                    time=_local_time(str(doc["time"])),
+                    hostname=str(doc.get("hostname") or ""),
+                    paths=tuple(str(p) for p in doc.get("paths") or []),
+                    tags=tuple(str(t) for t in doc.get("tags") or []),
+                )
+            )
+        except BackendNotFoundError:
+            continue
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidDataError(
+                f"snapshot {snap_id[:8]} is malformed ({exc}): run `mamori vault check`",
+                path=f"snapshots/{snap_id}",
+            ) from exc
+    return refs
+
+
+def _local_time(text: str) -> datetime:
+    """Parse keeping the written UTC offset (Go keeps it, and buckets use it)."""
+    value = parse_time(text)
+    offset = text[-6:] if text[-6] in "+-" else "+00:00"
+    sign = 1 if offset[0] == "+" else -1
+    tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    return value.astimezone(tz)
+
+
+def forget_snapshots(
+    repo: Repository,
+    policy: RetentionPolicy,
+    *,
+    dry_run: bool = False,
+    host: str | None = None,
+) -> ForgetResult:
+    """Apply the policy per (host, paths) group and remove the other snapshot files (take an exclusive lock)."""
+    groups: dict[tuple[str, tuple[str, ...]], list[SnapshotRef]] = {}
+    for ref in load_snapshot_refs(repo):
+        if host is not None and ref.hostname != host:
+            continue
+        groups.setdefault((ref.hostname, tuple(sorted(ref.paths))), []).append(ref)
+    kept: list[str] = []
+    removed: list[str] = []
+    reasons: dict[str, list[str]] = {}
+    for key in sorted(groups):
+        keep, remove, why = apply_policy(groups[key], policy)
+        kept.extend(s.id for s in keep)
+        removed.extend(s.id for s in remove)
+        reasons.update(why)
+    if not dry_run:
+        for snap_id in removed:
+            try:
+                repo.remove_file(FileType.SNAPSHOT, snap_id)
+            except BackendNotFoundError:
+                continue
+    return ForgetResult(kept=kept, removed=removed, reasons=reasons)

@@ -1,0 +1,117 @@
+"""Pack and index files round-trip (hypothesis) and match restic's byte layout."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mamori.vault.backend import FileType, Handle
+from mamori.vault.backend.mem import MemoryBackend
+from mamori.vault.crypto import EXTENSION, Key
+from mamori.vault.errors import BadPackHeaderError, InvalidDataError
+from mamori.vault.ids import hash_bytes
+from mamori.vault.index import MasterIndex, decode_index, encode_index
+from mamori.vault.pack import BlobType, PackedBlob, PackWriter, pack_size, read_header, read_header_from_bytes
+
+KEY = Key.generate()
+
+blob_specs = st.lists(
+    st.tuples(st.sampled_from([0, 1]), st.binary(max_size=300), st.booleans()), min_size=1, max_size=20
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(blob_specs, st.sampled_from(list(BlobType)))
+def test_pack_header_round_trips_with_exact_size(
+    specs: list[tuple[int, bytes, bool]], blob_type: BlobType
+) -> None:
+    writer = PackWriter(KEY, blob_type)
+    for _kind, data, compressed in specs:
+        sealed = KEY.seal(data)
+        writer.add(hash_bytes(data), sealed, len(data) + 1 if compressed else 0)
+    expected = list(writer.blobs)
+    pack_id, data = writer.finish()
+    assert hash_bytes(data) == pack_id
+    assert len(data) == pack_size(expected)
+    backend = MemoryBackend()
+    backend.save(Handle(FileType.PACK, pack_id.hex()), data)
+    assert read_header(backend, KEY, pack_id.hex()) == expected
+    assert read_header_from_bytes(KEY, bytes(data), pack_id.hex()) == expected
+
+
+def test_header_entries_are_37_and_41_bytes_with_restic_type_codes() -> None:
+    writer = PackWriter(KEY, BlobType.TREE)
+    writer.add(b"\x01" * 32, KEY.seal(b"a"), 0)
+    writer.add(b"\x02" * 32, KEY.seal(b"b"), 7)
+    _pack_id, data = writer.finish()
+    (header_len,) = struct.unpack("<I", data[-4:])
+    assert header_len == 37 + 41 + EXTENSION
+    header = KEY.open(bytes(data[-4 - header_len : -4]))
+    assert header[0] == 1 and header[5:37] == b"\x01" * 32
+    assert header[37] == 3 and struct.unpack("<II", header[38:46]) == (1 + EXTENSION, 7)
+
+
+def test_a_damaged_header_is_a_bad_pack_header() -> None:
+    writer = PackWriter(KEY, BlobType.DATA)
+    writer.add(b"\x01" * 32, KEY.seal(b"a" * 100), 0)
+    pack_id, data = writer.finish()
+    for damage in (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], lambda d: d[:-4] + b"\xff\xff\x00\x00"):
+        with pytest.raises(BadPackHeaderError) as err:
+            read_header_from_bytes(KEY, damage(bytes(data)), pack_id.hex())
+        assert err.value.pack_id == pack_id.hex()
+
+
+blobs = st.builds(
+    PackedBlob,
+    st.sampled_from(list(BlobType)),
+    st.binary(min_size=32, max_size=32),
+    st.integers(0, 2**32 - 1),
+    st.integers(EXTENSION, 2**32 - 1),
+    st.integers(0, 2**32 - 1),
+)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.dictionaries(
+        st.text("0123456789abcdef", min_size=64, max_size=64), st.lists(blobs, max_size=5), max_size=5
+    )
+)
+def test_index_json_round_trips_and_master_index_finds_every_blob(packs: dict[str, list[PackedBlob]]) -> None:
+    assert decode_index(encode_index(packs), "x").packs == {k: v for k, v in packs.items()}
+    master = MasterIndex()
+    for pack_id, pack_blobs in packs.items():
+        master.add_pack(pack_id, pack_blobs)
+    for pack_id, pack_blobs in packs.items():
+        for b in pack_blobs:
+            found = master.lookup(b.type, b.id)
+            assert found is not None
+            if found[0] == pack_id:
+                assert found[1] == b
+
+
+def test_index_json_matches_restic_and_tolerates_supersedes() -> None:
+    blob = PackedBlob(BlobType.TREE, b"\xaa" * 32, 38, 112, 511)
+    doc = json.loads(encode_index({"bb" * 32: [blob]}))
+    assert doc == {
+        "packs": [
+            {
+                "id": "bb" * 32,
+                "blobs": [
+                    {"id": "aa" * 32, "type": "tree", "offset": 38, "length": 112, "uncompressed_length": 511}
+                ],
+            }
+        ]
+    }
+    doc["supersedes"] = ["cc" * 32]
+    assert decode_index(json.dumps(doc).encode(), "x").supersedes == ["cc" * 32]
+
+
+@pytest.mark.parametrize("garbage", [b"[]", b"{}", b'{"packs":[{"id":"zz"}]}', b"not json"])
+def test_malformed_index_json_names_the_file(garbage: bytes) -> None:
+    with pytest.raises(InvalidDataError, match="index file 12345678"):
+        decode_index(garbage, "12345678" * 8)
