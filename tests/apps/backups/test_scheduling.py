@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from mamori.apps.backups import services
 from mamori.apps.backups.cron import cron_next, cron_occurrences
 from mamori.apps.backups.errors import BackupError
+from mamori.apps.backups.jobs import run_request
 from mamori.apps.backups.models import Alert, AlertKind, JobKind, Run, RunStatus, Trigger
 from mamori.apps.backups.worker import BackupWorker
 from mamori.apps.core.models import AuditEvent
@@ -103,3 +104,21 @@ def test_worker_with_the_database_queue(sut, settings):
     runs = worker.run_once()
     assert [r.status for r in runs] == [RunStatus.SUCCEEDED]
     assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 1
+
+
+def test_worker_starts_a_job_queued_from_the_web_between_ticks(sut, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    requested = []
+
+    def sleep(seconds: float) -> None:
+        if (
+            not requested
+        ):  # an officer presses 「今すぐバックアップ」 while the worker waits for its next tick
+            requested.append(run_request(actor="officer", system=sut.system, kind=JobKind.BACKUP))
+        else:
+            worker.stop()
+
+    worker = BackupWorker(interval=30, clock=Clock(T0), sleep=sleep)
+    worker.run_forever()
+    requested[0].refresh_from_db()
+    assert requested[0].status == RunStatus.SUCCEEDED

@@ -83,11 +83,16 @@ class BackupWorker:
         return [Run.objects.get(pk=r.pk) for r in queued]
 
     def run_forever(self) -> None:
+        """Tick every `interval` seconds; in between, poll the queue each second so that a job an
+        officer started from the web page begins at once rather than at the next tick."""
         logger.info("worker %s started (tick every %.0f s)", self.worker_id, self.interval)
+        since_tick = self.interval
         while self.running:
-            self.run_once()
-            waited = 0.0
-            while self.running and waited < self.interval:
-                self.sleep(min(1.0, self.interval - waited))
-                waited += 1.0
+            if since_tick >= self.interval:
+                self.run_once()
+                since_tick = 0.0
+            else:
+                self.drain()
+            self.sleep(1.0)
+            since_tick += 1.0
         logger.info("worker %s stopped", self.worker_id)
