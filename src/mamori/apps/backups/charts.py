@@ -43,7 +43,8 @@ def line_chart(
     top = max(values) or 1.0
     inner_w, inner_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
     step = inner_w / max(len(points) - 1, 1)
-    coords = [(PAD_L + i * step, PAD_T + inner_h * (1 - v / top)) for i, v in enumerate(values)]
+    start = PAD_L if len(points) > 1 else PAD_L + inner_w / 2  # a single run sits in the middle
+    coords = [(start + i * step, PAD_T + inner_h * (1 - v / top)) for i, v in enumerate(values)]
     polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     dots = format_html_join(
         "",

@@ -123,20 +123,23 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
     paths: list[Path] = []
     excludes: list[str] = []
     staging = staging_dir(run)
-    for source in sources:
-        if source.kind == SourceKind.PATH:
-            paths.extend(_expand(source))
-            excludes.extend(source.exclude_patterns)
-        elif source.kind == SourceKind.SQLITE:
-            paths.append(_sqlite_copy(source, staging))
     host = socket.gethostname()
     results: list[engine.BackupOutcome] = []
-    if paths:
-        results.append(
-            engine.backup_paths(
-                access, paths, excludes=excludes, tags=_tags(run), host=host, progress=progress
+    try:
+        for source in sources:
+            if source.kind == SourceKind.PATH:
+                paths.extend(_expand(source))
+                excludes.extend(source.exclude_patterns)
+            elif source.kind == SourceKind.SQLITE:
+                paths.append(_sqlite_copy(source, staging))
+        if paths:
+            results.append(
+                engine.backup_paths(
+                    access, paths, excludes=excludes, tags=_tags(run), host=host, progress=progress
+                )
             )
-        )
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # no plaintext copy of a database is left lying around
     for source in sources:
         if source.kind == SourceKind.COMMAND:
             results.append(_backup_command(access, source, run, host, progress))

@@ -241,6 +241,9 @@ class Run(models.Model):
 
     @property
     def when(self):  # type: ignore[no-untyped-def]
+        """When it happened; a missed run is shown at the time it should have run."""
+        if self.status == RunStatus.MISSED:
+            return self.scheduled_for
         return self.finished_at or self.started_at or self.scheduled_for or self.queued_at
 
 
