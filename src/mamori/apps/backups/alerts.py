@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record
 from mamori.apps.core.models import Membership
@@ -24,7 +25,7 @@ from .models import Alert, ProtectedSystem, Run
 
 logger = logging.getLogger(__name__)
 
-ALREADY_ACKNOWLEDGED = "このアラートは既に確認済みです"
+ALREADY_ACKNOWLEDGED = _("このアラートは既に確認済みです")
 
 
 def alert_recipients() -> list[str]:
@@ -47,11 +48,12 @@ def _send(alert_id: int) -> None:
         return
     subject = f"[mamori] {alert.get_kind_display()}: {alert.system.name}"
     when = timezone.localtime(alert.created_at).strftime("%Y-%m-%d %H:%M")
-    body = (
-        f"{alert.system.name} で{alert.get_kind_display()}が発生しました（{when}）。\n\n"
-        f"{alert.message}\n\n"
-        "mamori のバックアップ画面で内容を確認し、対応後にアラートを確認済みにしてください。\n"
-    )
+    body = str(
+        _(
+            "{system} で{kind}が発生しました（{when}）。\n\n{message}\n\n"
+            "mamori のバックアップ画面で内容を確認し、対応後にアラートを確認済みにしてください。\n"
+        )
+    ).format(system=alert.system.name, kind=alert.get_kind_display(), when=when, message=alert.message)
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     except (smtplib.SMTPException, OSError) as exc:

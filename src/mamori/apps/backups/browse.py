@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record
 
@@ -21,9 +22,9 @@ from .jobs import run_request
 from .models import JobKind, ProtectedSystem, Run
 from .services import repository_access
 
-NOT_A_FILE = "指定されたパスはファイルではありません: {path}"
-NOT_FOUND = "スナップショット内に見つかりません: {path}"
-BAD_TARGET = "復元先は空のフォルダか、まだ存在しない絶対パスを指定してください: {target}"
+NOT_A_FILE = _("指定されたパスはファイルではありません: {path}")
+NOT_FOUND = _("スナップショット内に見つかりません: {path}")
+BAD_TARGET = _("復元先は空のフォルダか、まだ存在しない絶対パスを指定してください: {target}")
 
 
 def snapshot_list(*, system: ProtectedSystem) -> list[engine.Snapshot]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import HistoryPoint
 
@@ -38,7 +39,7 @@ def line_chart(
 ) -> SafeString:
     """A line with dots (red dots for failed runs), min/max axis labels and first/last dates."""
     if not points:
-        return format_html('<p class="muted">{}</p>', "まだ記録がありません。")
+        return format_html('<p class="muted">{}</p>', _("まだ記録がありません。"))
     values = [value(p) for p in points]
     top = max(values) or 1.0
     inner_w, inner_h = WIDTH - PAD_L - PAD_R, HEIGHT - PAD_T - PAD_B
@@ -83,8 +84,8 @@ def line_chart(
 
 
 def size_chart(points: Sequence[HistoryPoint]) -> SafeString:
-    return line_chart(points, lambda p: float(p.bytes_total), human_bytes, "バックアップ対象の容量")
+    return line_chart(points, lambda p: float(p.bytes_total), human_bytes, _("バックアップ対象の容量"))
 
 
 def duration_chart(points: Sequence[HistoryPoint]) -> SafeString:
-    return line_chart(points, lambda p: p.duration_s, human_seconds, "所要時間")
+    return line_chart(points, lambda p: p.duration_s, human_seconds, _("所要時間"))

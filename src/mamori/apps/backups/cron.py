@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .errors import BackupError
 
@@ -20,7 +21,10 @@ def _zone() -> ZoneInfo:
 def cron_validate(expression: str) -> None:
     if not croniter.is_valid(expression) or len(expression.split()) != 5:
         raise BackupError(
-            f"cron式が正しくありません: {expression!r}（例: 「0 2 * * *」は毎日2時）", code="invalid_cron"
+            _("cron式が正しくありません: {expression}（例: 「0 2 * * *」は毎日2時）").format(
+                expression=repr(expression)
+            ),
+            code="invalid_cron",
         )
 
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.utils.translation import gettext_lazy as _
+
 from mamori.vault import api as vault
 from mamori.vault import errors as vault_errors
 
@@ -23,7 +25,7 @@ from .errors import BackupError
 class EngineError(BackupError):
     """An engine failure, with the engine's own one-line message kept in `detail`."""
 
-    def __init__(self, message: str, *, code: str, detail: str = "", http_status: int = 400) -> None:
+    def __init__(self, message: object, *, code: str, detail: str = "", http_status: int = 400) -> None:
         super().__init__(f"{message}: {detail}" if detail else message, code=code, http_status=http_status)
         self.detail = detail
 
@@ -111,17 +113,17 @@ class ForgetOutcome:
 
 
 # Order matters: the first matching class wins (subclasses before their parents).
-_ERRORS: list[tuple[type[Exception], str, str]] = [
-    (vault_errors.RepositoryNotFoundError, "repository_not_found", "リポジトリが見つかりません"),
-    (vault_errors.WrongPasswordError, "wrong_password", "リポジトリのパスワードが違います"),
-    (vault_errors.RepositoryLockedError, "repository_locked", "リポジトリが他の処理でロックされています"),
-    (vault_errors.RepositoryExistsError, "repository_exists", "リポジトリは既に存在します"),
-    (vault_errors.SnapshotNotFoundError, "snapshot_not_found", "スナップショットが見つかりません"),
-    (vault_errors.NotFoundError, "not_found", "スナップショット内に見つかりません"),
-    (vault_errors.IntegrityError, "integrity", "リポジトリのデータに整合性の問題があります"),
-    (vault_errors.BackendError, "backend", "リポジトリに接続できません"),
-    (vault_errors.VaultError, "engine", "バックアップエンジンのエラー"),
-    (OSError, "os", "ファイルの読み書きに失敗しました"),
+_ERRORS: list[tuple[type[Exception], str, Any]] = [
+    (vault_errors.RepositoryNotFoundError, "repository_not_found", _("リポジトリが見つかりません")),
+    (vault_errors.WrongPasswordError, "wrong_password", _("リポジトリのパスワードが違います")),
+    (vault_errors.RepositoryLockedError, "repository_locked", _("リポジトリが他の処理でロックされています")),
+    (vault_errors.RepositoryExistsError, "repository_exists", _("リポジトリは既に存在します")),
+    (vault_errors.SnapshotNotFoundError, "snapshot_not_found", _("スナップショットが見つかりません")),
+    (vault_errors.NotFoundError, "not_found", _("スナップショット内に見つかりません")),
+    (vault_errors.IntegrityError, "integrity", _("リポジトリのデータに整合性の問題があります")),
+    (vault_errors.BackendError, "backend", _("リポジトリに接続できません")),
+    (vault_errors.VaultError, "engine", _("バックアップエンジンのエラー")),
+    (OSError, "os", _("ファイルの読み書きに失敗しました")),
 ]
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 class BackupError(Exception):
     """Raised by services and the engine adapter; views show `message`, never a traceback."""
 
-    def __init__(self, message: str, *, code: str = "error", http_status: int = 400) -> None:
+    def __init__(self, message: object, *, code: str = "error", http_status: int = 400) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = str(message)  # a lazy translation is resolved here
         self.code = code
         self.http_status = http_status
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from . import engine
 from .errors import BackupError
@@ -30,12 +31,17 @@ from .services import repository_access
 
 ProgressFn = Callable[[engine.Progress], None]
 
-SOURCE_MISSING = "バックアップ元が見つかりません: {path}"
-NO_PRIMARY = "一次リポジトリが登録されていません"
-NO_OFFSITE = "遠隔地リポジトリが登録されていません"
-NO_SOURCES = "バックアップ元が登録されていません"
-NO_SNAPSHOT = "復元できるスナップショットがありません"
-DUMP_FAILED = "ダンプコマンドが失敗しました（終了コード {code}）: {stderr}"
+SOURCE_MISSING = _("バックアップ元が見つかりません: {path}")
+NO_PRIMARY = _("一次リポジトリが登録されていません")
+NO_OFFSITE = _("遠隔地リポジトリが登録されていません")
+NO_SOURCES = _("バックアップ元が登録されていません")
+NO_SNAPSHOT = _("復元できるスナップショットがありません")
+DUMP_FAILED = _("ダンプコマンドが失敗しました（終了コード {code}）: {stderr}")
+CHECK_ERRORS = _("整合性検査でエラーが見つかりました: {problems}")
+RESTORE_FAILED = _("復元に失敗したファイルがあります: {files}")
+NOT_RESTORED = _("{path}: 復元されていません")
+SIZE_MISMATCH = _("{path}: サイズが一致しません")
+HASH_MISMATCH = _("{path}: ハッシュ値が一致しません")
 
 
 @dataclass
@@ -203,9 +209,7 @@ def check_subset(run: Run, progress: ProgressFn) -> Outcome:
         checked[repo.name] = {"ok": result.ok, "packs": result.packs_checked, "bytes_read": result.bytes_read}
         problems.extend(f"{repo.name}: {p}" for p in result.problems)
     if problems:
-        raise BackupError(
-            "整合性検査でエラーが見つかりました: " + " / ".join(problems[:5]), code="check_errors"
-        )
+        raise BackupError(CHECK_ERRORS.format(problems=" / ".join(problems[:5])), code="check_errors")
     return Outcome(
         passed=True,
         bytes_total=sum(c["bytes_read"] for c in checked.values()),
@@ -253,9 +257,9 @@ def _verify(access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node,
     """Compare one restored file with the snapshot: size, and SHA-256 against the content blob ids."""
     restored = target / node.path.lstrip("/")
     if not restored.is_file():
-        return f"{node.path}: 復元されていません"
+        return NOT_RESTORED.format(path=node.path)
     if restored.stat().st_size != node.size:
-        return f"{node.path}: サイズが一致しません"
+        return SIZE_MISMATCH.format(path=node.path)
     content = node.content or []
     digest = _sha256(restored)
     if len(content) == 1:
@@ -267,7 +271,7 @@ def _verify(access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node,
         for chunk in engine.open_file(access, snap.id, node.path):
             h.update(chunk)
         expected = h.hexdigest()
-    return None if digest == expected else f"{node.path}: ハッシュ値が一致しません"
+    return None if digest == expected else HASH_MISMATCH.format(path=node.path)
 
 
 def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
@@ -323,9 +327,7 @@ def restore(run: Run, progress: ProgressFn) -> Outcome:
         repository_access(repo), run.detail["snapshot"], target, include=[run.detail["path"]], verify=True
     )
     if result.failed:
-        raise BackupError(
-            "復元に失敗したファイルがあります: " + " / ".join(result.failed[:5]), code="restore_failed"
-        )
+        raise BackupError(RESTORE_FAILED.format(files=" / ".join(result.failed[:5])), code="restore_failed")
     return Outcome(
         snapshot_id=run.detail["snapshot"],
         files_total=result.files_restored,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record
@@ -39,7 +40,7 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-REPOSITORY_BUSY = "リポジトリが他のジョブで使用中のため実行できませんでした"
+REPOSITORY_BUSY = _("リポジトリが他のジョブで使用中のため実行できませんでした")
 PROGRESS_INTERVAL_S = 0.5
 
 
@@ -57,7 +58,7 @@ def run_request(
 ) -> Run:
     """Record a queued run and hand it to the task queue once the transaction commits."""
     if kind not in JobKind.values:
-        raise BackupError(f"不明なジョブ種別です: {kind}", code="unknown_kind")
+        raise BackupError(_("不明なジョブ種別です: {kind}").format(kind=kind), code="unknown_kind")
     with transaction.atomic():
         run = Run.objects.create(
             system=system,
@@ -170,7 +171,7 @@ def run_execute(*, run_id: int) -> Run:
         error = exc.message
     except Exception as exc:  # an unexpected bug must still end the run as failed and alert
         logger.exception("run %s failed unexpectedly", run.pk)
-        error = f"予期しないエラー: {type(exc).__name__}: {exc}"
+        error = _("予期しないエラー: {error}").format(error=f"{type(exc).__name__}: {exc}")
     finally:
         _unlock(run)
     return _finish(run, outcome, error, time.monotonic() - started)
@@ -192,7 +193,9 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: fl
             run.duration_s = outcome.detail["seconds"]
             run.rto_met = bool(outcome.passed) and run.duration_s <= run.system.rto_minutes * 60
             if not outcome.passed:
-                error = "復元訓練で検証エラー: " + " / ".join(outcome.detail["problems"][:5])
+                error = _("復元訓練で検証エラー: {problems}").format(
+                    problems=" / ".join(outcome.detail["problems"][:5])
+                )
         if error:
             run.status, run.error_text = RunStatus.FAILED, error
         elif outcome is not None and outcome.warnings:
@@ -212,7 +215,9 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: fl
                 system=run.system,
                 kind=AlertKind.FAILED,
                 run=run,
-                message=f"{run.get_kind_display()}が失敗しました: {run.error_text}",
+                message=_("{kind}が失敗しました: {error}").format(
+                    kind=run.get_kind_display(), error=run.error_text
+                ),
             )
     return run
 

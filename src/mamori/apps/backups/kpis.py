@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
 
@@ -96,7 +97,9 @@ def kpi_rto_attained(fiscal_year: int) -> KpiValue:
 
 
 def register() -> None:
-    register_kpi(Kpi("backups.success_rate", "バックアップ成功率", "%", "up", kpi_backup_success_rate))
-    register_kpi(Kpi("backups.offsite_compliance", "遠隔地保管の実施率", "%", "up", kpi_offsite_compliance))
-    register_kpi(Kpi("backups.drills_passed", "復元訓練の合格件数", "件", "up", kpi_drills_passed))
-    register_kpi(Kpi("backups.rto_attained", "復元訓練のRTO達成率", "%", "up", kpi_rto_attained))
+    register_kpi(Kpi("backups.success_rate", _("バックアップ成功率"), "%", "up", kpi_backup_success_rate))
+    register_kpi(
+        Kpi("backups.offsite_compliance", _("遠隔地保管の実施率"), "%", "up", kpi_offsite_compliance)
+    )
+    register_kpi(Kpi("backups.drills_passed", _("復元訓練の合格件数"), "件", "up", kpi_drills_passed))
+    register_kpi(Kpi("backups.rto_attained", _("復元訓練のRTO達成率"), "%", "up", kpi_rto_attained))

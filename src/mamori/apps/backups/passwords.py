@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from .errors import BackupError
 
@@ -46,7 +47,9 @@ def decrypt_password(token: str) -> str:
         return Fernet(_key()).decrypt(token.encode()).decode()
     except (InvalidToken, ValueError) as exc:
         raise BackupError(
-            "リポジトリのパスワードを復号できません（鍵ファイル repository.key が変わった可能性があります）",
+            _(
+                "リポジトリのパスワードを復号できません（鍵ファイル repository.key が変わった可能性があります）"
+            ),
             code="password_key",
         ) from exc
 

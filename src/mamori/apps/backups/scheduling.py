@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import audit_record
 
@@ -73,15 +74,27 @@ def _tick_one(pk: int, now: datetime) -> Run | None:
                 status=RunStatus.MISSED,
                 scheduled_for=t,
                 finished_at=now,
-                error_text=f"{_fmt(t)} の予定実行はワーカー停止中のため行われませんでした",
+                error_text=_("{when} の予定実行はワーカー停止中のため行われませんでした").format(
+                    when=_fmt(t)
+                ),
             )
         late = now - latest
         if missed or late > _late_grace():
+            kind = schedule.get_kind_display()
             message = (
-                f"{schedule.get_kind_display()}の予定実行が{len(missed)}回行われませんでした"
-                f"（{_fmt(missed[0])} 〜 {_fmt(missed[-1])}）。{_fmt(latest)} の分を今回1回だけ実行します。"
+                _(
+                    "{kind}の予定実行が{count}回行われませんでした（{first} 〜 {last}）。{latest} の分を今回1回だけ実行します。"
+                ).format(
+                    kind=kind,
+                    count=len(missed),
+                    first=_fmt(missed[0]),
+                    last=_fmt(missed[-1]),
+                    latest=_fmt(latest),
+                )
                 if missed
-                else f"{schedule.get_kind_display()}（予定 {_fmt(latest)}）をワーカー停止のため遅れて実行します。"
+                else _("{kind}（予定 {latest}）をワーカー停止のため遅れて実行します。").format(
+                    kind=kind, latest=_fmt(latest)
+                )
             )
             alert_raise(system=schedule.system, kind=AlertKind.MISSED, message=message)
         pending = Run.objects.filter(

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.permissions import membership_department_ids
 
@@ -161,11 +162,11 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
     )
     drill = _last(system, JobKind.RESTORE_DRILL, ok=False)
     if failures:
-        light, reason = RED, f"{failures[0].get_kind_display()}が失敗しています"
+        light, reason = RED, _("{kind}が失敗しています").format(kind=failures[0].get_kind_display())
     elif not rpo_met:
-        light, reason = AMBER, "RPO内に成功したバックアップがありません"
+        light, reason = AMBER, _("RPO内に成功したバックアップがありません")
     else:
-        light, reason = GREEN, "正常"
+        light, reason = GREEN, _("正常")
     active = system.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
     return SystemStatus(
         system=system,
@@ -220,7 +221,7 @@ def status_as_dict(st: SystemStatus) -> dict[str, Any]:
         "department": st.system.department.full_name,
         "network_zone": st.system.network_zone,
         "status": st.light,
-        "reason": st.reason,
+        "reason": str(st.reason),
         "last_backup": {"time": when(st.last_backup), "snapshot": st.last_backup.snapshot_id}
         if st.last_backup
         else None,

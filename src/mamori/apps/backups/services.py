@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.models import Department
@@ -87,9 +88,9 @@ def source_create(
     excludes: str = "",
 ) -> Source:
     if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
-        raise BackupError("バックアップ元のパスは絶対パスで指定してください", code="relative_path")
+        raise BackupError(_("バックアップ元のパスは絶対パスで指定してください"), code="relative_path")
     if kind == SourceKind.COMMAND and not (command.strip() and stdin_filename.strip()):
-        raise BackupError("ダンプコマンドとファイル名の両方を指定してください", code="command_required")
+        raise BackupError(_("ダンプコマンドとファイル名の両方を指定してください"), code="command_required")
     source = Source(
         system=system,
         kind=kind,
@@ -121,10 +122,10 @@ def repository_create(
 ) -> Repository:
     """Register a repository; with `initialize` create it in the engine first (a new, empty one)."""
     if not password:
-        raise BackupError("リポジトリのパスワードを指定してください", code="password_required")
+        raise BackupError(_("リポジトリのパスワードを指定してください"), code="password_required")
     if immutable and immutable_days <= 0:
         raise BackupError(
-            "イミュータブルなリポジトリには保持期間（日）を指定してください", code="immutable_days"
+            _("イミュータブルなリポジトリには保持期間（日）を指定してください"), code="immutable_days"
         )
     repository = Repository(
         system=system,
@@ -157,7 +158,7 @@ def repository_access(repository: Repository) -> engine.RepoAccess:
 def repository_set_password(*, actor: Actor, repository: Repository, password: str) -> Repository:
     """Store a new password (after the key was changed in the repository itself)."""
     if not password:
-        raise BackupError("リポジトリのパスワードを指定してください", code="password_required")
+        raise BackupError(_("リポジトリのパスワードを指定してください"), code="password_required")
     with transaction.atomic():
         repository.password_encrypted = encrypt_password(password)
         repository.save(update_fields=["password_encrypted"])
@@ -182,7 +183,9 @@ def retention_set(
     prune: bool = True,
 ) -> RetentionPolicy:
     if not any((keep_last, keep_daily, keep_weekly, keep_monthly, keep_yearly)):
-        raise BackupError("保持ルールが空です：少なくとも1つの世代数を指定してください", code="empty_policy")
+        raise BackupError(
+            _("保持ルールが空です：少なくとも1つの世代数を指定してください"), code="empty_policy"
+        )
     with transaction.atomic():
         policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(system=system)
         before = snapshot_of(policy)
@@ -209,7 +212,7 @@ def schedule_set(
 ) -> Schedule:
     """Create or change the schedule of one job kind; the next due time is computed from `now`."""
     if kind == JobKind.RESTORE:
-        raise BackupError("復元はスケジュールできません", code="not_schedulable")
+        raise BackupError(_("復元はスケジュールできません"), code="not_schedulable")
     cron_validate(cron)
     now = now or timezone.now()
     with transaction.atomic():

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -88,7 +89,7 @@ class RunNowView(RoleRequiredMixin, BackupErrorMixin, View):
         system = selectors.system_get(user=request.user, code=code)
         kind = request.POST.get("kind", "")
         if kind not in RUN_NOW_KINDS:
-            raise BackupError(f"実行できないジョブ種別です: {kind}", code="bad_kind")
+            raise BackupError(_("実行できないジョブ種別です: {kind}").format(kind=kind), code="bad_kind")
         run = run_request(actor=request.user, system=system, kind=kind)
         return HttpResponseRedirect(reverse("backups:run-detail", args=[run.pk]))
 
@@ -190,5 +191,5 @@ class AlertAcknowledgeView(RoleRequiredMixin, BackupErrorMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         alert = selectors.alert_get(user=request.user, pk=pk)
         alert_acknowledge(actor=request.user, alert=alert)
-        messages.success(request, "アラートを確認済みにしました")
+        messages.success(request, _("アラートを確認済みにしました"))
         return HttpResponseRedirect(reverse("backups:systems"))
