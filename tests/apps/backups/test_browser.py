@@ -51,6 +51,9 @@ def test_officer_browses_latest_snapshot_and_downloads_a_file(
         page.fill("input[name=username]", "officer")
         page.fill("input[name=password]", "officer-pass-2026")
         page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        page.screenshot(path=str(artifacts_dir / "backups-0-dashboard.png"), full_page=True)
+        assert page.locator("[data-card=backups] [data-light=green]").count() == 4
         page.goto(f"{live_server.url}/backups/")
         page.screenshot(path=str(artifacts_dir / "backups-1-overview.png"), full_page=True)
         assert page.locator(".bk-system [data-light=green]").count() == 4

@@ -34,6 +34,7 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
         "statuses": statuses,
         "open_alerts": selectors.alert_list(user=request.user).count(),
         "green": sum(1 for s in statuses if s.light == selectors.GREEN),
+        "complete": sum(1 for s in statuses if s.checklist.complete),
     }
 
 
