@@ -232,3 +232,32 @@ def schedule_set(
             after=snapshot_of(schedule),
         )
     return schedule
+
+
+def system_update(*, actor: Actor, system: ProtectedSystem, **fields: object) -> ProtectedSystem:
+    """Change a system's description fields (name, department, zone, classification, RPO, RTO, ...)."""
+    allowed = {
+        "name",
+        "department",
+        "network_zone",
+        "classification",
+        "rpo_hours",
+        "rto_minutes",
+        "description",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise BackupError(
+            _("変更できない項目です: {fields}").format(fields=", ".join(sorted(unknown))), code="field"
+        )
+    with transaction.atomic():
+        system = ProtectedSystem.objects.select_for_update().get(pk=system.pk)
+        before = snapshot_of(system)
+        for name, value in fields.items():
+            setattr(system, name, value)
+        system.full_clean()
+        system.save(update_fields=list(fields))
+        audit_record(
+            actor=actor, action="backups.system.update", obj=system, before=before, after=snapshot_of(system)
+        )
+    return system

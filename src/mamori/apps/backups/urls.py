@@ -1,12 +1,27 @@
 from django.urls import path
 
-from . import views
+from . import config_views, views
 
 app_name = "backups"
 
 urlpatterns = [
     path("", views.SystemListView.as_view(), name="systems"),
+    path("systems/new/", config_views.SystemCreateView.as_view(), name="system-create"),
     path("systems/<slug:code>/", views.SystemDetailView.as_view(), name="system-detail"),
+    path("systems/<slug:code>/edit/", config_views.SystemEditView.as_view(), name="system-edit"),
+    path("systems/<slug:code>/sources/new/", config_views.SourceCreateView.as_view(), name="source-create"),
+    path(
+        "systems/<slug:code>/repositories/new/",
+        config_views.RepositoryCreateView.as_view(),
+        name="repository-create",
+    ),
+    path(
+        "systems/<slug:code>/repositories/<int:pk>/password/",
+        config_views.RepositoryPasswordView.as_view(),
+        name="repository-password",
+    ),
+    path("systems/<slug:code>/schedules/", config_views.ScheduleSetView.as_view(), name="schedule-set"),
+    path("systems/<slug:code>/retention/", config_views.RetentionSetView.as_view(), name="retention-set"),
     path("systems/<slug:code>/run/", views.RunNowView.as_view(), name="run-now"),
     path("systems/<slug:code>/snapshots/", views.SnapshotListView.as_view(), name="snapshots"),
     path("systems/<slug:code>/snapshots/<str:ref>/", views.SnapshotBrowseView.as_view(), name="browse"),

@@ -1,0 +1,79 @@
+"""Forms for the officer's configuration pages. The repository password field never renders a value."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mamori.apps.core.models import Department
+
+from .models import (
+    SCHEDULABLE_KINDS,
+    Classification,
+    Medium,
+    NetworkZone,
+    RepositoryRole,
+    SourceKind,
+)
+
+
+class SystemForm(forms.Form):
+    code = forms.SlugField(label=_("コード（英数字）"), max_length=40)
+    name = forms.CharField(label=_("システム名"), max_length=100)
+    department = forms.ModelChoiceField(label=_("所管課"), queryset=Department.objects.all())
+    network_zone = forms.ChoiceField(label=_("ネットワーク区分"), choices=NetworkZone.choices)
+    classification = forms.ChoiceField(label=_("情報資産の分類"), choices=Classification.choices)
+    rpo_hours = forms.IntegerField(label=_("目標復旧時点 RPO（時間）"), min_value=1, initial=24)
+    rto_minutes = forms.IntegerField(label=_("目標復旧時間 RTO（分）"), min_value=1, initial=240)
+    description = forms.CharField(label=_("説明"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SourceForm(forms.Form):
+    kind = forms.ChoiceField(label=_("種類"), choices=SourceKind.choices)
+    path = forms.CharField(label=_("パス（絶対パス）"), max_length=500, required=False)
+    command = forms.CharField(label=_("ダンプコマンド"), max_length=500, required=False)
+    stdin_filename = forms.CharField(label=_("ダンプのファイル名"), max_length=100, required=False)
+    includes = forms.CharField(
+        label=_("含めるパターン（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    excludes = forms.CharField(
+        label=_("除外パターン（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RepositoryForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    url = forms.CharField(label=_("URL（ローカルパスなど）"), max_length=500)
+    role = forms.ChoiceField(label=_("役割"), choices=RepositoryRole.choices)
+    medium = forms.ChoiceField(label=_("媒体"), choices=Medium.choices)
+    immutable = forms.BooleanField(label=_("改ざん防止（イミュータブル）"), required=False)
+    immutable_days = forms.IntegerField(label=_("保持期間（日）"), min_value=0, initial=0)
+    password = forms.CharField(
+        label=_("パスワード"), widget=forms.PasswordInput(render_value=False), strip=False
+    )
+    initialize = forms.BooleanField(label=_("新しいリポジトリを作成する"), required=False, initial=True)
+
+
+class RepositoryPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("新しいパスワード"), widget=forms.PasswordInput(render_value=False), strip=False
+    )
+
+
+class ScheduleForm(forms.Form):
+    kind = forms.ChoiceField(label=_("ジョブ"), choices=[(k.value, k.label) for k in SCHEDULABLE_KINDS])
+    cron = forms.CharField(label=_("cron式（例: 0 2 * * *）"), max_length=100)
+    enabled = forms.BooleanField(label=_("有効"), required=False, initial=True)
+    check_subset = forms.CharField(
+        label=_("検査するデータの割合"), max_length=10, initial="10%", required=False
+    )
+    drill_sample = forms.IntegerField(label=_("訓練で復元するファイル数（0は全体）"), min_value=0, initial=20)
+
+
+class RetentionForm(forms.Form):
+    keep_last = forms.IntegerField(label=_("直近"), min_value=0, initial=0)
+    keep_daily = forms.IntegerField(label=_("日次"), min_value=0, initial=14)
+    keep_weekly = forms.IntegerField(label=_("週次"), min_value=0, initial=8)
+    keep_monthly = forms.IntegerField(label=_("月次"), min_value=0, initial=12)
+    keep_yearly = forms.IntegerField(label=_("年次"), min_value=0, initial=5)
+    prune = forms.BooleanField(label=_("不要データを削除（prune）"), required=False, initial=True)
