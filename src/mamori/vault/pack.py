@@ -112,14 +112,17 @@ class PackWriter:
                 parts.append(bytes((code,)) + _U32.pack(b.length) + b.id)
         return b"".join(parts)
 
-    def finish(self) -> tuple[bytes, bytes]:
-        """Seal the header and return (pack id, pack bytes); the id is SHA-256 of the whole file."""
+    def finish(self) -> tuple[bytes, list[bytes]]:
+        """Seal the header and return (pack id, the pack's parts in order); the id is SHA-256 of the file."""
         sealed_header = self._key.seal(self._header())
-        self._parts.append(sealed_header)
-        self._parts.append(_U32.pack(len(sealed_header)))
-        data = b"".join(self._parts)
+        parts = self._parts
+        parts.append(sealed_header)
+        parts.append(_U32.pack(len(sealed_header)))
         self._parts = []
-        return hashlib.sha256(data).digest(), data
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part)
+        return digest.digest(), parts
 
 
 def parse_header(plain: bytes, pack_id: str = "") -> list[PackedBlob]:

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts
 from mamori.vault.errors import (
     BackendError,
     BackendNotFoundError,
@@ -94,10 +94,11 @@ class LocalBackend(Backend):
             directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                for part in data_parts(data):
+                    view = memoryview(part)
+                    while view:
+                        written = os.write(fd, view)
+                        view = view[written:]
                 os.fsync(fd)
             finally:
                 os.close(fd)
