@@ -262,6 +262,7 @@ class Repository:
             if not packs:
                 return
             try:
+                self.backend.sync()  # the packs are durable before an index names them
                 index_id = self.save_unpacked(FileType.INDEX, encode_index(packs))
             except BaseException:
                 with self._lock:
