@@ -34,7 +34,8 @@ def test_pack_header_round_trips_with_exact_size(
         sealed = KEY.seal(data)
         writer.add(hash_bytes(data), sealed, len(data) + 1 if compressed else 0)
     expected = list(writer.blobs)
-    pack_id, data = writer.finish()
+    pack_id, parts = writer.finish()
+    data = b"".join(parts)
     assert hash_bytes(data) == pack_id
     assert len(data) == pack_size(expected)
     backend = MemoryBackend()
@@ -47,7 +48,8 @@ def test_header_entries_are_37_and_41_bytes_with_restic_type_codes() -> None:
     writer = PackWriter(KEY, BlobType.TREE)
     writer.add(b"\x01" * 32, KEY.seal(b"a"), 0)
     writer.add(b"\x02" * 32, KEY.seal(b"b"), 7)
-    _pack_id, data = writer.finish()
+    _pack_id, parts = writer.finish()
+    data = b"".join(parts)
     (header_len,) = struct.unpack("<I", data[-4:])
     assert header_len == 37 + 41 + EXTENSION
     header = KEY.open(bytes(data[-4 - header_len : -4]))
@@ -58,7 +60,8 @@ def test_header_entries_are_37_and_41_bytes_with_restic_type_codes() -> None:
 def test_a_damaged_header_is_a_bad_pack_header() -> None:
     writer = PackWriter(KEY, BlobType.DATA)
     writer.add(b"\x01" * 32, KEY.seal(b"a" * 100), 0)
-    pack_id, data = writer.finish()
+    pack_id, parts = writer.finish()
+    data = b"".join(parts)
     for damage in (lambda d: d[:-5] + bytes([d[-5] ^ 1]) + d[-4:], lambda d: d[:-4] + b"\xff\xff\x00\x00"):
         with pytest.raises(BadPackHeaderError) as err:
             read_header_from_bytes(KEY, damage(bytes(data)), pack_id.hex())

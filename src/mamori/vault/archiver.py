@@ -22,7 +22,7 @@ from typing import BinaryIO, Protocol
 
 from mamori.vault.backend import FileType
 from mamori.vault.chunker import Chunker
-from mamori.vault.errors import VaultError
+from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.fsmeta import node_from_stat
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import MODE_DIR, Node, Snapshot, parse_tree, tree_bytes
@@ -306,7 +306,17 @@ class Archiver:
         """Back up `opts.paths`; returns the snapshot written and its id."""
         self._excludes = PathFilter(opts.excludes)
         self._one_fs = opts.one_file_system
-        paths = [os.path.abspath(p) for p in opts.paths]
+        paths = []
+        for path in (os.path.abspath(p) for p in opts.paths):
+            try:
+                os.lstat(path)
+            except OSError as exc:
+                self._error(path, exc)
+                continue
+            paths.append(path)
+        if not paths:
+            self.close()
+            raise InvalidArgumentError("none of the paths to back up exists: nothing was saved")
         parent_root = opts.parent.tree if opts.parent is not None else None
         try:
             root = self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root)

@@ -80,23 +80,34 @@ class PackWriter:
     def __init__(self, key: Key, blob_type: BlobType) -> None:
         self._key = key
         self.blob_type = blob_type
-        self._buffer = bytearray()
+        # Sealed blobs are kept as a list and joined once at the end: growing one bytearray
+        # re-copies it on every reallocation, which costs as much as hashing the data.
+        self._parts: list[bytes] = []
+        self._size = 0
         self.blobs: list[PackedBlob] = []
 
     @property
     def size(self) -> int:
         """Bytes of blob data so far (the header comes on top)."""
-        return len(self._buffer)
+        return self._size
 
     def __len__(self) -> int:
         return len(self.blobs)
 
     def add(self, blob_id: bytes, sealed: bytes, uncompressed_length: int = 0) -> PackedBlob:
         """Append one sealed blob (``IV || CT || MAC``) and remember its header entry."""
-        blob = PackedBlob(self.blob_type, blob_id, len(self._buffer), len(sealed), uncompressed_length)
-        self._buffer += sealed
+        blob = PackedBlob(self.blob_type, blob_id, self._size, len(sealed), uncompressed_length)
+        self._parts.append(sealed)
+        self._size += len(sealed)
         self.blobs.append(blob)
         return blob
+
+    def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes] | None:
+        """A blob still in this unfinished pack, with its sealed bytes (readers of fresh blobs)."""
+        for blob, sealed in zip(self.blobs, self._parts, strict=False):
+            if blob.id == blob_id:
+                return blob, sealed
+        return None
 
     def _header(self) -> bytes:
         parts = []
@@ -108,14 +119,17 @@ class PackWriter:
                 parts.append(bytes((code,)) + _U32.pack(b.length) + b.id)
         return b"".join(parts)
 
-    def finish(self) -> tuple[bytes, bytearray]:
-        """Seal the header and return (pack id, pack bytes); the id is SHA-256 of the whole file."""
+    def finish(self) -> tuple[bytes, list[bytes]]:
+        """Seal the header and return (pack id, the pack's parts in order); the id is SHA-256 of the file."""
         sealed_header = self._key.seal(self._header())
-        self._buffer += sealed_header
-        self._buffer += _U32.pack(len(sealed_header))
-        data = self._buffer
-        self._buffer = bytearray()
-        return hashlib.sha256(data).digest(), data
+        parts = self._parts
+        parts.append(sealed_header)
+        parts.append(_U32.pack(len(sealed_header)))
+        self._parts = []
+        digest = hashlib.sha256()
+        for part in parts:
+            digest.update(part)
+        return digest.digest(), parts
 
 
 def parse_header(plain: bytes, pack_id: str = "") -> list[PackedBlob]:

@@ -262,6 +262,7 @@ class Repository:
             if not packs:
                 return
             try:
+                self.backend.sync()  # the packs are durable before an index names them
                 index_id = self.save_unpacked(FileType.INDEX, encode_index(packs))
             except BaseException:
                 with self._lock:
@@ -285,6 +286,10 @@ class Repository:
         """Read, authenticate, decompress and verify a blob; damage raises `IntegrityError` with ids."""
         found = self.lookup_blob(blob_type, blob_id)
         if found is None:
+            with self._lock:
+                fresh = self._packers[blob_type].find(blob_id)
+            if fresh is not None:  # saved by this process, pack not written yet
+                return self.decode_blob("(unwritten pack)", *fresh)
             raise IntegrityError(
                 f"{blob_type.value} blob {blob_id.hex()[:8]} is not in the index: run `mamori vault check`",
                 blob_id=blob_id.hex(),

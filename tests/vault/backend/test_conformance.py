@@ -39,8 +39,19 @@ def test_save_then_load_returns_the_same_bytes(backend: Backend) -> None:
     h = Handle(FileType.PACK, _name(data))
     backend.save(h, data)
     assert backend.load(h) == data
+    backend.sync()
+    backend.sync()
+    assert backend.load(h) == data
     assert backend.stat(h) == len(data)
     assert backend.exists(h)
+
+
+def test_save_of_parts_stores_them_concatenated(backend: Backend) -> None:
+    parts = [os.urandom(1000), b"", os.urandom(3)]
+    h = Handle(FileType.PACK, _name(b"".join(parts)))
+    backend.save(h, parts)
+    assert backend.load(h) == b"".join(parts)
+    assert backend.stat(h) == 1003
 
 
 def test_load_with_offset_and_length(backend: Backend) -> None:

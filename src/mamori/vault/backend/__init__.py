@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from mamori.vault.errors import BackendNotFoundError
 
-__all__ = ["Backend", "Data", "FileInfo", "FileType", "Handle"]
+__all__ = ["Backend", "Data", "FileInfo", "FileType", "Handle", "data_parts", "data_size"]
 
 
 class FileType(enum.StrEnum):
@@ -49,7 +49,23 @@ class FileInfo:
     size: int
 
 
-Data = bytes | bytearray | memoryview
+Data = bytes | bytearray | memoryview | list[bytes]
+"""What `save` stores: one buffer, or a list of parts stored concatenated (packs are written
+from their sealed blobs without first joining them into one more 16 MiB buffer)."""
+
+
+def data_size(data: Data) -> int:
+    """Total bytes of `data`."""
+    if isinstance(data, list):
+        return sum(len(part) for part in data)
+    return len(data)
+
+
+def data_parts(data: Data) -> Sequence[bytes | bytearray | memoryview]:
+    """`data` as a sequence of buffers."""
+    if isinstance(data, list):
+        return data
+    return (data,)
 
 
 class Backend(abc.ABC):
@@ -64,7 +80,7 @@ class Backend(abc.ABC):
 
     @abc.abstractmethod
     def save(self, handle: Handle, data: Data) -> None:
-        """Store `data` atomically: readers see all of it or nothing.
+        """Store `data` (a buffer or a list of parts) atomically: readers see all of it or nothing.
 
         Files are written once: an existing file raises `ObjectExistsError` and is left unchanged.
         After an error nothing is visible under the name, so the call may simply be repeated.
@@ -101,6 +117,10 @@ class Backend(abc.ABC):
         except BackendNotFoundError:
             return False
         return True
+
+    def sync(self) -> None:  # noqa: B027 - optional hook, most backends are durable on save
+        """Make every completed `save` durable. The repository calls it before writing an index
+        file, so a backend may defer flushing pack data until then. Idempotent."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the backend must not be used afterwards."""

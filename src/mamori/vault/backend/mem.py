@@ -24,7 +24,7 @@ class MemoryBackend(Backend):
 
     def save(self, handle: Handle, data: Data) -> None:
         """Store a copy of `data`; an existing name raises `ObjectExistsError`."""
-        blob = bytes(data)
+        blob = b"".join(data) if isinstance(data, list) else bytes(data)
         with self._lock:
             if handle in self._files:
                 raise ObjectExistsError(f"{handle} already exists", path=str(handle))

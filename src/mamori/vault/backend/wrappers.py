@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_size
 from mamori.vault.errors import TransientBackendError
 
 __all__ = ["LoggingBackend", "RetryBackend", "WrappingBackend"]
@@ -43,6 +43,9 @@ class WrappingBackend(Backend):
 
     def delete(self) -> None:
         self.inner.delete()
+
+    def sync(self) -> None:
+        self.inner.sync()
 
     def close(self) -> None:
         self.inner.close()
@@ -100,7 +103,7 @@ class LoggingBackend(WrappingBackend):
     """Logs every call at DEBUG level (names and sizes only, never content)."""
 
     def save(self, handle: Handle, data: Data) -> None:
-        log.debug("save %s (%d bytes)", handle, len(data))
+        log.debug("save %s (%d bytes)", handle, data_size(data))
         super().save(handle, data)
 
     def load(self, handle: Handle, offset: int = 0, length: int = 0) -> bytes:
