@@ -71,4 +71,10 @@ def test_officer_browses_latest_snapshot_and_downloads_a_file(
         download = info.value
         assert download.suggested_filename == source.name
         assert open(download.path(), "rb").read() == source.read_bytes()
+
+        page.goto(f"{live_server.url}/backups/systems/fileserver/")
+        page.click("[data-action=drill-now]")
+        page.wait_for_selector("#run-progress[data-status=succeeded]")
+        page.screenshot(path=str(artifacts_dir / "backups-4-drill.png"), full_page=True)
+        assert page.locator("[data-field=passed]").inner_text().startswith("合格")
         browser.close()
