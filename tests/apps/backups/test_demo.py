@@ -36,6 +36,7 @@ def demo_home(settings, tmp_path, monkeypatch):
 
 
 def test_demo_backs_up_copies_and_drills_all_four_and_restic_agrees(demo_home, capsys):
+    """Also: a second setup creates and runs nothing twice."""
     run_demo_setup()
     capsys.readouterr()
     call_command("status", "--json")
@@ -65,9 +66,6 @@ def test_demo_backs_up_copies_and_drills_all_four_and_restic_agrees(demo_home, c
         assert out.returncode == 0, f"{url}: {out.stdout}{out.stderr}"
         assert "no errors were found" in out.stdout
 
-
-def test_demo_setup_is_idempotent(demo_home):
-    run_demo_setup()
     runs = Run.objects.count()
-    run_demo_setup()
+    run_demo_setup()  # idempotent: nothing is created or run twice
     assert ProtectedSystem.objects.count() == 4 and Run.objects.count() == runs
