@@ -191,3 +191,11 @@ def test_status_json_has_no_secrets(world, capsys):
     assert fs["status"] == "green" and fs["last_backup"]["snapshot"]
     assert {r["role"] for r in fs["repositories"]} == {"primary", "offsite"}
     assert REPO_PASSWORD not in out and "password" not in out
+
+
+def test_overview_query_count_is_bounded_per_system(world, users, client, django_assert_max_num_queries):
+    client = as_user(client, users, "officer")
+    for kind in (JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET, JobKind.RESTORE_DRILL):
+        world.run(kind)
+    with django_assert_max_num_queries(25):  # 2 systems: a handful per system + session, user, alerts
+        client.get(reverse("backups:systems"))

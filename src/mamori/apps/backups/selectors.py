@@ -40,7 +40,7 @@ def url_without_secrets(url: str) -> str:
 
 def system_list(*, user: Any = None) -> QuerySet[ProtectedSystem]:
     """Active systems; department leads see their own department's subtree only."""
-    qs = ProtectedSystem.objects.filter(active=True).select_related("department")
+    qs = ProtectedSystem.objects.filter(active=True).select_related("department__parent")
     if user is not None:
         ids = membership_department_ids(user)
         if ids is not None:
@@ -74,14 +74,32 @@ def alert_get(*, user: Any, pk: int) -> Alert:
     return get_object_or_404(alert_list(user=user, open_only=False), pk=pk)
 
 
+FINISHED_REAL = [RunStatus.SUCCEEDED, RunStatus.WARNING, RunStatus.FAILED]
+STATUS_KINDS = [k for k in JobKind.values if k != JobKind.RESTORE]  # a person's restore is not protection
+RECENT_WINDOW = 300
+
+
 def _last(system: ProtectedSystem, kind: str, *, ok: bool) -> Run | None:
-    qs = system.runs.filter(kind=kind)
-    qs = (
-        qs.filter(status__in=OK_STATUSES)
-        if ok
-        else qs.exclude(status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.MISSED])
-    )
+    qs = system.runs.filter(kind=kind, status__in=OK_STATUSES if ok else FINISHED_REAL)
     return qs.order_by("-finished_at", "-pk").first()
+
+
+def _latest(system: ProtectedSystem) -> tuple[dict[str, Run | None], dict[str, Run | None]]:
+    """The newest successful and the newest finished run of each kind: one query for the recent
+    window, a query per kind only for kinds that did not run recently."""
+    recent = system.runs.filter(status__in=FINISHED_REAL).order_by("-finished_at", "-pk")[:RECENT_WINDOW]
+    last_ok: dict[str, Run | None] = {}
+    last_any: dict[str, Run | None] = {}
+    for run in recent:
+        last_any.setdefault(run.kind, run)
+        if run.status in OK_STATUSES:
+            last_ok.setdefault(run.kind, run)
+    for kind in STATUS_KINDS:
+        if kind not in last_any:
+            last_any[kind] = _last(system, kind, ok=False)
+        if kind not in last_ok:
+            last_ok[kind] = _last(system, kind, ok=True) if last_any[kind] is not None else None
+    return last_ok, last_any
 
 
 @dataclass
@@ -141,12 +159,11 @@ def _repos_with_data(
 
 def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> SystemStatus:
     now = now or timezone.now()
-    last = {k: _last(system, k, ok=True) for k in JobKind.values}
-    latest_finished = [r for k in JobKind.values if (r := _last(system, k, ok=False)) is not None]
-    failures = [r for r in latest_finished if r.status == RunStatus.FAILED]
+    last, last_any = _latest(system)
+    failures = [r for k in STATUS_KINDS if (r := last_any[k]) is not None and r.status == RunStatus.FAILED]
     repos = list(system.repositories.all())
     holding = _repos_with_data(repos, last[JobKind.BACKUP], last[JobKind.OFFSITE_COPY])
-    last_check_any = _last(system, JobKind.CHECK_SUBSET, ok=False)
+    last_check_any = last_any[JobKind.CHECK_SUBSET]
     checklist = Checklist(
         copies=1 + len(holding),
         media=len({r.medium for r in holding}),
@@ -160,7 +177,7 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
         and backup.finished_at is not None
         and (now - backup.finished_at <= timedelta(hours=system.rpo_hours))
     )
-    drill = _last(system, JobKind.RESTORE_DRILL, ok=False)
+    drill = last_any[JobKind.RESTORE_DRILL]
     if failures:
         light, reason = RED, _("{kind}が失敗しています").format(kind=failures[0].get_kind_display())
     elif not rpo_met:
