@@ -106,7 +106,7 @@ class Archiver:
         self._chunker = Chunker()
         self._workers = workers or max(2, os.cpu_count() or 2)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vault-save")
-        self._slots = threading.BoundedSemaphore(self._workers * 2 + 2)
+        self._slots = threading.BoundedSemaphore(self._workers + 2)
         self._pending: set[bytes] = set()
         self._futures: list[Future[tuple[bytes, bool]]] = []
         self._failure: BaseException | None = None
