@@ -103,6 +103,8 @@ class Runner:
             "BORG_RELOCATED_REPO_ACCESS_IS_OK": "yes",
             "MAMORI_PASSWORD": PASSWORD,
         }
+        # mamori runs like an installed program: with its bytecode cached (written by `init`)
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.count = 0
         self.mamori = [sys.executable, "-m", "mamori.cli.main", "vault", "-q", "-r", str(self.repo)]
 

@@ -160,3 +160,21 @@ def test_backup_stream_stores_one_file(tmp_path: Path, repo_url: str) -> None:
         assert repo.find_snapshot("latest").paths == ["/db.dump"]
     assert list((Path(repo_url) / "snapshots").iterdir())
     assert FileType.SNAPSHOT.value == "snapshots"
+
+
+def test_one_file_system_keeps_mount_points_empty(tmp_path: Path, repo_url: str) -> None:
+    # /dev/shm is a tmpfs mounted inside /dev (devtmpfs): with one_file_system it stays empty
+    marker = Path("/dev/shm") / f"mamori-test-{os.getpid()}"
+    marker.mkdir()
+    try:
+        (marker / "f").write_text("on another file system")
+        with open_repository(repo_url, PASSWORD) as repo:
+            repo.backup([Path("/dev")], one_file_system=True, excludes=["/dev/pts", "/dev/mqueue"])
+            paths = {n.path for n in repo.ls("latest", "/dev")}
+            assert "/dev/shm" in paths
+            assert not any(p.startswith("/dev/shm/") for p in paths)
+            repo.backup([marker.parent], one_file_system=True)
+            assert f"{marker}/f" in {n.path for n in repo.ls("latest", "/dev/shm")}
+    finally:
+        (marker / "f").unlink()
+        marker.rmdir()

@@ -11,6 +11,7 @@ unreferenced packs (restic's ordering).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 import threading
@@ -18,14 +19,14 @@ import time as _time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from mamori.vault.backend import FileType
 from mamori.vault.chunker import Chunker
 from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.fsmeta import node_from_stat
-from mamori.vault.gojson import GoTime
-from mamori.vault.model import MODE_DIR, Node, Snapshot, parse_tree, tree_bytes
+from mamori.vault.gojson import GoTime, go_unquote
+from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes
 from mamori.vault.pack import BlobType
 from mamori.vault.pathfilter import PathFilter
 
@@ -106,7 +107,7 @@ class Archiver:
         self._chunker = Chunker()
         self._workers = workers or max(2, os.cpu_count() or 2)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vault-save")
-        self._slots = threading.BoundedSemaphore(self._workers * 2 + 2)
+        self._slots = threading.BoundedSemaphore(self._workers + 2)
         self._pending: set[bytes] = set()
         self._futures: list[Future[tuple[bytes, bool]]] = []
         self._failure: BaseException | None = None
@@ -211,7 +212,7 @@ class Archiver:
         node.size = total
         return content
 
-    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: Node | None) -> Node | None:
+    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: _Old | None) -> Node | None:
         key = (st.st_dev, st.st_ino)
         if st.st_nlink > 1 and key in self._hardlinks:
             size, mtime_ns, content = self._hardlinks[key]
@@ -220,17 +221,9 @@ class Archiver:
                 node.size = size
                 self.stats.files_unmodified += 1
                 return node
-        if (
-            old is not None
-            and old.type == "file"
-            and old.content is not None
-            and old.size == st.st_size
-            and old.mtime.ns == st.st_mtime_ns
-            and old.ctime.ns == st.st_ctime_ns
-            and old.inode == st.st_ino
-            and all(self.repo.has_blob(BlobType.DATA, b) for b in old.content)
-        ):
-            node.content = list(old.content)
+        old_content = _unchanged_content(old, node) if old is not None else None
+        if old_content is not None and all(self.repo.has_blob(BlobType.DATA, b) for b in old_content):
+            node.content = old_content
             self.stats.files_unmodified += 1
             self.stats.bytes_processed += st.st_size
         else:
@@ -248,15 +241,17 @@ class Archiver:
 
     # -- directories --------------------------------------------------------
 
-    def _load_old(self, subtree: bytes | None) -> dict[bytes, Node]:
+    def _load_old(self, subtree: bytes | None) -> dict[bytes, _Old]:
+        """The parent's entries of a directory, as raw JSON objects (only a few fields are compared)."""
         if subtree is None:
             return {}
         try:
-            return {n.name: n for n in parse_tree(self.repo.load_blob(BlobType.TREE, subtree))}
-        except (VaultError, ValueError):  # a damaged parent only costs re-reading the files
-            return {}
+            doc = json.loads(self.repo.load_blob(BlobType.TREE, subtree))
+            return {go_unquote(n["name"]): n for n in doc.get("nodes") or []}
+        except (VaultError, ValueError, KeyError, TypeError, AttributeError):
+            return {}  # a damaged parent tree only costs re-reading the files
 
-    def _entry(self, name: bytes, path: bytes, snap_path: str, old: Node | None) -> Node | None:
+    def _entry(self, name: bytes, path: bytes, snap_path: str, old: _Old | None) -> Node | None:
         """The node for one directory entry (recursing into directories), None if skipped."""
         try:
             st = os.lstat(path)
@@ -272,9 +267,7 @@ class Archiver:
             if self._one_fs and st.st_dev != self._root_dev:
                 node.subtree = self._save_tree([])
             else:
-                node.subtree = self._directory(
-                    path, snap_path, old.subtree if old and old.type == "dir" else None
-                )
+                node.subtree = self._directory(path, snap_path, _old_subtree(old))
             self.stats.dirs += 1
             return node
         if node.type == "file":
@@ -284,8 +277,7 @@ class Archiver:
     def _directory(self, path: bytes, snap_path: str, old_subtree: bytes | None) -> bytes:
         """Back up a directory's children and save its tree blob; returns the tree id."""
         try:
-            with os.scandir(path) as it:
-                names = sorted(e.name for e in it)
+            names = sorted(os.listdir(path))
         except OSError as exc:
             self._error(os.fsdecode(path), exc)
             names = []
@@ -364,9 +356,7 @@ class Archiver:
                     self._error(os.fsdecode(child_path), exc)
                     continue
                 node.type, node.mode = "dir", MODE_DIR | (node.mode & 0o7777)
-                node.subtree = self._virtual_tree(
-                    child, child_path, child_snap, prev.subtree if prev is not None else None
-                )
+                node.subtree = self._virtual_tree(child, child_path, child_snap, _old_subtree(prev))
             if node is not None:
                 nodes.append(node)
         return self._save_tree(nodes)
@@ -414,6 +404,40 @@ class Archiver:
         )
         snap_id = self.repo.save_unpacked(FileType.SNAPSHOT, snapshot.to_json())
         return snapshot, bytes.fromhex(snap_id)
+
+
+_Old = dict[str, Any]
+"""A parent snapshot's node as decoded JSON."""
+
+
+def _old_subtree(old: _Old | None) -> bytes | None:
+    if old is None or old.get("type") != "dir" or not old.get("subtree"):
+        return None
+    try:
+        return bytes.fromhex(old["subtree"])
+    except (TypeError, ValueError):
+        return None
+
+
+def _unchanged_content(old: _Old, node: Node) -> list[bytes] | None:
+    """The parent's content ids if the file is unchanged (type, size, inode, mtime, ctime), else None.
+
+    Times are compared as restic writes them; a parent written in another time zone only costs a re-read.
+    """
+    content = old.get("content")
+    if (
+        old.get("type") != "file"
+        or not isinstance(content, list)
+        or old.get("size", 0) != node.size
+        or old.get("inode", 0) != node.inode
+        or old.get("mtime") != node.mtime.format()
+        or old.get("ctime") != node.ctime.format()
+    ):
+        return None
+    try:
+        return [bytes.fromhex(c) for c in content]
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass
