@@ -168,6 +168,7 @@ def test_alert_shown_until_acknowledged(world, users, client):
     page = client.get(reverse("backups:systems")).content.decode()
     alert = Alert.objects.get()
     assert f'data-alert="{alert.pk}"' in page
+    assert 'data-system="fileserver"' in page and page.count('data-light="red"') == 1  # the failed system is red
     client.post(reverse("backups:alert-ack", args=[alert.pk]))
     alert.refresh_from_db()
     assert alert.acknowledged_by == users["officer"]
