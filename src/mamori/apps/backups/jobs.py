@@ -9,6 +9,7 @@ than `MAMORI_LOCK_STALE_HOURS`, is taken over. The engine keeps its own restic l
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -132,11 +133,12 @@ def _acquire(run: Run, repos: list[Repository]) -> bool:
 
 def _progress_writer(run: Run) -> executors.ProgressFn:
     last = [0.0]
+    owner = threading.get_ident()
 
     def write(p: engine.Progress) -> None:
         now = time.monotonic()
-        if now - last[0] < PROGRESS_INTERVAL_S:
-            return
+        if now - last[0] < PROGRESS_INTERVAL_S or threading.get_ident() != owner:
+            return  # throttled; and never from an engine pool thread (it would open its own DB connection)
         last[0] = now
         percent = round(100 * p.bytes_done / p.bytes_total) if p.bytes_total else None
         Run.objects.filter(pk=run.pk).update(
