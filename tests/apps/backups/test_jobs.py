@@ -4,11 +4,14 @@ e-mail through a real SMTP server, shown red, and turned green by the next succe
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from mamori.apps.backups import selectors, services
+from mamori.apps.backups import jobs, selectors, services
 from mamori.apps.backups.jobs import REPOSITORY_BUSY, run_request
 from mamori.apps.backups.models import Alert, JobKind, RunStatus
 from tests.conftest import require_tool
@@ -135,3 +138,12 @@ def test_check_subset_reads_both_repositories(sut):
     assert check.status == RunStatus.SUCCEEDED, check.error_text
     assert set(check.detail["checked"]) == {"庁内", "遠隔地"}
     assert selectors.system_status(system=sut.system).checklist.check_clean
+
+
+def test_progress_is_recorded_while_a_backup_runs(sut, monkeypatch):
+    monkeypatch.setattr(jobs, "PROGRESS_INTERVAL_S", 0.0)
+    (sut.data / "大きなファイル.bin").write_bytes(os.urandom(4 * 1024 * 1024))
+    with CaptureQueriesContext(connection) as queries:
+        run = sut.run()
+    assert run.status == RunStatus.SUCCEEDED and run.progress == {}  # cleared when finished
+    assert any("bytes_done" in q["sql"] for q in queries.captured_queries)

@@ -9,6 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from mamori.apps.backups import services
+from mamori.apps.backups.jobs import run_request
 from mamori.apps.backups.models import Alert, JobKind, Run, RunStatus
 from mamori.apps.core.models import AuditEvent
 
@@ -124,8 +126,6 @@ def test_back_up_now_then_progress_fragment_shows_the_finished_run(world, users,
 
 
 def test_queued_run_fragment_keeps_polling(world, users, client):
-    from mamori.apps.backups.jobs import run_request
-
     run = run_request(actor="x", system=world.system, kind=JobKind.BACKUP, enqueue=False)
     html = (
         as_user(client, users, "officer").get(reverse("backups:run-detail", args=[run.pk])).content.decode()
@@ -158,8 +158,6 @@ def test_restore_refuses_a_non_empty_target(world, users, client, tmp_path):
 
 
 def test_alert_shown_until_acknowledged(world, users, client):
-    from mamori.apps.backups import services
-
     services.repository_set_password(
         actor="t", repository=world.system.repositories.get(role="primary"), password="x"
     )
@@ -168,7 +166,9 @@ def test_alert_shown_until_acknowledged(world, users, client):
     page = client.get(reverse("backups:systems")).content.decode()
     alert = Alert.objects.get()
     assert f'data-alert="{alert.pk}"' in page
-    assert 'data-system="fileserver"' in page and page.count('data-light="red"') == 1  # the failed system is red
+    assert (
+        'data-system="fileserver"' in page and page.count('data-light="red"') == 1
+    )  # the failed system is red
     client.post(reverse("backups:alert-ack", args=[alert.pk]))
     alert.refresh_from_db()
     assert alert.acknowledged_by == users["officer"]
