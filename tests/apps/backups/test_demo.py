@@ -36,7 +36,11 @@ def demo_home(settings, tmp_path, monkeypatch):
 
 
 def test_demo_backs_up_copies_and_drills_all_four_and_restic_agrees(demo_home, capsys):
-    """Also: a second setup creates and runs nothing twice."""
+    """Also: a repository left by an earlier demo is neither reused nor deleted; a second setup
+    creates and runs nothing twice."""
+    stale = demo_home / "repositories" / "primary" / "jumin"
+    stale.mkdir(parents=True)
+    (stale / "config").write_bytes(b"an earlier demo's repository")
     run_demo_setup()
     capsys.readouterr()
     call_command("status", "--json")
@@ -54,7 +58,8 @@ def test_demo_backs_up_copies_and_drills_all_four_and_restic_agrees(demo_home, c
         assert s["rpo_met"] and s["rto_met"]
         assert s["rule_3_2_1_1_0"]["one_offsite"] and s["rule_3_2_1_1_0"]["zero_errors"]
     urls = [r["url"] for s in systems for r in s["repositories"]]
-    assert len(urls) == 8
+    assert len(urls) == 8 and str(stale) not in urls and str(stale) + "-2" in urls
+    assert (stale / "config").read_bytes() == b"an earlier demo's repository"
     restic = require_tool("restic")
     for url in urls:
         out = subprocess.run(

@@ -43,7 +43,7 @@ def urls(sut):
         "detail": ("get", reverse("backups:system-detail", args=[code]), {}),
         "snapshots": ("get", reverse("backups:snapshots", args=[code]), {}),
         "browse": ("get", reverse("backups:browse", args=[code, "latest"]), {}),
-        "download": ("get", reverse("backups:download", args=[code, "latest"]) + f"?path={path}", {}),
+        "download": ("get", reverse("backups:download", args=[code, "latest", path.lstrip("/")]), {}),
         "run": ("get", reverse("backups:run-detail", args=[run.pk]), {}),
         "progress": ("get", reverse("backups:run-progress", args=[run.pk]), {}),
         "run_now": ("post", reverse("backups:run-now", args=[code]), {"kind": "check_subset"}),
@@ -99,7 +99,7 @@ def test_browse_and_download_stream_the_exact_bytes(world, users, client):
     ).content.decode()
     assert "名簿.csv" in page and "総務課" in page
     response = client.get(
-        reverse("backups:download", args=["fileserver", "latest"]), {"path": f"{folder}/名簿.csv"}
+        reverse("backups:download", args=["fileserver", "latest", f"{folder}/名簿.csv".lstrip("/")])
     )
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == (world.data / "共有" / "名簿.csv").read_bytes()
@@ -108,7 +108,7 @@ def test_browse_and_download_stream_the_exact_bytes(world, users, client):
 
 def test_download_of_a_missing_path_is_a_clear_404(world, users, client):
     response = as_user(client, users, "officer").get(
-        reverse("backups:download", args=["fileserver", "latest"]), {"path": "/no/such/file"}
+        reverse("backups:download", args=["fileserver", "latest", "no/such/file"])
     )
     assert response.status_code == 404 and "見つかりません" in response.content.decode()
 

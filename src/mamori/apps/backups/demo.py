@@ -243,6 +243,16 @@ def _department(organisation: Organisation, code: str, name: str) -> Department:
     return dept or Department.objects.create(organisation=organisation, code=code, name=name)
 
 
+def _free_dir(path: Path) -> Path:
+    """`path`, or `path-2`, `path-3`, ... when a repository left by an earlier demo (another database,
+    perhaps another password) is there: an old repository is never reused nor deleted."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
 def _system(organisation: Organisation, spec: DemoSystem, data: Path, password: str) -> ProtectedSystem:
     existing = ProtectedSystem.objects.filter(code=spec.code).first()
     if existing is not None:
@@ -265,7 +275,7 @@ def _system(organisation: Organisation, spec: DemoSystem, data: Path, password: 
             (RepositoryRole.PRIMARY, Medium.DISK, "庁内バックアップ"),
             (RepositoryRole.OFFSITE, Medium.EXTERNAL, "遠隔地保管"),
         ):
-            url = repos / role / spec.code
+            url = _free_dir(repos / role / spec.code)
             url.parent.mkdir(parents=True, exist_ok=True)
             services.repository_create(
                 actor=ACTOR,
@@ -275,7 +285,7 @@ def _system(organisation: Organisation, spec: DemoSystem, data: Path, password: 
                 password=password,
                 role=role,
                 medium=medium,
-                initialize=not (url / "config").exists(),
+                initialize=True,
             )
         for job, cron in SCHEDULES:
             services.schedule_set(actor=ACTOR, system=system, kind=job, cron=cron)

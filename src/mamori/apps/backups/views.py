@@ -153,11 +153,9 @@ class FileDownloadView(RoleRequiredMixin, BackupErrorMixin, View):
 
     allowed_roles = OFFICERS
 
-    def get(self, request: HttpRequest, code: str, ref: str) -> HttpResponse:
+    def get(self, request: HttpRequest, code: str, ref: str, path: str) -> HttpResponse:
         system = selectors.system_get(user=request.user, code=code)
-        node, stream = browse.snapshot_file_open(
-            actor=request.user, system=system, ref=ref, path=request.GET.get("path", "")
-        )
+        node, stream = browse.snapshot_file_open(actor=request.user, system=system, ref=ref, path=path)
         name = posixpath.basename(node.path)
         response = StreamingHttpResponse(
             stream, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
