@@ -10,16 +10,16 @@ class BackupsConfig(AppConfig):
 
     def ready(self) -> None:
         from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
-        from mamori.apps.core.permissions import LEADS_AND_READERS
+        from mamori.apps.core.permissions import LEADS_AND_READERS, READERS
 
         from . import kpis, views
 
-        register_nav(NavItem("backups", _("バックアップ"), "backups:systems", LEADS_AND_READERS, order=20))
+        register_nav(NavItem("backups", _("バックアップ"), "backups:systems", LEADS_AND_READERS, order=50))
         register_card(
             DashboardCard(
                 key="backups",
-                title=_("バックアップ（3-2-1-1-0）"),
-                roles=LEADS_AND_READERS,
+                title=_("バックアップ"),
+                roles=READERS,  # as core's area card; leads reach their systems through the menu
                 template="backups/card.html",
                 context=views.dashboard_card_context,
                 order=10,
