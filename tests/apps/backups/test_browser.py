@@ -46,7 +46,9 @@ def test_officer_browses_latest_snapshot_and_downloads_a_file(
         browser = p.chromium.launch(
             executable_path=require_tool("chromium"), headless=True, args=CHROMIUM_ARGS
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        page = browser.new_page(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="ja-JP"
+        )
         page.goto(f"{live_server.url}/login/")
         page.fill("input[name=username]", "officer")
         page.fill("input[name=password]", "officer-pass-2026")

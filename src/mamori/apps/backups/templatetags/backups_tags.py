@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.backups.charts import human_bytes, human_seconds
 
 register = template.Library()
 
-LIGHT_LABELS = {"green": "正常", "amber": "注意", "red": "異常"}
+LIGHT_LABELS = {"green": _("正常"), "amber": _("注意"), "red": _("異常")}
 CHECK_LABELS = {
-    "three_copies": "3つのコピー",
-    "two_media": "2種類の媒体",
-    "one_offsite": "1つは遠隔地",
-    "one_immutable": "1つは改ざん不可",
-    "zero_errors": "検査エラー0",
+    "three_copies": _("3つのコピー"),
+    "two_media": _("2種類の媒体"),
+    "one_offsite": _("1つは遠隔地"),
+    "one_immutable": _("1つは改ざん不可"),
+    "zero_errors": _("検査エラー0"),
 }
 
 
@@ -29,10 +30,10 @@ def hseconds(value: float | None) -> str:
 
 
 @register.filter
-def light_label(value: str) -> str:
+def light_label(value: str) -> object:
     return LIGHT_LABELS.get(value, value)
 
 
 @register.filter
-def check_label(value: str) -> str:
+def check_label(value: str) -> object:
     return CHECK_LABELS.get(value, value)
