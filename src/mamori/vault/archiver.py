@@ -141,30 +141,32 @@ class Archiver:
         if exc is not None:
             self._failure = exc
 
-    def _save_data(self, blob_id: bytes, chunk: memoryview) -> None:
-        """Queue a chunk for compression, encryption and packing unless it is already stored."""
-        if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
-            return
+    def _submit(self, blob_type: BlobType, data: bytes, blob_id: bytes) -> None:
+        """Hand a new blob to the workers (compress, encrypt, pack); blocks while too many are in flight."""
         if self._failure is not None:
             raise self._failure
         self._pending.add(blob_id)
-        data = bytes(chunk)
         self._slots.acquire()
-        fut = self._pool.submit(self.repo.save_blob, BlobType.DATA, data, blob_id)
+        fut = self._pool.submit(self.repo.save_blob, blob_type, data, blob_id)
         fut.add_done_callback(self._saved)
         self._futures.append(fut)
         self.stats.blobs_added += 1
-        self.stats.bytes_added += len(data)
         if len(self._futures) > 4096:
             self._futures = [f for f in self._futures if not f.done()]
 
+    def _save_data(self, blob_id: bytes, chunk: memoryview) -> None:
+        """Queue a chunk unless it is already stored or queued."""
+        if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
+            return
+        self._submit(BlobType.DATA, bytes(chunk), blob_id)
+        self.stats.bytes_added += len(chunk)
+
     def _save_tree(self, nodes: list[Node]) -> bytes:
+        """Serialise a directory's tree and queue it unless it is already stored; returns its id."""
         data = tree_bytes(nodes)
         blob_id = hashlib.sha256(data).digest()
         if blob_id not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
-            self._pending.add(blob_id)
-            self.repo.save_blob(BlobType.TREE, data, blob_id)
-            self.stats.blobs_added += 1
+            self._submit(BlobType.TREE, data, blob_id)
         return blob_id
 
     def _drain(self) -> None:
