@@ -132,7 +132,8 @@ class _Checker:
                     continue
                 self.packs[pack_id] = sorted(blobs, key=lambda b: b.offset)
                 self.pack_index_file[pack_id] = name
-                self.index.add_pack(pack_id, blobs)
+                self.index.add_pack(pack_id, blobs, bulk=True)
+        self.index.compact()
         # The repository reads blobs through the same view of the index.
         self.repo.index = self.index
 

@@ -177,6 +177,7 @@ class Repository:
         names = sorted(self.list_files(FileType.INDEX))
         for name in names:
             index.add_file(self.load_index_file(name))
+        index.compact()
         with self._lock:
             for pack_id, blobs in self._unindexed.items():
                 index.add_pack(pack_id, blobs)
