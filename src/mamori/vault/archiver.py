@@ -27,7 +27,7 @@ from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.fsmeta import node_from_stat
 from mamori.vault.gojson import GoTime, go_unquote
 from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes
-from mamori.vault.pack import BlobType
+from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
 
 PROGRAM_VERSION = "mamori 0.1.0"
@@ -43,6 +43,7 @@ class BlobRepository(Protocol):
     ) -> tuple[bytes, bool]: ...
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
     def flush(self) -> None: ...
+    def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None: ...
     def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
 
 
@@ -109,6 +110,7 @@ class Archiver:
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vault-save")
         self._slots = threading.BoundedSemaphore(self._workers + 2)
         self._pending: set[bytes] = set()
+        self._submitted: list[tuple[BlobType, bytes]] = []
         self._futures: list[Future[tuple[bytes, bool]]] = []
         self._failure: BaseException | None = None
         self._lock = threading.Lock()
@@ -146,6 +148,7 @@ class Archiver:
         if self._failure is not None:
             raise self._failure
         self._pending.add(blob_id)
+        self._submitted.append((blob_type, blob_id))
         self._slots.acquire()
         fut = self._pool.submit(self.repo.save_blob, blob_type, data, blob_id)
         fut.add_done_callback(self._saved)
@@ -159,7 +162,6 @@ class Archiver:
         if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
             return
         self._submit(BlobType.DATA, bytes(chunk), blob_id)
-        self.stats.bytes_added += len(chunk)
 
     def _save_tree(self, nodes: list[Node]) -> bytes:
         """Serialise a directory's tree and queue it unless it is already stored; returns its id."""
@@ -175,6 +177,15 @@ class Archiver:
         self._futures.clear()
         if self._failure is not None:
             raise self._failure
+
+    def _finish(self) -> None:
+        """Wait for the workers, write the last packs and the index, and count what was stored."""
+        self._drain()
+        self.repo.flush()
+        for blob_type, blob_id in self._submitted:
+            found = self.repo.lookup_blob(blob_type, blob_id)
+            if found is not None:
+                self.stats.bytes_added += found[1].length
 
     def close(self) -> None:
         """Stop the worker threads (after a failure, without waiting for queued chunks)."""
@@ -314,8 +325,7 @@ class Archiver:
         parent_root = opts.parent.tree if opts.parent is not None else None
         try:
             root = self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root)
-            self._drain()
-            self.repo.flush()
+            self._finish()
         finally:
             self.close()
         snapshot = Snapshot(
@@ -388,8 +398,7 @@ class Archiver:
             node.content = content
             self.stats.files_new += 1
             root = self._save_tree([node])
-            self._drain()
-            self.repo.flush()
+            self._finish()
         finally:
             self.close()
         snapshot = Snapshot(
