@@ -318,7 +318,8 @@ def check_repository(
     read_data_subset: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CheckResult:
-    """Check the repository (take a shared lock first, as restic takes an exclusive one for check)."""
+    """Check the repository under the caller's lock. It reads the index files itself (reporting
+    each bad one) and leaves `repo.index` built from the good ones; `load_index` is not needed."""
     if read_data_subset is not None:
         select_packs([], read_data_subset)  # validate before any work
     checker = _Checker(repo, progress)

@@ -122,7 +122,6 @@ def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     """`check`: structure, and data with --read-data / --read-data-subset."""
     low = _low(ctx)
     with low.lock():
-        low.load_index()
         result = check_repository(
             low, read_data=args.read_data, read_data_subset=args.read_data_subset, progress=ctx.progress
         )
