@@ -106,7 +106,8 @@ class Archiver:
         self.progress = progress
         self.stats = ArchiveStats()
         self._chunker = Chunker()
-        self._workers = workers or max(2, os.cpu_count() or 2)
+        # one more worker than CPUs: a worker blocked writing (fsync) a full pack leaves the CPUs busy
+        self._workers = workers or (os.cpu_count() or 2) + 1
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vault-save")
         self._slots = threading.BoundedSemaphore(self._workers + 2)
         self._pending: set[bytes] = set()
