@@ -155,7 +155,9 @@ class Archiver:
         """Queue a chunk unless it is already stored or queued."""
         if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
             return
-        self._submit(BlobType.DATA, bytes(chunk), blob_id)
+        whole = chunk.obj  # a small file's chunk is a whole bytes object already: no copy
+        data = whole if isinstance(whole, bytes) and len(whole) == chunk.nbytes else bytes(chunk)
+        self._submit(BlobType.DATA, data, blob_id)
 
     def _save_tree(self, nodes: list[Node]) -> bytes:
         """Serialise a directory's tree and queue it unless it is already stored; returns its id."""
