@@ -152,3 +152,13 @@ def test_restic_and_our_check_agree_on_a_damaged_pack(tmp_path: Path) -> None:
     result = check_repository(Repository.open(LocalBackend(path), PASSWORD), read_data=True)
     damaged = [e for e in result.errors if e.blob_id == hash_bytes(content).hex()]
     assert damaged and damaged[0].files == [f"{snap[:8]}:/data/minutes.docx"]
+
+
+def test_a_pack_in_two_index_files_is_a_warning_not_an_error() -> None:
+    _repo, backend, _snap, _blob = _damaged_repo()
+    repo = Repository.open(backend, PASSWORD)
+    (name,) = repo.list_files(FileType.INDEX)
+    repo.save_unpacked(FileType.INDEX, repo.load_unpacked(FileType.INDEX, name) + b" ")
+    result = check_repository(Repository.open(backend, PASSWORD), read_data=True)
+    assert result.ok
+    assert len(result.warnings) == 2 and "several indexes" in result.warnings[0].message

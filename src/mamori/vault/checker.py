@@ -129,6 +129,13 @@ class _Checker:
                             f"{short_id(self.pack_index_file[pack_id])} and {short_id(name)}",
                             pack_id=pack_id,
                         )
+                    else:
+                        self.warnings.append(
+                            CheckProblem(
+                                f"pack {short_id(pack_id)} is listed in several indexes: `mamori vault prune` tidies",
+                                pack_id,
+                            )
+                        )
                     continue
                 self.packs[pack_id] = sorted(blobs, key=lambda b: b.offset)
                 self.pack_index_file[pack_id] = name
