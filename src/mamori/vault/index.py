@@ -73,7 +73,7 @@ def decode_index(data: bytes, name: str) -> IndexFile:
             result.packs.setdefault(pack_id, []).extend(blobs)
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidDataError(
-            f"index file {name[:8]} is malformed ({exc}): run `mamori vault check`, then rebuild the index",
+            f"index file {name[:8]} is malformed ({exc}): run `mamori vault rebuild-index`",
             path=f"index/{name}",
         ) from exc
     return result

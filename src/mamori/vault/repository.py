@@ -138,16 +138,17 @@ class Repository:
         if file_type is FileType.CONFIG:
             return self.key.open(sealed)
         if hash_bytes(sealed).hex() != file_id:
+            hint = "mamori vault rebuild-index" if file_type is FileType.INDEX else "mamori vault check"
             raise InvalidDataError(
-                f"{handle} does not match its name (damaged or truncated): run `mamori vault check`",
-                path=str(handle),
+                f"{handle} does not match its name (damaged or truncated): run `{hint}`", path=str(handle)
             )
         try:
             plain = self.key.open(sealed)
             return compression.decompress_unpacked(plain, self.config.version)
         except IntegrityError as exc:
+            hint = "mamori vault rebuild-index" if file_type is FileType.INDEX else "mamori vault check"
             raise InvalidDataError(
-                f"{handle} cannot be decoded ({exc}): run `mamori vault check`", path=str(handle)
+                f"{handle} cannot be decoded ({exc}): run `{hint}`", path=str(handle)
             ) from exc
 
     def list_files(self, file_type: FileType) -> Iterator[str]:
