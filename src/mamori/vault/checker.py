@@ -129,10 +129,18 @@ class _Checker:
                             f"{short_id(self.pack_index_file[pack_id])} and {short_id(name)}",
                             pack_id=pack_id,
                         )
+                    else:
+                        self.warnings.append(
+                            CheckProblem(
+                                f"pack {short_id(pack_id)} is listed in several indexes: `mamori vault prune` tidies",
+                                pack_id,
+                            )
+                        )
                     continue
                 self.packs[pack_id] = sorted(blobs, key=lambda b: b.offset)
                 self.pack_index_file[pack_id] = name
-                self.index.add_pack(pack_id, blobs)
+                self.index.add_pack(pack_id, blobs, bulk=True)
+        self.index.compact()
         # The repository reads blobs through the same view of the index.
         self.repo.index = self.index
 
@@ -317,7 +325,8 @@ def check_repository(
     read_data_subset: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CheckResult:
-    """Check the repository (take a shared lock first, as restic takes an exclusive one for check)."""
+    """Check the repository under the caller's lock. It reads the index files itself (reporting
+    each bad one) and leaves `repo.index` built from the good ones; `load_index` is not needed."""
     if read_data_subset is not None:
         select_packs([], read_data_subset)  # validate before any work
     checker = _Checker(repo, progress)

@@ -39,8 +39,8 @@ class Chunker:
         Files below the minimum chunk size are read in one call and never enter the chunker.
         """
         if size_hint is not None and size_hint < MIN_SIZE:
-            data = stream.read(MIN_SIZE)
-            if len(data) < MIN_SIZE:
+            data = stream.read(size_hint + 1)  # one byte more tells whether the file grew
+            if len(data) <= size_hint:
                 if data:
                     yield memoryview(data)
                 return

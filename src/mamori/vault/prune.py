@@ -75,7 +75,8 @@ def prune_repository(
             packs.setdefault(pack_id, blobs)
     index = MasterIndex()
     for pack_id, blobs in packs.items():
-        index.add_pack(pack_id, blobs)
+        index.add_pack(pack_id, blobs, bulk=True)
+    index.compact()
     repo.index = index
     on_disk = repo.list_packs()
 
@@ -129,7 +130,8 @@ def prune_repository(
     say(f"repacking {len(repack)} packs")
     staying = MasterIndex()
     for pack_id, blobs in keep_packs.items():
-        staying.add_pack(pack_id, blobs)
+        staying.add_pack(pack_id, blobs, bulk=True)
+    staying.compact()
     repo.index = staying
     for pack_id, blobs in repack.items():
         for b in blobs:
