@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from types import ModuleType
 from typing import Any
 
 from django.apps import apps
@@ -18,6 +19,19 @@ from django.core.management.base import BaseCommand, CommandParser
 from mamori.apps.core.demo_city import LOGINS, demo_city_setup
 from mamori.apps.core.models import Role, Staff
 from mamori.apps.core.server import serve
+
+
+def installed_app_names() -> list[str]:
+    return [config.name for config in apps.get_app_configs()]
+
+
+def app_demo_modules(app_names: list[str]) -> list[ModuleType]:
+    """The `<app>.demo` modules of the given apps (core's own city comes first, separately)."""
+    return [
+        importlib.import_module(f"{name}.demo")
+        for name in app_names
+        if name != "mamori.apps.core" and importlib.util.find_spec(f"{name}.demo") is not None
+    ]
 
 
 class Command(BaseCommand):
@@ -31,10 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         city = demo_city_setup()
-        for config in apps.get_app_configs():
-            if config.name == "mamori.apps.core" or importlib.util.find_spec(f"{config.name}.demo") is None:
-                continue
-            module = importlib.import_module(f"{config.name}.demo")
+        for module in app_demo_modules(installed_app_names()):
             module.setup_demo(organisation=city.organisation, stdout=self.stdout)
         self._print_logins(city.password, options["host"], options["port"], city.password_generated)
         if not options["no_serve"]:
