@@ -30,8 +30,8 @@ test: setup
 	./scripts/test.sh
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests scripts $(wildcard bench)
+	$(BIN)/ruff format --check src tests scripts $(wildcard bench)
 	$(BIN)/mypy src/mamori/vault
 	$(BIN)/lint-imports
 

@@ -115,9 +115,9 @@ def test_department_cannot_move_below_itself(world):
 
 def test_department_tree_lists_parents_before_children_with_staff_counts(world):
     nodes = selectors.department_tree()
-    names = [(n.department.name, n.depth, n.staff_count) for n in nodes]
+    names = [(n.department.name, n.depth, n.total) for n in nodes]
     assert names == [
-        ("総務部", 0, 0), ("行政改革課", 1, 1), ("情報政策課", 1, 0), ("福祉部", 0, 0), ("子育て支援課", 1, 1),
+        ("総務部", 0, 1), ("行政改革課", 1, 1), ("情報政策課", 1, 0), ("福祉部", 0, 1), ("子育て支援課", 1, 1),
     ]  # fmt: skip
 
 

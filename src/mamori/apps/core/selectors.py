@@ -32,11 +32,12 @@ def population_record_get(*, organisation: Organisation, on: date | None = None)
     return records.first()
 
 
-@dataclass(frozen=True)
+@dataclass
 class DepartmentNode:
     department: Department
     depth: int
-    staff_count: int
+    staff_count: int  # active staff of this department itself
+    total: int = 0  # … and of every department below it
 
 
 def department_list(*, department_ids: set[int] | None = None) -> QuerySet[Department]:
@@ -57,10 +58,14 @@ def department_tree(*, department_ids: set[int] | None = None) -> list[Departmen
         by_parent.setdefault(d.parent_id if d.parent_id in present else None, []).append(d)
     nodes: list[DepartmentNode] = []
 
-    def walk(parent: int | None, depth: int) -> None:
+    def walk(parent: int | None, depth: int) -> int:
+        total = 0
         for d in by_parent.get(parent, []):
-            nodes.append(DepartmentNode(d, depth, d.active_staff))  # type: ignore[attr-defined]
-            walk(d.pk, depth + 1)
+            node = DepartmentNode(d, depth, d.active_staff)  # type: ignore[attr-defined]
+            nodes.append(node)
+            node.total = node.staff_count + walk(d.pk, depth + 1)
+            total += node.total
+        return total
 
     walk(None, 0)
     return nodes

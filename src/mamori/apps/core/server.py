@@ -60,15 +60,18 @@ def serve(
     prepare(stdout)
     server = create_server(get_wsgi_application(), host=host, port=port, threads=threads, ident="mamori")
     actual_port = server.socket.getsockname()[1]  # type: ignore[union-attr]
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Ctrl-C and SIGTERM both stop cleanly (SIGINT too, even when a shell started us in the background).
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     processes = _start(companions, stdout)
     stdout.write(f"serving on http://{host}:{actual_port}/ (Ctrl-C to stop)\n")
     stdout.flush()
     try:
-        server.run()
+        server.run()  # Waitress returns when interrupted
     except KeyboardInterrupt:
-        stdout.write("stopping\n")
+        pass
     finally:
         server.close()
         _stop(processes)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    stdout.write("stopped\n")

@@ -134,7 +134,10 @@ class StaffImportView(ServiceFormView):
         return self.render_to_response(self.get_context_data(form=StaffImportForm(), result=result))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        columns = [(names[0], names[1], key in REQUIRED) for key, names in COLUMNS.items()]
+        columns = [
+            (names[0], next(n for n in names if n.isascii()), key in REQUIRED)
+            for key, names in COLUMNS.items()
+        ]
         return super().get_context_data(columns=columns, **kwargs)
 
 
