@@ -1,0 +1,2 @@
+def dashboard_card_context(request):
+    return {}
