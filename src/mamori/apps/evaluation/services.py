@@ -39,6 +39,7 @@ MSG_NEGATIVE_FTE = "従事職員数（{category}）は0以上で入力してく�
 MSG_FTE_PRECISION = "従事職員数（{category}）は小数第2位までで入力してください（{value}）"
 MSG_UNKNOWN_CATEGORY = "任用区分 {category!r} は不明です（{choices}）"
 MSG_ZERO_TARGET_UP = "目指す方向が↑の指標「{name}」に目標値0は設定できません（達成率が定義できません）"
+MSG_DUPLICATE_PROGRAM = "整理番号 {ref} の事業は既にあります"
 MSG_BAD_FISCAL_YEAR = "年度を読み取れません: {error}"
 MSG_BAD_RATING = "{label}は A・B・C のいずれかで入力してください（{value!r}）"
 MSG_OVERRIDE_REASON = "提案と異なる評価（{labels}）には変更理由が必要です"
@@ -176,6 +177,9 @@ def program_create(
 ) -> Program:
     """A 事業 (or a 細事業 when `parent` is given) under a 施策."""
     cleaned = _clean_program_fields(fields)
+    siblings = Program.objects.filter(parent=parent, reference_number=reference_number)
+    if (siblings if parent is not None else siblings.filter(measure=measure)).exists():
+        raise EvaluationError(MSG_DUPLICATE_PROGRAM.format(ref=reference_number), code="duplicate_program")
     program = Program(
         measure=measure, department=department, reference_number=reference_number, parent=parent, **cleaned
     )
