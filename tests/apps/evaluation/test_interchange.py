@@ -10,6 +10,7 @@ import yaml
 from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from mamori.apps.core.models import AuditEvent, PopulationRecord
 from mamori.apps.evaluation.interchange import dump, evaluation_export, evaluation_import
@@ -207,3 +208,20 @@ def test_fte_export_keeps_two_decimals(demo):
     year = next(y for y in sub["years"] if y["fiscal_year"] == 2012)
     assert year["staffing"] == {"regular": "0.60"}
     assert Decimal(year["staffing"]["regular"]) == Decimal("0.6")
+
+
+def test_flat_export_has_one_row_per_program_year_and_indicator_year(drill_kpi_for_flat, demo, tmp_path):
+    path = tmp_path / "flat.xlsx"
+    call_command("evaluation", "flat", "-o", str(path), stdout=io.StringIO())
+    wb = load_workbook(path)
+    programs = list(wb["事業"].values)
+    header, rows = programs[0], programs[1:]
+    seed = [dict(zip(header, r, strict=True)) for r in rows if r[0] == 2012]
+    assert [(r["整理番号"], r["細事業番号"]) for r in seed] == [("1379", None), ("1379", "01")]
+    assert seed[1]["総コスト(千円)"] == 10678 and seed[1]["総コスト(円)"] == 10_678_000
+    assert seed[1]["一人あたり(円)"] == 95 and seed[0]["総合評価"] == "B"
+    csv_path = tmp_path / "ind.csv"
+    call_command("evaluation", "flat", "--table", "indicators", "-o", str(csv_path), stdout=io.StringIO())
+    text = csv_path.read_bytes().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("年度,年度(和暦),整理番号,細事業番号,事業名,種別,指標名")
+    assert "test.flat_rate" in text

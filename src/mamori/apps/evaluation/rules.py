@@ -5,6 +5,7 @@ Settings (`MAMORI_EVALUATION` in Django settings, every key optional):
 - `money_rounding`: "half_up" (四捨五入, default) or "floor" (切り捨て), yen → 千円 for display;
 - `per_capita_rounding`: same choices, for 一人あたり / 世帯あたり (円);
 - `era_style`: "wareki" (default) or "seireki" for fiscal-year labels on the sheet;
+- `xlsx_font`: the Japanese font named in the XLSX cells (default "MS Gothic");
 - `rating_thresholds`: minimum mean attainment (%) for A and B, default {"A": 100, "B": 80}.
 """
 
@@ -27,6 +28,7 @@ class SheetRules:
     money_rounding: str = "half_up"
     per_capita_rounding: str = "half_up"
     era_style: str = "wareki"
+    xlsx_font: str = "MS Gothic"
     thresholds: dict[str, Decimal] = field(default_factory=lambda: {"A": Decimal(100), "B": Decimal(80)})
 
     def __post_init__(self) -> None:
@@ -48,6 +50,7 @@ class SheetRules:
             money_rounding=conf.get("money_rounding", "half_up"),
             per_capita_rounding=conf.get("per_capita_rounding", "half_up"),
             era_style=conf.get("era_style", "wareki"),
+            xlsx_font=conf.get("xlsx_font", "MS Gothic"),
             thresholds=thresholds,
         )
 

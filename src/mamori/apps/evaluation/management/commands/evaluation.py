@@ -1,4 +1,5 @@
-"""`mamori evaluation import FILE` / `mamori evaluation export [--program N] [--format yaml|json] -o FILE`."""
+"""`mamori evaluation import FILE`, `mamori evaluation export [--program N] -o FILE`,
+`mamori evaluation flat [--fiscal-year FY] [--table programs|indicators] -o FILE.xlsx|.csv`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mamori.apps.evaluation.errors import EvaluationError
+from mamori.apps.evaluation.flat import flat_rows, rows_to_csv, rows_to_xlsx
 from mamori.apps.evaluation.interchange import dump, evaluation_export, evaluation_import, load
+from mamori.apps.evaluation.services import fiscal_year_from
 
 
 class Command(BaseCommand):
@@ -22,6 +25,12 @@ class Command(BaseCommand):
         exp.add_argument("--program", help="整理番号 of one 事業")
         exp.add_argument("--format", choices=["yaml", "json"], help="default: from the file name, else yaml")
         exp.add_argument("-o", "--output", required=True)
+        flat = sub.add_parser(
+            "flat", help="flat table for analysis: one row per program-year / indicator-year"
+        )
+        flat.add_argument("--fiscal-year", help="only this fiscal year (any spelling)")
+        flat.add_argument("--table", choices=["programs", "indicators"], default="programs", help="for CSV")
+        flat.add_argument("-o", "--output", required=True, help="FILE.xlsx (both tables) or FILE.csv")
 
     def handle(self, *args: object, **opts: str) -> None:
         try:
@@ -33,6 +42,15 @@ class Command(BaseCommand):
                 )
                 return
             out = Path(opts["output"])
+            if opts["action"] == "flat":
+                fy = fiscal_year_from(opts["fiscal_year"]) if opts["fiscal_year"] else None
+                programs, indicators = flat_rows(fiscal_year=fy)
+                if out.suffix.lower() == ".csv":
+                    out.write_bytes(rows_to_csv(programs if opts["table"] == "programs" else indicators))
+                else:
+                    out.write_bytes(rows_to_xlsx(programs, indicators))
+                self.stdout.write(f"{out}: 事業 {len(programs) - 1} 行・指標 {len(indicators) - 1} 行")
+                return
             fmt = opts["format"] or ("json" if out.suffix.lower() == ".json" else "yaml")
             document = evaluation_export(reference_number=opts["program"])
             if opts["program"] and not document["programs"]:

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf
 from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx
-from mamori.apps.evaluation.selectors import program_get, sheet_get
+from mamori.apps.evaluation.selectors import program_get, sheet_get, sheet_rules
 from mamori.apps.evaluation.services import fiscal_year_from
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         fmt = opts["format"]
         data: bytes
         if fmt == "xlsx":
-            data = sheet_to_xlsx(sheet)
+            data = sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font)
         elif fmt == "pdf":
             data = sheet_to_pdf(sheet)
         else:
