@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from openpyxl import load_workbook
 
 from mamori.apps.core.models import AuditEvent
@@ -222,3 +223,25 @@ def test_demo_is_idempotent(demo):
     setup_demo(organisation=demo, stdout=io.StringIO())
     assert [m.objects.count() for m in (Program, ProgramYear, StaffingLine, Indicator)] == counts
     assert AuditEvent.objects.filter(action="evaluation.program.create").count() == 2
+
+
+@override_settings(MAMORI_EVALUATION={"era_style": "seireki", "money_rounding": "floor"})
+def test_seireki_setting_and_rounding_rule_reach_the_sheet(demo, tmp_path):
+    path = tmp_path / "s.html"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "H24",
+        "--format",
+        "html",
+        "-o",
+        str(path),
+        stdout=io.StringIO(),
+    )
+    html = path.read_text(encoding="utf-8")
+    assert "2012年度 事務事業評価シート" in html
+    assert "2003年度以前" in html
+    assert "千円未満を切り捨て" in html
+    assert "10,678" in html

@@ -16,7 +16,7 @@ from django.utils import timezone
 from mamori.apps.core.audit import audit_record, snapshot_of
 from mamori.apps.core.kpis import kpi_list
 from mamori.apps.core.models import Department, EmploymentCategory, Organisation, PopulationRecord
-from mamori.apps.core.wareki import fiscal_year_of
+from mamori.apps.core.wareki import fiscal_year_of, format_fiscal_year
 
 from . import services
 from .models import Indicator, Program
@@ -94,6 +94,15 @@ SEED_RATINGS = {
 }
 
 
+def _free_code(code: str) -> str:
+    """The wanted department code, or a suffixed one when another department already holds it."""
+    candidate, n = code, 1
+    while Department.objects.filter(code=candidate).exists():
+        n += 1
+        candidate = f"{code}-{n}"
+    return candidate
+
+
 def _department(organisation: Organisation) -> Department:
     """総務部 行政改革課, found by name (another demo may have made it), created when missing."""
     with transaction.atomic():
@@ -101,7 +110,9 @@ def _department(organisation: Organisation) -> Department:
             organisation=organisation, name="総務部", parent__isnull=True
         ).first()
         if parent is None:
-            parent = Department.objects.create(organisation=organisation, code="010000", name="総務部")
+            parent = Department.objects.create(
+                organisation=organisation, code=_free_code("010000"), name="総務部"
+            )
             audit_record(actor=ACTOR, action="department.create", obj=parent, after=snapshot_of(parent))
         dept = Department.objects.filter(organisation=organisation, name="行政改革課", parent=parent).first()
         if dept is None:
@@ -263,7 +274,7 @@ def _current_year(organisation: Organisation, program: Program, sub: Program, st
             else (Decimal(0) if kpi.direction == "down" else None)
         )
         services.indicator_year_set(actor=ACTOR, indicator=indicator, fiscal_year=fy, target=target)
-    stdout.write(f"  評価シート: 令和の当年度 FY{fy} に KPI 連動指標 {len(kpi_list())} 件\n")
+    stdout.write(f"  評価シート: {format_fiscal_year(fy)}（当年度）に KPI 連動指標 {len(kpi_list())} 件\n")
     return fy
 
 
