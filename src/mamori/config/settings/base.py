@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "mamori.apps.core",
     "mamori.apps.evaluation",
+    "mamori.apps.backups",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,11 @@ EMAIL_HOST = os.environ.get("MAMORI_SMTP_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("MAMORI_SMTP_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("MAMORI_MAIL_FROM", "mamori@localhost")
 MAMORI_ALERT_EMAILS = [a for a in os.environ.get("MAMORI_ALERT_EMAILS", "").split(",") if a]
+# Backups: a run waits this long for a repository another job holds; a lock older than this is stale.
+MAMORI_LOCK_WAIT_SECONDS = int(os.environ.get("MAMORI_LOCK_WAIT_SECONDS", "600"))
+MAMORI_LOCK_STALE_HOURS = 24
+# A scheduled run started later than this after its due time is reported as missed / late.
+MAMORI_MISSED_GRACE_MINUTES = 60
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BackupsConfig(AppConfig):
+    name = "mamori.apps.backups"
+    label = "backups"
+    verbose_name = _("バックアップ")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
+        from mamori.apps.core.permissions import LEADS_AND_READERS
+
+        from . import kpis, views
+
+        register_nav(NavItem("backups", _("バックアップ"), "backups:systems", LEADS_AND_READERS, order=20))
+        register_card(
+            DashboardCard(
+                key="backups",
+                title=_("バックアップ（3-2-1-1-0）"),
+                roles=LEADS_AND_READERS,
+                template="backups/card.html",
+                context=views.dashboard_card_context,
+                order=10,
+            )
+        )
+        kpis.register()

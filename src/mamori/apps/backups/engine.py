@@ -1,0 +1,307 @@
+"""The adapter to the backup engine: the only module of mamori that imports `mamori.vault`.
+
+It opens repositories with their decrypted password, calls the engine, and turns engine results into
+the app's plain dataclasses and engine errors into `EngineError` (a `BackupError` with a one-line
+Japanese message and a stable code), so the rest of the app never sees an engine type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from mamori.vault import api as vault
+from mamori.vault import errors as vault_errors
+
+from .errors import BackupError
+
+
+class EngineError(BackupError):
+    """An engine failure, with the engine's own one-line message kept in `detail`."""
+
+    def __init__(self, message: str, *, code: str, detail: str = "", http_status: int = 400) -> None:
+        super().__init__(f"{message}: {detail}" if detail else message, code=code, http_status=http_status)
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class RepoAccess:
+    """Where a repository is and how to open it; never logged (the password is in it)."""
+
+    url: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"RepoAccess(url={self.url!r}, password='***')"
+
+
+@dataclass(frozen=True)
+class Progress:
+    files_done: int
+    bytes_done: int
+    files_total: int | None
+    bytes_total: int | None
+    current: str | None
+
+
+@dataclass(frozen=True)
+class BackupOutcome:
+    snapshot_id: str
+    files_new: int
+    files_changed: int
+    files_total: int
+    bytes_total: int
+    bytes_added: int
+    errors: list[str]
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str
+    short_id: str
+    time: datetime
+    hostname: str
+    paths: list[str]
+    tags: list[str]
+    original: str | None
+
+
+@dataclass(frozen=True)
+class Node:
+    path: str
+    type: str
+    size: int
+    mtime: datetime
+    content: list[str] | None
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    files_restored: int
+    bytes_restored: int
+    failed: list[str]
+    verified: bool
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    ok: bool
+    problems: list[str]
+    packs_checked: int
+    bytes_read: int
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    copied: list[tuple[str, str]]
+    bytes_copied: int
+
+
+@dataclass(frozen=True)
+class ForgetOutcome:
+    kept: list[str]
+    removed: list[str]
+    bytes_freed: int
+
+
+# Order matters: the first matching class wins (subclasses before their parents).
+_ERRORS: list[tuple[type[Exception], str, str]] = [
+    (vault_errors.RepositoryNotFoundError, "repository_not_found", "リポジトリが見つかりません"),
+    (vault_errors.WrongPasswordError, "wrong_password", "リポジトリのパスワードが違います"),
+    (vault_errors.RepositoryLockedError, "repository_locked", "リポジトリが他の処理でロックされています"),
+    (vault_errors.RepositoryExistsError, "repository_exists", "リポジトリは既に存在します"),
+    (vault_errors.SnapshotNotFoundError, "snapshot_not_found", "スナップショットが見つかりません"),
+    (vault_errors.NotFoundError, "not_found", "スナップショット内に見つかりません"),
+    (vault_errors.IntegrityError, "integrity", "リポジトリのデータに整合性の問題があります"),
+    (vault_errors.BackendError, "backend", "リポジトリに接続できません"),
+    (vault_errors.VaultError, "engine", "バックアップエンジンのエラー"),
+    (OSError, "os", "ファイルの読み書きに失敗しました"),
+]
+
+
+def _translate(exc: Exception) -> EngineError:
+    for cls, code, message in _ERRORS:
+        if isinstance(exc, cls):
+            status = 404 if code in ("snapshot_not_found", "not_found") else 400
+            return EngineError(message, code=code, detail=str(exc), http_status=status)
+    raise exc
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except EngineError:
+        raise
+    except (vault_errors.VaultError, OSError) as exc:
+        raise _translate(exc) from exc
+
+
+@contextmanager
+def _open(access: RepoAccess) -> Iterator[Any]:
+    with _errors():
+        repo = vault.open_repository(access.url, access.password)
+        try:
+            yield repo
+        finally:
+            repo.close()
+
+
+def _progress(callback: Callable[[Progress], None] | None) -> Callable[[Any], None] | None:
+    if callback is None:
+        return None
+
+    def relay(p: Any) -> None:
+        callback(Progress(p.files_done, p.bytes_done, p.files_total, p.bytes_total, p.current))
+
+    return relay
+
+
+def _backup_outcome(r: Any) -> BackupOutcome:
+    return BackupOutcome(
+        snapshot_id=r.snapshot_id,
+        files_new=r.files_new,
+        files_changed=r.files_changed,
+        files_total=r.files_new + r.files_changed + r.files_unmodified,
+        bytes_total=r.bytes_processed,
+        bytes_added=r.bytes_added,
+        errors=[f"{e.path}: {e.message}" for e in r.errors],
+        duration_s=r.duration_s,
+    )
+
+
+def repository_init(access: RepoAccess) -> str:
+    """Create a new repository (format v2) and return its id."""
+    with _errors():
+        repo = vault.init_repository(access.url, access.password)
+        try:
+            return str(repo.id)
+        finally:
+            repo.close()
+
+
+def repository_id(access: RepoAccess) -> str:
+    """Open the repository (checks it is reachable and the password is right) and return its id."""
+    with _open(access) as repo:
+        return str(repo.id)
+
+
+def backup_paths(
+    access: RepoAccess,
+    paths: Sequence[Path],
+    *,
+    excludes: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    host: str | None = None,
+    time: datetime | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> BackupOutcome:
+    with _open(access) as repo:
+        result = repo.backup(
+            list(paths),
+            host=host,
+            tags=list(tags),
+            excludes=list(excludes),
+            time=time,
+            progress=_progress(progress),
+        )
+        return _backup_outcome(result)
+
+
+def backup_stream(
+    access: RepoAccess,
+    stream: BinaryIO,
+    filename: str,
+    *,
+    tags: Sequence[str] = (),
+    host: str | None = None,
+    time: datetime | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> BackupOutcome:
+    with _open(access) as repo:
+        result = repo.backup_stream(
+            stream, filename, host=host, tags=list(tags), time=time, progress=_progress(progress)
+        )
+        return _backup_outcome(result)
+
+
+def snapshots(access: RepoAccess) -> list[Snapshot]:
+    with _open(access) as repo:
+        return [
+            Snapshot(s.id, s.short_id, s.time, s.hostname, list(s.paths), list(s.tags), s.original)
+            for s in repo.snapshots()
+        ]
+
+
+def ls(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
+    with _open(access) as repo:
+        return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.ls(ref, path)]
+
+
+def open_file(access: RepoAccess, ref: str, path: str) -> Iterator[bytes]:
+    """Stream one file's content; the repository stays open until the stream is exhausted or closed."""
+    with _open(access) as repo, _errors():
+        yield from repo.open_file(ref, path)
+
+
+def restore(
+    access: RepoAccess,
+    ref: str,
+    target: Path,
+    *,
+    include: Sequence[str] = (),
+    verify: bool = True,
+) -> RestoreOutcome:
+    with _open(access) as repo:
+        r = repo.restore(ref, target, include=list(include), verify=verify)
+        return RestoreOutcome(
+            r.files_restored,
+            r.bytes_restored,
+            [f"{e.path}: {e.message}" for e in r.failed],
+            r.verified,
+            r.duration_s,
+        )
+
+
+def check(
+    access: RepoAccess, *, read_data_subset: str | None = None, read_data: bool = False
+) -> CheckOutcome:
+    with _open(access) as repo:
+        r = repo.check(read_data=read_data, read_data_subset=read_data_subset or None)
+        return CheckOutcome(r.ok, [p.message for p in r.errors], r.packs_checked, r.bytes_read)
+
+
+def copy(source: RepoAccess, dest: RepoAccess) -> CopyOutcome:
+    """Copy every snapshot the destination lacks (restic `copy`): the offsite copy."""
+    with _open(source) as src, _open(dest) as dst:
+        r = src.copy_to(dst)
+        return CopyOutcome([(a, b) for a, b in r.copied], r.bytes_copied)
+
+
+def forget(
+    access: RepoAccess,
+    *,
+    keep_last: int,
+    keep_daily: int,
+    keep_weekly: int,
+    keep_monthly: int,
+    keep_yearly: int,
+    prune: bool,
+) -> ForgetOutcome:
+    policy = vault.RetentionPolicy(
+        keep_last=keep_last,
+        keep_daily=keep_daily,
+        keep_weekly=keep_weekly,
+        keep_monthly=keep_monthly,
+        keep_yearly=keep_yearly,
+    )
+    with _open(access) as repo:
+        r = repo.forget(policy, prune=False)
+        freed = repo.prune().bytes_freed if prune and r.removed else 0
+        return ForgetOutcome(list(r.kept), list(r.removed), freed)

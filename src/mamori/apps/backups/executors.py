@@ -1,0 +1,340 @@
+"""What each job kind does with the engine; every function returns the figures for its run record.
+
+Sources: paths (include patterns expand to the paths given to the engine, exclude patterns go to the
+engine), SQLite files (copied with SQLite's online backup API into a staging directory first, so a
+live database is captured consistently), and dump commands streamed into the engine's stdin backup.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import random
+import shlex
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from . import engine
+from .errors import BackupError
+from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
+from .services import repository_access
+
+ProgressFn = Callable[[engine.Progress], None]
+
+SOURCE_MISSING = "バックアップ元が見つかりません: {path}"
+NO_PRIMARY = "一次リポジトリが登録されていません"
+NO_OFFSITE = "遠隔地リポジトリが登録されていません"
+NO_SOURCES = "バックアップ元が登録されていません"
+NO_SNAPSHOT = "復元できるスナップショットがありません"
+DUMP_FAILED = "ダンプコマンドが失敗しました（終了コード {code}）: {stderr}"
+
+
+@dataclass
+class Outcome:
+    """The figures a job reports; `warnings` make a run 'warning' instead of 'succeeded'."""
+
+    snapshot_id: str = ""
+    files_total: int | None = None
+    files_new: int | None = None
+    bytes_total: int | None = None
+    bytes_new: int | None = None
+    passed: bool | None = None
+    warnings: list[str] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def primary_of_system(system: ProtectedSystem) -> Repository:
+    repo = system.repositories.filter(role=RepositoryRole.PRIMARY).first()
+    if repo is None:
+        raise BackupError(NO_PRIMARY, code="no_primary")
+    return repo
+
+
+def primary_of(run: Run) -> Repository:
+    return run.repository or primary_of_system(run.system)
+
+
+def offsites_of(run: Run) -> list[Repository]:
+    if run.target_repository is not None:
+        return [run.target_repository]
+    repos = list(run.system.repositories.filter(role=RepositoryRole.OFFSITE))
+    if not repos:
+        raise BackupError(NO_OFFSITE, code="no_offsite")
+    return repos
+
+
+def staging_dir(run: Run) -> Path:
+    return Path(settings.MAMORI_HOME) / "staging" / run.system.code
+
+
+def _sqlite_copy(source: Source, staging: Path) -> Path:
+    src = Path(source.path)
+    if not src.is_file():
+        raise BackupError(SOURCE_MISSING.format(path=source.path), code="source_missing")
+    staging.mkdir(parents=True, exist_ok=True)
+    dest = staging / src.name
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    tmp.unlink(missing_ok=True)
+    live = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    copy = sqlite3.connect(tmp)
+    try:
+        live.backup(copy)
+    finally:
+        copy.close()
+        live.close()
+    tmp.replace(dest)
+    return dest
+
+
+def _expand(source: Source) -> list[Path]:
+    base = Path(source.path)
+    if not base.exists():
+        raise BackupError(SOURCE_MISSING.format(path=source.path), code="source_missing")
+    if not source.include_patterns:
+        return [base]
+    found = sorted(
+        {Path(p) for pat in source.include_patterns for p in glob.glob(str(base / pat), recursive=True)}
+    )
+    if not found:
+        raise BackupError(
+            SOURCE_MISSING.format(path=f"{source.path} ({source.includes.strip()})"), code="source_missing"
+        )
+    return found
+
+
+def _tags(run: Run) -> list[str]:
+    return ["mamori", f"system:{run.system.code}"]
+
+
+def backup(run: Run, progress: ProgressFn) -> Outcome:
+    access = repository_access(primary_of(run))
+    sources = list(run.system.sources.all())
+    if not sources:
+        raise BackupError(NO_SOURCES, code="no_sources")
+    paths: list[Path] = []
+    excludes: list[str] = []
+    staging = staging_dir(run)
+    for source in sources:
+        if source.kind == SourceKind.PATH:
+            paths.extend(_expand(source))
+            excludes.extend(source.exclude_patterns)
+        elif source.kind == SourceKind.SQLITE:
+            paths.append(_sqlite_copy(source, staging))
+    host = socket.gethostname()
+    results: list[engine.BackupOutcome] = []
+    if paths:
+        results.append(
+            engine.backup_paths(
+                access, paths, excludes=excludes, tags=_tags(run), host=host, progress=progress
+            )
+        )
+    for source in sources:
+        if source.kind == SourceKind.COMMAND:
+            results.append(_backup_command(access, source, run, host, progress))
+    out = Outcome(
+        snapshot_id=results[0].snapshot_id,
+        files_total=sum(r.files_total for r in results),
+        files_new=sum(r.files_new + r.files_changed for r in results),
+        bytes_total=sum(r.bytes_total for r in results),
+        bytes_new=sum(r.bytes_added for r in results),
+        warnings=[e for r in results for e in r.errors],
+    )
+    out.detail["snapshots"] = [r.snapshot_id for r in results]
+    return out
+
+
+def _backup_command(
+    access: engine.RepoAccess, source: Source, run: Run, host: str, progress: ProgressFn
+) -> engine.BackupOutcome:
+    try:
+        proc = subprocess.Popen(shlex.split(source.command), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise BackupError(DUMP_FAILED.format(code="-", stderr=exc), code="dump_failed") from exc
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        result = engine.backup_stream(
+            access,
+            proc.stdout,
+            source.stdin_filename,
+            tags=[*_tags(run), "dump"],
+            host=host,
+            progress=progress,
+        )
+    finally:
+        proc.stdout.close()
+        stderr = proc.stderr.read().decode(errors="replace").strip()
+        code = proc.wait()
+    if code != 0:
+        tail = stderr.splitlines()[-1] if stderr else ""
+        raise BackupError(DUMP_FAILED.format(code=code, stderr=tail), code="dump_failed")
+    return result
+
+
+def offsite_copy(run: Run, progress: ProgressFn) -> Outcome:
+    source = repository_access(primary_of(run))
+    copied: list[list[str]] = []
+    total = 0
+    for dest in offsites_of(run):
+        result = engine.copy(source, repository_access(dest))
+        copied.extend([a, b] for a, b in result.copied)
+        total += result.bytes_copied
+    latest = copied[-1][1] if copied else ""
+    return Outcome(snapshot_id=latest, bytes_new=total, detail={"copied": copied})
+
+
+def check_subset(run: Run, progress: ProgressFn) -> Outcome:
+    subset = run.schedule.check_subset if run.schedule else "10%"
+    problems: list[str] = []
+    checked: dict[str, Any] = {}
+    for repo in [primary_of(run), *run.system.repositories.filter(role=RepositoryRole.OFFSITE)]:
+        result = engine.check(repository_access(repo), read_data_subset=subset or None)
+        checked[repo.name] = {"ok": result.ok, "packs": result.packs_checked, "bytes_read": result.bytes_read}
+        problems.extend(f"{repo.name}: {p}" for p in result.problems)
+    if problems:
+        raise BackupError(
+            "整合性検査でエラーが見つかりました: " + " / ".join(problems[:5]), code="check_errors"
+        )
+    return Outcome(
+        passed=True,
+        bytes_total=sum(c["bytes_read"] for c in checked.values()),
+        detail={"checked": checked, "subset": subset},
+    )
+
+
+def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
+    policy = run.system.retention
+    removed: list[str] = []
+    freed = 0
+    for repo in run.system.repositories.all():
+        if repo.immutable:
+            continue  # an immutable repository's snapshots expire by their lock, not by forget
+        r = engine.forget(
+            repository_access(repo),
+            keep_last=policy.keep_last,
+            keep_daily=policy.keep_daily,
+            keep_weekly=policy.keep_weekly,
+            keep_monthly=policy.keep_monthly,
+            keep_yearly=policy.keep_yearly,
+            prune=policy.prune,
+        )
+        removed.extend(r.removed)
+        freed += r.bytes_freed
+    return Outcome(detail={"removed": removed, "bytes_freed": freed})
+
+
+def _latest_per_paths(snapshots: list[engine.Snapshot]) -> list[engine.Snapshot]:
+    latest: dict[tuple[str, ...], engine.Snapshot] = {}
+    for s in snapshots:  # sorted by time: later ones replace earlier ones
+        latest[tuple(sorted(s.paths))] = s
+    return list(latest.values())
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _verify(access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node, target: Path) -> str | None:
+    """Compare one restored file with the snapshot: size, and SHA-256 against the content blob ids."""
+    restored = target / node.path.lstrip("/")
+    if not restored.is_file():
+        return f"{node.path}: 復元されていません"
+    if restored.stat().st_size != node.size:
+        return f"{node.path}: サイズが一致しません"
+    content = node.content or []
+    digest = _sha256(restored)
+    if len(content) == 1:
+        expected = content[0]  # one blob: its id is the SHA-256 of the whole file
+    elif not content:
+        expected = hashlib.sha256(b"").hexdigest()
+    else:
+        h = hashlib.sha256()
+        for chunk in engine.open_file(access, snap.id, node.path):
+            h.update(chunk)
+        expected = h.hexdigest()
+    return None if digest == expected else f"{node.path}: ハッシュ値が一致しません"
+
+
+def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
+    """Restore a random sample (or everything), verify it against the snapshot, time it, clean up."""
+    started = time.monotonic()
+    access = repository_access(primary_of(run))
+    snaps = _latest_per_paths(engine.snapshots(access))
+    if not snaps:
+        raise BackupError(NO_SNAPSHOT, code="no_snapshot")
+    files = [(s, n) for s in snaps for n in engine.ls(access, s.id) if n.type == "file"]
+    sample_size = run.schedule.drill_sample if run.schedule else int(run.detail.get("sample", 20))
+    chosen = files if sample_size == 0 or sample_size >= len(files) else random.sample(files, sample_size)
+    scratch = Path(settings.MAMORI_HOME) / "scratch" / f"drill-{run.pk}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    problems: list[str] = []
+    restored_bytes = 0
+    try:
+        for snap in snaps:
+            mine = [n for s, n in chosen if s.id == snap.id]
+            if not mine:
+                continue
+            result = engine.restore(access, snap.id, scratch, include=[n.path for n in mine], verify=True)
+            restored_bytes += result.bytes_restored
+            problems.extend(result.failed)
+            problems.extend(p for n in mine if (p := _verify(access, snap, n, scratch)))
+            progress(engine.Progress(len(mine), restored_bytes, len(chosen), None, snap.short_id))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.monotonic() - started
+    passed = not problems
+    return Outcome(
+        snapshot_id=snaps[-1].id,
+        files_total=len(chosen),
+        bytes_total=restored_bytes,
+        passed=passed,
+        warnings=[],
+        detail={
+            "seconds": round(seconds, 3),
+            "rto_seconds": run.system.rto_minutes * 60,
+            "sampled": len(chosen),
+            "available": len(files),
+            "problems": problems[:50],
+            "snapshots": [s.id for s in snaps],
+        },
+    )
+
+
+def restore(run: Run, progress: ProgressFn) -> Outcome:
+    """A person's restore of a folder or file of a snapshot into an empty target directory."""
+    repo = run.repository or primary_of(run)
+    target = Path(run.detail["target"])
+    result = engine.restore(
+        repository_access(repo), run.detail["snapshot"], target, include=[run.detail["path"]], verify=True
+    )
+    if result.failed:
+        raise BackupError(
+            "復元に失敗したファイルがあります: " + " / ".join(result.failed[:5]), code="restore_failed"
+        )
+    return Outcome(
+        snapshot_id=run.detail["snapshot"],
+        files_total=result.files_restored,
+        bytes_total=result.bytes_restored,
+    )
+
+
+EXECUTORS: dict[str, Callable[[Run, ProgressFn], Outcome]] = {
+    "backup": backup,
+    "offsite_copy": offsite_copy,
+    "check_subset": check_subset,
+    "forget_prune": forget_prune,
+    "restore_drill": restore_drill,
+    "restore": restore,
+}

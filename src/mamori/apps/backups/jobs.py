@@ -1,0 +1,225 @@
+"""Running jobs: request a run (queued + enqueued as a task), execute it under a repository lock,
+record the outcome, and raise an alert when it fails.
+
+Only one job touches a repository at a time: `Repository.locked_by` is taken inside a transaction with
+`select_for_update` (SQLite serialises writers anyway); a lock whose run has finished, or that is older
+than `MAMORI_LOCK_STALE_HOURS`, is taken over. The engine keeps its own restic lock files as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+
+from mamori.apps.core.audit import Actor, actor_name, audit_record
+
+from . import engine, executors
+from .alerts import alert_raise
+from .errors import BackupError
+from .models import (
+    FINISHED_STATUSES,
+    AlertKind,
+    JobKind,
+    ProtectedSystem,
+    Repository,
+    RepositoryRole,
+    Run,
+    RunStatus,
+    Schedule,
+    Trigger,
+)
+
+logger = logging.getLogger(__name__)
+
+REPOSITORY_BUSY = "リポジトリが他のジョブで使用中のため実行できませんでした"
+PROGRESS_INTERVAL_S = 0.5
+
+
+def run_request(
+    *,
+    actor: Actor,
+    system: ProtectedSystem,
+    kind: str,
+    trigger: str = Trigger.MANUAL,
+    schedule: Schedule | None = None,
+    scheduled_for: datetime | None = None,
+    repository: Repository | None = None,
+    detail: dict[str, Any] | None = None,
+    enqueue: bool = True,
+) -> Run:
+    """Record a queued run and hand it to the task queue once the transaction commits."""
+    if kind not in JobKind.values:
+        raise BackupError(f"不明なジョブ種別です: {kind}", code="unknown_kind")
+    with transaction.atomic():
+        run = Run.objects.create(
+            system=system,
+            kind=kind,
+            trigger=trigger,
+            schedule=schedule,
+            scheduled_for=scheduled_for,
+            repository=repository,
+            requested_by=actor_name(actor),
+            detail=detail or {},
+        )
+        audit_record(
+            actor=actor,
+            action="backups.run.request",
+            obj=run,
+            after={"system": system.code, "kind": kind, "trigger": trigger, "scheduled_for": scheduled_for},
+        )
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue(run.pk))
+    return run
+
+
+def _enqueue(run_id: int) -> None:
+    execute_run.enqueue(run_id=run_id)
+
+
+@task()
+def execute_run(run_id: int) -> str:
+    """The queued task (django-tasks): execute one run and return its final status."""
+    return str(run_execute(run_id=run_id).status)
+
+
+def _repositories_for(run: Run) -> list[Repository]:
+    repos = list(run.system.repositories.all())
+    if run.kind == JobKind.BACKUP:
+        repos = [r for r in repos if r.role == RepositoryRole.PRIMARY][:1]
+    return sorted(repos, key=lambda r: r.pk)
+
+
+def _try_lock(run: Run, repos: list[Repository]) -> bool:
+    stale_before = timezone.now() - timedelta(hours=getattr(settings, "MAMORI_LOCK_STALE_HOURS", 24))
+    with transaction.atomic():
+        locked = list(
+            Repository.objects.select_for_update().filter(pk__in=[r.pk for r in repos]).order_by("pk")
+        )
+        for repo in locked:
+            holder = repo.locked_by
+            if holder is None or holder.pk == run.pk:
+                continue
+            if holder.status in FINISHED_STATUSES or (repo.locked_at and repo.locked_at < stale_before):
+                continue
+            return False
+        Repository.objects.filter(pk__in=[r.pk for r in locked]).update(
+            locked_by=run, locked_at=timezone.now()
+        )
+    return True
+
+
+def _unlock(run: Run) -> None:
+    Repository.objects.filter(locked_by=run).update(locked_by=None, locked_at=None)
+
+
+def _acquire(run: Run, repos: list[Repository]) -> bool:
+    deadline = time.monotonic() + getattr(settings, "MAMORI_LOCK_WAIT_SECONDS", 600)
+    while not _try_lock(run, repos):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(2)
+    return True
+
+
+def _progress_writer(run: Run) -> executors.ProgressFn:
+    last = [0.0]
+
+    def write(p: engine.Progress) -> None:
+        now = time.monotonic()
+        if now - last[0] < PROGRESS_INTERVAL_S:
+            return
+        last[0] = now
+        percent = round(100 * p.bytes_done / p.bytes_total) if p.bytes_total else None
+        Run.objects.filter(pk=run.pk).update(
+            progress={
+                "files_done": p.files_done,
+                "bytes_done": p.bytes_done,
+                "files_total": p.files_total,
+                "bytes_total": p.bytes_total,
+                "percent": percent,
+                "current": (p.current or "")[-120:],
+            }
+        )
+
+    return write
+
+
+def run_execute(*, run_id: int) -> Run:
+    """Execute a queued run; every outcome, including an engine error, ends as a finished record."""
+    run = Run.objects.select_related("system", "schedule", "repository", "target_repository").get(pk=run_id)
+    if run.status != RunStatus.QUEUED:
+        return run  # already executed (a task delivered twice runs once)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    run.refresh_from_db()
+    started = time.monotonic()
+    outcome: executors.Outcome | None = None
+    error = ""
+    try:
+        if not _acquire(run, _repositories_for(run)):
+            raise BackupError(REPOSITORY_BUSY, code="repository_busy")
+        outcome = executors.EXECUTORS[run.kind](run, _progress_writer(run))
+    except BackupError as exc:
+        error = exc.message
+    except Exception as exc:  # an unexpected bug must still end the run as failed and alert
+        logger.exception("run %s failed unexpectedly", run.pk)
+        error = f"予期しないエラー: {type(exc).__name__}: {exc}"
+    finally:
+        _unlock(run)
+    return _finish(run, outcome, error, time.monotonic() - started)
+
+
+def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: float) -> Run:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run.pk)
+        run.finished_at = timezone.now()
+        run.duration_s = round(seconds, 3)
+        run.progress = {}
+        if outcome is not None:
+            run.snapshot_id = outcome.snapshot_id
+            run.files_total, run.files_new = outcome.files_total, outcome.files_new
+            run.bytes_total, run.bytes_new = outcome.bytes_total, outcome.bytes_new
+            run.detail = {**run.detail, **outcome.detail}
+            run.passed = outcome.passed
+        if run.kind == JobKind.RESTORE_DRILL and outcome is not None:
+            run.duration_s = outcome.detail["seconds"]
+            run.rto_met = bool(outcome.passed) and run.duration_s <= run.system.rto_minutes * 60
+            if not outcome.passed:
+                error = "復元訓練で検証エラー: " + " / ".join(outcome.detail["problems"][:5])
+        if error:
+            run.status, run.error_text = RunStatus.FAILED, error
+        elif outcome is not None and outcome.warnings:
+            run.status = RunStatus.WARNING
+            run.error_text = "\n".join(outcome.warnings[:100])
+        else:
+            run.status = RunStatus.SUCCEEDED
+        run.save()
+        audit_record(
+            actor="system",
+            action="backups.run.finish",
+            obj=run,
+            after={"status": run.status, "snapshot_id": run.snapshot_id, "error": run.error_text[:500]},
+        )
+        if run.status == RunStatus.FAILED:
+            alert_raise(
+                system=run.system,
+                kind=AlertKind.FAILED,
+                run=run,
+                message=f"{run.get_kind_display()}が失敗しました: {run.error_text}",
+            )
+    return run
+
+
+def runs_active(system: ProtectedSystem) -> bool:
+    return (
+        Run.objects.filter(system=system)
+        .filter(Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING))
+        .exists()
+    )

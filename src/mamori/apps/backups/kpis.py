@@ -1,0 +1,102 @@
+"""KPI providers for the evaluation sheet, per fiscal year (April–March, Japan time), with evidence.
+
+- backups.success_rate: successful backup runs ÷ backup runs due (executed or missed), %
+- backups.offsite_compliance: successful offsite copies ÷ offsite copies due (executed or missed), %
+- backups.drills_passed: restore drills that passed, 件
+- backups.rto_attained: drills whose measured time met the system's RTO ÷ drills run, %
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+
+from .models import OK_STATUSES, JobKind, Run, RunStatus
+
+EVIDENCE_LIMIT = 200
+
+
+def fiscal_year_bounds(fiscal_year: int) -> tuple[datetime, datetime]:
+    """[1 April fiscal_year, 1 April fiscal_year + 1) in the city's time zone."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    return datetime(fiscal_year, 4, 1, tzinfo=zone), datetime(fiscal_year + 1, 4, 1, tzinfo=zone)
+
+
+def _runs(kind: str, fiscal_year: int) -> QuerySet[Run]:
+    start, end = fiscal_year_bounds(fiscal_year)
+    in_year = Q(scheduled_for__gte=start, scheduled_for__lt=end) | Q(
+        scheduled_for__isnull=True, queued_at__gte=start, queued_at__lt=end
+    )
+    return (
+        Run.objects.filter(kind=kind)
+        .filter(in_year)
+        .exclude(status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        .select_related("system")
+        .order_by("queued_at", "pk")
+    )
+
+
+def _pct(part: int, whole: int) -> Decimal | None:
+    if whole == 0:
+        return None
+    return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _evidence(runs: list[Run]) -> list[Evidence]:
+    return [
+        Evidence(
+            label=f"{r.system.name} {r.get_kind_display()} {r.get_status_display()} "
+            f"{(r.finished_at or r.scheduled_for or r.queued_at):%Y-%m-%d %H:%M}",
+            object_type="backups.run",
+            object_id=str(r.pk),
+            url=reverse("backups:run-detail", args=[r.pk]),
+        )
+        for r in runs[:EVIDENCE_LIMIT]
+    ]
+
+
+def _rate(kind: str, fiscal_year: int) -> KpiValue:
+    runs = list(_runs(kind, fiscal_year))
+    ok = [r for r in runs if r.status in OK_STATUSES]
+    missed = sum(1 for r in runs if r.status == RunStatus.MISSED)
+    return KpiValue(
+        value=_pct(len(ok), len(runs)),
+        evidence=_evidence(runs),
+        detail={"succeeded": len(ok), "due": len(runs), "missed": missed},
+    )
+
+
+def kpi_backup_success_rate(fiscal_year: int) -> KpiValue:
+    return _rate(JobKind.BACKUP, fiscal_year)
+
+
+def kpi_offsite_compliance(fiscal_year: int) -> KpiValue:
+    return _rate(JobKind.OFFSITE_COPY, fiscal_year)
+
+
+def kpi_drills_passed(fiscal_year: int) -> KpiValue:
+    runs = [r for r in _runs(JobKind.RESTORE_DRILL, fiscal_year) if r.status != RunStatus.MISSED]
+    passed = [r for r in runs if r.passed and r.status in OK_STATUSES]
+    return KpiValue(value=Decimal(len(passed)), evidence=_evidence(passed), detail={"run": len(runs)})
+
+
+def kpi_rto_attained(fiscal_year: int) -> KpiValue:
+    runs = [r for r in _runs(JobKind.RESTORE_DRILL, fiscal_year) if r.status != RunStatus.MISSED]
+    met = [r for r in runs if r.rto_met]
+    return KpiValue(
+        value=_pct(len(met), len(runs)), evidence=_evidence(runs), detail={"met": len(met), "run": len(runs)}
+    )
+
+
+def register() -> None:
+    register_kpi(Kpi("backups.success_rate", "バックアップ成功率", "%", "up", kpi_backup_success_rate))
+    register_kpi(Kpi("backups.offsite_compliance", "遠隔地保管の実施率", "%", "up", kpi_offsite_compliance))
+    register_kpi(Kpi("backups.drills_passed", "復元訓練の合格件数", "件", "up", kpi_drills_passed))
+    register_kpi(Kpi("backups.rto_attained", "復元訓練のRTO達成率", "%", "up", kpi_rto_attained))

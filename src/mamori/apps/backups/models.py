@@ -1,0 +1,270 @@
+"""Backup operations: protected systems, their sources and repositories, schedules, runs and alerts.
+
+Writes go through `services` / `jobs`, reads through `selectors`. Repository passwords are stored only
+encrypted (`secrets.py`); run records are the evidence behind the backup KPIs.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from mamori.apps.core.models import Department
+
+
+class NetworkZone(models.TextChoices):
+    MYNUMBER = "mynumber", _("マイナンバー利用事務系")
+    LGWAN = "lgwan", _("LGWAN接続系")
+    INTERNET = "internet", _("インターネット接続系")
+
+
+class Classification(models.TextChoices):
+    CONFIDENTIAL_3 = "c3", _("機密性3")
+    CONFIDENTIAL_2 = "c2", _("機密性2")
+    CONFIDENTIAL_1 = "c1", _("機密性1")
+
+
+class ProtectedSystem(models.Model):
+    """A system whose data the city must not lose (保護対象システム)."""
+
+    code = models.SlugField(_("コード"), max_length=40, unique=True)
+    name = models.CharField(_("システム名"), max_length=100)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="protected_systems", verbose_name=_("所管課")
+    )
+    network_zone = models.CharField(_("ネットワーク区分"), max_length=20, choices=NetworkZone.choices)
+    classification = models.CharField(
+        _("情報資産の分類"),
+        max_length=4,
+        choices=Classification.choices,
+        default=Classification.CONFIDENTIAL_2,
+    )
+    rpo_hours = models.PositiveIntegerField(_("目標復旧時点 RPO（時間）"), default=24)
+    rto_minutes = models.PositiveIntegerField(_("目標復旧時間 RTO（分）"), default=240)
+    description = models.TextField(_("説明"), blank=True)
+    active = models.BooleanField(_("有効"), default=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SourceKind(models.TextChoices):
+    PATH = "path", _("フォルダ・ファイル")
+    COMMAND = "command", _("ダンプコマンド（標準出力）")
+    SQLITE = "sqlite", _("SQLiteデータベース")
+
+
+class Source(models.Model):
+    """What to back up: a path (with include / exclude patterns), a dump command, or an SQLite file."""
+
+    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="sources")
+    kind = models.CharField(_("種類"), max_length=10, choices=SourceKind.choices, default=SourceKind.PATH)
+    path = models.CharField(_("パス"), max_length=500, blank=True)
+    command = models.CharField(_("コマンド"), max_length=500, blank=True)
+    stdin_filename = models.CharField(_("ダンプのファイル名"), max_length=100, blank=True)
+    includes = models.TextField(_("含めるパターン（1行に1つ）"), blank=True)
+    excludes = models.TextField(_("除外パターン（1行に1つ）"), blank=True)
+
+    class Meta:
+        ordering = ["system", "pk"]
+
+    def __str__(self) -> str:
+        return self.command if self.kind == SourceKind.COMMAND else self.path
+
+    @staticmethod
+    def _lines(text: str) -> list[str]:
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    @property
+    def include_patterns(self) -> list[str]:
+        return self._lines(self.includes)
+
+    @property
+    def exclude_patterns(self) -> list[str]:
+        return self._lines(self.excludes)
+
+
+class RepositoryRole(models.TextChoices):
+    PRIMARY = "primary", _("一次（庁内）")
+    OFFSITE = "offsite", _("遠隔地")
+
+
+class Medium(models.TextChoices):
+    DISK = "disk", _("内蔵ディスク")
+    NAS = "nas", _("NAS")
+    EXTERNAL = "external", _("外部ディスク")
+    OBJECT_STORAGE = "object_storage", _("オブジェクトストレージ")
+    TAPE = "tape", _("テープ")
+
+
+class Repository(models.Model):
+    """A restic-format repository holding one system's snapshots; the password is kept encrypted."""
+
+    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="repositories")
+    name = models.CharField(_("名称"), max_length=100)
+    url = models.CharField(_("URL"), max_length=500)
+    role = models.CharField(_("役割"), max_length=10, choices=RepositoryRole.choices)
+    medium = models.CharField(_("媒体"), max_length=20, choices=Medium.choices, default=Medium.DISK)
+    immutable = models.BooleanField(_("改ざん防止（イミュータブル）"), default=False)
+    immutable_days = models.PositiveIntegerField(_("保持期間（日）"), default=0)
+    password_encrypted = models.TextField(editable=False)
+    engine_id = models.CharField(_("リポジトリID"), max_length=64, blank=True)
+    locked_by = models.ForeignKey(
+        "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    locked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["system", "role", "pk"]
+        constraints = [models.UniqueConstraint(fields=["url"], name="uniq_repository_url")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"
+
+
+class RetentionPolicy(models.Model):
+    """How many snapshots to keep (restic `forget` policy) for one system."""
+
+    system = models.OneToOneField(ProtectedSystem, on_delete=models.CASCADE, related_name="retention")
+    keep_last = models.PositiveIntegerField(_("直近"), default=0)
+    keep_daily = models.PositiveIntegerField(_("日次"), default=14)
+    keep_weekly = models.PositiveIntegerField(_("週次"), default=8)
+    keep_monthly = models.PositiveIntegerField(_("月次"), default=12)
+    keep_yearly = models.PositiveIntegerField(_("年次"), default=5)
+    prune = models.BooleanField(_("不要データを削除（prune）"), default=True)
+
+    def __str__(self) -> str:
+        return (
+            f"last {self.keep_last} / daily {self.keep_daily} / weekly {self.keep_weekly} / "
+            f"monthly {self.keep_monthly} / yearly {self.keep_yearly}"
+        )
+
+
+class JobKind(models.TextChoices):
+    BACKUP = "backup", _("バックアップ")
+    OFFSITE_COPY = "offsite_copy", _("遠隔地コピー")
+    CHECK_SUBSET = "check_subset", _("整合性検査")
+    FORGET_PRUNE = "forget_prune", _("世代整理")
+    RESTORE_DRILL = "restore_drill", _("復元訓練")
+    RESTORE = "restore", _("復元")
+
+
+SCHEDULABLE_KINDS = [k for k in JobKind if k != JobKind.RESTORE]
+
+
+class Schedule(models.Model):
+    """A cron expression (in the city's time zone) for one kind of job on one system."""
+
+    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="schedules")
+    kind = models.CharField(
+        _("ジョブ"), max_length=20, choices=[(k.value, k.label) for k in SCHEDULABLE_KINDS]
+    )
+    cron = models.CharField(_("cron式"), max_length=100)
+    enabled = models.BooleanField(_("有効"), default=True)
+    check_subset = models.CharField(_("検査するデータの割合"), max_length=10, default="10%", blank=True)
+    drill_sample = models.PositiveIntegerField(_("訓練で復元するファイル数（0は全体）"), default=20)
+    next_due_at = models.DateTimeField(_("次回予定"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["system", "kind"]
+        constraints = [models.UniqueConstraint(fields=["system", "kind"], name="uniq_schedule_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.get_kind_display()} ({self.cron})"
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", _("待機中")
+    RUNNING = "running", _("実行中")
+    SUCCEEDED = "succeeded", _("成功")
+    WARNING = "warning", _("一部エラー")
+    FAILED = "failed", _("失敗")
+    MISSED = "missed", _("未実行")
+
+
+FINISHED_STATUSES = (RunStatus.SUCCEEDED, RunStatus.WARNING, RunStatus.FAILED, RunStatus.MISSED)
+OK_STATUSES = (RunStatus.SUCCEEDED, RunStatus.WARNING)
+
+
+class Trigger(models.TextChoices):
+    SCHEDULE = "schedule", _("スケジュール")
+    MANUAL = "manual", _("手動")
+
+
+class Run(models.Model):
+    """One execution (or one missed occurrence) of a job: the evidence behind the KPIs."""
+
+    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="runs")
+    kind = models.CharField(_("ジョブ"), max_length=20, choices=JobKind.choices)
+    status = models.CharField(_("状態"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    trigger = models.CharField(_("契機"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    schedule = models.ForeignKey(
+        Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    target_repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="incoming_runs"
+    )
+    requested_by = models.CharField(_("依頼者"), max_length=150, default="system")
+    scheduled_for = models.DateTimeField(_("予定時刻"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("受付"), auto_now_add=True)
+    started_at = models.DateTimeField(_("開始"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("終了"), null=True, blank=True)
+    snapshot_id = models.CharField(_("スナップショットID"), max_length=64, blank=True)
+    files_total = models.PositiveBigIntegerField(_("ファイル数"), null=True, blank=True)
+    files_new = models.PositiveBigIntegerField(_("新規・変更ファイル"), null=True, blank=True)
+    bytes_new = models.PositiveBigIntegerField(_("追加容量"), null=True, blank=True)
+    bytes_total = models.PositiveBigIntegerField(_("対象容量"), null=True, blank=True)
+    duration_s = models.FloatField(_("所要時間（秒）"), null=True, blank=True)
+    error_text = models.TextField(_("エラー"), blank=True)
+    passed = models.BooleanField(_("合格"), null=True, blank=True)
+    rto_met = models.BooleanField(_("RTO達成"), null=True, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-queued_at", "-pk"]
+        indexes = [models.Index(fields=["system", "kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def when(self):  # type: ignore[no-untyped-def]
+        return self.finished_at or self.started_at or self.scheduled_for or self.queued_at
+
+
+class AlertKind(models.TextChoices):
+    FAILED = "failed", _("ジョブ失敗")
+    MISSED = "missed", _("未実行")
+
+
+class Alert(models.Model):
+    """A failed or missed run that someone must look at; shown until acknowledged."""
+
+    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="alerts")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    kind = models.CharField(_("種別"), max_length=10, choices=AlertKind.choices)
+    message = models.TextField(_("内容"))
+    created_at = models.DateTimeField(_("発生"), auto_now_add=True)
+    emailed_at = models.DateTimeField(_("メール送信"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.system}: {self.message[:40]}"

@@ -1,0 +1,256 @@
+"""Reads: systems visible to a user, the status light and 3-2-1-1-0 checklist of each system, histories.
+
+Status light: red when the latest finished run of any job kind failed; amber when nothing failed but
+the last successful backup is older than the RPO (or there is none); green otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from mamori.apps.core.permissions import membership_department_ids
+
+from .models import (
+    OK_STATUSES,
+    Alert,
+    JobKind,
+    ProtectedSystem,
+    Repository,
+    RepositoryRole,
+    Run,
+    RunStatus,
+)
+
+GREEN, AMBER, RED = "green", "amber", "red"
+_USERINFO = re.compile(r"(//[^/:@]+):[^/@]*@")
+
+
+def url_without_secrets(url: str) -> str:
+    """A repository URL with any password in its user-info replaced (`rest:http://u:***@host/`)."""
+    return _USERINFO.sub(r"\1:***@", url)
+
+
+def system_list(*, user: Any = None) -> QuerySet[ProtectedSystem]:
+    """Active systems; department leads see their own department's subtree only."""
+    qs = ProtectedSystem.objects.filter(active=True).select_related("department")
+    if user is not None:
+        ids = membership_department_ids(user)
+        if ids is not None:
+            qs = qs.filter(department_id__in=ids)
+    return qs
+
+
+def system_get(*, user: Any, code: str) -> ProtectedSystem:
+    return get_object_or_404(system_list(user=user), code=code)
+
+
+def run_get(*, user: Any, pk: int) -> Run:
+    return get_object_or_404(
+        Run.objects.select_related("system", "repository", "target_repository").filter(
+            system__in=system_list(user=user)
+        ),
+        pk=pk,
+    )
+
+
+def run_list(*, system: ProtectedSystem, limit: int = 100) -> list[Run]:
+    return list(system.runs.select_related("repository")[:limit])
+
+
+def alert_list(*, user: Any, open_only: bool = True) -> QuerySet[Alert]:
+    qs = Alert.objects.filter(system__in=system_list(user=user)).select_related("system", "run")
+    return qs.filter(acknowledged_at__isnull=True) if open_only else qs
+
+
+def alert_get(*, user: Any, pk: int) -> Alert:
+    return get_object_or_404(alert_list(user=user, open_only=False), pk=pk)
+
+
+def _last(system: ProtectedSystem, kind: str, *, ok: bool) -> Run | None:
+    qs = system.runs.filter(kind=kind)
+    qs = (
+        qs.filter(status__in=OK_STATUSES)
+        if ok
+        else qs.exclude(status__in=[RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.MISSED])
+    )
+    return qs.order_by("-finished_at", "-pk").first()
+
+
+@dataclass
+class Checklist:
+    """3-2-1-1-0: copies (production + repositories holding data), media, offsite, immutable, errors."""
+
+    copies: int
+    media: int
+    offsite: bool
+    immutable: bool
+    check_clean: bool
+
+    @property
+    def flags(self) -> dict[str, bool]:
+        return {
+            "three_copies": self.copies >= 3,
+            "two_media": self.media >= 2,
+            "one_offsite": self.offsite,
+            "one_immutable": self.immutable,
+            "zero_errors": self.check_clean,
+        }
+
+    @property
+    def complete(self) -> bool:
+        return all(self.flags.values())
+
+
+@dataclass
+class SystemStatus:
+    system: ProtectedSystem
+    light: str
+    reason: str
+    last_backup: Run | None
+    last_copy: Run | None
+    last_check: Run | None
+    last_drill: Run | None
+    rpo_met: bool
+    rto_met: bool | None
+    checklist: Checklist
+    repositories: list[Repository]
+    open_alerts: int
+    active_run: Run | None
+    latest_failures: list[Run] = field(default_factory=list)
+
+
+def _repos_with_data(
+    repos: list[Repository], last_backup: Run | None, last_copy: Run | None
+) -> list[Repository]:
+    holding = []
+    for repo in repos:
+        if repo.role == RepositoryRole.PRIMARY and last_backup is not None:
+            holding.append(repo)
+        elif repo.role == RepositoryRole.OFFSITE and last_copy is not None:
+            holding.append(repo)
+    return holding
+
+
+def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> SystemStatus:
+    now = now or timezone.now()
+    last = {k: _last(system, k, ok=True) for k in JobKind.values}
+    latest_finished = [r for k in JobKind.values if (r := _last(system, k, ok=False)) is not None]
+    failures = [r for r in latest_finished if r.status == RunStatus.FAILED]
+    repos = list(system.repositories.all())
+    holding = _repos_with_data(repos, last[JobKind.BACKUP], last[JobKind.OFFSITE_COPY])
+    last_check_any = _last(system, JobKind.CHECK_SUBSET, ok=False)
+    checklist = Checklist(
+        copies=1 + len(holding),
+        media=len({r.medium for r in holding}),
+        offsite=any(r.role == RepositoryRole.OFFSITE for r in holding),
+        immutable=any(r.immutable for r in holding),
+        check_clean=last_check_any is not None and last_check_any.status in OK_STATUSES,
+    )
+    backup = last[JobKind.BACKUP]
+    rpo_met = (
+        backup is not None
+        and backup.finished_at is not None
+        and (now - backup.finished_at <= timedelta(hours=system.rpo_hours))
+    )
+    drill = _last(system, JobKind.RESTORE_DRILL, ok=False)
+    if failures:
+        light, reason = RED, f"{failures[0].get_kind_display()}が失敗しています"
+    elif not rpo_met:
+        light, reason = AMBER, "RPO内に成功したバックアップがありません"
+    else:
+        light, reason = GREEN, "正常"
+    active = system.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
+    return SystemStatus(
+        system=system,
+        light=light,
+        reason=reason,
+        last_backup=backup,
+        last_copy=last[JobKind.OFFSITE_COPY],
+        last_check=last_check_any,
+        last_drill=drill,
+        rpo_met=rpo_met,
+        rto_met=drill.rto_met if drill else None,
+        checklist=checklist,
+        repositories=repos,
+        open_alerts=system.alerts.filter(acknowledged_at__isnull=True).count(),
+        active_run=active,
+        latest_failures=failures,
+    )
+
+
+def status_list(*, user: Any = None) -> list[SystemStatus]:
+    return [system_status(system=s) for s in system_list(user=user)]
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    when: datetime
+    bytes_total: int
+    duration_s: float
+    ok: bool
+
+
+def backup_history(*, system: ProtectedSystem, limit: int = 60) -> list[HistoryPoint]:
+    runs = system.runs.filter(kind=JobKind.BACKUP, finished_at__isnull=False).exclude(status=RunStatus.MISSED)
+    points = [
+        HistoryPoint(r.finished_at, r.bytes_total or 0, r.duration_s or 0.0, r.status in OK_STATUSES)
+        for r in runs.order_by("-finished_at")[:limit]
+        if r.finished_at is not None
+    ]
+    return list(reversed(points))
+
+
+def status_as_dict(st: SystemStatus) -> dict[str, Any]:
+    """The JSON shape of `mamori status --json` (no secrets: URLs and names only)."""
+
+    def when(run: Run | None) -> str | None:
+        return run.finished_at.isoformat() if run and run.finished_at else None
+
+    drill = st.last_drill
+    return {
+        "code": st.system.code,
+        "name": st.system.name,
+        "department": st.system.department.full_name,
+        "network_zone": st.system.network_zone,
+        "status": st.light,
+        "reason": st.reason,
+        "last_backup": {"time": when(st.last_backup), "snapshot": st.last_backup.snapshot_id}
+        if st.last_backup
+        else None,
+        "last_offsite_copy": {"time": when(st.last_copy), "snapshot": st.last_copy.snapshot_id}
+        if st.last_copy
+        else None,
+        "last_check": {"time": when(st.last_check), "ok": st.last_check.status in OK_STATUSES}
+        if st.last_check
+        else None,
+        "last_drill": {
+            "time": when(drill),
+            "passed": bool(drill.passed) and drill.status in OK_STATUSES,
+            "seconds": drill.duration_s,
+        }
+        if drill
+        else None,
+        "rpo_hours": st.system.rpo_hours,
+        "rto_minutes": st.system.rto_minutes,
+        "rpo_met": st.rpo_met,
+        "rto_met": st.rto_met,
+        "rule_3_2_1_1_0": st.checklist.flags,
+        "open_alerts": st.open_alerts,
+        "repositories": [
+            {
+                "name": r.name,
+                "url": url_without_secrets(r.url),
+                "role": r.role,
+                "medium": r.medium,
+                "immutable": r.immutable,
+            }
+            for r in st.repositories
+        ],
+    }

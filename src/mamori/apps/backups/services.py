@@ -1,0 +1,231 @@
+"""Configuration writes: protected systems, sources, repositories, retention and schedules.
+
+Each service is one transaction with one audit event; repository passwords are encrypted before they
+touch the database and never appear in the audit log (only `password_set: true`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.models import Department
+
+from . import engine
+from .cron import cron_next, cron_validate
+from .errors import BackupError
+from .models import (
+    Classification,
+    JobKind,
+    Medium,
+    NetworkZone,
+    ProtectedSystem,
+    Repository,
+    RepositoryRole,
+    RetentionPolicy,
+    Schedule,
+    Source,
+    SourceKind,
+)
+from .passwords import decrypt_password, encrypt_password
+
+REPOSITORY_FIELDS = [
+    "id",
+    "system_id",
+    "name",
+    "url",
+    "role",
+    "medium",
+    "immutable",
+    "immutable_days",
+    "engine_id",
+]
+
+
+def system_create(
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    department: Department,
+    network_zone: str = NetworkZone.LGWAN,
+    classification: str = Classification.CONFIDENTIAL_2,
+    rpo_hours: int = 24,
+    rto_minutes: int = 240,
+    description: str = "",
+) -> ProtectedSystem:
+    system = ProtectedSystem(
+        code=code,
+        name=name,
+        department=department,
+        network_zone=network_zone,
+        classification=classification,
+        rpo_hours=rpo_hours,
+        rto_minutes=rto_minutes,
+        description=description,
+    )
+    system.full_clean()
+    with transaction.atomic():
+        system.save()
+        RetentionPolicy.objects.create(system=system)
+        audit_record(actor=actor, action="backups.system.create", obj=system, after=snapshot_of(system))
+    return system
+
+
+def source_create(
+    *,
+    actor: Actor,
+    system: ProtectedSystem,
+    kind: str = SourceKind.PATH,
+    path: str = "",
+    command: str = "",
+    stdin_filename: str = "",
+    includes: str = "",
+    excludes: str = "",
+) -> Source:
+    if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
+        raise BackupError("バックアップ元のパスは絶対パスで指定してください", code="relative_path")
+    if kind == SourceKind.COMMAND and not (command.strip() and stdin_filename.strip()):
+        raise BackupError("ダンプコマンドとファイル名の両方を指定してください", code="command_required")
+    source = Source(
+        system=system,
+        kind=kind,
+        path=path,
+        command=command,
+        stdin_filename=stdin_filename,
+        includes=includes,
+        excludes=excludes,
+    )
+    source.full_clean()
+    with transaction.atomic():
+        source.save()
+        audit_record(actor=actor, action="backups.source.create", obj=source, after=snapshot_of(source))
+    return source
+
+
+def repository_create(
+    *,
+    actor: Actor,
+    system: ProtectedSystem,
+    name: str,
+    url: str,
+    password: str,
+    role: str = RepositoryRole.PRIMARY,
+    medium: str = Medium.DISK,
+    immutable: bool = False,
+    immutable_days: int = 0,
+    initialize: bool = False,
+) -> Repository:
+    """Register a repository; with `initialize` create it in the engine first (a new, empty one)."""
+    if not password:
+        raise BackupError("リポジトリのパスワードを指定してください", code="password_required")
+    if immutable and immutable_days <= 0:
+        raise BackupError(
+            "イミュータブルなリポジトリには保持期間（日）を指定してください", code="immutable_days"
+        )
+    repository = Repository(
+        system=system,
+        name=name,
+        url=url,
+        role=role,
+        medium=medium,
+        immutable=immutable,
+        immutable_days=immutable_days,
+        password_encrypted=encrypt_password(password),
+    )
+    repository.full_clean()
+    access = engine.RepoAccess(url, password)
+    repository.engine_id = engine.repository_init(access) if initialize else ""
+    with transaction.atomic():
+        repository.save()
+        after = snapshot_of(repository, REPOSITORY_FIELDS) | {
+            "credential_stored": True,
+            "initialized": initialize,
+        }
+        audit_record(actor=actor, action="backups.repository.create", obj=repository, after=after)
+    return repository
+
+
+def repository_access(repository: Repository) -> engine.RepoAccess:
+    """The URL and decrypted password to open a repository with; keep it out of logs."""
+    return engine.RepoAccess(repository.url, decrypt_password(repository.password_encrypted))
+
+
+def repository_set_password(*, actor: Actor, repository: Repository, password: str) -> Repository:
+    """Store a new password (after the key was changed in the repository itself)."""
+    if not password:
+        raise BackupError("リポジトリのパスワードを指定してください", code="password_required")
+    with transaction.atomic():
+        repository.password_encrypted = encrypt_password(password)
+        repository.save(update_fields=["password_encrypted"])
+        audit_record(
+            actor=actor,
+            action="backups.repository.password",
+            obj=repository,
+            after={"credential_stored": True},
+        )
+    return repository
+
+
+def retention_set(
+    *,
+    actor: Actor,
+    system: ProtectedSystem,
+    keep_last: int = 0,
+    keep_daily: int = 14,
+    keep_weekly: int = 8,
+    keep_monthly: int = 12,
+    keep_yearly: int = 5,
+    prune: bool = True,
+) -> RetentionPolicy:
+    if not any((keep_last, keep_daily, keep_weekly, keep_monthly, keep_yearly)):
+        raise BackupError("保持ルールが空です：少なくとも1つの世代数を指定してください", code="empty_policy")
+    with transaction.atomic():
+        policy, _created = RetentionPolicy.objects.select_for_update().get_or_create(system=system)
+        before = snapshot_of(policy)
+        policy.keep_last, policy.keep_daily, policy.keep_weekly = keep_last, keep_daily, keep_weekly
+        policy.keep_monthly, policy.keep_yearly, policy.prune = keep_monthly, keep_yearly, prune
+        policy.full_clean()
+        policy.save()
+        audit_record(
+            actor=actor, action="backups.retention.set", obj=policy, before=before, after=snapshot_of(policy)
+        )
+    return policy
+
+
+def schedule_set(
+    *,
+    actor: Actor,
+    system: ProtectedSystem,
+    kind: str,
+    cron: str,
+    enabled: bool = True,
+    check_subset: str = "10%",
+    drill_sample: int = 20,
+    now: datetime | None = None,
+) -> Schedule:
+    """Create or change the schedule of one job kind; the next due time is computed from `now`."""
+    if kind == JobKind.RESTORE:
+        raise BackupError("復元はスケジュールできません", code="not_schedulable")
+    cron_validate(cron)
+    now = now or timezone.now()
+    with transaction.atomic():
+        schedule = Schedule.objects.select_for_update().filter(system=system, kind=kind).first()
+        before = snapshot_of(schedule) if schedule else None
+        schedule = schedule or Schedule(system=system, kind=kind)
+        schedule.cron, schedule.enabled = cron, enabled
+        schedule.check_subset, schedule.drill_sample = check_subset, drill_sample
+        schedule.next_due_at = cron_next(cron, now) if enabled else None
+        schedule.full_clean()
+        schedule.save()
+        audit_record(
+            actor=actor,
+            action="backups.schedule.set",
+            obj=schedule,
+            before=before,
+            after=snapshot_of(schedule),
+        )
+    return schedule

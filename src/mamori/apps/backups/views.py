@@ -1,0 +1,194 @@
+"""Backup pages. Views parse, call one selector or service, render; `BackupError`s become one response
+shape here (`BackupErrorMixin`), never a traceback. Officers act; leads see their own systems; auditors read.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from mamori.apps.core.permissions import LEADS_AND_READERS, OFFICERS, READERS, RoleRequiredMixin, user_role
+
+from . import browse, charts, selectors
+from .alerts import alert_acknowledge
+from .errors import BackupError
+from .jobs import run_request
+from .models import JobKind
+
+RUN_NOW_KINDS = {JobKind.BACKUP, JobKind.RESTORE_DRILL, JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET}
+
+
+def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
+    statuses = selectors.status_list(user=request.user)
+    return {
+        "statuses": statuses,
+        "open_alerts": selectors.alert_list(user=request.user).count(),
+        "green": sum(1 for s in statuses if s.light == selectors.GREEN),
+    }
+
+
+class BackupErrorMixin:
+    """Every domain error of this app: a message on the page it came from, with its HTTP status."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
+        except BackupError as exc:
+            return render(request, "backups/error.html", {"error": exc}, status=exc.http_status)
+
+
+class SystemListView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
+    allowed_roles = LEADS_AND_READERS
+    template_name = "backups/system_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx["statuses"] = selectors.status_list(user=self.request.user)
+        ctx["alerts"] = selectors.alert_list(user=self.request.user)[:50]
+        ctx["can_act"] = user_role(self.request.user) in OFFICERS
+        return ctx
+
+
+class SystemDetailView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
+    allowed_roles = LEADS_AND_READERS
+    template_name = "backups/system_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        system = selectors.system_get(user=self.request.user, code=kwargs["code"])
+        history = selectors.backup_history(system=system)
+        ctx.update(
+            system=system,
+            status=selectors.system_status(system=system),
+            runs=selectors.run_list(system=system, limit=50),
+            size_chart=charts.size_chart(history),
+            duration_chart=charts.duration_chart(history),
+            schedules=system.schedules.all(),
+            can_act=user_role(self.request.user) in OFFICERS,
+        )
+        return ctx
+
+
+class RunNowView(RoleRequiredMixin, BackupErrorMixin, View):
+    """「今すぐバックアップ」「今すぐ復元訓練」: queue the job and go to its live progress page."""
+
+    allowed_roles = OFFICERS
+    writes = True
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        system = selectors.system_get(user=request.user, code=code)
+        kind = request.POST.get("kind", "")
+        if kind not in RUN_NOW_KINDS:
+            raise BackupError(f"実行できないジョブ種別です: {kind}", code="bad_kind")
+        run = run_request(actor=request.user, system=system, kind=kind)
+        return HttpResponseRedirect(reverse("backups:run-detail", args=[run.pk]))
+
+
+class RunDetailView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
+    allowed_roles = LEADS_AND_READERS
+    template_name = "backups/run_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx["run"] = selectors.run_get(user=self.request.user, pk=kwargs["pk"])
+        return ctx
+
+
+class RunProgressView(RunDetailView):
+    """The htmx fragment polled every second while a run is queued or running."""
+
+    template_name = "backups/_run_progress.html"
+
+
+class SnapshotListView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
+    allowed_roles = READERS
+    template_name = "backups/snapshot_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        system = selectors.system_get(user=self.request.user, code=kwargs["code"])
+        ctx.update(system=system, snapshots=browse.snapshot_list(system=system))
+        return ctx
+
+
+class SnapshotBrowseView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
+    allowed_roles = READERS
+    template_name = "backups/browse.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        system = selectors.system_get(user=self.request.user, code=kwargs["code"])
+        path = self.request.GET.get("path", "/") or "/"
+        entries = browse.snapshot_children(system=system, ref=kwargs["ref"], path=path)
+        crumbs = []
+        acc = ""
+        for part in [p for p in path.split("/") if p]:
+            acc = f"{acc}/{part}"
+            crumbs.append((part, acc))
+        ctx.update(
+            system=system,
+            ref=kwargs["ref"],
+            path=path,
+            parent=posixpath.dirname(path.rstrip("/")) or "/",
+            crumbs=crumbs,
+            entries=entries,
+            can_act=user_role(self.request.user) in OFFICERS,
+        )
+        return ctx
+
+
+class FileDownloadView(RoleRequiredMixin, BackupErrorMixin, View):
+    """Stream one file of a snapshot to the browser (officers only; every download is audited)."""
+
+    allowed_roles = OFFICERS
+
+    def get(self, request: HttpRequest, code: str, ref: str) -> HttpResponse:
+        system = selectors.system_get(user=request.user, code=code)
+        node, stream = browse.snapshot_file_open(
+            actor=request.user, system=system, ref=ref, path=request.GET.get("path", "")
+        )
+        name = posixpath.basename(node.path)
+        response = StreamingHttpResponse(
+            stream, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
+        )
+        response["Content-Length"] = str(node.size)
+        response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+        return response
+
+
+class RestoreView(RoleRequiredMixin, BackupErrorMixin, View):
+    """Restore a folder of a snapshot to a path on the server (queued, audited)."""
+
+    allowed_roles = OFFICERS
+    writes = True
+
+    def post(self, request: HttpRequest, code: str, ref: str) -> HttpResponse:
+        system = selectors.system_get(user=request.user, code=code)
+        run = browse.snapshot_restore(
+            actor=request.user,
+            system=system,
+            ref=ref,
+            path=request.POST.get("path", "/"),
+            target=request.POST.get("target", ""),
+        )
+        return HttpResponseRedirect(reverse("backups:run-detail", args=[run.pk]))
+
+
+class AlertAcknowledgeView(RoleRequiredMixin, BackupErrorMixin, View):
+    allowed_roles = OFFICERS
+    writes = True
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        alert = selectors.alert_get(user=request.user, pk=pk)
+        alert_acknowledge(actor=request.user, alert=alert)
+        messages.success(request, "アラートを確認済みにしました")
+        return HttpResponseRedirect(reverse("backups:systems"))

@@ -1,0 +1,70 @@
+"""KPI providers per fiscal year (April–March, Japan time), with the run records as evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from mamori.apps.backups.models import JobKind, ProtectedSystem, Run, RunStatus, Trigger
+from mamori.apps.core.kpis import kpi_get
+
+pytestmark = pytest.mark.django_db
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def record(system: ProtectedSystem, kind: str, status: str, when: datetime, **extra) -> Run:
+    return Run.objects.create(
+        system=system,
+        kind=kind,
+        status=status,
+        trigger=Trigger.SCHEDULE,
+        scheduled_for=when,
+        finished_at=when,
+        **extra,
+    )
+
+
+@pytest.fixture
+def system(departments):
+    return ProtectedSystem.objects.create(
+        code="jumin",
+        name="住民情報システム",
+        department=departments["shimin"],
+        network_zone="mynumber",
+        rto_minutes=60,
+    )
+
+
+def test_success_rate_counts_missed_runs_and_respects_the_fiscal_year(system):
+    record(system, JobKind.BACKUP, RunStatus.SUCCEEDED, datetime(2026, 4, 1, 2, 0, tzinfo=JST))  # FY2026
+    record(system, JobKind.BACKUP, RunStatus.WARNING, datetime(2026, 9, 1, 2, 0, tzinfo=JST))
+    record(system, JobKind.BACKUP, RunStatus.FAILED, datetime(2027, 3, 31, 2, 0, tzinfo=JST))
+    record(system, JobKind.BACKUP, RunStatus.MISSED, datetime(2026, 12, 30, 2, 0, tzinfo=JST))
+    record(system, JobKind.BACKUP, RunStatus.SUCCEEDED, datetime(2026, 3, 31, 23, 0, tzinfo=JST))  # FY2025
+    value = kpi_get("backups.success_rate").compute(2026)
+    assert value.value == Decimal("50.0")
+    assert value.detail == {"succeeded": 2, "due": 4, "missed": 1}
+    assert len(value.evidence) == 4 and value.evidence[0].url.startswith("/backups/runs/")
+    assert kpi_get("backups.success_rate").compute(2024).value is None  # nothing recorded that year
+
+
+def test_offsite_compliance(system):
+    record(system, JobKind.OFFSITE_COPY, RunStatus.SUCCEEDED, datetime(2026, 5, 3, 4, 0, tzinfo=JST))
+    record(system, JobKind.OFFSITE_COPY, RunStatus.SUCCEEDED, datetime(2026, 5, 10, 4, 0, tzinfo=JST))
+    record(system, JobKind.OFFSITE_COPY, RunStatus.MISSED, datetime(2026, 5, 17, 4, 0, tzinfo=JST))
+    assert kpi_get("backups.offsite_compliance").compute(2026).value == Decimal("66.7")
+
+
+def test_drills_passed_and_rto_attained(system):
+    when = datetime(2026, 6, 1, 10, 0, tzinfo=JST)
+    record(system, JobKind.RESTORE_DRILL, RunStatus.SUCCEEDED, when, passed=True, rto_met=True, duration_s=30)
+    record(
+        system, JobKind.RESTORE_DRILL, RunStatus.SUCCEEDED, when, passed=True, rto_met=False, duration_s=4000
+    )
+    record(system, JobKind.RESTORE_DRILL, RunStatus.FAILED, when, passed=False, rto_met=False)
+    assert kpi_get("backups.drills_passed").compute(2026).value == Decimal(2)
+    rto = kpi_get("backups.rto_attained").compute(2026)
+    assert rto.value == Decimal("33.3") and rto.detail == {"met": 1, "run": 3}

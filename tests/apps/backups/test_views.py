@@ -1,0 +1,193 @@
+"""Pages: the role × view matrix, department scoping, browsing and downloading a snapshot's file,
+"back up now" with its progress fragment, restore of a folder, acknowledging alerts, `status --json`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from mamori.apps.backups.models import Alert, JobKind, Run, RunStatus
+from mamori.apps.core.models import AuditEvent
+
+from .conftest import REPO_PASSWORD, make_system
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+@pytest.fixture
+def world(sut, users, tmp_path, departments):
+    sut.run()
+    other = make_system(tmp_path / "jumin", departments["shimin"], code="jumin", name="住民情報システム")
+    other.run()
+    return sut
+
+
+def as_user(client, users, name):
+    if name != "anonymous":
+        client.force_login(users[name], backend=BACKEND)
+    return client
+
+
+def urls(sut):
+    code = sut.system.code
+    run = Run.objects.filter(system=sut.system).first()
+    path = str(sut.data / "共有" / "名簿.csv")
+    return {
+        "systems": ("get", reverse("backups:systems"), {}),
+        "detail": ("get", reverse("backups:system-detail", args=[code]), {}),
+        "snapshots": ("get", reverse("backups:snapshots", args=[code]), {}),
+        "browse": ("get", reverse("backups:browse", args=[code, "latest"]), {}),
+        "download": ("get", reverse("backups:download", args=[code, "latest"]) + f"?path={path}", {}),
+        "run": ("get", reverse("backups:run-detail", args=[run.pk]), {}),
+        "progress": ("get", reverse("backups:run-progress", args=[run.pk]), {}),
+        "run_now": ("post", reverse("backups:run-now", args=[code]), {"kind": "check_subset"}),
+    }
+
+
+# expected status per role for the file-server system (department 情報政策課)
+MATRIX = {
+    "officer": {"systems": 200, "detail": 200, "snapshots": 200, "browse": 200, "download": 200, "run": 200,
+                "progress": 200, "run_now": 302},
+    "auditor": {"systems": 200, "detail": 200, "snapshots": 200, "browse": 200, "download": 403, "run": 200,
+                "progress": 200, "run_now": 403},
+    "lead": {"systems": 200, "detail": 404, "snapshots": 403, "browse": 403, "download": 403, "run": 404,
+             "progress": 404, "run_now": 403},
+    "staff": {k: 403 for k in ("systems", "detail", "snapshots", "browse", "download", "run", "progress", "run_now")},
+    "anonymous": {k: 302 for k in ("systems", "detail", "snapshots", "browse", "download", "run", "progress", "run_now")},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", list(MATRIX))
+def test_role_matrix(world, users, client, role):
+    as_user(client, users, role)
+    got = {}
+    for name, (method, url, data) in urls(world).items():
+        got[name] = getattr(client, method)(url, data).status_code
+    assert got == MATRIX[role]
+
+
+def test_lead_sees_only_own_departments_systems(world, users, client):
+    page = as_user(client, users, "lead").get(reverse("backups:systems")).content.decode()
+    assert "住民情報システム" in page and "ファイルサーバ" not in page
+
+
+def test_overview_shows_green_lights_and_the_checklist(world, users, client):
+    page = as_user(client, users, "officer").get(reverse("backups:systems")).content.decode()
+    assert page.count('data-light="green"') == 2
+    assert 'data-check="three_copies"' in page and 'data-check="zero_errors"' in page
+
+
+def test_system_page_has_server_rendered_charts_and_no_inline_script(world, users, client):
+    world.run()
+    page = as_user(client, users, "officer").get(reverse("backups:system-detail", args=["fileserver"]))
+    html = page.content.decode()
+    assert html.count("<svg") == 2 and "<polyline" in html
+    assert "<script>" not in html and "onclick" not in html
+
+
+def test_browse_and_download_stream_the_exact_bytes(world, users, client):
+    client = as_user(client, users, "officer")
+    folder = str(world.data / "共有")
+    page = client.get(
+        reverse("backups:browse", args=["fileserver", "latest"]), {"path": folder}
+    ).content.decode()
+    assert "名簿.csv" in page and "総務課" in page
+    response = client.get(
+        reverse("backups:download", args=["fileserver", "latest"]), {"path": f"{folder}/名簿.csv"}
+    )
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    assert b"".join(response.streaming_content) == (world.data / "共有" / "名簿.csv").read_bytes()
+    assert AuditEvent.objects.filter(action="backups.snapshot.download", actor="officer").count() == 1
+
+
+def test_download_of_a_missing_path_is_a_clear_404(world, users, client):
+    response = as_user(client, users, "officer").get(
+        reverse("backups:download", args=["fileserver", "latest"]), {"path": "/no/such/file"}
+    )
+    assert response.status_code == 404 and "見つかりません" in response.content.decode()
+
+
+def test_back_up_now_then_progress_fragment_shows_the_finished_run(world, users, client):
+    client = as_user(client, users, "officer")
+    response = client.post(reverse("backups:run-now", args=["fileserver"]), {"kind": "backup"})
+    run = Run.objects.filter(kind=JobKind.BACKUP, requested_by="officer").get()
+    assert response["Location"] == reverse("backups:run-detail", args=[run.pk])
+    assert run.status == RunStatus.SUCCEEDED
+    fragment = client.get(
+        reverse("backups:run-progress", args=[run.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert 'data-status="succeeded"' in fragment and "hx-trigger" not in fragment  # finished: polling stops
+
+
+def test_queued_run_fragment_keeps_polling(world, users, client):
+    from mamori.apps.backups.jobs import run_request
+
+    run = run_request(actor="x", system=world.system, kind=JobKind.BACKUP, enqueue=False)
+    html = (
+        as_user(client, users, "officer").get(reverse("backups:run-detail", args=[run.pk])).content.decode()
+    )
+    assert 'hx-trigger="every 1s"' in html and reverse("backups:run-progress", args=[run.pk]) in html
+
+
+def test_restore_a_folder_to_a_path(world, users, client, tmp_path):
+    target = tmp_path / "restored"
+    folder = str(world.data / "共有" / "総務課")
+    response = as_user(client, users, "officer").post(
+        reverse("backups:restore", args=["fileserver", "latest"]), {"path": folder, "target": str(target)}
+    )
+    assert response.status_code == 302
+    restored = target / folder.lstrip("/") / "会議録.txt"
+    assert restored.read_bytes() == (world.data / "共有" / "総務課" / "会議録.txt").read_bytes()
+    assert not (target / str(world.data).lstrip("/") / "共有" / "名簿.csv").exists()
+    assert AuditEvent.objects.filter(action="backups.run.request", actor="officer").exists()
+
+
+def test_restore_refuses_a_non_empty_target(world, users, client, tmp_path):
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "keep.txt").write_text("mine")
+    response = as_user(client, users, "officer").post(
+        reverse("backups:restore", args=["fileserver", "latest"]),
+        {"path": "/", "target": str(tmp_path / "busy")},
+    )
+    assert response.status_code == 400 and "空のフォルダ" in response.content.decode()
+    assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+
+
+def test_alert_shown_until_acknowledged(world, users, client):
+    from mamori.apps.backups import services
+
+    services.repository_set_password(
+        actor="t", repository=world.system.repositories.get(role="primary"), password="x"
+    )
+    world.run()
+    client = as_user(client, users, "officer")
+    page = client.get(reverse("backups:systems")).content.decode()
+    alert = Alert.objects.get()
+    assert f'data-alert="{alert.pk}"' in page
+    client.post(reverse("backups:alert-ack", args=[alert.pk]))
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == users["officer"]
+    assert f'data-alert="{alert.pk}"' not in client.get(reverse("backups:systems")).content.decode()
+    assert (
+        as_user(client, users, "auditor").post(reverse("backups:alert-ack", args=[alert.pk])).status_code
+        == 403
+    )
+
+
+def test_dashboard_card_replaces_the_placeholder(world, users, client):
+    page = as_user(client, users, "officer").get(reverse("dashboard")).content.decode()
+    assert 'data-card="backups"' in page and "システム正常" in page
+
+
+def test_status_json_has_no_secrets(world, capsys):
+    call_command("status", "--json")
+    out = capsys.readouterr().out
+    data = json.loads(out)
+    fs = next(s for s in data["systems"] if s["code"] == "fileserver")
+    assert fs["status"] == "green" and fs["last_backup"]["snapshot"]
+    assert {r["role"] for r in fs["repositories"]} == {"primary", "offsite"}
+    assert REPO_PASSWORD not in out and "password" not in out
