@@ -273,3 +273,27 @@ def test_comparison_column_shows_the_previous_year_where_it_exists(demo, tmp_pat
     assert (ws.cell(cost_row, 4).value, ws.cell(cost_row, 5).value) == (5917, 6100)
     assert (ws.cell(other_row, 4).value, ws.cell(other_row, 5).value) == (0, 100)
     assert (ws.cell(fte_row, 9).value, ws.cell(fte_row, 10).value) == (0.6, 0.8)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "html"])
+def test_a_year_without_records_renders_an_empty_sheet(demo, tmp_path, fmt):
+    path = tmp_path / f"empty.{fmt}"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "令和12年度",
+        "--format",
+        fmt,
+        "-o",
+        str(path),
+        stdout=io.StringIO(),
+    )
+    if fmt == "xlsx":
+        ws = load_workbook(path).active
+        assert ws["A1"].value == "令和12年度 事務事業評価シート"
+        row = next(r for r, _, v in _cells(ws) if v == "事業費(決算額)(千円)")
+        assert ws.cell(row, 4).value is None  # no figure where nothing was recorded
+    else:
+        assert "令和12年度 事務事業評価シート" in path.read_text(encoding="utf-8")
