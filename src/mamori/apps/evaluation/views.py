@@ -64,11 +64,6 @@ CONTENT_TYPES = {
 }
 
 
-def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
-    programs = program_list(department_ids=membership_department_ids(request.user))
-    return {"programs": programs.count(), "fiscal_year": format_fiscal_year(fiscal_year_of(_today()))}
-
-
 def _today() -> date:
     return timezone.localdate()
 
