@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import KpiValue, kpi_get, kpi_list
 from mamori.apps.core.models import PopulationRecord
@@ -31,8 +32,8 @@ from .sheet import (
 )
 
 EVIDENCE_LINKS_SHOWN = 5
-MSG_NO_PROGRAM = "整理番号 {ref} の事業はありません"
-MSG_NO_SUB_PROGRAM = "事業 {ref} に細事業 {sub} はありません"
+MSG_NO_PROGRAM = _("整理番号 {ref} の事業はありません")
+MSG_NO_SUB_PROGRAM = _("事業 {ref} に細事業 {sub} はありません")
 
 
 def sheet_rules() -> SheetRules:
