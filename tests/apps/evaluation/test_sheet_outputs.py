@@ -297,3 +297,40 @@ def test_a_year_without_records_renders_an_empty_sheet(demo, tmp_path, fmt):
         assert ws.cell(row, 4).value is None  # no figure where nothing was recorded
     else:
         assert "令和12年度 事務事業評価シート" in path.read_text(encoding="utf-8")
+
+
+def test_english_labels_are_available(demo, tmp_path):
+    path = tmp_path / "en.xlsx"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "H24",
+        "--language",
+        "en",
+        "-o",
+        str(path),
+        stdout=io.StringIO(),
+    )
+    ws = load_workbook(path).active
+    assert right_of(ws, "Total cost (¥1,000)") == 10678
+    assert right_of(ws, "Per resident (yen)") == 95
+    assert right_of(ws, "Overall") == "B"
+    html = tmp_path / "en.html"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "H24",
+        "--format",
+        "html",
+        "--language",
+        "en",
+        "-o",
+        str(html),
+        stdout=io.StringIO(),
+    )
+    text = html.read_text(encoding="utf-8")
+    assert '<article class="sheet" lang="en">' in text and "Contribution to the measure" in text
