@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import pytest
@@ -11,8 +12,10 @@ from django.test import override_settings
 from openpyxl import load_workbook
 
 from mamori.apps.core.models import AuditEvent
+from mamori.apps.evaluation import services
 from mamori.apps.evaluation.demo import setup_demo
 from mamori.apps.evaluation.models import Indicator, Program, ProgramYear, StaffingLine
+from mamori.apps.evaluation.selectors import program_get
 from tests.conftest import require_tool
 
 SEED_FIGURES = ["5,917", "4,761", "10,678", "95", "226", "0.60", "0.00"]
@@ -155,9 +158,10 @@ def test_pdf_text_holds_the_seed_figures_and_labels(demo, tmp_path, artifacts_di
     for label in SEED_LABELS:
         assert label in text.replace(" \n", "\n"), label
     assert "eラーニング…主にインターネットを利用して" in text
-    pages = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=False).stdout
-    if pages:
-        assert "595.276 x 841.89" in pages or "595.28 x 841.89" in pages  # A4 portrait in points
+    info = subprocess.run(
+        [require_tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info), info  # A4 portrait
     subprocess.run(
         [pdftoppm, "-r", "80", "-png", "-singlefile", str(pdf), str(artifacts_dir / "evaluation-sheet-h24")],
         check=True,
@@ -245,3 +249,88 @@ def test_seireki_setting_and_rounding_rule_reach_the_sheet(demo, tmp_path):
     assert "2003年度以前" in html
     assert "千円未満を切り捨て" in html
     assert "10,678" in html
+
+
+def test_comparison_column_shows_the_previous_year_where_it_exists(demo, tmp_path):
+    sub = program_get(reference_number="1379", sub="01")
+    services.program_year_set_money(
+        actor="t",
+        program=sub,
+        fiscal_year="平成23年度",
+        program_cost=6_100_000,
+        general_fund=6_000_000,
+        other_specific=100_000,
+    )
+    services.program_year_set_staffing(actor="t", program=sub, fiscal_year=2011, fte={"regular": "0.80"})
+    path = tmp_path / "cmp.xlsx"
+    call_command("sheet", "--program", "1379", "--fiscal-year", "2012", "-o", str(path), stdout=io.StringIO())
+    ws = load_workbook(path).active
+    header_row = next(r for r, c, v in _cells(ws) if v == "比較")
+    cost_row = [r for r, _, v in _cells(ws) if v == "事業費(決算額)(千円)"][1]
+    other_row = [r for r, _, v in _cells(ws) if v == "その他特定財源"][1]
+    fte_row = next(r for r, _, v in _cells(ws) if v == "職員数(人)")
+    assert ws.cell(header_row, 4).value == "平成24年度" and ws.cell(header_row, 5).value == "比較"
+    assert (ws.cell(cost_row, 4).value, ws.cell(cost_row, 5).value) == (5917, 6100)
+    assert (ws.cell(other_row, 4).value, ws.cell(other_row, 5).value) == (0, 100)
+    assert (ws.cell(fte_row, 9).value, ws.cell(fte_row, 10).value) == (0.6, 0.8)
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "html"])
+def test_a_year_without_records_renders_an_empty_sheet(demo, tmp_path, fmt):
+    path = tmp_path / f"empty.{fmt}"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "令和12年度",
+        "--format",
+        fmt,
+        "-o",
+        str(path),
+        stdout=io.StringIO(),
+    )
+    if fmt == "xlsx":
+        ws = load_workbook(path).active
+        assert ws["A1"].value == "令和12年度 事務事業評価シート"
+        row = next(r for r, _, v in _cells(ws) if v == "事業費(決算額)(千円)")
+        assert ws.cell(row, 4).value is None  # no figure where nothing was recorded
+    else:
+        assert "令和12年度 事務事業評価シート" in path.read_text(encoding="utf-8")
+
+
+def test_english_labels_are_available(demo, tmp_path):
+    path = tmp_path / "en.xlsx"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "H24",
+        "--language",
+        "en",
+        "-o",
+        str(path),
+        stdout=io.StringIO(),
+    )
+    ws = load_workbook(path).active
+    assert right_of(ws, "Total cost (¥1,000)") == 10678
+    assert right_of(ws, "Per resident (yen)") == 95
+    assert right_of(ws, "Overall") == "B"
+    html = tmp_path / "en.html"
+    call_command(
+        "sheet",
+        "--program",
+        "1379",
+        "--fiscal-year",
+        "H24",
+        "--format",
+        "html",
+        "--language",
+        "en",
+        "-o",
+        str(html),
+        stdout=io.StringIO(),
+    )
+    text = html.read_text(encoding="utf-8")
+    assert '<article class="sheet" lang="en">' in text and "Contribution to the measure" in text

@@ -171,3 +171,20 @@ def test_dashboard_card_and_nav(client, program):
     login(client, Role.SECURITY_OFFICER)
     html = client.get(reverse("dashboard")).content.decode()
     assert 'data-card="evaluation"' in html and 'data-nav="evaluation"' in html
+
+
+def test_program_list_page_issues_a_bounded_number_of_queries(client, program, django_assert_max_num_queries):
+    for n in range(5):
+        services.program_create(
+            actor="t",
+            measure=program.measure,
+            department=program.department,
+            reference_number=f"20{n:02d}",
+            name=f"事業{n}",
+        )
+    login(client, Role.AUDITOR)
+    with django_assert_max_num_queries(
+        12
+    ):  # session, user, membership, programs, sub-programs, card-free page
+        response = client.get(reverse("evaluation:program_list"))
+    assert response.content.decode().count("事業") >= 6

@@ -16,7 +16,7 @@ class EvaluationConfig(AppConfig):
         from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
         from mamori.apps.core.permissions import READERS
 
-        from .views import dashboard_card_context
+        from .cards import dashboard_card_context
 
         register_nav(NavItem("evaluation", _("評価シート"), "evaluation:program_list", READERS, order=80))
         register_card(

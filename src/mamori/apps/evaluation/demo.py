@@ -219,6 +219,15 @@ def _seed_year(organisation: Organisation, program: Program, sub: Program) -> No
     )
 
 
+def _default_target(unit: str, direction: str) -> Decimal | None:
+    """Demo targets: 100% for rates that should rise, none (0件) for counts that should fall."""
+    if unit == "%" and direction == "up":
+        return Decimal(100)
+    if unit == "件" and direction == "down":
+        return Decimal(0)
+    return None
+
+
 def _current_year(organisation: Organisation, program: Program, sub: Program, stdout: TextIO) -> int:
     """The current fiscal year: indicators bound to every registered KPI, costs carried from the seed."""
     fy = fiscal_year_of(timezone.localdate())
@@ -268,11 +277,7 @@ def _current_year(organisation: Organisation, program: Program, sub: Program, st
                 kpi_code=kpi.code,
                 order=order,
             )
-        target = (
-            Decimal(100)
-            if kpi.unit == "%" and kpi.direction == "up"
-            else (Decimal(0) if kpi.direction == "down" else None)
-        )
+        target = _default_target(kpi.unit, kpi.direction)
         services.indicator_year_set(actor=ACTOR, indicator=indicator, fiscal_year=fy, target=target)
     stdout.write(f"  評価シート: {format_fiscal_year(fy)}（当年度）に KPI 連動指標 {len(kpi_list())} 件\n")
     return fy

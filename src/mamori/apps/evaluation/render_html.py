@@ -12,6 +12,8 @@ from typing import Any
 
 from django.template.loader import render_to_string
 from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from weasyprint import HTML
 
 from .sheet import Costs, ProgramBlock, Sheet
@@ -32,21 +34,21 @@ def _fmt(value: object, fte: bool = False) -> str | None:
 def cost_rows(cur: Costs | None, prev: Costs | None) -> list[dict[str, Any]]:
     """The nine rows of a 細事業's 事業費・財源 / コスト情報 box, current year and 比較 (previous year)."""
     left = [
-        ("事業費(決算額)(千円)", "program_cost"),
-        ("一般財源", "general_fund"),
-        ("国府支出金", "national_prefectural"),
-        ("地方債", "municipal_bonds"),
-        ("その他特定財源", "other_specific"),
+        (_("事業費(決算額)(千円)"), "program_cost"),
+        (_("一般財源"), "general_fund"),
+        (_("国府支出金"), "national_prefectural"),
+        (_("地方債"), "municipal_bonds"),
+        (_("その他特定財源"), "other_specific"),
     ]
     right = [
-        ("総コスト(千円)", "total"),
-        ("事業費", "program_cost"),
-        ("人件費", "personnel"),
-        ("公債費", "debt_service"),
-        ("一人あたり(円)", "per_resident"),
-        ("世帯あたり(円)", "per_household"),
-        ("職員数(人)", "fte_regular"),
-        ("再任用職員数(人)", "fte_reemployed"),
+        (_("総コスト(千円)"), "total"),
+        (_("事業費"), "program_cost"),
+        (_("人件費"), "personnel"),
+        (_("公債費"), "debt_service"),
+        (_("一人あたり(円)"), "per_resident"),
+        (_("世帯あたり(円)"), "per_household"),
+        (_("職員数(人)"), "fte_regular"),
+        (_("再任用職員数(人)"), "fte_reemployed"),
     ]
 
     def value(c: Costs | None, key: str) -> str | None:
@@ -100,7 +102,7 @@ def sheet_to_html(sheet: Sheet) -> str:
     css = STYLESHEET.read_text(encoding="utf-8")
     title = escape(f"{sheet.fiscal_year_label} {sheet.program.name}")
     return (
-        f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><title>{title}</title>'
+        f'<!doctype html><html lang="{get_language() or "ja"}"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{css}</style></head><body>{body}</body></html>"
     )
 

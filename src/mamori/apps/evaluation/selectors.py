@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import KpiValue, kpi_get, kpi_list
 from mamori.apps.core.models import PopulationRecord
@@ -31,8 +32,8 @@ from .sheet import (
 )
 
 EVIDENCE_LINKS_SHOWN = 5
-MSG_NO_PROGRAM = "整理番号 {ref} の事業はありません"
-MSG_NO_SUB_PROGRAM = "事業 {ref} に細事業 {sub} はありません"
+MSG_NO_PROGRAM = _("整理番号 {ref} の事業はありません")
+MSG_NO_SUB_PROGRAM = _("事業 {ref} に細事業 {sub} はありません")
 
 
 def sheet_rules() -> SheetRules:
@@ -139,6 +140,11 @@ class _KpiCache:
         return self._values[key]
 
 
+def _safe_url(url: str) -> str:
+    """Only site-relative or http(s) links reach the sheet (never javascript: and the like)."""
+    return url if url.startswith(("/", "http://", "https://")) and not url.startswith("//") else ""
+
+
 def _indicator_input(ind: Indicator, fy: int, kpis: _KpiCache) -> IndicatorInput:
     by_year = {y.fiscal_year: y for y in ind.years.all()}
     current, previous = by_year.get(fy), by_year.get(fy - 1)
@@ -151,7 +157,9 @@ def _indicator_input(ind: Indicator, fy: int, kpis: _KpiCache) -> IndicatorInput
         if value is not None:
             actual = value.value
             count = len(value.evidence)
-            evidence = tuple(EvidenceLink(e.label, e.url) for e in value.evidence[:EVIDENCE_LINKS_SHOWN])
+            evidence = tuple(
+                EvidenceLink(e.label, _safe_url(e.url)) for e in value.evidence[:EVIDENCE_LINKS_SHOWN]
+            )
         prev = kpis.get(ind.kpi_code, fy - 1)
         if prev is not None and prev.value is not None:
             previous_actual = prev.value

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.kpis import kpi_get
@@ -33,19 +34,19 @@ from .models import (
 )
 from .sheet import RATING_KEYS
 
-MSG_FUNDS_MISMATCH = "財源内訳の合計 {funds:,}円が事業費 {cost:,}円と一致しません"
-MSG_NEGATIVE_MONEY = "{label}は0円以上で入力してください（{value:,}円）"
-MSG_NEGATIVE_FTE = "従事職員数（{category}）は0以上で入力してください（{value}）"
-MSG_FTE_PRECISION = "従事職員数（{category}）は小数第2位までで入力してください（{value}）"
-MSG_UNKNOWN_CATEGORY = "任用区分 {category!r} は不明です（{choices}）"
-MSG_ZERO_TARGET_UP = "目指す方向が↑の指標「{name}」に目標値0は設定できません（達成率が定義できません）"
-MSG_DUPLICATE_PROGRAM = "整理番号 {ref} の事業は既にあります"
-MSG_BAD_FISCAL_YEAR = "年度を読み取れません: {error}"
-MSG_BAD_RATING = "{label}は A・B・C のいずれかで入力してください（{value!r}）"
-MSG_OVERRIDE_REASON = "提案と異なる評価（{labels}）には変更理由が必要です"
-MSG_UNKNOWN_KPI = "KPI {code!r} は登録されていません"
-MSG_BAD_NUMBER = "{label}は数値で入力してください（{value!r}）"
-MSG_UNKNOWN_CHOICE = "{label} {value!r} は不明です（{choices}）"
+MSG_FUNDS_MISMATCH = _("財源内訳の合計 {funds:,}円が事業費 {cost:,}円と一致しません")
+MSG_NEGATIVE_MONEY = _("{label}は0円以上で入力してください（{value:,}円）")
+MSG_NEGATIVE_FTE = _("従事職員数（{category}）は0以上で入力してください（{value}）")
+MSG_FTE_PRECISION = _("従事職員数（{category}）は小数第2位までで入力してください（{value}）")
+MSG_UNKNOWN_CATEGORY = _("任用区分 {category!r} は不明です（{choices}）")
+MSG_ZERO_TARGET_UP = _("目指す方向が↑の指標「{name}」に目標値0は設定できません（達成率が定義できません）")
+MSG_DUPLICATE_PROGRAM = _("整理番号 {ref} の事業は既にあります")
+MSG_BAD_FISCAL_YEAR = _("年度を読み取れません: {error}")
+MSG_BAD_RATING = _("{label}は A・B・C のいずれかで入力してください（{value!r}）")
+MSG_OVERRIDE_REASON = _("提案と異なる評価（{labels}）には変更理由が必要です")
+MSG_UNKNOWN_KPI = _("KPI {code!r} は登録されていません")
+MSG_BAD_NUMBER = _("{label}は数値で入力してください（{value!r}）")
+MSG_UNKNOWN_CHOICE = _("{label} {value!r} は不明です（{choices}）")
 
 MONEY_FIELDS = {
     "program_cost": "事業費",

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.utils.translation import gettext, gettext_noop
+
 from mamori.apps.core.wareki import format_date, format_fiscal_year
 
 from . import rules as r
@@ -24,15 +26,16 @@ RATING_LABELS = {
 }
 
 DIRECTION_LABELS = {
-    "expand": "拡充",
-    "continue": "継続",
-    "improve": "改善",
-    "restructure": "再構築",
-    "reduce": "縮小",
-    "merge": "統合",
-    "suspend": "休止・廃止",
-    "complete": "完了",
+    "expand": gettext_noop("拡充"),
+    "continue": gettext_noop("継続"),
+    "improve": gettext_noop("改善"),
+    "restructure": gettext_noop("再構築"),
+    "reduce": gettext_noop("縮小"),
+    "merge": gettext_noop("統合"),
+    "suspend": gettext_noop("休止・廃止"),
+    "complete": gettext_noop("完了"),
 }
+ROUNDING_TEXT = {"half_up": gettext_noop("四捨五入"), "floor": gettext_noop("切り捨て")}
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class Costs:
 
 @dataclass(frozen=True)
 class IndicatorRow:
+    kind: str  # activity / outcome
     kind_label: str
     name: str
     unit: str
@@ -140,6 +144,11 @@ class IndicatorRow:
     kpi_code: str
     evidence: tuple[EvidenceLink, ...]
     evidence_count: int
+
+    @property
+    def kind_short(self) -> str:
+        """活動 / 成果 (translated), for the narrow indicator column."""
+        return gettext("活動") if self.kind == "activity" else gettext("成果")
 
 
 @dataclass(frozen=True)
@@ -251,10 +260,12 @@ def compute_costs(year: YearInput, rules: r.SheetRules) -> Costs:
         total_fte += Decimal(value)
     note = ""
     if pop is not None:
-        note = (
-            f"{format_date(pop.reference_date, rules.era_style)}現在 {pop.residents:,}人・"  # type: ignore[arg-type]
-            f"{pop.households:,}世帯（{pop.source}）"
-        )
+        note = gettext("%(date)s現在 %(residents)s人・%(households)s世帯（%(source)s）") % {
+            "date": format_date(pop.reference_date, rules.era_style),  # type: ignore[arg-type]
+            "residents": f"{pop.residents:,}",
+            "households": f"{pop.households:,}",
+            "source": pop.source,
+        }
     return Costs(
         fiscal_year=year.fiscal_year,
         yen=yen,
@@ -272,12 +283,13 @@ def start_label(program: ProgramInput, era_style: str) -> str:
     if program.start_fiscal_year is None:
         return ""
     label = format_fiscal_year(program.start_fiscal_year, era_style)  # type: ignore[arg-type]
-    return label + ("以前" if program.start_or_earlier else "")
+    return gettext("%(year)s以前") % {"year": label} if program.start_or_earlier else label
 
 
 def _indicator_row(ind: IndicatorInput) -> IndicatorRow:
     return IndicatorRow(
-        kind_label="活動指標" if ind.kind == "activity" else "成果指標",
+        kind=ind.kind,
+        kind_label=gettext("活動指標") if ind.kind == "activity" else gettext("成果指標"),
         name=ind.name,
         unit=ind.unit,
         direction_mark="↑" if ind.direction == "up" else "↓",
@@ -299,8 +311,8 @@ def build_block(program: ProgramInput, rules: r.SheetRules) -> ProgramBlock:
         rows = tuple(_indicator_row(i) for s in program.sub_programs for i in s.indicators)
     ratings = dict(year.ratings) if year else {}
     suggestion = r.suggest_ratings(
-        activity=[x.attainment for x in rows if x.kind_label == "活動指標" and x.attainment is not None],
-        outcome=[x.attainment for x in rows if x.kind_label == "成果指標" and x.attainment is not None],
+        activity=[x.attainment for x in rows if x.kind == "activity" and x.attainment is not None],
+        outcome=[x.attainment for x in rows if x.kind == "outcome" and x.attainment is not None],
         relevance=ratings.get("relevance") or None,
         thresholds=rules.thresholds,
     )
@@ -340,8 +352,11 @@ def build_sheet(data: SheetInput, rules: r.SheetRules) -> Sheet:
         measure=data.measure,
         program=build_block(data.program, rules),
         sub_programs=tuple(build_block(s, rules) for s in data.program.sub_programs),
-        rules_note=(
-            f"金額は円単位で集計し千円未満を{r.ROUNDING_LABELS[rules.money_rounding]}、"
-            f"一人あたり・世帯あたりは円未満を{r.ROUNDING_LABELS[rules.per_capita_rounding]}。"
-        ),
+        rules_note=gettext(
+            "金額は円単位で集計し千円未満を%(money)s、一人あたり・世帯あたりは円未満を%(per_head)s。"
+        )
+        % {
+            "money": gettext(ROUNDING_TEXT[rules.money_rounding]),
+            "per_head": gettext(ROUNDING_TEXT[rules.per_capita_rounding]),
+        },
     )

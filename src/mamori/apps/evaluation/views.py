@@ -7,6 +7,7 @@ form error in one place.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ from mamori.apps.core.kpis import kpi_list
 from mamori.apps.core.permissions import (
     LEADS_AND_READERS,
     OFFICERS,
+    READERS,
     RoleRequiredMixin,
     membership_department_ids,
     user_role,
@@ -62,11 +64,6 @@ CONTENT_TYPES = {
 }
 
 
-def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
-    programs = program_list(department_ids=membership_department_ids(request.user))
-    return {"programs": programs.count(), "fiscal_year": format_fiscal_year(fiscal_year_of(_today()))}
-
-
 def _today() -> date:
     return timezone.localdate()
 
@@ -85,7 +82,8 @@ def _visible_program(request: HttpRequest, pk: int) -> Program:
 
 def _download(data: bytes, fmt: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
     return response
 
 
@@ -158,7 +156,7 @@ class SheetDownloadView(RoleRequiredMixin, View):
 class ExportView(RoleRequiredMixin, View):
     """Flat table (xlsx, csv) or the full YAML document of every program."""
 
-    allowed_roles = LEADS_AND_READERS - {"department_lead"}
+    allowed_roles = READERS
 
     def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
         if fmt == "yaml":

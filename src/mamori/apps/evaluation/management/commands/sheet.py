@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--fiscal-year", required=True, help="2012, FY2012, 平成24, H24, 平成24年度 ...")
         parser.add_argument("--format", choices=["xlsx", "html", "pdf"], default="xlsx")
         parser.add_argument("-o", "--output", required=True, help="file to write")
+        parser.add_argument("--language", choices=["ja", "en"], default="ja", help="labels of the sheet")
 
     def handle(self, *args: object, **opts: str) -> None:
         try:
@@ -32,17 +34,18 @@ class Command(BaseCommand):
                 if opts["sub_program"]
                 else None
             )
-            sheet = sheet_get(program=program, fiscal_year=fy, sub_program=sub)
         except EvaluationError as exc:
             raise CommandError(str(exc)) from None
         fmt = opts["format"]
         data: bytes
-        if fmt == "xlsx":
-            data = sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font)
-        elif fmt == "pdf":
-            data = sheet_to_pdf(sheet)
-        else:
-            data = sheet_to_html(sheet).encode("utf-8")
+        with translation.override(opts["language"]):
+            sheet = sheet_get(program=program, fiscal_year=fy, sub_program=sub)
+            if fmt == "xlsx":
+                data = sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font)
+            elif fmt == "pdf":
+                data = sheet_to_pdf(sheet)
+            else:
+                data = sheet_to_html(sheet).encode("utf-8")
         out = Path(opts["output"])
         out.write_bytes(data)
         self.stdout.write(f"{out} ({sheet.fiscal_year_label} {sheet.program.name}, {len(data):,} bytes)")
