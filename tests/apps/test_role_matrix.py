@@ -6,7 +6,8 @@ Every named URL pattern of every app is requested as each role and anonymously:
 - anonymous requests are redirected to the login page;
 - a forbidden POST to a write view is refused with 403 too;
 - every navigation entry leads to a view its roles may open.
-Parameterised URLs take their kwargs from `tests/apps/<app>/matrix_samples.py` (see core's).
+Parameterised URLs take their kwargs from `tests/apps/<app>/matrix_samples.py` (see core's); the
+key "?" holds a query string the view needs.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ def test_every_view_checks_roles_as_declared(quiet_request_log):
         if route.params and route.name not in samples:
             problems.append(f"{route.name}: no sample kwargs; add it to tests/apps/<app>/matrix_samples.py")
             continue
-        url = reverse(route.name, kwargs=samples.get(route.name))
+        kwargs = dict(samples.get(route.name) or {})
+        query = kwargs.pop("?", "")  # a sample may add a query string, e.g. the file to download
+        url = reverse(route.name, kwargs=kwargs or None) + (f"?{query}" if query else "")
         response = anonymous.get(url)
         if response.status_code != 302 or not response["Location"].startswith(login_url):
             problems.append(
