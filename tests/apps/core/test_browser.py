@@ -97,9 +97,18 @@ def test_officer_imports_a_bad_file_and_sees_line_numbered_errors(
     csv_file = tmp_path / "staff.csv"
     csv_file.write_bytes("職員番号,姓,名,所属コード\n500001,森,茂,X99\n500002,林,,1002\n".encode("cp932"))
     page = _sign_in(browser, live_server.url, "officer")
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     page.click("nav.main a[data-nav=staff]")
     assert page.locator("main h1").inner_text() == "職員"
-    assert world.staff_in_scope.full_name in page.locator("table.list").inner_text()
+    table = page.locator("#staff-results table.list")
+    assert world.staff_in_scope.full_name in table.inner_text()
+    # Typing filters the list in place (htmx), under the Content-Security-Policy.
+    page.fill("#id_q", "鈴木")
+    page.wait_for_function("() => !document.querySelector('#staff-results').innerText.includes('佐藤')")
+    assert world.staff_outside.full_name in table.inner_text()
+    assert "q=" in page.url
+    assert console_errors == []
     page.goto(f"{live_server.url}/staff/import/")
     page.set_input_files("#id_file", str(csv_file))
     page.click("button.primary")

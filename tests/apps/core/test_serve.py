@@ -10,6 +10,8 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from mamori.apps.core.storage import StaticStorage
+
 SERVE_TIMEOUT = 60
 
 
@@ -48,3 +50,9 @@ def test_serve_answers_with_the_login_page_and_static_files(tmp_path: Path):
         process.wait(timeout=SERVE_TIMEOUT)
     assert process.returncode == 0
     assert (tmp_path / "home" / "mamori.sqlite3").exists()  # migrations were applied on start
+
+
+def test_static_urls_work_before_collectstatic(tmp_path: Path):
+    """Templates rendered by a command before any `collectstatic` get plain names, not an error."""
+    storage = StaticStorage(location=tmp_path / "static", base_url="/static/")
+    assert storage.url("mamori/mamori.css") == "/static/mamori/mamori.css"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from mamori.apps.core.models import AuditEvent, Role, Staff
 
-from .factories import TEST_PASSWORD
+from .factories import TEST_PASSWORD, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +132,22 @@ def test_english_locale_can_be_chosen(world, client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(reverse("dashboard")).content.decode()
     assert "Dashboard" in html and "Backups" in html
+
+
+def test_staff_list_queries_do_not_grow_with_the_staff(world, client, django_assert_max_num_queries):
+    StaffFactory.create_batch(60, department=world.kosodate)
+    client.force_login(world.users[Role.AUDITOR])
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("staff_list"))
+    assert response.status_code == 200 and "62人" in response.content.decode()
+
+
+def test_department_edit_refuses_a_cycle_and_renames(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    url = reverse("department_update", kwargs={"pk": world.soumu.pk})
+    refused = client.post(url, {"name": "総務部", "parent": world.gyokaku.pk})
+    assert "上位の所属に自分自身または下位の所属は指定できません。" in refused.content.decode()
+    assert client.post(url, {"name": "総務局", "parent": ""}).status_code == 302
+    world.soumu.refresh_from_db()
+    assert world.soumu.name == "総務局"
+    assert AuditEvent.objects.get(action="department.update").after["name"] == "総務局"
