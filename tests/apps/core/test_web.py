@@ -151,3 +151,17 @@ def test_department_edit_refuses_a_cycle_and_renames(world, client):
     world.soumu.refresh_from_db()
     assert world.soumu.name == "総務局"
     assert AuditEvent.objects.get(action="department.update").after["name"] == "総務局"
+
+
+def test_administrator_changes_a_role_and_password(world, client):
+    client.force_login(world.users[Role.ADMINISTRATOR])
+    user = world.users[Role.STAFF]
+    url = reverse("user_update", kwargs={"pk": user.pk})
+    form = {"role": Role.AUDITOR, "department": "", "employee_number": "100001", "is_active": "on",
+            "password": "a new long passphrase 42"}  # fmt: skip
+    assert client.post(url, form).status_code == 302
+    user.refresh_from_db()
+    assert user.membership.role == Role.AUDITOR and user.membership.staff == world.staff_in_scope
+    assert user.check_password("a new long passphrase 42")
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert actions == ["user.password_set", "user.update"]
