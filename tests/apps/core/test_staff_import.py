@@ -115,3 +115,8 @@ def test_import_command_imports_a_good_file(world, tmp_path, capsys):
     path.write_bytes(GOOD.encode("cp932"))
     call_command("import", "staff", str(path))
     assert "2 rows (CP932): 2 created" in capsys.readouterr().out
+
+
+def test_import_command_names_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match=r"cannot read .*missing\.csv: No such file or directory"):
+        call_command("import", "staff", str(tmp_path / "missing.csv"))

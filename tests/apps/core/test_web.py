@@ -67,6 +67,7 @@ def test_post_without_csrf_token_is_refused(world):
     client.force_login(world.users[Role.SECURITY_OFFICER])
     response = client.post(reverse("staff_transfer", kwargs={"pk": world.staff_in_scope.pk}), {})
     assert response.status_code == 403
+    assert "送信を受け付けられませんでした" in response.content.decode()
 
 
 def test_lead_sees_only_their_departments_staff(world, client):
