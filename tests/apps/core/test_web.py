@@ -166,3 +166,24 @@ def test_administrator_changes_a_role_and_password(world, client):
     assert user.check_password("a new long passphrase 42")
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert actions == ["user.password_set", "user.update"]
+
+
+def test_officer_adds_and_edits_staff_and_a_department_change_is_a_transfer(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    form = {"employee_number": "700001", "family_name": "石井", "given_name": "学", "family_name_kana": "いしい",
+            "given_name_kana": "まなぶ", "email": "", "department": world.gyokaku.pk, "position": "主事",
+            "employment_category": "regular", "status": "active", "joined_on": "2026-04-01", "left_on": ""}  # fmt: skip
+    created = client.post(reverse("staff_create"), form)
+    staff = Staff.objects.get(employee_number="700001")
+    assert created["Location"] == reverse("staff_detail", kwargs={"pk": staff.pk})
+    edit = form | {"department": world.kosodate.pk, "position": "主任", "effective_date": "2026-10-01"}
+    assert client.post(reverse("staff_update", kwargs={"pk": staff.pk}), edit).status_code == 302
+    staff.refresh_from_db()
+    assert (staff.department, staff.position) == (world.kosodate, "主任")
+    transfer = staff.transfers.get()
+    assert (transfer.from_department, str(transfer.effective_date)) == (world.gyokaku, "2026-10-01")
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == [
+        "staff.create",
+        "staff.transfer",
+        "staff.update",
+    ]
