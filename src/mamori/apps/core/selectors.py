@@ -110,7 +110,9 @@ def staff_transfer_list(
 ) -> QuerySet[StaffTransfer]:
     """Transfers, newest first: one person's history, or everyone's between two dates (inclusive),
     e.g. the April transfers that trigger training for moved staff."""
-    transfers = StaffTransfer.objects.select_related("staff", "from_department", "to_department")
+    transfers = StaffTransfer.objects.select_related(
+        "staff", "from_department__parent", "to_department__parent"
+    )
     if staff is not None:
         transfers = transfers.filter(staff=staff)
     if since is not None:
