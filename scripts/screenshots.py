@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -75,6 +76,7 @@ def main() -> int:
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=30)
+        shutil.rmtree(home, ignore_errors=True)
     return 0
 
 

@@ -19,5 +19,6 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "staff_detail": staff,
         "staff_update": staff,
         "staff_transfer": staff,
+        "department_update": {"pk": world.gyokaku.pk},
         "user_update": {"pk": world.users[Role.STAFF].pk},
     }

@@ -5,7 +5,6 @@ with exactly that role's navigation; a staff login is refused an officer page. S
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -19,9 +18,6 @@ from tests.conftest import require_tool
 from .factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
@@ -46,7 +42,10 @@ CORE_KEYS = set().union(*CORE_NAV.values())
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     executable = require_tool("chromium")
-    with sync_playwright() as p:
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+    # synchronous and safe, so Django's async guard is lifted for these tests only.
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
@@ -95,13 +94,33 @@ def test_officer_imports_a_bad_file_and_sees_line_numbered_errors(
     csv_file = tmp_path / "staff.csv"
     csv_file.write_bytes("職員番号,姓,名,所属コード\n500001,森,茂,X99\n500002,林,,1002\n".encode("cp932"))
     page = _sign_in(browser, live_server.url, "officer")
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     page.click("nav.main a[data-nav=staff]")
     assert page.locator("main h1").inner_text() == "職員"
-    assert world.staff_in_scope.full_name in page.locator("table.list").inner_text()
+    table = page.locator("#staff-results table.list")
+    assert world.staff_in_scope.full_name in table.inner_text()
+    # Typing filters the list in place (htmx), under the Content-Security-Policy.
+    page.fill("#id_q", "鈴木")
+    page.wait_for_function("() => !document.querySelector('#staff-results').innerText.includes('佐藤')")
+    assert world.staff_outside.full_name in table.inner_text()
+    assert "q=" in page.url
+    assert console_errors == []
     page.goto(f"{live_server.url}/staff/import/")
     page.set_input_files("#id_file", str(csv_file))
     page.click("button.primary")
     errors = page.locator(".errors li").all_inner_texts()
     assert errors == ["2行目: 所属コード 'X99' が存在しません", "3行目: 名 が空です"]
     page.screenshot(path=artifacts_dir / "core-import-errors.png", full_page=True)
+    page.close()
+
+
+def test_the_language_switch_shows_english(browser, live_server):
+    build_world()
+    page = _sign_in(browser, live_server.url, "auditor")
+    page.select_option("#language", "en")
+    page.click("footer .language button")
+    page.wait_for_load_state()
+    assert page.locator("main h1").inner_text() == "Dashboard"
+    assert page.locator("nav.main a[data-nav=departments]").inner_text() == "Departments"
     page.close()

@@ -46,8 +46,11 @@ def _demo() -> str:
     return out.getvalue()
 
 
-def test_demo_is_idempotent_and_prints_the_logins(monkeypatch):
+def test_demo_is_idempotent_prints_the_logins_and_runs_every_apps_demo(monkeypatch):
     monkeypatch.delenv("MAMORI_DEMO_PASSWORD", raising=False)
+    real = demo_command.installed_app_names()
+    monkeypatch.setattr(demo_command, "installed_app_names", lambda: [*real, "tests.apps.core.plugin_app"])
+    plugin_demo.calls.clear()
     first = _demo()
     counts = _counts()
     second = _demo()
@@ -59,6 +62,8 @@ def test_demo_is_idempotent_and_prints_the_logins(monkeypatch):
         assert get_user_model().objects.get(username=username).check_password(password)
     assert "http://127.0.0.1:8000/" in first
     assert audit_verify().ok
+    # An app's `demo` module is called on every run, with the city (its own job to be idempotent).
+    assert "plugin demo data ready" in first and plugin_demo.calls == ["みなと台市", "みなと台市"]
 
 
 def test_demo_city_has_the_seed_population_departments_and_staff(monkeypatch):
@@ -83,11 +88,3 @@ def test_demo_city_has_the_seed_population_departments_and_staff(monkeypatch):
     assert lead.membership.role == Role.DEPARTMENT_LEAD and lead.membership.department.name == "総務部"
     assert gyokaku.pk in membership_department_ids(lead)
     assert Membership.objects.filter(staff__isnull=False).count() == 5
-
-
-def test_every_app_with_a_demo_module_adds_its_data(monkeypatch):
-    real = demo_command.installed_app_names()
-    monkeypatch.setattr(demo_command, "installed_app_names", lambda: [*real, "tests.apps.core.plugin_app"])
-    monkeypatch.setenv("MAMORI_DEMO_PASSWORD", "demo-password-for-tests")
-    assert "plugin demo data ready" in _demo()
-    assert plugin_demo.calls == ["みなと台市"]

@@ -5,10 +5,17 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mamori.apps.core.storage import StaticStorage
 
 SERVE_TIMEOUT = 60
 
@@ -48,3 +55,20 @@ def test_serve_answers_with_the_login_page_and_static_files(tmp_path: Path):
         process.wait(timeout=SERVE_TIMEOUT)
     assert process.returncode == 0
     assert (tmp_path / "home" / "mamori.sqlite3").exists()  # migrations were applied on start
+
+
+def test_static_urls_work_before_collectstatic(tmp_path: Path):
+    """Templates rendered by a command before any `collectstatic` get plain names, not an error."""
+    storage = StaticStorage(location=tmp_path / "static", base_url="/static/")
+    assert storage.url("mamori/mamori.css") == "/static/mamori/mamori.css"
+
+
+def test_a_busy_port_is_a_one_line_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError) as exc:
+            call_command("serve", "--port", str(port))
+    assert exc.value.returncode == 1
+    assert str(exc.value).startswith(f"cannot listen on 127.0.0.1:{port}:")

@@ -161,3 +161,11 @@ def test_membership_set_changes_role_and_records_before_and_after(world):
     assert Membership.objects.get(user=user).role == Role.DEPARTMENT_LEAD
     event = AuditEvent.objects.get(action="user.update")
     assert event.before["role"] == "staff" and event.after["role"] == "department_lead"
+
+
+def test_transfers_between_two_dates(world):
+    for when, staff in ((date(2026, 4, 1), world.staff_in_scope), (date(2025, 4, 1), world.staff_outside)):
+        services.staff_transfer(actor="o", staff=staff, to_department=world.johou, effective_date=when)
+    april = selectors.staff_transfer_list(since=date(2026, 4, 1), until=date(2026, 4, 30))
+    assert [t.staff for t in april] == [world.staff_in_scope]
+    assert selectors.staff_transfer_list().count() == 2

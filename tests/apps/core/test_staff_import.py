@@ -115,3 +115,16 @@ def test_import_command_imports_a_good_file(world, tmp_path, capsys):
     path.write_bytes(GOOD.encode("cp932"))
     call_command("import", "staff", str(path))
     assert "2 rows (CP932): 2 created" in capsys.readouterr().out
+
+
+def test_import_command_names_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match=r"cannot read .*missing\.csv: No such file or directory"):
+        call_command("import", "staff", str(tmp_path / "missing.csv"))
+
+
+def test_an_unreadable_csv_is_refused_with_a_line_number(world):
+    huge_field = '"' + "x" * 200_000 + '"'  # beyond the csv module's field size limit
+    data = f"職員番号,姓,名,所属コード\n1,山田,太郎,1002\n2,{huge_field},花子,1002\n".encode()
+    result = staff_import(actor="o", data=data)
+    assert len(result.errors) == 1 and result.errors[0].startswith("3行目: CSVとして読めません")
+    assert not Staff.objects.filter(employee_number="1").exists()

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from mamori.apps.core.models import AuditEvent, Role, Staff
 
-from .factories import TEST_PASSWORD
+from .factories import TEST_PASSWORD, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,7 @@ def test_post_without_csrf_token_is_refused(world):
     client.force_login(world.users[Role.SECURITY_OFFICER])
     response = client.post(reverse("staff_transfer", kwargs={"pk": world.staff_in_scope.pk}), {})
     assert response.status_code == 403
+    assert "送信を受け付けられませんでした" in response.content.decode()
 
 
 def test_lead_sees_only_their_departments_staff(world, client):
@@ -132,3 +133,57 @@ def test_english_locale_can_be_chosen(world, client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(reverse("dashboard")).content.decode()
     assert "Dashboard" in html and "Backups" in html
+
+
+def test_staff_list_queries_do_not_grow_with_the_staff(world, client, django_assert_max_num_queries):
+    StaffFactory.create_batch(60, department=world.kosodate)
+    client.force_login(world.users[Role.AUDITOR])
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("staff_list"))
+    assert response.status_code == 200 and "62人" in response.content.decode()
+
+
+def test_department_edit_refuses_a_cycle_and_renames(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    url = reverse("department_update", kwargs={"pk": world.soumu.pk})
+    refused = client.post(url, {"name": "総務部", "parent": world.gyokaku.pk})
+    assert "上位の所属に自分自身または下位の所属は指定できません。" in refused.content.decode()
+    assert client.post(url, {"name": "総務局", "parent": ""}).status_code == 302
+    world.soumu.refresh_from_db()
+    assert world.soumu.name == "総務局"
+    assert AuditEvent.objects.get(action="department.update").after["name"] == "総務局"
+
+
+def test_administrator_changes_a_role_and_password(world, client):
+    client.force_login(world.users[Role.ADMINISTRATOR])
+    user = world.users[Role.STAFF]
+    url = reverse("user_update", kwargs={"pk": user.pk})
+    form = {"role": Role.AUDITOR, "department": "", "employee_number": "100001", "is_active": "on",
+            "password": "a new long passphrase 42"}  # fmt: skip
+    assert client.post(url, form).status_code == 302
+    user.refresh_from_db()
+    assert user.membership.role == Role.AUDITOR and user.membership.staff == world.staff_in_scope
+    assert user.check_password("a new long passphrase 42")
+    actions = list(AuditEvent.objects.values_list("action", flat=True))
+    assert actions == ["user.password_set", "user.update"]
+
+
+def test_officer_adds_and_edits_staff_and_a_department_change_is_a_transfer(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    form = {"employee_number": "700001", "family_name": "石井", "given_name": "学", "family_name_kana": "いしい",
+            "given_name_kana": "まなぶ", "email": "", "department": world.gyokaku.pk, "position": "主事",
+            "employment_category": "regular", "status": "active", "joined_on": "2026-04-01", "left_on": ""}  # fmt: skip
+    created = client.post(reverse("staff_create"), form)
+    staff = Staff.objects.get(employee_number="700001")
+    assert created["Location"] == reverse("staff_detail", kwargs={"pk": staff.pk})
+    edit = form | {"department": world.kosodate.pk, "position": "主任", "effective_date": "2026-10-01"}
+    assert client.post(reverse("staff_update", kwargs={"pk": staff.pk}), edit).status_code == 302
+    staff.refresh_from_db()
+    assert (staff.department, staff.position) == (world.kosodate, "主任")
+    transfer = staff.transfers.get()
+    assert (transfer.from_department, str(transfer.effective_date)) == (world.gyokaku, "2026-10-01")
+    assert list(AuditEvent.objects.values_list("action", flat=True)) == [
+        "staff.create",
+        "staff.transfer",
+        "staff.update",
+    ]

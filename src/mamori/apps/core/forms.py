@@ -100,6 +100,11 @@ class DepartmentForm(forms.ModelForm):
         fields = ["code", "name", "parent"]
 
 
+class DepartmentUpdateForm(forms.Form):
+    name = forms.CharField(label=_("所属名"), max_length=100)
+    parent = department_field(required=False, label=_("上位の所属"))
+
+
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation

@@ -7,6 +7,7 @@ An app that implements an area registers a card with the same key in its `AppCon
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Role
 from .navigation import DashboardCard, NavItem, register_card, register_nav
@@ -16,8 +17,8 @@ ADMINISTRATORS = frozenset({Role.ADMINISTRATOR})
 
 NAV = [
     NavItem("dashboard", _("ダッシュボード"), "dashboard", ALL_ROLES, order=0),
-    NavItem("staff", _("職員"), "staff_list", LEADS_AND_READERS, order=10),
-    NavItem("departments", _("所属"), "department_list", LEADS_AND_READERS, order=20),
+    NavItem("staff", pgettext_lazy("nav", "職員"), "staff_list", LEADS_AND_READERS, order=10),
+    NavItem("departments", pgettext_lazy("nav", "所属"), "department_list", LEADS_AND_READERS, order=20),
     NavItem("organisation", _("団体・人口"), "organisation", READERS, order=30),
     NavItem("audit", _("監査ログ"), "audit_list", READERS, order=900),
     NavItem("users", _("ユーザーとロール"), "user_list", ADMINISTRATORS, order=910),

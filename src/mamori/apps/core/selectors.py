@@ -105,12 +105,21 @@ def staff_list(
     return staff
 
 
-def staff_transfer_list(*, staff: Staff) -> QuerySet[StaffTransfer]:
-    return (
-        StaffTransfer.objects.filter(staff=staff)
-        .select_related("from_department", "to_department")
-        .order_by("-effective_date", "-pk")
+def staff_transfer_list(
+    *, staff: Staff | None = None, since: date | None = None, until: date | None = None
+) -> QuerySet[StaffTransfer]:
+    """Transfers, newest first: one person's history, or everyone's between two dates (inclusive),
+    e.g. the April transfers that trigger training for moved staff."""
+    transfers = StaffTransfer.objects.select_related(
+        "staff", "from_department__parent", "to_department__parent"
     )
+    if staff is not None:
+        transfers = transfers.filter(staff=staff)
+    if since is not None:
+        transfers = transfers.filter(effective_date__gte=since)
+    if until is not None:
+        transfers = transfers.filter(effective_date__lte=until)
+    return transfers.order_by("-effective_date", "-pk")
 
 
 def user_list() -> QuerySet:  # type: ignore[type-arg]

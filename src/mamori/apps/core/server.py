@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.wsgi import get_wsgi_application
 from waitress.server import create_server
+
+from .errors import ApplicationError
 
 STOP_TIMEOUT = 10
 
@@ -53,12 +56,36 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
+def _address_error(host: str, port: int, exc: OSError) -> ApplicationError:
+    return ApplicationError(
+        f"cannot listen on {host}:{port}: {exc.strerror or exc} (is another server running? try --port)",
+        code="address_in_use",
+    )
+
+
+def _check_address(host: str, port: int) -> None:
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        raise _address_error(host, port, exc) from exc
+
+
 def serve(
     *, host: str, port: int, stdout: TextIO, companions: Sequence[Sequence[str]] = (), threads: int = 8
 ) -> None:
-    """Serve the web UI on host:port (port 0 picks a free one) until interrupted."""
-    prepare(stdout)
-    server = create_server(get_wsgi_application(), host=host, port=port, threads=threads, ident="mamori")
+    """Serve the web UI on host:port (port 0 picks a free one) until interrupted.
+
+    Raises ApplicationError (one line for the CLI) when the address cannot be bound.
+    """
+    _check_address(host, port)  # fail fast, before migrating
+    prepare(stdout)  # before the app exists: WhiteNoise indexes the collected files when it starts
+    try:
+        server = create_server(get_wsgi_application(), host=host, port=port, threads=threads, ident="mamori")
+    except OSError as exc:
+        raise _address_error(host, port, exc) from exc
     actual_port = server.socket.getsockname()[1]  # type: ignore[union-attr]
     # Ctrl-C and SIGTERM both stop cleanly (SIGINT too, even when a shell started us in the background).
     previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -278,10 +278,14 @@ def membership_set(
     staff: Staff | None = None,
     department: Department | None = None,
     is_active: bool = True,
+    new_password: str | None = None,
 ) -> Membership:
-    """Change a login's role, linked staff record, department scope and whether it may sign in."""
+    """Change a login's role, linked staff record, department scope, whether it may sign in and,
+    when given, its password — all in one transaction."""
     _check_membership(role, department)
     with transaction.atomic():
+        if new_password:
+            user_set_password(actor=actor, user=user, password=new_password)
         before = _membership_snapshot(user)
         membership, _created = Membership.objects.get_or_create(user=user)
         membership.role, membership.staff, membership.department = role, staff, department

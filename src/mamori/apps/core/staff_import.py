@@ -20,6 +20,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -208,6 +209,16 @@ def _parse_row(
 
 def _parse(text: str, errors: list[str]) -> list[_Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, errors)
+    except csv.Error as exc:  # e.g. a NUL byte: the file is not a CSV text file
+        errors.append(
+            _("%(line)d行目: CSVとして読めません（%(reason)s）") % {"line": reader.line_num, "reason": exc}
+        )
+        return []
+
+
+def _parse_rows(reader: Any, errors: list[str]) -> list[_Row]:
     header = next(reader, None)
     if not header or not any(c.strip() for c in header):
         errors.append(_("ファイルが空です（1行目に見出しが必要です）"))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/<int:pk>/transfer/", staff.StaffTransferView.as_view(), name="staff_transfer"),
     path("departments/", staff.DepartmentListView.as_view(), name="department_list"),
     path("departments/new/", staff.DepartmentCreateView.as_view(), name="department_create"),
+    path("departments/<int:pk>/edit/", staff.DepartmentUpdateView.as_view(), name="department_update"),
     path("organisation/", organisation.OrganisationDetailView.as_view(), name="organisation"),
     path("organisation/edit/", organisation.OrganisationUpdateView.as_view(), name="organisation_update"),
     path(

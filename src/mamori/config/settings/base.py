@@ -169,7 +169,7 @@ STATIC_ROOT = MAMORI_HOME / "static"
 # compressed and with far-future caching, so no separate web server is needed.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "mamori.apps.core.storage.StaticStorage"},
 }
 MEDIA_URL = "media/"
 

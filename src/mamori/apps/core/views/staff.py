@@ -12,9 +12,16 @@ from django.views.generic import TemplateView
 
 from .. import selectors, services
 from ..errors import ApplicationError
-from ..forms import DepartmentForm, StaffFilterForm, StaffForm, StaffImportForm, StaffTransferForm
-from ..models import Staff
-from ..permissions import LEADS_AND_READERS, OFFICERS, RoleRequiredMixin, membership_department_ids
+from ..forms import (
+    DepartmentForm,
+    DepartmentUpdateForm,
+    StaffFilterForm,
+    StaffForm,
+    StaffImportForm,
+    StaffTransferForm,
+)
+from ..models import Department, Staff
+from ..permissions import LEADS_AND_READERS, OFFICERS, RoleRequiredMixin, membership_department_ids, user_role
 from ..services import StaffData
 from ..staff_import import COLUMNS, REQUIRED, staff_import
 from .base import ServiceFormView, paginate
@@ -147,7 +154,11 @@ class DepartmentListView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         scope = membership_department_ids(self.request.user)
-        return super().get_context_data(nodes=selectors.department_tree(department_ids=scope), **kwargs)
+        return super().get_context_data(
+            nodes=selectors.department_tree(department_ids=scope),
+            can_edit=user_role(self.request.user) in OFFICERS,
+            **kwargs,
+        )
 
 
 class DepartmentCreateView(ServiceFormView):
@@ -162,6 +173,35 @@ class DepartmentCreateView(ServiceFormView):
             raise ApplicationError(_("先に団体を登録してください。"), code="no_organisation")
         return services.department_create(
             actor=self.request.user, organisation=organisation, **form.cleaned_data
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("department_list")
+
+
+class DepartmentUpdateView(ServiceFormView):
+    """Rename a department or move it under another one."""
+
+    allowed_roles = OFFICERS
+    form_class = DepartmentUpdateForm
+    title = _("所属の編集")
+    success_message = _("所属を更新しました。")
+
+    @cached_property
+    def department(self) -> Department:
+        return get_object_or_404(Department, pk=self.kwargs["pk"])
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"name": self.department.name, "parent": self.department.parent_id}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            subject=f"{self.department.code} {self.department.full_name}", **kwargs
+        )
+
+    def perform(self, form: DepartmentUpdateForm) -> Any:
+        return services.department_update(
+            actor=self.request.user, department=self.department, **form.cleaned_data
         )
 
     def get_success_url(self) -> str:

@@ -73,14 +73,12 @@ class UserUpdateView(ServiceFormView):
 
     def perform(self, form: UserUpdateForm) -> Any:
         data = form.cleaned_data
-        membership = services.membership_set(
+        return services.membership_set(
             actor=self.request.user,
             user=self.user,
             role=data["role"],
             staff=data["employee_number"],
             department=data["department"],
             is_active=data["is_active"],
+            new_password=data["password"] or None,
         )
-        if data["password"]:
-            services.user_set_password(actor=self.request.user, user=self.user, password=data["password"])
-        return membership

@@ -14,9 +14,10 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management import call_command, get_commands
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mamori.apps.core.demo_city import LOGINS, demo_city_setup
+from mamori.apps.core.errors import ApplicationError
 from mamori.apps.core.models import Role, Staff
 from mamori.apps.core.server import serve
 
@@ -50,7 +51,10 @@ class Command(BaseCommand):
         self._print_logins(city.password, options["host"], options["port"], city.password_generated)
         if not options["no_serve"]:
             companions = [["worker"]] if "worker" in get_commands() else []
-            serve(host=options["host"], port=options["port"], stdout=self.stdout, companions=companions)
+            try:
+                serve(host=options["host"], port=options["port"], stdout=self.stdout, companions=companions)
+            except ApplicationError as exc:
+                raise CommandError(str(exc), returncode=1) from exc
 
     def _print_logins(self, password: str, host: str, port: int, generated: bool) -> None:
         staff = Staff.objects.count()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from mamori.apps.core.errors import ApplicationError
 from mamori.apps.core.server import serve
 
 
@@ -18,4 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        serve(host=options["host"], port=options["port"], threads=options["threads"], stdout=self.stdout)
+        try:
+            serve(host=options["host"], port=options["port"], threads=options["threads"], stdout=self.stdout)
+        except ApplicationError as exc:
+            raise CommandError(str(exc), returncode=1) from exc
