@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,8 @@ def make_odd_tree(root: Path, *, large: int = 0, depth: int = 30) -> Path:
     os.symlink(b"target-\xff", os.path.join(base, b"link-bad-target"))
     os.link(root / "small.txt", root / "hardlink-to-small")
     os.mkfifo(root / "fifo")
+    if os.geteuid() == 0:  # device nodes can only be made (and restored) by root
+        os.mknod(root / "null-device", 0o620 | stat.S_IFCHR, os.makedev(1, 3))
     sub = root / "sub dir"
     sub.mkdir()
     (sub / "a").write_text("a\n")
@@ -112,7 +115,7 @@ def tree_state(root: Path) -> dict[bytes, tuple[object, ...]]:
             elif st_.S_ISDIR(s.st_mode):
                 state[rel] = (kind, st_.S_IMODE(s.st_mode), s.st_mtime_ns)
             else:
-                state[rel] = (kind, st_.S_IMODE(s.st_mode), s.st_mtime_ns)
+                state[rel] = (kind, st_.S_IMODE(s.st_mode), s.st_mtime_ns, s.st_rdev)
     return state
 
 

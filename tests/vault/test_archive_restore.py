@@ -39,10 +39,12 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, repo_url: str) -> No
     src = make_odd_tree(tmp_path / "src", depth=2)
     with open_repository(repo_url, PASSWORD) as repo:
         first = repo.backup([src], host="h")
+        data_blobs = repo.low.index.count(BlobType.DATA)
         second = repo.backup([src], host="h")
         assert second.parent_id == first.snapshot_id
         assert second.files_new == second.files_changed == 0
-        assert second.bytes_added == 0  # only the trees of the (busy) directories above src may differ
+        assert repo.low.index.count(BlobType.DATA) == data_blobs  # no file content was stored again
+        assert second.bytes_added < 4096  # only trees of the (busy) directories above src may differ
         (src / "small.txt").write_text("changed\n")
         third = repo.backup([src], host="h")
         assert third.files_changed == 1
@@ -160,3 +162,21 @@ def test_backup_stream_stores_one_file(tmp_path: Path, repo_url: str) -> None:
         assert repo.find_snapshot("latest").paths == ["/db.dump"]
     assert list((Path(repo_url) / "snapshots").iterdir())
     assert FileType.SNAPSHOT.value == "snapshots"
+
+
+def test_one_file_system_keeps_mount_points_empty(tmp_path: Path, repo_url: str) -> None:
+    # /dev/shm is a tmpfs mounted inside /dev (devtmpfs): with one_file_system it stays empty
+    marker = Path("/dev/shm") / f"mamori-test-{os.getpid()}"
+    marker.mkdir()
+    try:
+        (marker / "f").write_text("on another file system")
+        with open_repository(repo_url, PASSWORD) as repo:
+            repo.backup([Path("/dev")], one_file_system=True, excludes=["/dev/pts", "/dev/mqueue"])
+            paths = {n.path for n in repo.ls("latest", "/dev")}
+            assert "/dev/shm" in paths
+            assert not any(p.startswith("/dev/shm/") for p in paths)
+            repo.backup([marker.parent], one_file_system=True)
+            assert f"{marker}/f" in {n.path for n in repo.ls("latest", "/dev/shm")}
+    finally:
+        (marker / "f").unlink()
+        marker.rmdir()

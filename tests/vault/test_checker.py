@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from mamori.vault.backend import FileType, Handle
+from mamori.vault.backend.local import LocalBackend
 from mamori.vault.backend.mem import MemoryBackend
 from mamori.vault.checker import check_repository, select_packs
 from mamori.vault.errors import InvalidArgumentError
@@ -14,7 +16,8 @@ from mamori.vault.ids import hash_bytes
 from mamori.vault.pack import BlobType
 from mamori.vault.repository import Repository
 from tests.vault.faults import FlipLastByteBackend
-from tests.vault.repo_helpers import PASSWORD, assert_check_clean, new_repository, write_snapshot
+from tests.vault.repo_helpers import FAST_KDF, PASSWORD, assert_check_clean, new_repository, write_snapshot
+from tests.vault.restic_oracle import restic
 
 
 def _replace(backend: MemoryBackend, handle: Handle, data: bytes) -> None:
@@ -129,3 +132,33 @@ def test_subset_check_reads_only_the_selected_packs() -> None:
     total = sum(check_repository(repo, read_data_subset=f"{n}/3").packs_checked for n in (1, 2, 3))
     assert total == 2
     assert_check_clean(backend)
+
+
+@pytest.mark.restic
+def test_restic_and_our_check_agree_on_a_damaged_pack(tmp_path: Path) -> None:
+    path = tmp_path / "repo"
+    repo = Repository.init(LocalBackend(path), PASSWORD, kdf_params=FAST_KDF)
+    content = os.urandom(20_000)
+    snap = write_snapshot(repo, {"minutes.docx": content, "ok.txt": b"fine\n" * 100})
+    assert restic(path, "check", "--read-data", check=False).returncode == 0
+    pack_id, where = repo.lookup_blob(BlobType.DATA, hash_bytes(content)) or pytest.fail("not indexed")
+    pack = path / "data" / pack_id[:2] / pack_id
+    pack.chmod(0o600)
+    data = bytearray(pack.read_bytes())
+    data[where.offset + 100] ^= 0x40
+    pack.write_bytes(bytes(data))
+    proc = restic(path, "check", "--read-data", check=False)
+    assert proc.returncode != 0 and pack_id[:8].encode() in proc.stdout + proc.stderr
+    result = check_repository(Repository.open(LocalBackend(path), PASSWORD), read_data=True)
+    damaged = [e for e in result.errors if e.blob_id == hash_bytes(content).hex()]
+    assert damaged and damaged[0].files == [f"{snap[:8]}:/data/minutes.docx"]
+
+
+def test_a_pack_in_two_index_files_is_a_warning_not_an_error() -> None:
+    _repo, backend, _snap, _blob = _damaged_repo()
+    repo = Repository.open(backend, PASSWORD)
+    (name,) = repo.list_files(FileType.INDEX)
+    repo.save_unpacked(FileType.INDEX, repo.load_unpacked(FileType.INDEX, name) + b" ")
+    result = check_repository(Repository.open(backend, PASSWORD), read_data=True)
+    assert result.ok
+    assert len(result.warnings) == 2 and "several indexes" in result.warnings[0].message

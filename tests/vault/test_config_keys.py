@@ -78,3 +78,10 @@ def test_a_key_file_with_another_kdf_is_refused() -> None:
     with pytest.raises(InvalidDataError, match="scrypt"):
         load_key_file(repo.backend, name)
     assert Repository.open(repo.backend, PASSWORD).id == repo.id, "the good key still opens"
+
+
+def test_a_repository_without_key_files_says_so() -> None:
+    repo = new_repository()
+    repo.backend.remove(Handle(FileType.KEY, repo.key_id))
+    with pytest.raises(InvalidDataError, match="no key files"):
+        Repository.open(repo.backend, PASSWORD)

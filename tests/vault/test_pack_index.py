@@ -118,3 +118,73 @@ def test_index_json_matches_restic_and_tolerates_supersedes() -> None:
 def test_malformed_index_json_names_the_file(garbage: bytes) -> None:
     with pytest.raises(InvalidDataError, match="index file 12345678"):
         decode_index(garbage, "12345678" * 8)
+
+
+# A small pool with shared two-byte prefixes, so duplicates and crowded buckets are common.
+ID_POOL = [bytes([0, 1]) + bytes([i]) * 30 for i in range(4)] + [
+    bytes([0, 1, 0]) + bytes([9]) * 29,
+    b"\x07" * 32,
+]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),
+            st.sampled_from(list(BlobType)),
+            st.sampled_from(ID_POOL),
+            st.integers(0, 2**32 - 1),
+        ),
+        max_size=60,
+    ),
+    st.integers(0, 60),
+)
+def test_compact_and_loose_entries_behave_like_a_dict(
+    ops: list[tuple[bool, BlobType, bytes, int]], compact_at: int
+) -> None:
+    master = MasterIndex()
+    reference: dict[tuple[BlobType, bytes], tuple[str, int]] = {}
+    staged: list[tuple[tuple[BlobType, bytes], tuple[str, int]]] = []
+    for step, (bulk, blob_type, blob_id, offset) in enumerate(ops):
+        if step == compact_at:
+            master.compact()
+            for key, value in staged:
+                reference.setdefault(key, value)
+            staged.clear()
+        pack_id = f"{step:064x}"
+        master.add_pack(pack_id, [PackedBlob(blob_type, blob_id, offset, 100, 7)], bulk=bulk)
+        if bulk:
+            staged.append(((blob_type, blob_id), (pack_id, offset)))
+        else:
+            reference.setdefault((blob_type, blob_id), (pack_id, offset))
+    master.compact()
+    for key, value in staged:
+        reference.setdefault(key, value)
+    assert master.count() == len(reference)
+    for (blob_type, blob_id), (pack_id, offset) in reference.items():
+        found = master.lookup(blob_type, blob_id)
+        assert found is not None and found[0] == pack_id and found[1].offset == offset
+        assert found[1].length == 100 and found[1].uncompressed_length == 7
+    assert sorted((p, b.id) for p, b in master.blobs()) == sorted(
+        (p, k[1]) for k, (p, _o) in reference.items()
+    )
+    assert (
+        not master.has(BlobType.DATA, b"\xff" * 31 + b"\xfe")
+        or (BlobType.DATA, b"\xff" * 31 + b"\xfe") in reference
+    )
+
+
+def test_a_match_straddling_two_ids_is_not_a_hit() -> None:
+    first = b"\x00\x01" + b"\xaa" * 28 + b"\x00\x01"
+    second = b"\x00\x01" + bytes(range(30))
+    straddle = first[30:] + second[:30]  # same bucket, found by a plain find() across the boundary
+    master = MasterIndex()
+    master.add_pack(
+        "aa" * 32,
+        [PackedBlob(BlobType.DATA, first, 0, 40), PackedBlob(BlobType.DATA, second, 40, 40)],
+        bulk=True,
+    )
+    master.compact()
+    assert master.has(BlobType.DATA, first) and master.has(BlobType.DATA, second)
+    assert not master.has(BlobType.DATA, straddle)

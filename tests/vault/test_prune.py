@@ -65,11 +65,12 @@ def test_prune_after_forget_frees_space_and_keeps_the_rest() -> None:
     dry = prune_repository(Repository.open(backend, PASSWORD), dry_run=True)
     assert sum(repo.list_packs().values()) == before
     result = prune_repository(Repository.open(backend, PASSWORD))
-    assert result == dry
+    assert (result.packs_removed, result.packs_rewritten) == (dry.packs_removed, dry.packs_rewritten)
+    assert abs(result.bytes_freed - dry.bytes_freed) < 1000, "the dry run's estimate is close"
     assert result.packs_rewritten == 1, "shared+only0 pack: only0 is unused"
     assert result.packs_removed == 5, "only1, small1, the rewritten pack and two tree packs"
     assert result.bytes_freed >= 100_000
-    assert sum(repo.list_packs().values()) < before - 100_000
+    assert sum(repo.list_packs().values()) == before - result.bytes_freed
     _read_all(backend, contents[2])
     assert len(list(backend.list(FileType.INDEX))) >= 1
     result = assert_check_clean(backend)
@@ -100,13 +101,13 @@ def test_restic_checks_a_repository_we_pruned(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
     (src / "keep.bin").write_bytes(os.urandom(600_000))
-    restic(path, "backup", str(src))
     (src / "gone.bin").write_bytes(os.urandom(900_000))
-    restic(path, "backup", str(src))
+    restic(path, "backup", str(src))  # one data pack holds both files
     (src / "gone.bin").unlink()
     restic(path, "backup", str(src))
     restic(path, "forget", "--keep-last", "1")
     result = prune_repository(Repository.open(LocalBackend(path), PASSWORD))
+    assert result.packs_rewritten >= 1
     assert result.bytes_freed >= 900_000
     restic(path, "check", "--read-data")
     restic(path, "restore", "latest", "--target", str(tmp_path / "out"))

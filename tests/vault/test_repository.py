@@ -180,3 +180,13 @@ def test_lock_file_exists_while_held() -> None:
         assert len(list(repo.list_files(FileType.LOCK))) == 1
     assert list(repo.list_files(FileType.LOCK)) == []
     assert_check_clean(repo.backend)
+
+
+def test_a_blob_can_be_read_back_before_its_pack_is_written() -> None:
+    repo = new_repository()
+    blob_id, _ = repo.save_blob(BlobType.TREE, b'{"nodes":[]}\n')
+    assert repo.load_blob(BlobType.TREE, blob_id) == b'{"nodes":[]}\n'
+    with pytest.raises(IntegrityError, match="not in the index"):
+        repo.load_blob(BlobType.DATA, blob_id)
+    repo.flush()
+    assert_check_clean(repo.backend)

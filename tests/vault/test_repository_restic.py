@@ -43,9 +43,10 @@ def test_restic_accepts_a_repository_written_here(tmp_path: Path, version: int) 
     assert_check_clean(repo.backend)
 
 
-def test_a_repository_restic_wrote_opens_and_reads_here(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_a_repository_restic_wrote_opens_and_reads_here(tmp_path: Path, version: str) -> None:
     path = tmp_path / "repo"
-    restic(path, "init")
+    restic(path, "init", "--repository-version", version)
     source = tmp_path / "src"
     source.mkdir()
     (source / "f.txt").write_bytes(b"written by restic\n" * 500)
@@ -53,7 +54,7 @@ def test_a_repository_restic_wrote_opens_and_reads_here(tmp_path: Path) -> None:
 
     repo = Repository.open(LocalBackend(path), PASSWORD)
     config = restic_json(path, "cat", "config")
-    assert repo.config.version == config["version"] == 2
+    assert repo.config.version == config["version"] == int(version)
     assert f"{repo.config.chunker_polynomial:x}" == config["chunker_polynomial"]
     assert [k.id[:8] for k in list_keys(repo.backend)] == [k["id"] for k in restic_json(path, "key", "list")]
     repo.load_index()

@@ -241,6 +241,13 @@ class Repository:
             raise SnapshotNotFoundError(ref) from exc
         return snap_id, self._load_snapshot(snap_id)
 
+    def _latest_of(self, hostname: str, paths: list[str]) -> tuple[str, Snapshot] | None:
+        """The newest snapshot of the same host and paths: the default parent, as restic picks it."""
+        same = [
+            (i, s) for i, s in self._all_snapshots() if s.hostname == hostname and sorted(s.paths) == paths
+        ]
+        return same[-1] if same else None
+
     def find_snapshot(self, ref: str) -> SnapshotInfo:
         """A snapshot by full id, unique prefix, or "latest"."""
         return _info(*self._find(ref))
@@ -296,15 +303,8 @@ class Repository:
         abs_paths = sorted(os.path.abspath(p) for p in paths)
         with self.low.lock():
             self.low.load_index()
-            if parent is not None:
-                parent_id, parent_snap = self._find(parent)
-            else:
-                candidates = [
-                    (i, s)
-                    for i, s in self._all_snapshots()
-                    if s.hostname == hostname and sorted(s.paths) == abs_paths
-                ]
-                parent_id, parent_snap = candidates[-1] if candidates else ("", None)  # type: ignore[assignment]
+            found = self._find(parent) if parent is not None else self._latest_of(hostname, abs_paths)
+            parent_id, parent_snap = found if found is not None else ("", None)
             errors_cb = (lambda p, e: on_error(Path(p), e)) if on_error is not None else None
             archiver = Archiver(self.low, on_error=errors_cb, progress=self._progress_fn(progress))
             _snap, snap_id = archiver.run(

@@ -11,22 +11,23 @@ unreferenced packs (restic's ordering).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import queue
 import stat
 import threading
 import time as _time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from mamori.vault.backend import FileType
 from mamori.vault.chunker import Chunker
-from mamori.vault.errors import VaultError
+from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.fsmeta import node_from_stat
-from mamori.vault.gojson import GoTime
-from mamori.vault.model import MODE_DIR, Node, Snapshot, parse_tree, tree_bytes
-from mamori.vault.pack import BlobType
+from mamori.vault.gojson import GoTime, go_unquote
+from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes
+from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
 
 PROGRAM_VERSION = "mamori 0.1.0"
@@ -42,6 +43,7 @@ class BlobRepository(Protocol):
     ) -> tuple[bytes, bool]: ...
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
     def flush(self) -> None: ...
+    def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None: ...
     def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
 
 
@@ -104,13 +106,13 @@ class Archiver:
         self.progress = progress
         self.stats = ArchiveStats()
         self._chunker = Chunker()
-        self._workers = workers or max(2, os.cpu_count() or 2)
-        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="vault-save")
-        self._slots = threading.BoundedSemaphore(self._workers * 2 + 2)
+        # one more worker than CPUs: a worker blocked writing (fsync) a full pack leaves the CPUs busy
+        self._workers = workers or (os.cpu_count() or 2) + 1
+        self._pool = _SavePool(repo, self._workers, self._workers + 2)
+        self._batch: list[tuple[BlobType, bytes, bytes]] = []
+        self._batch_bytes = 0
         self._pending: set[bytes] = set()
-        self._futures: list[Future[tuple[bytes, bool]]] = []
-        self._failure: BaseException | None = None
-        self._lock = threading.Lock()
+        self._submitted: list[tuple[BlobType, bytes]] = []
         self._hardlinks: dict[tuple[int, int], tuple[int, int, list[bytes]]] = {}
         self._excludes = PathFilter(())
         self._root_dev: int | None = None
@@ -134,48 +136,53 @@ class Archiver:
 
     # -- saving blobs -------------------------------------------------------
 
-    def _saved(self, fut: Future[tuple[bytes, bool]]) -> None:
-        self._slots.release()
-        exc = fut.exception()
-        if exc is not None:
-            self._failure = exc
+    def _submit(self, blob_type: BlobType, data: bytes, blob_id: bytes) -> None:
+        """Queue a new blob for the workers (compress, encrypt, pack), in batches of small blobs."""
+        self._pending.add(blob_id)
+        self._submitted.append((blob_type, blob_id))
+        self.stats.blobs_added += 1
+        self._batch.append((blob_type, data, blob_id))
+        self._batch_bytes += len(data)
+        if self._batch_bytes >= _BATCH_BYTES or len(self._batch) >= _BATCH_BLOBS:
+            self._flush_batch()
+
+    def _flush_batch(self) -> None:
+        if self._batch:
+            batch, self._batch, self._batch_bytes = self._batch, [], 0
+            self._pool.submit(batch)
 
     def _save_data(self, blob_id: bytes, chunk: memoryview) -> None:
-        """Queue a chunk for compression, encryption and packing unless it is already stored."""
+        """Queue a chunk unless it is already stored or queued."""
         if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
             return
-        if self._failure is not None:
-            raise self._failure
-        self._pending.add(blob_id)
-        data = bytes(chunk)
-        self._slots.acquire()
-        fut = self._pool.submit(self.repo.save_blob, BlobType.DATA, data, blob_id)
-        fut.add_done_callback(self._saved)
-        self._futures.append(fut)
-        self.stats.blobs_added += 1
-        self.stats.bytes_added += len(data)
-        if len(self._futures) > 4096:
-            self._futures = [f for f in self._futures if not f.done()]
+        whole = chunk.obj  # a small file's chunk is a whole bytes object already: no copy
+        data = whole if isinstance(whole, bytes) and len(whole) == chunk.nbytes else bytes(chunk)
+        self._submit(BlobType.DATA, data, blob_id)
 
     def _save_tree(self, nodes: list[Node]) -> bytes:
+        """Serialise a directory's tree and queue it unless it is already stored; returns its id."""
         data = tree_bytes(nodes)
         blob_id = hashlib.sha256(data).digest()
         if blob_id not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
-            self._pending.add(blob_id)
-            self.repo.save_blob(BlobType.TREE, data, blob_id)
-            self.stats.blobs_added += 1
+            self._submit(BlobType.TREE, data, blob_id)
         return blob_id
 
     def _drain(self) -> None:
-        for fut in self._futures:
-            fut.result()
-        self._futures.clear()
-        if self._failure is not None:
-            raise self._failure
+        self._flush_batch()
+        self._pool.drain()
+
+    def _finish(self) -> None:
+        """Wait for the workers, write the last packs and the index, and count what was stored."""
+        self._drain()
+        self.repo.flush()
+        for blob_type, blob_id in self._submitted:
+            found = self.repo.lookup_blob(blob_type, blob_id)
+            if found is not None:
+                self.stats.bytes_added += found[1].length
 
     def close(self) -> None:
-        """Stop the worker threads (after a failure, without waiting for queued chunks)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the worker threads."""
+        self._pool.close()
 
     # -- files --------------------------------------------------------------
 
@@ -211,7 +218,7 @@ class Archiver:
         node.size = total
         return content
 
-    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: Node | None) -> Node | None:
+    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: _Old | None) -> Node | None:
         key = (st.st_dev, st.st_ino)
         if st.st_nlink > 1 and key in self._hardlinks:
             size, mtime_ns, content = self._hardlinks[key]
@@ -220,17 +227,9 @@ class Archiver:
                 node.size = size
                 self.stats.files_unmodified += 1
                 return node
-        if (
-            old is not None
-            and old.type == "file"
-            and old.content is not None
-            and old.size == st.st_size
-            and old.mtime.ns == st.st_mtime_ns
-            and old.ctime.ns == st.st_ctime_ns
-            and old.inode == st.st_ino
-            and all(self.repo.has_blob(BlobType.DATA, b) for b in old.content)
-        ):
-            node.content = list(old.content)
+        old_content = _unchanged_content(old, node) if old is not None else None
+        if old_content is not None and all(self.repo.has_blob(BlobType.DATA, b) for b in old_content):
+            node.content = old_content
             self.stats.files_unmodified += 1
             self.stats.bytes_processed += st.st_size
         else:
@@ -248,15 +247,17 @@ class Archiver:
 
     # -- directories --------------------------------------------------------
 
-    def _load_old(self, subtree: bytes | None) -> dict[bytes, Node]:
+    def _load_old(self, subtree: bytes | None) -> dict[bytes, _Old]:
+        """The parent's entries of a directory, as raw JSON objects (only a few fields are compared)."""
         if subtree is None:
             return {}
         try:
-            return {n.name: n for n in parse_tree(self.repo.load_blob(BlobType.TREE, subtree))}
-        except (VaultError, ValueError):  # a damaged parent only costs re-reading the files
-            return {}
+            doc = json.loads(self.repo.load_blob(BlobType.TREE, subtree))
+            return {go_unquote(n["name"]): n for n in doc.get("nodes") or []}
+        except (VaultError, ValueError, KeyError, TypeError, AttributeError):
+            return {}  # a damaged parent tree only costs re-reading the files
 
-    def _entry(self, name: bytes, path: bytes, snap_path: str, old: Node | None) -> Node | None:
+    def _entry(self, name: bytes, path: bytes, snap_path: str, old: _Old | None) -> Node | None:
         """The node for one directory entry (recursing into directories), None if skipped."""
         try:
             st = os.lstat(path)
@@ -272,9 +273,7 @@ class Archiver:
             if self._one_fs and st.st_dev != self._root_dev:
                 node.subtree = self._save_tree([])
             else:
-                node.subtree = self._directory(
-                    path, snap_path, old.subtree if old and old.type == "dir" else None
-                )
+                node.subtree = self._directory(path, snap_path, _old_subtree(old))
             self.stats.dirs += 1
             return node
         if node.type == "file":
@@ -284,8 +283,7 @@ class Archiver:
     def _directory(self, path: bytes, snap_path: str, old_subtree: bytes | None) -> bytes:
         """Back up a directory's children and save its tree blob; returns the tree id."""
         try:
-            with os.scandir(path) as it:
-                names = sorted(e.name for e in it)
+            names = sorted(os.listdir(path))
         except OSError as exc:
             self._error(os.fsdecode(path), exc)
             names = []
@@ -306,12 +304,21 @@ class Archiver:
         """Back up `opts.paths`; returns the snapshot written and its id."""
         self._excludes = PathFilter(opts.excludes)
         self._one_fs = opts.one_file_system
-        paths = [os.path.abspath(p) for p in opts.paths]
+        paths = []
+        for path in (os.path.abspath(p) for p in opts.paths):
+            try:
+                os.lstat(path)
+            except OSError as exc:
+                self._error(path, exc)
+                continue
+            paths.append(path)
+        if not paths:
+            self.close()
+            raise InvalidArgumentError("none of the paths to back up exists: nothing was saved")
         parent_root = opts.parent.tree if opts.parent is not None else None
         try:
             root = self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root)
-            self._drain()
-            self.repo.flush()
+            self._finish()
         finally:
             self.close()
         snapshot = Snapshot(
@@ -354,9 +361,7 @@ class Archiver:
                     self._error(os.fsdecode(child_path), exc)
                     continue
                 node.type, node.mode = "dir", MODE_DIR | (node.mode & 0o7777)
-                node.subtree = self._virtual_tree(
-                    child, child_path, child_snap, prev.subtree if prev is not None else None
-                )
+                node.subtree = self._virtual_tree(child, child_path, child_snap, _old_subtree(prev))
             if node is not None:
                 nodes.append(node)
         return self._save_tree(nodes)
@@ -386,8 +391,7 @@ class Archiver:
             node.content = content
             self.stats.files_new += 1
             root = self._save_tree([node])
-            self._drain()
-            self.repo.flush()
+            self._finish()
         finally:
             self.close()
         snapshot = Snapshot(
@@ -404,6 +408,102 @@ class Archiver:
         )
         snap_id = self.repo.save_unpacked(FileType.SNAPSHOT, snapshot.to_json())
         return snapshot, bytes.fromhex(snap_id)
+
+
+# Small blobs (office files, trees) travel to the workers in batches: one hand-over per batch
+# instead of per blob keeps thread switching (futex calls) from costing more than the work.
+_BATCH_BYTES = 512 * 1024
+_BATCH_BLOBS = 64
+
+
+class _SavePool:
+    """Worker threads that save batches of blobs; at most `slots` batches are queued or in work,
+    so memory stays flat. The first failure stops the work and is raised to the walker."""
+
+    def __init__(self, repo: BlobRepository, workers: int, slots: int) -> None:
+        self.repo = repo
+        self.failure: BaseException | None = None
+        self._tasks: queue.SimpleQueue[list[tuple[BlobType, bytes, bytes]] | None] = queue.SimpleQueue()
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._slots = slots
+        for _ in range(slots):
+            self._tokens.put(None)
+        self._threads = [
+            threading.Thread(target=self._work, name=f"vault-save-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while True:
+            batch = self._tasks.get()
+            if batch is None:
+                return
+            try:
+                if self.failure is None:
+                    for blob_type, data, blob_id in batch:
+                        self.repo.save_blob(blob_type, data, blob_id)
+            except BaseException as exc:  # handed to the walker thread, which raises it
+                self.failure = exc
+            finally:
+                self._tokens.put(None)
+
+    def submit(self, batch: list[tuple[BlobType, bytes, bytes]]) -> None:
+        """Queue a batch; blocks while all slots are taken."""
+        if self.failure is not None:
+            raise self.failure
+        self._tokens.get()
+        self._tasks.put(batch)
+
+    def drain(self) -> None:
+        """Wait until every queued batch is saved; raise the first failure."""
+        for _ in range(self._slots):
+            self._tokens.get()
+        for _ in range(self._slots):
+            self._tokens.put(None)
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        """Let the workers finish what is queued and stop."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+
+
+_Old = dict[str, Any]
+"""A parent snapshot's node as decoded JSON."""
+
+
+def _old_subtree(old: _Old | None) -> bytes | None:
+    if old is None or old.get("type") != "dir" or not old.get("subtree"):
+        return None
+    try:
+        return bytes.fromhex(old["subtree"])
+    except (TypeError, ValueError):
+        return None
+
+
+def _unchanged_content(old: _Old, node: Node) -> list[bytes] | None:
+    """The parent's content ids if the file is unchanged (type, size, inode, mtime, ctime), else None.
+
+    Times are compared as restic writes them; a parent written in another time zone only costs a re-read.
+    """
+    content = old.get("content")
+    if (
+        old.get("type") != "file"
+        or not isinstance(content, list)
+        or old.get("size", 0) != node.size
+        or old.get("inode", 0) != node.inode
+        or old.get("mtime") != node.mtime.format()
+        or old.get("ctime") != node.ctime.format()
+    ):
+        return None
+    try:
+        return [bytes.fromhex(c) for c in content]
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass

@@ -15,6 +15,7 @@ import math
 import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from mamori.vault.backend import FileType
@@ -57,6 +58,7 @@ _FRACTION = re.compile(r"^(\d+)/(\d+)$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 # Per process, so that repeated percentage checks sample different packs.
 _SUBSET_SALT = os.urandom(16)
+_READ_WORKERS = 2
 
 
 def select_packs(pack_ids: list[str], subset: str | None) -> list[str]:
@@ -81,6 +83,15 @@ def select_packs(pack_ids: list[str], subset: str | None) -> list[str]:
     raise InvalidArgumentError(
         f"read-data-subset {subset!r}: use a fraction like 1/5 or a percentage like 10%"
     )
+
+
+@dataclass
+class _PackReport:
+    errors: list[CheckProblem] = field(default_factory=list)
+    bad_blobs: list[tuple[bytes, CheckProblem]] = field(default_factory=list)
+    packs: int = 0
+    blobs: int = 0
+    bytes_read: int = 0
 
 
 class _Checker:
@@ -118,10 +129,18 @@ class _Checker:
                             f"{short_id(self.pack_index_file[pack_id])} and {short_id(name)}",
                             pack_id=pack_id,
                         )
+                    else:
+                        self.warnings.append(
+                            CheckProblem(
+                                f"pack {short_id(pack_id)} is listed in several indexes: `mamori vault prune` tidies",
+                                pack_id,
+                            )
+                        )
                     continue
                 self.packs[pack_id] = sorted(blobs, key=lambda b: b.offset)
                 self.pack_index_file[pack_id] = name
-                self.index.add_pack(pack_id, blobs)
+                self.index.add_pack(pack_id, blobs, bulk=True)
+        self.index.compact()
         # The repository reads blobs through the same view of the index.
         self.repo.index = self.index
 
@@ -168,48 +187,57 @@ class _Checker:
     def read_data(self, subset: str | None) -> None:
         selected = select_packs(list(self.packs), subset)
         self.progress(f"read {len(selected)} of {len(self.packs)} packs")
-        for pack_id in selected:
-            self.read_pack(pack_id)
+        # hashlib and zstd release the GIL: two readers keep both cores busy; each holds one pack.
+        with ThreadPoolExecutor(max(1, min(_READ_WORKERS, len(selected)))) as pool:
+            for done, report in enumerate(pool.map(self.read_pack, selected), 1):
+                self.progress(f"read {done} of {len(selected)} packs")
+                self.errors.extend(report.errors)
+                for blob_id, problem in report.bad_blobs:
+                    self.bad_blobs.setdefault(blob_id, problem)
+                self.packs_checked += report.packs
+                self.blobs_checked += report.blobs
+                self.bytes_read += report.bytes_read
 
-    def read_pack(self, pack_id: str) -> None:
+    def read_pack(self, pack_id: str) -> _PackReport:
+        """Verify one pack whole; thread-safe (touches no shared state)."""
+        report = _PackReport()
         try:
             data = self.repo.load_pack(pack_id)
         except BackendError as exc:
-            self.error(f"pack {short_id(pack_id)}: cannot be read ({exc})", pack_id=pack_id)
-            return
-        self.packs_checked += 1
-        self.bytes_read += len(data)
+            report.errors.append(CheckProblem(f"pack {short_id(pack_id)}: cannot be read ({exc})", pack_id))
+            return report
+        report.packs = 1
+        report.bytes_read = len(data)
         if hashlib.sha256(data).hexdigest() != pack_id:
-            self.error(
-                f"pack {short_id(pack_id)}: its content does not match its id (damaged)", pack_id=pack_id
+            report.errors.append(
+                CheckProblem(
+                    f"pack {short_id(pack_id)}: its content does not match its id (damaged)", pack_id
+                )
             )
         indexed = self.packs[pack_id]
         try:
             header = read_header_from_bytes(self.repo.key, data, pack_id)
         except IntegrityError as exc:
-            self.error(str(exc), pack_id=pack_id)
+            report.errors.append(CheckProblem(str(exc), pack_id))
             header = indexed  # still try each blob where the index says it is
         else:
             if {(b.type, b.id, b.offset, b.length) for b in header} != {
                 (b.type, b.id, b.offset, b.length) for b in indexed
             }:
-                self.error(
-                    f"pack {short_id(pack_id)}: the pack header does not match the index", pack_id=pack_id
+                report.errors.append(
+                    CheckProblem(
+                        f"pack {short_id(pack_id)}: the pack header does not match the index", pack_id
+                    )
                 )
         view = memoryview(data)
         for b in header:
-            self.blobs_checked += 1
+            report.blobs += 1
             try:
                 self.repo.decode_blob(pack_id, b, view[b.offset : b.offset + b.length])
             except IntegrityError as exc:
-                self.bad_blobs.setdefault(
-                    b.id,
-                    CheckProblem(
-                        f"pack {short_id(pack_id)}: {b.type.value} blob {short_id(b.id)} is damaged ({exc})",
-                        pack_id,
-                        b.id.hex(),
-                    ),
-                )
+                message = f"pack {short_id(pack_id)}: {b.type.value} blob {short_id(b.id)} is damaged ({exc})"
+                report.bad_blobs.append((b.id, CheckProblem(message, pack_id, b.id.hex())))
+        return report
 
     def check_snapshots(self) -> None:
         self.progress("check snapshots, trees and blobs")
@@ -297,7 +325,8 @@ def check_repository(
     read_data_subset: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> CheckResult:
-    """Check the repository (take a shared lock first, as restic takes an exclusive one for check)."""
+    """Check the repository under the caller's lock. It reads the index files itself (reporting
+    each bad one) and leaves `repo.index` built from the good ones; `load_index` is not needed."""
     if read_data_subset is not None:
         select_packs([], read_data_subset)  # validate before any work
     checker = _Checker(repo, progress)

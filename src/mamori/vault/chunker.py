@@ -18,13 +18,13 @@ AVG_SIZE = 1024 * 1024
 MAX_SIZE = 8 * 1024 * 1024
 
 
-_BUFFER_SIZE = 2 * MAX_SIZE
+_BUFFER_SIZE = MAX_SIZE + 1024 * 1024
 
 
 class Chunker:
     """Cuts a stream into chunks; one instance per thread (FastCDC objects are not thread-safe).
 
-    Reads go into one reused 16 MiB buffer with `readinto` (pyfastcdc's own stream reader zero-fills
+    Reads go into one reused 9 MiB buffer with `readinto` (pyfastcdc's own stream reader zero-fills
     a fresh 16 MiB buffer per file, which costs more than chunking small files itself).
     """
 
@@ -39,8 +39,8 @@ class Chunker:
         Files below the minimum chunk size are read in one call and never enter the chunker.
         """
         if size_hint is not None and size_hint < MIN_SIZE:
-            data = stream.read(MIN_SIZE)
-            if len(data) < MIN_SIZE:
+            data = stream.read(size_hint + 1)  # one byte more tells whether the file grew
+            if len(data) <= size_hint:
                 if data:
                     yield memoryview(data)
                 return
@@ -65,12 +65,13 @@ class Chunker:
                 return
             start = 0
             for chunk in self._cdc.cut_buf(view[:filled]):
-                # A chunk is final once MAX_SIZE bytes after its start are known (or at EOF);
-                # otherwise more data could move its cut point: refill first.
-                if not eof and filled - chunk.offset < MAX_SIZE:
+                # FastCDC decides a cut from the chunk's own bytes, so only a chunk that runs into
+                # the end of the buffer (short of MAX_SIZE, before EOF) may move: refill first.
+                end = chunk.offset + chunk.length
+                if end == filled and not eof and chunk.length < MAX_SIZE:
                     break
                 yield chunk.data
-                start = chunk.offset + chunk.length
+                start = end
             if eof and start == filled:
                 return
             rest = filled - start

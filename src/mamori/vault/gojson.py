@@ -7,11 +7,12 @@ with restic's; names must round-trip exactly or restic cannot decode the tree at
 
 from __future__ import annotations
 
+import functools
 import re
 import time as _time
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 _SAFE_NAME = re.compile(rb"[\x20-\x7e]*")
 _QUOTE_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
@@ -121,7 +122,7 @@ class GoTime:
     @classmethod
     def local(cls, ns: int) -> GoTime:
         """The instant in the machine's local zone, as Go's `time.Unix` renders file times."""
-        return cls(ns, _time.localtime(ns // 1_000_000_000).tm_gmtoff)
+        return cls(ns, _local_offset(ns // 1_000_000_000 // 900))
 
     @classmethod
     def from_datetime(cls, value: datetime) -> GoTime:
@@ -139,18 +140,7 @@ class GoTime:
 
     def format(self) -> str:
         """RFC 3339 with trailing-zero-trimmed nanoseconds, `Z` for UTC (Go `time.RFC3339Nano`)."""
-        secs, frac = divmod(self.ns, 1_000_000_000)
-        tz = timezone(timedelta(seconds=self.offset))
-        dt = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=secs)
-        dt = dt.astimezone(tz)
-        text = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
-        if frac:
-            text += "." + f"{frac:09d}".rstrip("0")
-        if self.offset == 0:
-            return text + "Z"
-        sign = "+" if self.offset > 0 else "-"
-        minutes = abs(self.offset) // 60
-        return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+        return _format(self.ns, self.offset)
 
     @classmethod
     def parse(cls, text: str) -> GoTime:
@@ -169,6 +159,26 @@ class GoTime:
         secs = delta.days * 86400 + delta.seconds - offset
         nanos = int((frac or "").ljust(9, "0")[:9] or "0")
         return cls(secs * 1_000_000_000 + nanos, offset)
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_offset(quarter_hour: int) -> int:
+    # zone offsets change on quarter-hour boundaries at the finest, so this caches safely
+    return _time.localtime(quarter_hour * 900).tm_gmtoff
+
+
+@functools.lru_cache(maxsize=8192)
+def _format(ns: int, offset: int) -> str:
+    secs, frac = divmod(ns, 1_000_000_000)
+    t = _time.gmtime(secs + offset)
+    text = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    if frac:
+        text += "." + f"{frac:09d}".rstrip("0")
+    if offset == 0:
+        return text + "Z"
+    sign = "+" if offset > 0 else "-"
+    minutes = abs(offset) // 60
+    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 _TIME_RE = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")

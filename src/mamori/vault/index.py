@@ -2,13 +2,15 @@
 
 An index file is restic's JSON ``{"packs":[{"id":..,"blobs":[{"id","type","offset","length",
 "uncompressed_length"?}]}]}``; ``supersedes`` is read and ignored (restic dropped it in 0.17).
-The master index keeps, per blob type, a dict from the 32-byte id to ONE packed int
-(pack number, offset, length, uncompressed length): about a third of the memory of tuples.
+The master index keeps index files it loads in flat arrays (about 48 bytes per blob, restic's
+Go map needs ~60) and blobs added during a backup in a dict from the 32-byte id to ONE packed int
+(pack number, offset, length, uncompressed length).
 """
 
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -18,6 +20,7 @@ from mamori.vault.pack import BlobType, PackedBlob
 __all__ = ["IndexFile", "MasterIndex", "decode_index", "encode_index"]
 
 _MASK32 = (1 << 32) - 1
+_MASK64 = (1 << 64) - 1
 
 
 @dataclass(slots=True)
@@ -70,44 +73,189 @@ def decode_index(data: bytes, name: str) -> IndexFile:
             result.packs.setdefault(pack_id, []).extend(blobs)
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidDataError(
-            f"index file {name[:8]} is malformed ({exc}): run `mamori vault check`, then rebuild the index",
+            f"index file {name[:8]} is malformed ({exc}): run `mamori vault rebuild-index`",
             path=f"index/{name}",
         ) from exc
     return result
 
 
+class _Table:
+    """Bulk-loaded blobs of one type in flat arrays: 32-byte ids grouped by their first two bytes
+    (`starts` gives each group's range), values in two parallel 64-bit arrays. About 48 bytes per
+    blob, against ~160 for a dict of bytes → int; a lookup is one `bytes.find` in a ~16-entry range."""
+
+    __slots__ = ("hi", "ids", "lo", "starts")
+
+    def __init__(self, ids: bytes, hi: array[int], lo: array[int], starts: array[int]) -> None:
+        self.ids = ids
+        self.hi = hi
+        self.lo = lo
+        self.starts = starts
+
+    @classmethod
+    def empty(cls) -> _Table:
+        return cls(b"", array("Q"), array("Q"), array("I", bytes(4 * (_BUCKETS + 1))))
+
+    def __len__(self) -> int:
+        return len(self.hi)
+
+    def get(self, blob_id: bytes) -> int | None:
+        bucket = (blob_id[0] << 8) | blob_id[1]
+        end = self.starts[bucket + 1] * 32
+        pos = self.ids.find(blob_id, self.starts[bucket] * 32, end)
+        while pos != -1 and pos % 32:  # a match straddling two ids: keep looking
+            pos = self.ids.find(blob_id, pos + 1, end)
+        if pos == -1:
+            return None
+        i = pos // 32
+        return (self.hi[i] << 64) | self.lo[i]
+
+    def items(self) -> Iterator[tuple[bytes, int]]:
+        ids = self.ids
+        for i in range(len(self.hi)):
+            yield ids[32 * i : 32 * i + 32], (self.hi[i] << 64) | self.lo[i]
+
+    @classmethod
+    def build(cls, ids: bytes | bytearray, hi: array[int], lo: array[int]) -> _Table:
+        """Bucket the entries by id prefix, keeping the first of duplicate ids."""
+        n = len(hi)
+        counts = array("I", bytes(4 * (_BUCKETS + 1)))
+        for i in range(n):
+            counts[((ids[32 * i] << 8) | ids[32 * i + 1]) + 1] += 1
+        for b in range(_BUCKETS):
+            counts[b + 1] += counts[b]
+        fill = array("I", counts)
+        out_ids = bytearray(32 * n)
+        out_hi = array("Q", bytes(8 * n))
+        out_lo = array("Q", bytes(8 * n))
+        dropped = 0
+        for i in range(n):
+            blob_id = ids[32 * i : 32 * i + 32]
+            bucket = (blob_id[0] << 8) | blob_id[1]
+            j = fill[bucket]
+            start = counts[bucket] * 32
+            pos = out_ids.find(blob_id, start, j * 32)
+            while pos != -1 and pos % 32:
+                pos = out_ids.find(blob_id, pos + 1, j * 32)
+            if pos != -1:
+                dropped += 1
+                continue
+            out_ids[32 * j : 32 * j + 32] = blob_id
+            out_hi[j] = hi[i]
+            out_lo[j] = lo[i]
+            fill[bucket] = j + 1
+        if dropped:  # close the gaps duplicates left at the end of their buckets
+            return cls._squeeze(out_ids, out_hi, out_lo, counts, fill)
+        return cls(bytes(out_ids), out_hi, out_lo, counts)
+
+    @classmethod
+    def _squeeze(
+        cls, ids: bytearray, hi: array[int], lo: array[int], starts: array[int], fill: array[int]
+    ) -> _Table:
+        new_ids = bytearray()
+        new_hi = array("Q")
+        new_lo = array("Q")
+        new_starts = array("I", bytes(4 * (_BUCKETS + 1)))
+        for b in range(_BUCKETS):
+            a, z = starts[b], fill[b]
+            new_ids += ids[32 * a : 32 * z]
+            new_hi.extend(hi[a:z])
+            new_lo.extend(lo[a:z])
+            new_starts[b + 1] = len(new_hi)
+        return cls(bytes(new_ids), new_hi, new_lo, new_starts)
+
+
+_BUCKETS = 1 << 16
+
+
 class MasterIndex:
-    """Fast blob lookup over every loaded index; not thread-safe (the repository locks around it)."""
+    """Fast blob lookup over every loaded index; not thread-safe (the repository locks around it).
+
+    Index files loaded in bulk (`add_pack(..., bulk=True)` then `compact()`) live in compact
+    arrays; blobs added one pack at a time during a backup live in a dict on top.
+    """
 
     def __init__(self) -> None:
         self._blobs: dict[BlobType, dict[bytes, int]] = {BlobType.DATA: {}, BlobType.TREE: {}}
+        self._tables: dict[BlobType, _Table] = {t: _Table.empty() for t in BlobType}
+        self._bulk: dict[BlobType, tuple[bytearray, array[int], array[int]]] = {}
         self._pack_ids: list[str] = []
         self._pack_numbers: dict[str, int] = {}
 
-    def add_pack(self, pack_id: str, blobs: Iterable[PackedBlob]) -> None:
-        """Record a pack's blobs; a blob already known keeps its first location."""
+    def _pack_number(self, pack_id: str) -> int:
         number = self._pack_numbers.get(pack_id)
         if number is None:
             number = len(self._pack_ids)
             self._pack_ids.append(pack_id)
             self._pack_numbers[pack_id] = number
+        return number
+
+    def add_pack(self, pack_id: str, blobs: Iterable[PackedBlob], *, bulk: bool = False) -> None:
+        """Record a pack's blobs; a blob already known keeps its first location.
+
+        With `bulk`, entries are staged for `compact()` (loading index files); until then they
+        are not visible to lookups.
+        """
+        number = self._pack_number(pack_id)
+        if bulk:
+            for b in blobs:
+                staged = self._bulk.get(b.type)
+                if staged is None:
+                    staged = self._bulk[b.type] = (bytearray(), array("Q"), array("Q"))
+                ids, hi, lo = staged
+                ids += b.id
+                hi.append((number << 32) | b.offset)
+                lo.append((b.length << 32) | b.uncompressed_length)
+            return
         for b in blobs:
             table = self._blobs[b.type]
-            if b.id not in table:
+            if b.id not in table and self._tables[b.type].get(b.id) is None:
                 table[b.id] = (number << 96) | (b.offset << 64) | (b.length << 32) | b.uncompressed_length
 
     def add_file(self, index_file: IndexFile) -> None:
-        """Record every pack of a decoded index file."""
+        """Stage every pack of a decoded index file (call `compact()` after the last one)."""
         for pack_id, blobs in index_file.packs.items():
-            self.add_pack(pack_id, blobs)
+            self.add_pack(pack_id, blobs, bulk=True)
+
+    def compact(self) -> None:
+        """Move dict and staged entries into the compact tables (for duplicates the visible entry wins)."""
+        for blob_type in BlobType:
+            table = self._tables[blob_type]
+            staged = self._bulk.pop(blob_type, None)
+            loose = self._blobs[blob_type]
+            if staged is None and not loose:
+                continue
+            if staged is not None and not loose and not len(table):
+                self._tables[blob_type] = _Table.build(*staged)  # the usual load: no merge copy
+                continue
+            ids = bytearray(table.ids)
+            hi = array("Q", table.hi)
+            lo = array("Q", table.lo)
+            # Visible entries first, so compacting never changes what a lookup answers.
+            for blob_id, value in loose.items():
+                ids += blob_id
+                hi.append(value >> 64)
+                lo.append(value & _MASK64)
+            if staged is not None:
+                ids += staged[0]
+                hi.extend(staged[1])
+                lo.extend(staged[2])
+            self._tables[blob_type] = _Table.build(ids, hi, lo)
+            self._blobs[blob_type] = {}
+
+    def _get(self, blob_type: BlobType, blob_id: bytes) -> int | None:
+        value = self._blobs[blob_type].get(blob_id)
+        if value is None:
+            value = self._tables[blob_type].get(blob_id)
+        return value
 
     def has(self, blob_type: BlobType, blob_id: bytes) -> bool:
         """Whether the blob is indexed."""
-        return blob_id in self._blobs[blob_type]
+        return self._get(blob_type, blob_id) is not None
 
     def lookup(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None:
         """(pack id, location) of the blob, or None."""
-        value = self._blobs[blob_type].get(blob_id)
+        value = self._get(blob_type, blob_id)
         if value is None:
             return None
         return self._pack_ids[value >> 96], self._unpack(blob_type, blob_id, value)
@@ -124,9 +272,8 @@ class MasterIndex:
 
     def count(self, blob_type: BlobType | None = None) -> int:
         """Number of distinct blobs (of one type, or all)."""
-        if blob_type is not None:
-            return len(self._blobs[blob_type])
-        return sum(len(t) for t in self._blobs.values())
+        types = [blob_type] if blob_type is not None else list(BlobType)
+        return sum(len(self._blobs[t]) + len(self._tables[t]) for t in types)
 
     def pack_ids(self) -> list[str]:
         """Every pack that holds at least one indexed blob (or was added)."""
@@ -134,9 +281,10 @@ class MasterIndex:
 
     def blobs(self) -> Iterator[tuple[str, PackedBlob]]:
         """Every (pack id, blob) pair (first location of each blob)."""
-        for blob_type, table in self._blobs.items():
-            for blob_id, value in table.items():
-                yield self._pack_ids[value >> 96], self._unpack(blob_type, blob_id, value)
+        for blob_type in BlobType:
+            for source in (self._tables[blob_type].items(), iter(self._blobs[blob_type].items())):
+                for blob_id, value in source:
+                    yield self._pack_ids[value >> 96], self._unpack(blob_type, blob_id, value)
 
     def packs(self) -> dict[str, list[PackedBlob]]:
         """Pack id → its blobs in offset order (built on demand for check/prune/stats)."""

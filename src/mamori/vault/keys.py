@@ -104,6 +104,11 @@ def list_keys(backend: Backend) -> list[KeyFile]:
 def open_master_key(backend: Backend, password: str, *, hint: str | None = None) -> tuple[Key, str]:
     """Try key files (the hinted one first) until one opens; (master key, key id) or `WrongPasswordError`."""
     names = [info.name for info in backend.list(FileType.KEY)]
+    if not names:
+        raise InvalidDataError(
+            f"{backend.location} has no key files: the repository is incomplete; restore keys/ from a copy",
+            path="keys",
+        )
     if hint in names:
         names.remove(hint)
         names.insert(0, hint)

@@ -102,6 +102,13 @@ class PackWriter:
         self.blobs.append(blob)
         return blob
 
+    def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes] | None:
+        """A blob still in this unfinished pack, with its sealed bytes (readers of fresh blobs)."""
+        for blob, sealed in zip(self.blobs, self._parts, strict=False):
+            if blob.id == blob_id:
+                return blob, sealed
+        return None
+
     def _header(self) -> bytes:
         parts = []
         for b in self.blobs:

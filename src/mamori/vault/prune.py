@@ -9,6 +9,7 @@ removes. Run it under an exclusive lock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ REPACK_UNUSED_FRACTION = 0.2
 
 @dataclass(frozen=True)
 class PruneResult:
-    """What prune changed."""
+    """What prune changed; `bytes_freed` is the drop in pack storage (estimated by a dry run)."""
 
     packs_removed: int
     packs_rewritten: int
@@ -74,7 +75,8 @@ def prune_repository(
             packs.setdefault(pack_id, blobs)
     index = MasterIndex()
     for pack_id, blobs in packs.items():
-        index.add_pack(pack_id, blobs)
+        index.add_pack(pack_id, blobs, bulk=True)
+    index.compact()
     repo.index = index
     on_disk = repo.list_packs()
 
@@ -93,6 +95,7 @@ def prune_repository(
     remove_packs: list[str] = []
     repack: dict[str, list[PackedBlob]] = {}
     seen: set[tuple[BlobType, bytes]] = set()
+    repack_unused = 0
     for pack_id, blobs in packs.items():
         if pack_id not in on_disk:
             continue  # already gone: drop from the index
@@ -107,10 +110,12 @@ def prune_repository(
             remove_packs.append(pack_id)
         elif unused_bytes and unused_bytes >= REPACK_UNUSED_FRACTION * on_disk[pack_id]:
             repack[pack_id] = needed
+            repack_unused += unused_bytes
         else:
             keep_packs[pack_id] = blobs
     unreferenced = [p for p in on_disk if p not in packs]
-    bytes_freed = sum(on_disk[p] for p in (*remove_packs, *repack, *unreferenced))
+    # An estimate for dry runs (header bytes aside); a real run reports what the listing shows.
+    bytes_freed = sum(on_disk[p] for p in (*remove_packs, *unreferenced)) + repack_unused
     result = PruneResult(
         packs_removed=len(remove_packs) + len(unreferenced) + len(repack),
         packs_rewritten=len(repack),
@@ -125,7 +130,8 @@ def prune_repository(
     say(f"repacking {len(repack)} packs")
     staying = MasterIndex()
     for pack_id, blobs in keep_packs.items():
-        staying.add_pack(pack_id, blobs)
+        staying.add_pack(pack_id, blobs, bulk=True)
+    staying.compact()
     repo.index = staying
     for pack_id, blobs in repack.items():
         for b in blobs:
@@ -156,7 +162,7 @@ def prune_repository(
     for pack_id in (*remove_packs, *repack, *unreferenced):
         _remove(repo, FileType.PACK, pack_id)
     repo.load_index()
-    return result
+    return dataclasses.replace(result, bytes_freed=sum(on_disk.values()) - sum(repo.list_packs().values()))
 
 
 def _remove(repo: Repository, file_type: FileType, name: str) -> None:

@@ -1,14 +1,13 @@
 """The low-level repository: keys, config, encrypted blobs in packs, index, unpacked files, locks.
 
-`save_blob` is thread-safe and does its heavy work (hashing, zstd, AES, Poly1305: all release the
-GIL) in the calling thread outside any lock; only appending to the open pack is serialised. A full
+`save_blob` is thread-safe and does its heavy work (SHA-256, zstd and AES-CTR release the GIL) in
+the calling thread outside any lock; only appending to the open pack is serialised. A full
 pack is written by the thread that filled it. Ordering follows restic: packs, then the index
 files for them (`flush`), then the snapshot (the caller's `save_unpacked` after `flush`).
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator
 from types import TracebackType
@@ -38,7 +37,6 @@ __all__ = ["DEFAULT_PACK_SIZE", "BlobType", "FileType", "Repository"]
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 # restic flushes a preliminary index file at 50,000 blobs.
 INDEX_MAX_BLOBS = 50_000
-log = logging.getLogger("mamori.vault.repository")
 
 
 class Repository:
@@ -140,16 +138,17 @@ class Repository:
         if file_type is FileType.CONFIG:
             return self.key.open(sealed)
         if hash_bytes(sealed).hex() != file_id:
+            hint = "mamori vault rebuild-index" if file_type is FileType.INDEX else "mamori vault check"
             raise InvalidDataError(
-                f"{handle} does not match its name (damaged or truncated): run `mamori vault check`",
-                path=str(handle),
+                f"{handle} does not match its name (damaged or truncated): run `{hint}`", path=str(handle)
             )
         try:
             plain = self.key.open(sealed)
             return compression.decompress_unpacked(plain, self.config.version)
         except IntegrityError as exc:
+            hint = "mamori vault rebuild-index" if file_type is FileType.INDEX else "mamori vault check"
             raise InvalidDataError(
-                f"{handle} cannot be decoded ({exc}): run `mamori vault check`", path=str(handle)
+                f"{handle} cannot be decoded ({exc}): run `{hint}`", path=str(handle)
             ) from exc
 
     def list_files(self, file_type: FileType) -> Iterator[str]:
@@ -177,6 +176,7 @@ class Repository:
         names = sorted(self.list_files(FileType.INDEX))
         for name in names:
             index.add_file(self.load_index_file(name))
+        index.compact()
         with self._lock:
             for pack_id, blobs in self._unindexed.items():
                 index.add_pack(pack_id, blobs)
@@ -262,6 +262,7 @@ class Repository:
             if not packs:
                 return
             try:
+                self.backend.sync()  # the packs are durable before an index names them
                 index_id = self.save_unpacked(FileType.INDEX, encode_index(packs))
             except BaseException:
                 with self._lock:
@@ -285,6 +286,10 @@ class Repository:
         """Read, authenticate, decompress and verify a blob; damage raises `IntegrityError` with ids."""
         found = self.lookup_blob(blob_type, blob_id)
         if found is None:
+            with self._lock:
+                fresh = self._packers[blob_type].find(blob_id)
+            if fresh is not None:  # saved by this process, pack not written yet
+                return self.decode_blob("(unwritten pack)", *fresh)
             raise IntegrityError(
                 f"{blob_type.value} blob {blob_id.hex()[:8]} is not in the index: run `mamori vault check`",
                 blob_id=blob_id.hex(),

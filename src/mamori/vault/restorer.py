@@ -25,8 +25,10 @@ from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
 
 _ZERO = bytes(8 * 1024 * 1024)
-# Read a pack in one request unless the needed range would be wastefully sparse in it.
-_MAX_GAP = 4 * 1024 * 1024
+# Read a pack's needed blobs in requests of at most _MAX_READ bytes (bounded memory per worker),
+# and start a new request rather than read over a gap larger than _MAX_GAP.
+_MAX_GAP = 1024 * 1024
+_MAX_READ = 4 * 1024 * 1024
 
 
 class RestoreRepository(Protocol):
@@ -284,14 +286,16 @@ def _ranges(
 ) -> list[list[tuple[PackedBlob, list[tuple[_File, int]]]]]:
     """Split a pack's needed blobs (sorted by offset) into read requests without big gaps."""
     groups: list[list[tuple[PackedBlob, list[tuple[_File, int]]]]] = []
-    end = -1
+    start = end = -1
     for entry in blobs:
         blob = entry[0]
-        if groups and blob.offset - end <= _MAX_GAP:
+        new_end = blob.offset + blob.length
+        if groups and blob.offset - end <= _MAX_GAP and new_end - start <= _MAX_READ:
             groups[-1].append(entry)
         else:
             groups.append([entry])
-        end = blob.offset + blob.length
+            start = blob.offset
+        end = new_end
     return groups
 
 

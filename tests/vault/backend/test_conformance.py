@@ -39,6 +39,9 @@ def test_save_then_load_returns_the_same_bytes(backend: Backend) -> None:
     h = Handle(FileType.PACK, _name(data))
     backend.save(h, data)
     assert backend.load(h) == data
+    backend.sync()
+    backend.sync()
+    assert backend.load(h) == data
     assert backend.stat(h) == len(data)
     assert backend.exists(h)
 

@@ -135,3 +135,15 @@ def test_key_passwd_replaces_the_current_key(repo_env: Path, monkeypatch: pytest
     monkeypatch.setenv("MAMORI_PASSWORD", "new secret")
     code, out, _ = run("--json", "key", "list")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_rebuild_index_command(repo_env: Path) -> None:
+    assert run("init")[0] == 0
+    repo = Repository.open(LocalBackend(repo_env), PASSWORD)
+    write_snapshot(repo, {"a": b"a" * 5000})
+    for name in list(repo.list_files(FileType.INDEX)):
+        repo.remove_file(FileType.INDEX, name)
+    assert run("check")[0] == 1
+    code, out, _ = run("rebuild-index")
+    assert code == 0 and "indexed 3 blobs in 2 packs" in out
+    assert run("check", "--read-data")[0] == 0

@@ -118,5 +118,9 @@ class Backend(abc.ABC):
             return False
         return True
 
+    def sync(self) -> None:  # noqa: B027 - optional hook, most backends are durable on save
+        """Make every completed `save` durable. The repository calls it before writing an index
+        file, so a backend may defer flushing pack data until then. Idempotent."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections; the backend must not be used afterwards."""

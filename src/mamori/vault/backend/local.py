@@ -2,7 +2,10 @@
 
 Writes are atomic as in restic `internal/backend/local`: a temporary file next to the target,
 fsync, link into place (which refuses to overwrite), fsync the directory, and the file is
-made read-only (0400) since repository files never change.
+made read-only (0400) since repository files never change. Pack files are the exception to the
+immediate fsync: they are fsynced in `sync()`, which the repository calls before it writes the
+index naming them. The kernel writes them back meanwhile, so backups do not wait on the disk
+for every pack, and no index ever points at a pack that is not on stable storage.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +32,7 @@ _DIR_MODE = 0o700
 _FILE_MODE = 0o400
 _TRANSIENT = frozenset({errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT, errno.EIO})
 _HEX = frozenset("0123456789abcdef")
+_FADVISE = hasattr(os, "posix_fadvise")
 
 
 def _convert(exc: OSError, handle: Handle | str) -> BackendError:
@@ -59,9 +64,12 @@ def _fsync_dir(path: Path) -> None:
 class LocalBackend(Backend):
     """Files under a root directory."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(self, root: str | os.PathLike[str], *, defer_pack_sync: bool = True) -> None:
         self.root = Path(root).absolute()
         self.location = str(self.root)
+        self.defer_pack_sync = defer_pack_sync
+        self._unsynced: set[Path] = set()
+        self._unsynced_lock = threading.Lock()
 
     def _dir(self, handle: Handle) -> Path:
         if handle.type is FileType.CONFIG:
@@ -90,6 +98,7 @@ class LocalBackend(Backend):
         directory = self._dir(handle)
         final = self._path(handle)
         tmp = directory / f"{final.name}-tmp-{os.urandom(8).hex()}"
+        deferred = self.defer_pack_sync and handle.type is FileType.PACK
         try:
             directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -99,7 +108,12 @@ class LocalBackend(Backend):
                     while view:
                         written = os.write(fd, view)
                         view = view[written:]
-                os.fsync(fd)
+                if not deferred:
+                    os.fsync(fd)
+                elif _FADVISE:
+                    # Starts writeback now without waiting for it (Linux), so the fsync in
+                    # sync() finds little left to do; the pages are not needed in the cache.
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             finally:
                 os.close(fd)
             os.chmod(tmp, _FILE_MODE)
@@ -114,7 +128,11 @@ class LocalBackend(Backend):
                 if final.exists():
                     raise FileExistsError(errno.EEXIST, "exists", str(final)) from exc
                 os.rename(tmp, final)
-            _fsync_dir(directory)
+            if deferred:
+                with self._unsynced_lock:
+                    self._unsynced.add(final)
+            else:
+                _fsync_dir(directory)
         except OSError as exc:
             raise _convert(exc, handle) from exc
         finally:
@@ -124,6 +142,25 @@ class LocalBackend(Backend):
                 pass
             except OSError:  # leftover temp files are ignored by list() and removed by prune
                 pass
+
+    def sync(self) -> None:
+        """fsync the pack files saved since the last sync, then their directories."""
+        with self._unsynced_lock:
+            pending = self._unsynced
+            self._unsynced = set()
+        try:
+            for path in sorted(pending):
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            for directory in sorted({p.parent for p in pending}):
+                _fsync_dir(directory)
+        except OSError as exc:
+            with self._unsynced_lock:
+                self._unsynced |= pending
+            raise _convert(exc, "sync") from exc
 
     def load(self, handle: Handle, offset: int = 0, length: int = 0) -> bytes:
         """Read a range with one pread-like call sequence."""

@@ -44,6 +44,9 @@ class WrappingBackend(Backend):
     def delete(self) -> None:
         self.inner.delete()
 
+    def sync(self) -> None:
+        self.inner.sync()
+
     def close(self) -> None:
         self.inner.close()
 

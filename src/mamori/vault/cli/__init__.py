@@ -159,3 +159,10 @@ def main(
     except OSError as exc:
         print(f"mamori vault: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=err)
         return EXIT_ERROR
+    except Exception as exc:  # a bug: still one line for the user; MAMORI_DEBUG=1 shows the traceback
+        if os.environ.get("MAMORI_DEBUG"):
+            raise
+        print(
+            f"mamori vault: internal error ({type(exc).__name__}: {exc}); rerun with MAMORI_DEBUG=1", file=err
+        )
+        return EXIT_ERROR

@@ -1,4 +1,5 @@
-"""CLI commands on the repository itself: init, check, cat, list, key, unlock, stats, forget, prune, copy."""
+"""CLI commands on the repository itself: init, check, cat, list, key, unlock, stats, forget, prune,
+rebuild-index, copy."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from mamori.vault.ids import parse_id
 from mamori.vault.keys import add_key, list_keys, remove_key
 from mamori.vault.pack import BlobType
 from mamori.vault.prune import prune_repository
+from mamori.vault.repair import rebuild_index
 from mamori.vault.repository import Repository
 from mamori.vault.stats import repository_stats
 from mamori.vault.timefmt import format_time
@@ -94,6 +96,9 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
     p = sub.add_parser("prune", parents=[parent], help="delete data no snapshot references")
     p.set_defaults(handler=cmd_prune)
 
+    p = sub.add_parser("rebuild-index", parents=[parent], help="rebuild the index from the pack files")
+    p.set_defaults(handler=cmd_rebuild_index)
+
     p = sub.add_parser("copy", parents=[parent], help="copy snapshots from another repository into this one")
     p.add_argument("--from-repo", required=True, help="source repository")
     p.add_argument("--from-password-file", help="source password file (else MAMORI_FROM_PASSWORD)")
@@ -122,7 +127,6 @@ def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     """`check`: structure, and data with --read-data / --read-data-subset."""
     low = _low(ctx)
     with low.lock():
-        low.load_index()
         result = check_repository(
             low, read_data=args.read_data, read_data_subset=args.read_data_subset, progress=ctx.progress
         )
@@ -365,3 +369,21 @@ def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
         f"{len(result.copied)} copied, {len(result.skipped)} already present, {result.bytes_copied} bytes"
     )
     return EXIT_OK
+
+
+def cmd_rebuild_index(ctx: Context, args: argparse.Namespace) -> int:
+    """`rebuild-index`: new index files from the pack headers."""
+    low = _low(ctx)
+    with low.lock(exclusive=True):
+        result = rebuild_index(low, progress=ctx.progress)
+    ctx.progress_done()
+    if ctx.json:
+        ctx.out_json(asdict(result))
+    ctx.out(
+        f"indexed {result.blobs} blobs in {result.packs} packs, replaced {result.index_files_removed} index files"
+    )
+    for pack_id in result.unreadable_packs:
+        ctx.warn(
+            f"pack {pack_id[:8]} has a damaged header and was left out: run `mamori vault check --read-data`"
+        )
+    return EXIT_ERROR if result.unreadable_packs else EXIT_OK
