@@ -199,3 +199,4 @@ def test_very_deep_trees_back_up_and_restore(tmp_path: Path, repo_url: str) -> N
         assert result.errors == [] and result.dirs == 1201
         restored = repo.restore(result.snapshot_id, tmp_path / "out")
         assert restored.files_restored == 1 and restored.failed == []
+        assert sum(1 for n in repo.ls("latest", str(src)) if n.type == "dir") == 1201
