@@ -6,12 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export MAMORI_HOME ?= $(CURDIR)/var/demo
 
-.PHONY: demo test lint bench stress setup system-packages clean
+.PHONY: demo test lint bench stress setup system-packages messages clean
 
 # Debian packages the tests and the demo use; installed only as root on Debian, only when missing.
 SYSTEM_PACKAGES := restic borgbackup rclone chromium fonts-noto-cjk fonts-ipafont slapd ldap-utils \
 	openssh-server postgresql poppler-utils poppler-data hyperfine time \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext
 
 setup: system-packages $(STAMP)
 
@@ -30,8 +30,8 @@ test: setup
 	./scripts/test.sh
 
 lint: setup
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests scripts $(wildcard bench)
+	$(BIN)/ruff format --check src tests scripts $(wildcard bench)
 	$(BIN)/mypy src/mamori/vault
 	$(BIN)/lint-imports
 
@@ -40,6 +40,10 @@ bench: setup
 
 stress: setup
 	$(BIN)/pytest -m stress -p no:cacheprovider tests
+
+# Compile every app's translations (the .mo files are committed, so running mamori needs no gettext).
+messages: setup
+	cd src/mamori && for d in apps/*/locale; do (cd $$(dirname $$d) && ../../../../$(BIN)/django-admin compilemessages -l en); done
 
 clean:
 	rm -rf $(VENV) var

@@ -180,3 +180,23 @@ def test_one_file_system_keeps_mount_points_empty(tmp_path: Path, repo_url: str)
     finally:
         (marker / "f").unlink()
         marker.rmdir()
+
+
+def test_very_deep_trees_back_up_and_restore(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    fd = os.open(src, os.O_RDONLY)
+    for _ in range(1200):  # deeper than Python's default recursion limit allows to walk naively
+        os.mkdir("d", dir_fd=fd)
+        nxt = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = nxt
+    with open(os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+        f.write("deep")
+    os.close(fd)
+    with open_repository(repo_url, PASSWORD) as repo:
+        result = repo.backup([src])
+        assert result.errors == [] and result.dirs == 1201
+        restored = repo.restore(result.snapshot_id, tmp_path / "out")
+        assert restored.files_restored == 1 and restored.failed == []
+        assert sum(1 for n in repo.ls("latest", str(src)) if n.type == "dir") == 1201

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("evaluation/", include("mamori.apps.evaluation.urls")),
     path("backups/", include("mamori.apps.backups.urls")),
     path("", include("mamori.apps.core.urls")),
 ]

@@ -386,11 +386,21 @@ class Repository:
             yield from self._walk(subtree, base)
 
     def _walk(self, tree_id: bytes, base: str) -> Iterator[NodeInfo]:
-        for node in self._tree(tree_id):
-            child = base.rstrip("/") + "/" + os.fsdecode(node.name)
-            yield _node_info(child, node)
+        """Depth first in tree order, with an explicit stack (trees may be thousands of levels deep)."""
+        stack: list[Iterator[tuple[str, Node]]] = [self._children(tree_id, base)]
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                stack.pop()
+                continue
+            path, node = item
+            yield _node_info(path, node)
             if node.subtree is not None:
-                yield from self._walk(node.subtree, child)
+                stack.append(self._children(node.subtree, path))
+
+    def _children(self, tree_id: bytes, base: str) -> Iterator[tuple[str, Node]]:
+        prefix = base.rstrip("/") + "/"
+        return ((prefix + os.fsdecode(node.name), node) for node in self._tree(tree_id))
 
     def open_file(self, ref: str, path: str) -> Iterator[bytes]:
         """Stream one file's content, blob by blob."""

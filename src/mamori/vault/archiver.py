@@ -15,6 +15,7 @@ import json
 import os
 import queue
 import stat
+import sys
 import threading
 import time as _time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
 
 PROGRAM_VERSION = "mamori 0.1.0"
+DEEP_RECURSION_LIMIT = 20_000
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
 
 
@@ -302,6 +304,7 @@ class Archiver:
 
     def run(self, opts: ArchiveOptions) -> tuple[Snapshot, bytes]:
         """Back up `opts.paths`; returns the snapshot written and its id."""
+        _allow_deep_trees()
         self._excludes = PathFilter(opts.excludes)
         self._one_fs = opts.one_file_system
         paths = []
@@ -523,6 +526,11 @@ class _TreeSpec:
                     node = node.children.setdefault(part, cls())
             node.target = True
         return root
+
+
+def _allow_deep_trees() -> None:
+    """Directory trees are walked recursively (three frames a level): allow thousands of levels."""
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), DEEP_RECURSION_LIMIT))
 
 
 def _as_binary(f: object) -> BinaryIO:

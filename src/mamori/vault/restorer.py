@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,8 @@ from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
 
 _ZERO = bytes(8 * 1024 * 1024)
+# Trees are walked recursively: allow thousands of directory levels (as the archiver).
+DEEP_RECURSION_LIMIT = 20_000
 # Read a pack's needed blobs in requests of at most _MAX_READ bytes (bounded memory per worker),
 # and start a new request rather than read over a gap larger than _MAX_GAP.
 _MAX_GAP = 1024 * 1024
@@ -225,6 +228,7 @@ class Restorer:
 
     def run(self, tree_id: bytes, verify: bool = False) -> RestoreStats:
         """Restore the tree under `target` (keeping the snapshot's absolute paths below it)."""
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), DEEP_RECURSION_LIMIT))
         os.makedirs(self.target, exist_ok=True)
         self._plan(tree_id, self.target, "/")
         packs = self._layout()

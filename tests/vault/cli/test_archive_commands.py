@@ -66,14 +66,32 @@ def test_backup_snapshots_ls_find_diff_restore(repo: Path, src: Path, tmp_path: 
 
     (src / "docs" / "new.txt").write_text("new")
     (src / "data.bin").unlink()
-    code, out, _ = run("--json", "backup", str(src), "--host", "city-fs", "--exclude", "*.tmp")
+    excludes = tmp_path / "excludes.txt"
+    excludes.write_text("# temporary files\n*.tmp\n", encoding="utf-8")
+    code, out, _ = run(
+        "--json",
+        "backup",
+        str(src),
+        "--host",
+        "city-fs",
+        "--exclude-file",
+        str(excludes),
+        "--time",
+        "2026-04-01 09:00:00+09:00",
+    )
     summary = json.loads(out)
     assert code == 0 and summary["message_type"] == "summary" and summary["parent_id"].startswith(first)
-    code, out, _ = run("diff", first, "latest")
+    code, out, _ = run("--json", "snapshots")
+    assert json.loads(out)[0]["time"].startswith("2026-04-01T00:00:00")  # --time: now the oldest snapshot
+    code, out, _ = run("ls", summary["snapshot_id"], str(src))
+    assert "skip.tmp" not in out
+    code, out, _ = run("diff", first, summary["snapshot_id"])
     assert f"+    {src}/docs/new.txt" in out.splitlines()
     assert f"-    {src}/data.bin" in out.splitlines()
 
-    code, out, err = run("restore", "latest", "--target", str(tmp_path / "out"), "--verify")
+    code, out, err = run(
+        "restore", summary["snapshot_id"][:10], "--target", str(tmp_path / "out"), "--verify"
+    )
     assert code == 0, err
     assert "verified" in out
     restored = tmp_path / "out" / str(src).lstrip("/")

@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
     label = "core"
     verbose_name = _("基盤")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .menus import register_core_menus  # models are ready only now
+
+        register_core_menus()

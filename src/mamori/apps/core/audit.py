@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
 SECRET_FIELD_MARKERS = ("password", "secret", "token", "key")
@@ -66,6 +66,15 @@ def compute_hash(previous_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(previous_hash.encode() + b"\n" + _canonical(event)).hexdigest()
 
 
+def _head_for_update() -> AuditChainHead:
+    """The chain head, locked for this transaction (created on first use)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        AuditChainHead.objects.get_or_create(pk=1)
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -76,14 +85,17 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Call inside the service's `transaction.atomic()`."""
+    """Append one event to the chain. Call inside the service's `transaction.atomic()`.
+
+    The head row is locked first, so concurrent writers queue up and the sequence has no gaps.
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     with transaction.atomic():
-        last = AuditEvent.objects.select_for_update().order_by("-sequence").first()
+        head = _head_for_update()
         event = AuditEvent(
-            sequence=(last.sequence + 1) if last else 1,
+            sequence=head.sequence + 1,
             occurred_at=timezone.now().replace(microsecond=0),
             actor=actor_name(actor),
             action=action,
@@ -91,10 +103,12 @@ def audit_record(
             object_id=object_id,
             before=json.loads(json.dumps(redact(before), cls=DjangoJSONEncoder)),
             after=json.loads(json.dumps(redact(after), cls=DjangoJSONEncoder)),
-            previous_hash=last.hash if last else GENESIS_HASH,
+            previous_hash=head.hash if head.sequence else GENESIS_HASH,
         )
         event.hash = compute_hash(event.previous_hash, event)
         event.save()
+        head.sequence, head.hash = event.sequence, event.hash
+        head.save(update_fields=["sequence", "hash"])
     return event
 
 
@@ -114,34 +128,45 @@ class AuditVerification:
     def ok(self) -> bool:
         return self.first_problem is None
 
+    def summary(self) -> str:
+        """One line for the CLI and the audit page."""
+        if self.first_problem is None:
+            return f"OK: {self.events} events, hash chain intact"
+        p = self.first_problem
+        return f"BROKEN at event #{p.sequence}: {p.reason} ({self.events} events verified before it)"
+
 
 def audit_verify() -> AuditVerification:
-    """Walk the chain in sequence order; report the first edited, inserted or missing event."""
+    """Walk the chain in sequence order; report the first edited, inserted or missing event.
+
+    Missing events at the end (the newest rows deleted) show up against the chain head.
+    """
     previous_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
     last_at = None
+
+    def problem(seq: int, reason: str) -> AuditVerification:
+        return AuditVerification(count, AuditProblem(seq, reason), last_at)
+
     for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
         if event.sequence != expected_seq:
-            return AuditVerification(
-                count,
-                AuditProblem(expected_seq, f"event #{expected_seq} is missing (next is #{event.sequence})"),
-                last_at,
-            )
+            return problem(expected_seq, f"event #{expected_seq} is missing (next is #{event.sequence})")
         if event.previous_hash != previous_hash:
-            return AuditVerification(
-                count,
-                AuditProblem(event.sequence, f"event #{event.sequence} does not follow the previous event"),
-                last_at,
-            )
+            return problem(event.sequence, f"event #{event.sequence} does not follow the previous event")
         if compute_hash(previous_hash, event) != event.hash:
-            return AuditVerification(
-                count,
-                AuditProblem(event.sequence, f"event #{event.sequence} was altered after it was recorded"),
-                last_at,
-            )
+            return problem(event.sequence, f"event #{event.sequence} was altered after it was recorded")
         previous_hash = event.hash
         expected_seq += 1
         count += 1
         last_at = event.occurred_at
+    head = AuditChainHead.objects.filter(pk=1).first()
+    head_seq, head_hash = (head.sequence, head.hash) if head else (0, GENESIS_HASH)
+    if head_seq > count:
+        return problem(
+            count + 1,
+            f"event #{count + 1} is missing (the log ends at #{count}, the chain head at #{head_seq})",
+        )
+    if head_seq < count or (count and head_hash != previous_hash):
+        return problem(count, f"the chain head does not match event #{count} (head at #{head_seq})")
     return AuditVerification(count, None, last_at)

@@ -51,7 +51,9 @@ def kpi_get(code: str) -> Kpi:
     try:
         return _registry[code]
     except KeyError:
-        raise KeyError(f"unknown KPI {code!r}; registered: {', '.join(sorted(_registry)) or 'none'}") from None
+        raise KeyError(
+            f"unknown KPI {code!r}; registered: {', '.join(sorted(_registry)) or 'none'}"
+        ) from None
 
 
 def kpi_list() -> list[Kpi]:

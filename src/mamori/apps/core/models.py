@@ -172,3 +172,17 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor}"
+
+
+class AuditChainHead(models.Model):
+    """The chain's last sequence and hash, updated in the same transaction as each event.
+
+    Without it, deleting the newest event(s) would leave a shorter chain that still verifies.
+    A single row (pk=1); `audit_verify` compares the walked chain's end with it.
+    """
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.sequence}"

@@ -24,7 +24,11 @@ class NavItem:
 
 @dataclass(frozen=True)
 class DashboardCard:
-    """One area of the dashboard; `context` computes what the card template shows."""
+    """One area of the dashboard; `context` computes what the card template shows.
+
+    If the context has `status` ("green", "amber" or "red") and `status_label`, the dashboard shows
+    a status light next to the title.
+    """
 
     key: str
     title: Any

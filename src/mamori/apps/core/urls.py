@@ -1,10 +1,30 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from .views import audit, dashboard, organisation, staff, users
 
 urlpatterns = [
-    path("", views.DashboardView.as_view(), name="dashboard"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("login/", dashboard.MamoriLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/", staff.StaffListView.as_view(), name="staff_list"),
+    path("staff/new/", staff.StaffCreateView.as_view(), name="staff_create"),
+    path("staff/import/", staff.StaffImportView.as_view(), name="staff_import"),
+    path("staff/<int:pk>/", staff.StaffDetailView.as_view(), name="staff_detail"),
+    path("staff/<int:pk>/edit/", staff.StaffUpdateView.as_view(), name="staff_update"),
+    path("staff/<int:pk>/transfer/", staff.StaffTransferView.as_view(), name="staff_transfer"),
+    path("departments/", staff.DepartmentListView.as_view(), name="department_list"),
+    path("departments/new/", staff.DepartmentCreateView.as_view(), name="department_create"),
+    path("departments/<int:pk>/edit/", staff.DepartmentUpdateView.as_view(), name="department_update"),
+    path("organisation/", organisation.OrganisationDetailView.as_view(), name="organisation"),
+    path("organisation/edit/", organisation.OrganisationUpdateView.as_view(), name="organisation_update"),
+    path(
+        "organisation/population/new/",
+        organisation.PopulationRecordCreateView.as_view(),
+        name="population_create",
+    ),
+    path("audit/", audit.AuditEventListView.as_view(), name="audit_list"),
+    path("users/", users.UserListView.as_view(), name="user_list"),
+    path("users/new/", users.UserCreateView.as_view(), name="user_create"),
+    path("users/<int:pk>/", users.UserUpdateView.as_view(), name="user_update"),
 ]

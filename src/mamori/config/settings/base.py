@@ -51,11 +51,13 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "mamori.apps.core",
+    "mamori.apps.evaluation",
     "mamori.apps.backups",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -124,10 +126,19 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "core/locked_out.html"
 
+# Cookies: never readable by scripts, same-site only; `Secure` when served over HTTPS
+# (production, or MAMORI_SECURE_COOKIES=1 behind a TLS proxy). The embedded server speaks plain
+# HTTP on 127.0.0.1, where a Secure cookie would never be sent back.
+_secure_cookies = os.environ.get("MAMORI_SECURE_COOKIES", "0") == "1"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = _secure_cookies
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_NAME = "mamori_session"
 SESSION_COOKIE_AGE = 8 * 3600
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = _secure_cookies
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_NAME = "mamori_csrftoken"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -154,6 +165,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = MAMORI_HOME / "static"
+# WhiteNoise serves the collected files (`mamori serve` runs collectstatic) with DEBUG=False,
+# compressed and with far-future caching, so no separate web server is needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "mamori.apps.core.storage.StaticStorage"},
+}
 MEDIA_URL = "media/"
 
 # Database-backed task queue: the django.tasks API (Django 6) through its backport.

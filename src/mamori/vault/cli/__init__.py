@@ -81,15 +81,23 @@ class Context:
         """Create the repository named by -r / MAMORI_REPOSITORY."""
         return init_repository(self._url(), self.password(), version=version)
 
+    def _print(self, text: str) -> None:
+        try:
+            print(text, file=self.stdout)
+        except UnicodeEncodeError:  # a non-UTF-8 file name on a strict terminal: show its bytes as \xNN
+            print(
+                text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), file=self.stdout
+            )
+
     def out(self, text: str = "") -> None:
         """A line of human output (suppressed by --json and -q)."""
         if not (self.json or self.quiet):
-            print(text, file=self.stdout)
+            self._print(text)
 
     def out_json(self, value: Any) -> None:
-        """One JSON document on stdout (only with --json)."""
+        """One JSON document on stdout (only with --json); non-UTF-8 names are escaped as in restic."""
         if self.json:
-            print(json.dumps(value, ensure_ascii=False, default=str), file=self.stdout)
+            print(json.dumps(value, ensure_ascii=True, default=str), file=self.stdout)
 
     def warn(self, text: str) -> None:
         """A line on stderr (also with --json: stdout stays machine-readable)."""

@@ -1,0 +1,309 @@
+"""Core writes: organisation, population records, departments, staff and transfers, logins and roles.
+
+Every service is keyword-only, runs in one `transaction.atomic()` and records an audit event with
+the before / after snapshot, so the audit log can answer who changed what and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .audit import Actor, audit_record, snapshot_of
+from .errors import ApplicationError
+from .models import (
+    Department,
+    EmploymentCategory,
+    Membership,
+    Organisation,
+    PopulationRecord,
+    Role,
+    Staff,
+    StaffStatus,
+    StaffTransfer,
+)
+
+User = get_user_model()
+
+MSG_SAME_DEPARTMENT = _("異動先が現在の所属と同じです。")
+MSG_DEPARTMENT_CYCLE = _("上位の所属に自分自身または下位の所属は指定できません。")
+MSG_LEAD_NEEDS_DEPARTMENT = _("所属長ロールには担当する所属を指定してください。")
+MSG_USERNAME_TAKEN = _("このユーザー名は既に使われています。")
+USER_FIELDS = ["id", "username", "email", "is_active"]
+
+
+def _validated(obj: models.Model, *, exclude: list[str] | None = None) -> None:
+    """`full_clean()` with Django's field errors turned into one ApplicationError line."""
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        parts = []
+        for field, messages in exc.message_dict.items():
+            label = obj._meta.get_field(field).verbose_name if field != "__all__" else ""
+            parts.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
+        raise ApplicationError("; ".join(parts), code="invalid", extra=exc.message_dict) from exc
+
+
+# --- organisation and population -------------------------------------------------------------
+
+
+def organisation_upsert(
+    *, actor: Actor, name: str, prefecture: str, name_en: str = "", code: str = ""
+) -> Organisation:
+    """Create the installation's organisation, or update it (there is one per installation)."""
+    with transaction.atomic():
+        org = Organisation.objects.select_for_update().order_by("pk").first()
+        before = snapshot_of(org) if org else None
+        org = org or Organisation()
+        org.name, org.prefecture, org.name_en, org.code = name, prefecture, name_en, code
+        _validated(org)
+        org.save()
+        if before != snapshot_of(org):
+            audit_record(
+                actor=actor,
+                action="organisation.update" if before else "organisation.create",
+                obj=org,
+                before=before,
+                after=snapshot_of(org),
+            )
+    return org
+
+
+def population_record_set(
+    *,
+    actor: Actor,
+    organisation: Organisation,
+    reference_date: date,
+    residents: int,
+    households: int,
+    source: str,
+) -> PopulationRecord:
+    """Record residents and households on a date; a second record for the same date replaces it."""
+    with transaction.atomic():
+        record = (
+            PopulationRecord.objects.select_for_update()
+            .filter(organisation=organisation, reference_date=reference_date)
+            .first()
+        )
+        before = snapshot_of(record) if record else None
+        record = record or PopulationRecord(organisation=organisation, reference_date=reference_date)
+        record.residents, record.households, record.source = residents, households, source
+        _validated(record, exclude=["organisation", "reference_date"])
+        record.save()
+        if before != snapshot_of(record):
+            audit_record(
+                actor=actor,
+                action="population.update" if before else "population.create",
+                obj=record,
+                before=before,
+                after=snapshot_of(record),
+            )
+    return record
+
+
+# --- departments ---------------------------------------------------------------------------------
+
+
+def department_create(
+    *, actor: Actor, organisation: Organisation, code: str, name: str, parent: Department | None = None
+) -> Department:
+    with transaction.atomic():
+        dept = Department(organisation=organisation, code=code.strip(), name=name.strip(), parent=parent)
+        _validated(dept)
+        dept.save()
+        audit_record(actor=actor, action="department.create", obj=dept, after=snapshot_of(dept))
+    return dept
+
+
+def department_update(
+    *, actor: Actor, department: Department, name: str, parent: Department | None
+) -> Department:
+    """Rename or move a department; a department cannot move below itself."""
+    if parent is not None and parent.pk in department.descendant_ids():
+        raise ApplicationError(MSG_DEPARTMENT_CYCLE, code="department_cycle")
+    with transaction.atomic():
+        before = snapshot_of(department)
+        department.name, department.parent = name.strip(), parent
+        _validated(department)
+        department.save(update_fields=["name", "parent"])
+        audit_record(
+            actor=actor,
+            action="department.update",
+            obj=department,
+            before=before,
+            after=snapshot_of(department),
+        )
+    return department
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class StaffData:
+    """The editable fields of a staff record, as a form or an import row gives them."""
+
+    employee_number: str
+    family_name: str
+    given_name: str
+    department: Department
+    family_name_kana: str = ""
+    given_name_kana: str = ""
+    email: str = ""
+    position: str = ""
+    employment_category: str = EmploymentCategory.REGULAR
+    status: str = StaffStatus.ACTIVE
+    joined_on: date | None = None
+    left_on: date | None = None
+
+
+STAFF_PLAIN_FIELDS = [f.name for f in fields(StaffData) if f.name not in {"department", "employee_number"}]
+
+
+def staff_create(*, actor: Actor, data: StaffData) -> Staff:
+    with transaction.atomic():
+        staff = Staff(**{f.name: getattr(data, f.name) for f in fields(StaffData)})
+        _validated(staff)
+        staff.save()
+        audit_record(actor=actor, action="staff.create", obj=staff, after=snapshot_of(staff))
+    return staff
+
+
+def staff_update(
+    *, actor: Actor, staff: Staff, data: StaffData, effective_date: date | None = None, note: str = ""
+) -> Staff:
+    """Update a staff record; a new department is recorded as a transfer on `effective_date`."""
+    with transaction.atomic():
+        if data.department.pk != staff.department_id:
+            staff_transfer(
+                actor=actor,
+                staff=staff,
+                to_department=data.department,
+                effective_date=effective_date or timezone.localdate(),
+                note=note,
+            )
+        before = snapshot_of(staff)
+        for name in STAFF_PLAIN_FIELDS:
+            setattr(staff, name, getattr(data, name))
+        _validated(staff)
+        if snapshot_of(staff) != before:
+            staff.save(update_fields=STAFF_PLAIN_FIELDS)
+            audit_record(
+                actor=actor, action="staff.update", obj=staff, before=before, after=snapshot_of(staff)
+            )
+    return staff
+
+
+def staff_transfer(
+    *, actor: Actor, staff: Staff, to_department: Department, effective_date: date, note: str = ""
+) -> StaffTransfer:
+    """A personnel transfer (人事異動): records the move and updates the staff member's department."""
+    if to_department.pk == staff.department_id:
+        raise ApplicationError(MSG_SAME_DEPARTMENT, code="same_department")
+    with transaction.atomic():
+        before = snapshot_of(staff, ["department_id"])
+        transfer = StaffTransfer.objects.create(
+            staff=staff,
+            effective_date=effective_date,
+            from_department_id=staff.department_id,
+            to_department=to_department,
+            note=note,
+        )
+        staff.department = to_department
+        staff.save(update_fields=["department"])
+        audit_record(
+            actor=actor,
+            action="staff.transfer",
+            obj=staff,
+            before=before,
+            after=snapshot_of(staff, ["department_id"]) | {"effective_date": effective_date, "note": note},
+        )
+    return transfer
+
+
+# --- logins and roles ----------------------------------------------------------------------------
+
+
+def _membership_snapshot(user: AbstractBaseUser) -> dict[str, object]:
+    snap = snapshot_of(user, USER_FIELDS)
+    membership = Membership.objects.filter(user=user).first()
+    if membership:
+        snap |= snapshot_of(membership, ["role", "staff_id", "department_id"])
+    return snap
+
+
+def _check_membership(role: str, department: Department | None) -> None:
+    if role == Role.DEPARTMENT_LEAD and department is None:
+        raise ApplicationError(MSG_LEAD_NEEDS_DEPARTMENT, code="lead_needs_department")
+
+
+def user_create(
+    *,
+    actor: Actor,
+    username: str,
+    password: str | None,
+    role: str,
+    email: str = "",
+    staff: Staff | None = None,
+    department: Department | None = None,
+) -> AbstractBaseUser:
+    """A login with its role; `password=None` makes an account that cannot sign in yet."""
+    _check_membership(role, department)
+    if User.objects.filter(username=username).exists():
+        raise ApplicationError(MSG_USERNAME_TAKEN, code="username_taken")
+    with transaction.atomic():
+        user = User(username=username, email=email)
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save()
+        Membership.objects.create(user=user, role=role, staff=staff, department=department)
+        audit_record(actor=actor, action="user.create", obj=user, after=_membership_snapshot(user))
+    return user
+
+
+def membership_set(
+    *,
+    actor: Actor,
+    user: AbstractBaseUser,
+    role: str,
+    staff: Staff | None = None,
+    department: Department | None = None,
+    is_active: bool = True,
+    new_password: str | None = None,
+) -> Membership:
+    """Change a login's role, linked staff record, department scope, whether it may sign in and,
+    when given, its password — all in one transaction."""
+    _check_membership(role, department)
+    with transaction.atomic():
+        if new_password:
+            user_set_password(actor=actor, user=user, password=new_password)
+        before = _membership_snapshot(user)
+        membership, _created = Membership.objects.get_or_create(user=user)
+        membership.role, membership.staff, membership.department = role, staff, department
+        membership.save()
+        if user.is_active != is_active:
+            user.is_active = is_active
+            user.save(update_fields=["is_active"])
+        after = _membership_snapshot(user)
+        if after != before:
+            audit_record(actor=actor, action="user.update", obj=user, before=before, after=after)
+    return membership
+
+
+def user_set_password(*, actor: Actor, user: AbstractBaseUser, password: str) -> None:
+    """Set a login's password; the audit event says that it changed, never what to."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        audit_record(
+            actor=actor, action="user.password_set", obj=user, after={"username": user.get_username()}
+        )

@@ -1,0 +1,51 @@
+"""`mamori sheet --program 1379 --fiscal-year 平成24 --format xlsx|html|pdf -o FILE`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+
+from mamori.apps.evaluation.errors import EvaluationError
+from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf
+from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx
+from mamori.apps.evaluation.selectors import program_get, sheet_get, sheet_rules
+from mamori.apps.evaluation.services import fiscal_year_from
+
+
+class Command(BaseCommand):
+    help = "事務事業評価シートを XLSX / HTML / PDF で出力します (fiscal year: 2012, 平成24, H24, 平成24年度)"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--program", required=True, help="整理番号 of the 事業, e.g. 1379")
+        parser.add_argument("--sub-program", help="limit the sheet to one 細事業, e.g. 01")
+        parser.add_argument("--fiscal-year", required=True, help="2012, FY2012, 平成24, H24, 平成24年度 ...")
+        parser.add_argument("--format", choices=["xlsx", "html", "pdf"], default="xlsx")
+        parser.add_argument("-o", "--output", required=True, help="file to write")
+        parser.add_argument("--language", choices=["ja", "en"], default="ja", help="labels of the sheet")
+
+    def handle(self, *args: object, **opts: str) -> None:
+        try:
+            fy = fiscal_year_from(opts["fiscal_year"])
+            program = program_get(reference_number=opts["program"])
+            sub = (
+                program_get(reference_number=opts["program"], sub=opts["sub_program"])
+                if opts["sub_program"]
+                else None
+            )
+        except EvaluationError as exc:
+            raise CommandError(str(exc)) from None
+        fmt = opts["format"]
+        data: bytes
+        with translation.override(opts["language"]):
+            sheet = sheet_get(program=program, fiscal_year=fy, sub_program=sub)
+            if fmt == "xlsx":
+                data = sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font)
+            elif fmt == "pdf":
+                data = sheet_to_pdf(sheet)
+            else:
+                data = sheet_to_html(sheet).encode("utf-8")
+        out = Path(opts["output"])
+        out.write_bytes(data)
+        self.stdout.write(f"{out} ({sheet.fiscal_year_label} {sheet.program.name}, {len(data):,} bytes)")

@@ -1,0 +1,112 @@
+"""The sheet as print-ready HTML (A4 portrait) and as PDF through WeasyPrint.
+
+The web page and the PDF share one template (`evaluation/_sheet.html`) and one stylesheet, so
+what an officer sees on screen is what gets printed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from weasyprint import HTML
+
+from .sheet import Costs, ProgramBlock, Sheet
+
+STYLESHEET = Path(__file__).resolve().parent / "static" / "evaluation" / "sheet.css"
+COLS = range(12)
+HEADING = re.compile(r"^\d+\.\s")
+
+
+def _fmt(value: object, fte: bool = False) -> str | None:
+    if value is None:
+        return None
+    if fte:
+        return f"{value:.2f}"
+    return f"{value:,}"
+
+
+def cost_rows(cur: Costs | None, prev: Costs | None) -> list[dict[str, Any]]:
+    """The nine rows of a 細事業's 事業費・財源 / コスト情報 box, current year and 比較 (previous year)."""
+    left = [
+        (_("事業費(決算額)(千円)"), "program_cost"),
+        (_("一般財源"), "general_fund"),
+        (_("国府支出金"), "national_prefectural"),
+        (_("地方債"), "municipal_bonds"),
+        (_("その他特定財源"), "other_specific"),
+    ]
+    right = [
+        (_("総コスト(千円)"), "total"),
+        (_("事業費"), "program_cost"),
+        (_("人件費"), "personnel"),
+        (_("公債費"), "debt_service"),
+        (_("一人あたり(円)"), "per_resident"),
+        (_("世帯あたり(円)"), "per_household"),
+        (_("職員数(人)"), "fte_regular"),
+        (_("再任用職員数(人)"), "fte_reemployed"),
+    ]
+
+    def value(c: Costs | None, key: str) -> str | None:
+        if c is None or not key:
+            return None
+        if key in c.thousands:
+            return _fmt(c.thousands[key])
+        return _fmt(getattr(c, key), fte=key.startswith("fte"))
+
+    rows = []
+    for i in range(8):
+        lk = left[i] if i < len(left) else ("", "")
+        rk = right[i]
+        rows.append(
+            {
+                "left_label": lk[0],
+                "left": value(cur, lk[1]),
+                "left_prev": value(prev, lk[1]),
+                "right_label": rk[0],
+                "right": value(cur, rk[1]),
+                "right_prev": value(prev, rk[1]),
+            }
+        )
+    return rows
+
+
+def _narrative(block: ProgramBlock) -> dict[str, Any]:
+    paragraphs = [
+        {"text": p, "heading": bool(HEADING.match(p))} for p in block.outcome.split("\n") if p.strip()
+    ]
+    return {"name": block.name, "paragraphs": paragraphs, "glossary": block.glossary}
+
+
+def sheet_context(sheet: Sheet) -> dict[str, Any]:
+    blocks = [sheet.program, *sheet.sub_programs]
+    return {
+        "sheet": sheet,
+        "cols": COLS,
+        "subs": [{"block": b, "cost_rows": cost_rows(b.costs, b.previous_costs)} for b in sheet.sub_programs],
+        "narratives": [
+            ("事業", _narrative(sheet.program)),
+            *(("細事業", _narrative(b)) for b in sheet.sub_programs),
+        ],
+        "population_note": next((b.costs.population_note for b in blocks if b.costs), ""),
+    }
+
+
+def sheet_to_html(sheet: Sheet) -> str:
+    """A standalone A4 HTML document (stylesheet inlined), for files and for the PDF."""
+    body = render_to_string("evaluation/_sheet.html", sheet_context(sheet))
+    css = STYLESHEET.read_text(encoding="utf-8")
+    title = escape(f"{sheet.fiscal_year_label} {sheet.program.name}")
+    return (
+        f'<!doctype html><html lang="{get_language() or "ja"}"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{css}</style></head><body>{body}</body></html>"
+    )
+
+
+def sheet_to_pdf(sheet: Sheet) -> bytes:
+    """The PDF of the A4 HTML sheet (WeasyPrint; needs a Japanese font such as Noto Sans CJK JP)."""
+    return HTML(string=sheet_to_html(sheet)).write_pdf()  # type: ignore[no-any-return]

@@ -1,0 +1,271 @@
+"""Reads of the evaluation app: program lists, and the plain `SheetInput` a sheet is computed from.
+
+`sheet_input` loads one program's sheet in a fixed number of queries (plus one call per bound KPI),
+so rendering cost does not grow with the number of sub-programs or indicators.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from mamori.apps.core.kpis import KpiValue, kpi_get, kpi_list
+from mamori.apps.core.models import PopulationRecord
+
+from .errors import EvaluationError
+from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, ProgramYear
+from .rules import SheetRules
+from .sheet import (
+    EvidenceLink,
+    IndicatorInput,
+    PopulationInput,
+    ProgramInput,
+    Sheet,
+    SheetInput,
+    YearInput,
+    build_sheet,
+)
+
+EVIDENCE_LINKS_SHOWN = 5
+MSG_NO_PROGRAM = _("整理番号 {ref} の事業はありません")
+MSG_NO_SUB_PROGRAM = _("事業 {ref} に細事業 {sub} はありません")
+
+
+def sheet_rules() -> SheetRules:
+    return SheetRules.from_settings(getattr(settings, "MAMORI_EVALUATION", None))
+
+
+def program_list(*, department_ids: set[int] | None = None) -> QuerySet[Program]:
+    """Top-level programs (事業) with their hierarchy, optionally limited to some departments."""
+    qs = (
+        Program.objects.filter(parent__isnull=True)
+        .select_related("measure__section__chapter", "department__parent")
+        .prefetch_related("sub_programs")
+    )
+    if department_ids is not None:
+        qs = qs.filter(department_id__in=department_ids)
+    return qs.order_by("measure__section__chapter__number", "reference_number")
+
+
+def program_get(*, reference_number: str, sub: str | None = None) -> Program:
+    """A 事業 by 整理番号, or one of its 細事業 by its own number."""
+    program = (
+        Program.objects.filter(parent__isnull=True, reference_number=reference_number)
+        .select_related("measure__section__chapter", "department__parent")
+        .first()
+    )
+    if program is None:
+        raise EvaluationError(MSG_NO_PROGRAM.format(ref=reference_number), code="not_found", http_status=404)
+    if sub is None:
+        return program
+    child = program.sub_programs.filter(reference_number=sub).first()
+    if child is None:
+        raise EvaluationError(
+            MSG_NO_SUB_PROGRAM.format(ref=reference_number, sub=sub), code="not_found", http_status=404
+        )
+    return child
+
+
+def program_get_by_pk(pk: int) -> Program:
+    program = (
+        Program.objects.select_related("measure__section__chapter", "department__parent")
+        .filter(pk=pk)
+        .first()
+    )
+    if program is None:
+        raise EvaluationError(f"事業 #{pk} はありません", code="not_found", http_status=404)
+    return program
+
+
+def program_fiscal_years(program: Program) -> list[int]:
+    ids = [program.pk, *program.sub_programs.values_list("pk", flat=True)]
+    return sorted(set(ProgramYear.objects.filter(program_id__in=ids).values_list("fiscal_year", flat=True)))
+
+
+def population_list(organisation_id: int) -> QuerySet[PopulationRecord]:
+    return PopulationRecord.objects.filter(organisation_id=organisation_id).order_by("-reference_date")
+
+
+def _population(p: PopulationRecord | None) -> PopulationInput | None:
+    if p is None:
+        return None
+    return PopulationInput(p.reference_date, p.residents, p.households, p.source)
+
+
+def _year_input(year: ProgramYear | None, unit_costs: dict[tuple[int, str], int]) -> YearInput | None:
+    if year is None:
+        return None
+    staffing = tuple(
+        (line.category, line.fte, unit_costs.get((year.fiscal_year, line.category), 0))
+        for line in year.staffing.all()
+    )
+    keys = ("relevance", "efficiency", "effectiveness", "overall", "contribution")
+    return YearInput(
+        fiscal_year=year.fiscal_year,
+        program_cost=year.program_cost,
+        general_fund=year.general_fund,
+        national_prefectural=year.national_prefectural,
+        municipal_bonds=year.municipal_bonds,
+        other_specific=year.other_specific,
+        debt_service=year.debt_service,
+        staffing=staffing,
+        population=_population(year.population),
+        outcome=year.outcome,
+        glossary=tuple((g["term"], g["text"]) for g in year.glossary),
+        direction_label=year.direction_label,
+        direction_code=year.direction_code,
+        ratings=tuple((k, getattr(year, f"rating_{k}")) for k in keys),
+        reasons=tuple((k, getattr(year, f"reason_{k}")) for k in keys),
+    )
+
+
+class _KpiCache:
+    """Each bound KPI is computed once per fiscal year per sheet."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, int], KpiValue | None] = {}
+
+    def get(self, code: str, fiscal_year: int) -> KpiValue | None:
+        key = (code, fiscal_year)
+        if key not in self._values:
+            try:
+                self._values[key] = kpi_get(code).compute(fiscal_year)
+            except KeyError:
+                self._values[key] = None  # the app providing it is not installed
+        return self._values[key]
+
+
+def _safe_url(url: str) -> str:
+    """Only site-relative or http(s) links reach the sheet (never javascript: and the like)."""
+    return url if url.startswith(("/", "http://", "https://")) and not url.startswith("//") else ""
+
+
+def _indicator_input(ind: Indicator, fy: int, kpis: _KpiCache) -> IndicatorInput:
+    by_year = {y.fiscal_year: y for y in ind.years.all()}
+    current, previous = by_year.get(fy), by_year.get(fy - 1)
+    actual = current.actual if current else None
+    previous_actual = previous.actual if previous else None
+    evidence: tuple[EvidenceLink, ...] = ()
+    count = 0
+    if ind.kpi_code:
+        value = kpis.get(ind.kpi_code, fy)
+        if value is not None:
+            actual = value.value
+            count = len(value.evidence)
+            evidence = tuple(
+                EvidenceLink(e.label, _safe_url(e.url)) for e in value.evidence[:EVIDENCE_LINKS_SHOWN]
+            )
+        prev = kpis.get(ind.kpi_code, fy - 1)
+        if prev is not None and prev.value is not None:
+            previous_actual = prev.value
+    return IndicatorInput(
+        kind=ind.kind,
+        name=ind.name,
+        unit=ind.unit,
+        direction=ind.direction,
+        kpi_code=ind.kpi_code,
+        target=current.target if current else None,
+        actual=actual,
+        previous_actual=previous_actual,
+        evidence=evidence,
+        evidence_count=count,
+    )
+
+
+def _program_input(
+    program: Program,
+    fy: int,
+    years: dict[tuple[int, int], ProgramYear],
+    unit_costs: dict[tuple[int, str], int],
+    indicators: dict[int, list[Indicator]],
+    subs: Iterable[Program],
+    kpis: _KpiCache,
+) -> ProgramInput:
+    return ProgramInput(
+        reference_number=program.reference_number,
+        name=program.name,
+        priority=program.priority,
+        purpose=program.purpose,
+        goal=program.goal,
+        implementation=program.get_implementation_display(),
+        start_fiscal_year=program.start_fiscal_year,
+        start_or_earlier=program.start_or_earlier,
+        legal_basis=program.legal_basis,
+        target_group=program.target_group,
+        year=_year_input(years.get((program.pk, fy)), unit_costs),
+        previous=_year_input(years.get((program.pk, fy - 1)), unit_costs),
+        indicators=tuple(_indicator_input(i, fy, kpis) for i in indicators.get(program.pk, [])),
+        sub_programs=tuple(_program_input(s, fy, years, unit_costs, indicators, (), kpis) for s in subs),
+    )
+
+
+def sheet_input(*, program: Program, fiscal_year: int, sub_program: Program | None = None) -> SheetInput:
+    """Everything one sheet shows, as plain data; `sub_program` limits the 細事業 part to one."""
+    measure = program.measure
+    section = measure.section
+    chapter = section.chapter
+    subs = (
+        [sub_program] if sub_program is not None else list(program.sub_programs.order_by("reference_number"))
+    )
+    ids = [program.pk, *(s.pk for s in subs)]
+    fys = (fiscal_year, fiscal_year - 1)
+    year_rows = (
+        ProgramYear.objects.filter(program_id__in=ids, fiscal_year__in=fys)
+        .select_related("population")
+        .prefetch_related("staffing")
+    )
+    years = {(y.program_id, y.fiscal_year): y for y in year_rows}
+    unit_costs = {
+        (c.fiscal_year, c.category): c.yen
+        for c in PersonnelUnitCost.objects.filter(
+            organisation_id=chapter.organisation_id, fiscal_year__in=fys
+        )
+    }
+    indicators: dict[int, list[Indicator]] = defaultdict(list)
+    for ind in Indicator.objects.filter(program_id__in=ids).prefetch_related(
+        Prefetch("years", queryset=IndicatorYear.objects.filter(fiscal_year__in=fys))
+    ):
+        indicators[ind.program_id].append(ind)
+    kpis = _KpiCache()
+    department = program.department
+    return SheetInput(
+        fiscal_year=fiscal_year,
+        department=f"{department.parent.name}{department.name}" if department.parent_id else department.name,
+        chapter=f"第{chapter.number}章 {chapter.title}",
+        section=f"{section.number} {section.title}",
+        measure=f"{measure.number} {measure.title}",
+        program=_program_input(program, fiscal_year, years, unit_costs, indicators, subs, kpis),
+    )
+
+
+def sheet_get(
+    *, program: Program, fiscal_year: int, sub_program: Program | None = None, rules: SheetRules | None = None
+) -> Sheet:
+    """The computed sheet of a 事業 (a 細事業 is shown within its 事業's sheet)."""
+    if program.parent_id is not None:
+        sub_program, program = program, program_get_by_pk(program.parent_id)
+    data = sheet_input(program=program, fiscal_year=fiscal_year, sub_program=sub_program)
+    return build_sheet(data, rules or sheet_rules())
+
+
+def kpi_values(fiscal_year: int) -> list[dict[str, object]]:
+    """Every registered KPI for a fiscal year: code, label, value, unit and evidence count."""
+    out: list[dict[str, object]] = []
+    for kpi in kpi_list():
+        value = kpi.compute(fiscal_year)
+        out.append(
+            {
+                "code": kpi.code,
+                "label": str(kpi.label),
+                "value": None if value.value is None else str(Decimal(value.value)),
+                "unit": kpi.unit,
+                "direction": kpi.direction,
+                "evidence_count": len(value.evidence),
+            }
+        )
+    return out

@@ -1,0 +1,126 @@
+"""The journeys a person takes in Debian's Chromium: sign in as each role, see the Japanese dashboard
+with exactly that role's navigation; a staff login is refused an officer page. Screenshots go to
+`test-artifacts/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from mamori.apps.core.models import Role
+from mamori.apps.core.navigation import cards, nav_items
+from tests.apps.core.world import build_world
+from tests.conftest import require_tool
+
+from .factories import TEST_PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+USERNAMES = {
+    Role.ADMINISTRATOR: "admin",
+    Role.SECURITY_OFFICER: "officer",
+    Role.DEPARTMENT_LEAD: "lead",
+    Role.STAFF: "staff",
+    Role.AUDITOR: "auditor",
+}
+# What core itself promises each role (other apps may add entries; the registry check covers those).
+CORE_NAV = {
+    Role.ADMINISTRATOR: {"dashboard", "staff", "departments", "organisation", "audit", "users"},
+    Role.SECURITY_OFFICER: {"dashboard", "staff", "departments", "organisation", "audit"},
+    Role.DEPARTMENT_LEAD: {"dashboard", "staff", "departments"},
+    Role.STAFF: {"dashboard"},
+    Role.AUDITOR: {"dashboard", "staff", "departments", "organisation", "audit"},
+}
+CORE_KEYS = set().union(*CORE_NAV.values())
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = require_tool("chromium")
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+    # synchronous and safe, so Django's async guard is lifted for these tests only.
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as p:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _sign_in(browser: Browser, base: str, username: str) -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
+    page.goto(f"{base}/login/")
+    assert page.locator("h1").inner_text() == "ログイン"
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def test_each_role_sees_the_dashboard_and_only_its_navigation(browser, live_server, artifacts_dir):
+    build_world()
+    for role, username in USERNAMES.items():
+        page = _sign_in(browser, live_server.url, username)
+        assert page.locator("main h1").inner_text() == "ダッシュボード"
+        assert page.locator("header .role").inner_text() == Role(role).label
+        shown = set(page.locator("nav.main a").evaluate_all("links => links.map(a => a.dataset.nav)"))
+        assert shown == {item.key for item in nav_items(role)}
+        assert shown & CORE_KEYS == CORE_NAV[role]
+        shown_cards = set(page.locator(".card").evaluate_all("cs => cs.map(c => c.dataset.card)"))
+        assert shown_cards == {card.key for card in cards(role)}
+        page.screenshot(path=artifacts_dir / f"core-dashboard-{username}.png", full_page=True)
+        page.close()
+
+
+def test_staff_is_refused_an_officer_page(browser, live_server, artifacts_dir):
+    build_world()
+    page = _sign_in(browser, live_server.url, "staff")
+    response = page.goto(f"{live_server.url}/staff/import/")
+    assert response.status == 403
+    assert page.locator("main h1").inner_text() == "権限がありません"
+    page.screenshot(path=artifacts_dir / "core-403-staff.png")
+    page.close()
+
+
+def test_officer_imports_a_bad_file_and_sees_line_numbered_errors(
+    browser, live_server, artifacts_dir, tmp_path
+):
+    world = build_world()
+    csv_file = tmp_path / "staff.csv"
+    csv_file.write_bytes("職員番号,姓,名,所属コード\n500001,森,茂,X99\n500002,林,,1002\n".encode("cp932"))
+    page = _sign_in(browser, live_server.url, "officer")
+    console_errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.click("nav.main a[data-nav=staff]")
+    assert page.locator("main h1").inner_text() == "職員"
+    table = page.locator("#staff-results table.list")
+    assert world.staff_in_scope.full_name in table.inner_text()
+    # Typing filters the list in place (htmx), under the Content-Security-Policy.
+    page.fill("#id_q", "鈴木")
+    page.wait_for_function("() => !document.querySelector('#staff-results').innerText.includes('佐藤')")
+    assert world.staff_outside.full_name in table.inner_text()
+    assert "q=" in page.url
+    assert console_errors == []
+    page.goto(f"{live_server.url}/staff/import/")
+    page.set_input_files("#id_file", str(csv_file))
+    page.click("button.primary")
+    errors = page.locator(".errors li").all_inner_texts()
+    assert errors == ["2行目: 所属コード 'X99' が存在しません", "3行目: 名 が空です"]
+    page.screenshot(path=artifacts_dir / "core-import-errors.png", full_page=True)
+    page.close()
+
+
+def test_the_language_switch_shows_english(browser, live_server):
+    build_world()
+    page = _sign_in(browser, live_server.url, "auditor")
+    page.select_option("#language", "en")
+    page.click("footer .language button")
+    page.wait_for_load_state()
+    assert page.locator("main h1").inner_text() == "Dashboard"
+    assert page.locator("nav.main a[data-nav=departments]").inner_text() == "Departments"
+    page.close()

@@ -1,0 +1,130 @@
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mamori.apps.core.models import AuditEvent, Staff, StaffTransfer
+from mamori.apps.core.staff_import import staff_import
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "職員番号,姓,名,姓かな,名かな,メール,所属コード,職名,任用区分,状態,採用日\r\n"
+GOOD = (
+    HEADER
+    + "200001,渡辺,恵子,わたなべ,けいこ,k-watanabe@city.example.jp,1002,主査,正職員,在職,2005/4/1\r\n"
+    + "200002,髙橋,翔太,たかはし,しょうた,,4004,主事,会計年度任用,在職,2024-04-01\r\n"
+)
+
+
+def _count():
+    return Staff.objects.count(), AuditEvent.objects.count()
+
+
+def test_utf8_with_bom_imports_every_row(world):
+    result = staff_import(actor="officer", data=b"\xef\xbb\xbf" + GOOD.encode(), filename="staff.csv")
+    assert result.ok, result.errors
+    assert (result.encoding, result.created, result.updated) == ("UTF-8", 2, 0)
+    keiko = Staff.objects.get(employee_number="200001")
+    assert (keiko.full_name, keiko.department, keiko.joined_on) == (
+        "渡辺 恵子",
+        world.gyokaku,
+        date(2005, 4, 1),
+    )
+    assert Staff.objects.get(employee_number="200002").employment_category == "fiscal_year"
+    summary = AuditEvent.objects.get(action="staff.import")
+    assert summary.after["created"] == 2 and summary.after["filename"] == "staff.csv"
+
+
+def test_utf8_without_bom_imports(world):
+    assert staff_import(actor="o", data=GOOD.encode()).created == 2
+
+
+def test_cp932_from_excel_is_detected(world):
+    result = staff_import(actor="o", data=GOOD.encode("cp932"))
+    assert result.ok and result.encoding == "CP932"
+    assert Staff.objects.get(employee_number="200002").family_name == "髙橋"  # an IBM extension character
+
+
+def test_english_header_aliases_work(world):
+    data = "employee_number,family_name,given_name,department_code\n300001,森,茂,1004\n"
+    assert staff_import(actor="o", data=data.encode()).created == 1
+
+
+def test_malformed_cp932_file_gives_line_numbered_errors_and_imports_nothing(world):
+    rows = (
+        HEADER
+        + "200001,渡辺,恵子,わたなべ,けいこ,,1002,主査,正職員,在職,2005/4/1\r\n"
+        + "200003,小林,誠,こばやし,まこと,,X99,主事,正職員,在職,2010/4/1\r\n"
+        + "200004,,聡,,,not-an-address,1002,主事,臨時,在職,2010/13/1\r\n"
+        + "200001,重複,太郎,,,,1002,,,,\r\n"
+    )
+    before = _count()
+    result = staff_import(actor="o", data=rows.encode("cp932"))
+    assert not result.ok
+    assert result.errors == [
+        "3行目: 所属コード 'X99' が存在しません",
+        "4行目: 姓 が空です",
+        "4行目: メール 'not-an-address' はメールアドレスの形式ではありません",
+        "4行目: 任用区分 '臨時' は 正職員・再任用・会計年度任用 のいずれかにしてください",
+        "4行目: 採用日 '2010/13/1' は日付（例 2024-04-01）ではありません",
+        "5行目: 職員番号 '200001' が2行目と重複しています",
+    ]
+    assert _count() == before
+
+
+def test_undecodable_bytes_are_reported_by_line(world):
+    data = GOOD.encode("cp932") + b"200009,\x82,\xff\xfe,,,,1002\r\n"
+    result = staff_import(actor="o", data=data)
+    assert result.errors == ["4行目: 文字コード CP932 (Shift_JIS) として読めない文字があります"]
+    assert not Staff.objects.filter(employee_number__startswith="2000").exists()
+
+
+def test_missing_required_columns_are_named(world):
+    result = staff_import(actor="o", data="職員番号,姓\n1,山田\n".encode())
+    assert result.errors == ["1行目: 必須の列 名、所属コード がありません"]
+
+
+def test_empty_file_is_an_error(world):
+    assert staff_import(actor="o", data=b"").errors == ["ファイルが空です（1行目に見出しが必要です）"]
+
+
+def test_existing_staff_are_updated_and_a_department_change_is_a_transfer(world):
+    staff_import(actor="o", data=GOOD.encode())
+    moved = GOOD.replace("1002,主査", "1004,係長").replace("2005/4/1\r\n", "2005/4/1\r\n", 1)
+    result = staff_import(actor="o", data=moved.encode(), today=date(2027, 4, 1))
+    assert (result.created, result.updated, result.transferred, result.unchanged) == (0, 1, 1, 1)
+    keiko = Staff.objects.get(employee_number="200001")
+    assert (keiko.department, keiko.position) == (world.johou, "係長")
+    transfer = StaffTransfer.objects.get(staff=keiko)
+    assert (transfer.from_department, transfer.effective_date) == (world.gyokaku, date(2027, 4, 1))
+
+
+def test_import_command_prints_errors_and_exits_1(world, tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_bytes((HEADER + "200003,小林,誠,,,,X99,,,,\r\n").encode("cp932"))
+    with pytest.raises(CommandError) as exc:
+        call_command("import", "staff", str(path))
+    assert exc.value.returncode == 1 and "nothing was imported" in str(exc.value)
+    assert "2行目: 所属コード 'X99' が存在しません" in capsys.readouterr().err
+    assert not Staff.objects.filter(employee_number="200003").exists()
+
+
+def test_import_command_imports_a_good_file(world, tmp_path, capsys):
+    path = tmp_path / "good.csv"
+    path.write_bytes(GOOD.encode("cp932"))
+    call_command("import", "staff", str(path))
+    assert "2 rows (CP932): 2 created" in capsys.readouterr().out
+
+
+def test_import_command_names_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match=r"cannot read .*missing\.csv: No such file or directory"):
+        call_command("import", "staff", str(tmp_path / "missing.csv"))
+
+
+def test_an_unreadable_csv_is_refused_with_a_line_number(world):
+    huge_field = '"' + "x" * 200_000 + '"'  # beyond the csv module's field size limit
+    data = f"職員番号,姓,名,所属コード\n1,山田,太郎,1002\n2,{huge_field},花子,1002\n".encode()
+    result = staff_import(actor="o", data=data)
+    assert len(result.errors) == 1 and result.errors[0].startswith("3行目: CSVとして読めません")
+    assert not Staff.objects.filter(employee_number="1").exists()

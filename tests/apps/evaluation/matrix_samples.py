@@ -1,0 +1,34 @@
+"""URL kwargs for the evaluation views in the role × view matrix: the seed's program in the world."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from mamori.apps.evaluation.demo import setup_demo
+from mamori.apps.evaluation.models import Indicator, Program
+from mamori.apps.evaluation.services import indicator_create
+from tests.apps.core.world import World
+
+
+def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
+    setup_demo(organisation=world.organisation, stdout=io.StringIO())
+    program = Program.objects.get(reference_number="1379", parent=None)
+    indicator = Indicator.objects.filter(program__parent=program).first() or indicator_create(
+        actor="test", program=program, kind="activity", name="研修回数", unit="回", direction="up"
+    )
+    year = {"pk": program.pk, "fy": 2012}
+    return {
+        "evaluation:program_detail": {"pk": program.pk},
+        "evaluation:program_edit": {"pk": program.pk},
+        "evaluation:sub_program_create": {"pk": program.pk},
+        "evaluation:indicator_create": {"pk": program.pk},
+        "evaluation:sheet_download": {**year, "fmt": "xlsx"},
+        "evaluation:money": year,
+        "evaluation:staffing": year,
+        "evaluation:unit_costs": year,
+        "evaluation:texts": year,
+        "evaluation:rating": year,
+        "evaluation:indicator_year": {"indicator": indicator.pk, "fy": 2012},
+        "evaluation:export": {"fmt": "csv"},
+    }

@@ -1,0 +1,65 @@
+"""Browser journey: an officer opens the sheet page, downloads nothing by mistake, and a refused entry
+shows its error in the form. Screenshots are kept as test artefacts."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from playwright.sync_api import sync_playwright
+
+from mamori.apps.core.models import Membership, Role
+from mamori.apps.evaluation.selectors import program_get
+from tests.conftest import require_tool
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.mark.browser
+def test_officer_reads_the_sheet_and_sees_a_refused_entry(
+    transactional_db, demo, live_server, client, artifacts_dir, monkeypatch
+):
+    chromium = require_tool("chromium")
+    monkeypatch.setenv(
+        "DJANGO_ALLOW_ASYNC_UNSAFE", "true"
+    )  # ORM calls from the test thread while Playwright runs
+    user = get_user_model().objects.create_user(username="officer", password="x" * 12)
+    Membership.objects.create(user=user, role=Role.SECURITY_OFFICER)
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    program = program_get(reference_number="1379")
+    sub = program_get(reference_number="1379", sub="01")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1000, "height": 1400}, locale="ja-JP")
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/evaluation/")
+        page.click("text=情報化安全対策事業")
+        page.fill("#fy", "平成24年度")
+        page.click("button:has-text('表示')")
+        sheet = page.locator("article.sheet")
+        assert "10,678" in sheet.inner_text()
+        assert "平成24年度 事務事業評価シート" in sheet.inner_text()
+        page.screenshot(path=str(artifacts_dir / "evaluation-sheet-page.png"), full_page=True)
+        page.goto(f"{live_server.url}/evaluation/programs/{sub.pk}/2013/money/")
+        page.fill("#id_program_cost", "1000")
+        page.fill("#id_general_fund", "900")
+        page.click("button:has-text('保存')")
+        assert (
+            "財源内訳の合計 900円が事業費 1,000円と一致しません" in page.locator("[role=alert]").inner_text()
+        )
+        page.screenshot(path=str(artifacts_dir / "evaluation-money-refused.png"), full_page=True)
+        browser.close()
+    assert program.years.filter(fiscal_year=2012).exists()

@@ -1,0 +1,116 @@
+"""Rendering cost stays bounded, and indicators bound to registered KPIs show value and evidence."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from mamori.apps.core import kpis
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue
+from mamori.apps.evaluation import services
+from mamori.apps.evaluation.models import Indicator
+from mamori.apps.evaluation.render_html import sheet_to_html
+from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx
+from mamori.apps.evaluation.selectors import program_get, sheet_get
+
+MAX_SHEET_QUERIES = 8  # measured: 5-6 (program, years, staffing, unit costs, indicators, their years)
+
+
+def kpi_allowance() -> int:
+    """Queries the KPI providers may make: one per bound indicator and year shown (this year and 比較)."""
+    return 2 * Indicator.objects.exclude(kpi_code="").count()
+
+
+@pytest.fixture
+def drill_kpi():
+    """A KPI as an app would register it: two evidence records in FY2025, none before."""
+
+    def compute(fy: int) -> KpiValue:
+        if fy == 2025:
+            return KpiValue(
+                Decimal("97.5"),
+                [
+                    Evidence("訓練 2025-06", "drill", "1", "/drills/1/"),
+                    Evidence("訓練 2025-11", "drill", "2", "/drills/2/"),
+                ],
+            )
+        return KpiValue(None)
+
+    kpi = Kpi("test.drill_rate", "訓練合格率", "%", "up", compute)
+    kpis.register_kpi(kpi)
+    yield kpi
+    kpis._registry.pop("test.drill_rate", None)
+
+
+def test_sheet_rendering_issues_a_bounded_number_of_queries(demo, django_assert_max_num_queries):
+    program = program_get(reference_number="1379")
+    with django_assert_max_num_queries(MAX_SHEET_QUERIES + kpi_allowance()):
+        sheet = sheet_get(program=program, fiscal_year=2012)
+        sheet_to_html(sheet)
+        sheet_to_xlsx(sheet)
+
+
+def test_query_count_does_not_grow_with_sub_programs_and_indicators(demo, django_assert_max_num_queries):
+    program = program_get(reference_number="1379")
+    for n in range(2, 7):
+        sub = services.program_create(
+            actor="t",
+            measure=program.measure,
+            department=program.department,
+            reference_number=f"{n:02d}",
+            parent=program,
+            name=f"細事業{n}",
+        )
+        services.program_year_set_money(
+            actor="t", program=sub, fiscal_year=2012, program_cost=1000, general_fund=1000
+        )
+        services.program_year_set_staffing(actor="t", program=sub, fiscal_year=2012, fte={"regular": "0.10"})
+        ind = services.indicator_create(
+            actor="t", program=sub, kind="activity", name="研修回数", unit="回", direction="up"
+        )
+        services.indicator_year_set(actor="t", indicator=ind, fiscal_year=2012, target=2, actual=2)
+    with django_assert_max_num_queries(MAX_SHEET_QUERIES + kpi_allowance()):
+        sheet = sheet_get(program=program, fiscal_year=2012)
+    assert len(sheet.sub_programs) == 6
+
+
+def test_indicator_bound_to_a_kpi_shows_value_and_evidence(demo, drill_kpi):
+    sub = program_get(reference_number="1379", sub="01")
+    ind = services.indicator_create(
+        actor="t",
+        program=sub,
+        kind="outcome",
+        name="訓練合格率",
+        unit="%",
+        direction="up",
+        kpi_code="test.drill_rate",
+    )
+    services.indicator_year_set(actor="t", indicator=ind, fiscal_year=2025, target=100)
+    sheet = sheet_get(program=program_get(reference_number="1379"), fiscal_year=2025)
+    row = next(i for i in sheet.sub_programs[0].indicators if i.kpi_code == "test.drill_rate")
+    assert (row.actual, row.attainment, row.evidence_count) == (Decimal("97.5"), Decimal("97.5"), 2)
+    html = sheet_to_html(sheet)
+    assert '2件 <a href="/drills/1/">訓練 2025-06</a>' in html
+    assert sheet.sub_programs[0].suggestion.effectiveness == "B"
+
+
+def test_kpi_command_lists_every_registered_kpi(db, drill_kpi):
+    out = io.StringIO()
+    call_command("kpi", "--fiscal-year", "令和7年度", "--json", stdout=out)
+    rows = json.loads(out.getvalue())
+    row = next(r for r in rows if r["code"] == "test.drill_rate")
+    assert row == {
+        "code": "test.drill_rate",
+        "label": "訓練合格率",
+        "value": "97.5",
+        "unit": "%",
+        "direction": "up",
+        "evidence_count": 2,
+    }
+    table = io.StringIO()
+    call_command("kpi", "--fiscal-year", "2025", stdout=table)
+    assert "test.drill_rate" in table.getvalue() and "97.5" in table.getvalue()

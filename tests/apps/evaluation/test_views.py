@@ -1,0 +1,190 @@
+"""Web pages: who may read and write, the sheet page, downloads and the entry forms."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from mamori.apps.core.models import AuditEvent, Department, Membership, Role
+from mamori.apps.evaluation import services
+from mamori.apps.evaluation.models import ProgramYear
+from mamori.apps.evaluation.selectors import program_get
+
+
+def login(client, role, department=None):
+    user = get_user_model().objects.create_user(username=f"u-{role}", password="x" * 12)
+    Membership.objects.create(user=user, role=role, department=department)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def program(demo):
+    return program_get(reference_number="1379")
+
+
+@pytest.fixture
+def sub(demo):
+    return program_get(reference_number="1379", sub="01")
+
+
+def test_anonymous_is_sent_to_login(client, program):
+    response = client.get(reverse("evaluation:program_list"))
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_staff_role_may_not_read(client, program):
+    login(client, Role.STAFF)
+    assert client.get(reverse("evaluation:program_detail", args=[program.pk])).status_code == 403
+
+
+def test_officer_sees_the_sheet_with_seed_figures(client, program):
+    login(client, Role.SECURITY_OFFICER)
+    response = client.get(reverse("evaluation:program_detail", args=[program.pk]) + "?fy=平成24")
+    html = response.content.decode()
+    assert response.status_code == 200
+    for text in [
+        "平成24年度 事務事業評価シート",
+        "10,678",
+        "4,761",
+        ">95<",
+        ">226<",
+        "0.60",
+        "貢献度",
+        "継続",
+    ]:
+        assert text in html, text
+    assert reverse("evaluation:money", args=[program.pk, 2012]) in html
+
+
+def test_unknown_fiscal_year_on_the_page_is_a_message_not_a_crash(client, program):
+    login(client, Role.SECURITY_OFFICER)
+    response = client.get(reverse("evaluation:program_detail", args=[program.pk]) + "?fy=来年")
+    assert response.status_code == 200
+    assert "年度を読み取れません" in response.content.decode()
+
+
+def test_auditor_reads_and_downloads_but_may_not_write(client, program, sub):
+    login(client, Role.AUDITOR)
+    assert client.get(reverse("evaluation:program_detail", args=[program.pk])).status_code == 200
+    response = client.get(reverse("evaluation:sheet_download", args=[program.pk, 2012, "xlsx"]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="evaluation-1379-2012.xlsx"'
+    pdf = client.get(reverse("evaluation:sheet_download", args=[program.pk, 2012, "pdf"]))
+    assert pdf.content.startswith(b"%PDF")
+    url = reverse("evaluation:money", args=[sub.pk, 2012])
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"program_cost": 1}).status_code == 403
+
+
+def test_flat_export_download(client, program, tmp_path):
+    login(client, Role.AUDITOR)
+    response = client.get(reverse("evaluation:export", args=["xlsx"]))
+    path = tmp_path / "flat.xlsx"
+    path.write_bytes(response.content)
+    assert load_workbook(path).sheetnames == ["事業", "指標"]
+    csv = client.get(reverse("evaluation:export", args=["csv"]) + "?table=indicators")
+    assert csv.content.decode("utf-8-sig").startswith("年度,")
+
+
+def test_department_lead_sees_only_own_department(client, program, organisation):
+    other = Department.objects.create(organisation=organisation, code="990000", name="市民課")
+    login(client, Role.DEPARTMENT_LEAD, department=other)
+    assert "情報化安全対策事業" not in client.get(reverse("evaluation:program_list")).content.decode()
+    assert client.get(reverse("evaluation:program_detail", args=[program.pk])).status_code == 404
+
+
+def test_money_form_saves_and_refuses_funds_that_do_not_add_up(client, sub):
+    login(client, Role.SECURITY_OFFICER)
+    url = reverse("evaluation:money", args=[sub.pk, 2013])
+    bad = {
+        "program_cost": 1000,
+        "general_fund": 900,
+        "national_prefectural": 0,
+        "municipal_bonds": 0,
+        "other_specific": 0,
+        "debt_service": 0,
+    }
+    response = client.post(url, bad)
+    assert response.status_code == 200
+    assert "財源内訳の合計 900円が事業費 1,000円と一致しません" in response.content.decode()
+    assert not ProgramYear.objects.filter(program=sub, fiscal_year=2013).exists()
+    response = client.post(url, {**bad, "general_fund": 1000})
+    assert response.status_code == 302
+    assert ProgramYear.objects.get(program=sub, fiscal_year=2013).general_fund == 1000
+    assert AuditEvent.objects.filter(action="evaluation.year.money", actor="u-security_officer").exists()
+
+
+def test_staffing_form_refuses_negative_fte(client, sub):
+    login(client, Role.SECURITY_OFFICER)
+    response = client.post(
+        reverse("evaluation:staffing", args=[sub.pk, 2012]),
+        {"regular": "-1", "reemployed": "0", "fiscal_year": "0"},
+    )
+    assert "0以上で入力してください" in response.content.decode()
+
+
+def test_rating_form_shows_suggestion_and_requires_reason_to_override(client, sub):
+    login(client, Role.SECURITY_OFFICER)
+    ind = services.indicator_create(
+        actor="t", program=sub, kind="outcome", name="事故件数", unit="件", direction="down"
+    )
+    services.indicator_year_set(actor="t", indicator=ind, fiscal_year=2012, target=0, actual=0)
+    url = reverse("evaluation:rating", args=[sub.pk, 2012])
+    page = client.get(url).content.decode()
+    assert "mamori の提案" in page and "有効性 A" in page
+    data = {
+        "relevance": "A",
+        "efficiency": "A",
+        "effectiveness": "B",
+        "overall": "",
+        "contribution": "",
+        "reason_overall": "",
+        "reason_contribution": "",
+        "override_reason": "",
+    }
+    response = client.post(url, data)
+    assert "提案と異なる評価（有効性）には変更理由が必要です" in response.content.decode()
+    response = client.post(url, {**data, "override_reason": "監査指摘が1件あったため"})
+    assert response.status_code == 302
+    event = AuditEvent.objects.filter(action="evaluation.rating.override").latest("sequence")
+    assert event.after["override_reason"] == "監査指摘が1件あったため"
+
+
+def test_indicator_forms(client, sub):
+    login(client, Role.SECURITY_OFFICER)
+    response = client.post(
+        reverse("evaluation:indicator_create", args=[sub.pk]),
+        {"kind": "activity", "name": "研修回数", "unit": "回", "direction": "up", "kpi_code": ""},
+    )
+    assert response.status_code == 302
+    indicator = sub.indicators.get(name="研修回数")
+    url = reverse("evaluation:indicator_year", args=[indicator.pk, 2012])
+    response = client.post(url, {"target": "0", "actual": "1"})
+    assert "目標値0は設定できません" in response.content.decode()
+    assert client.post(url, {"target": "2", "actual": "2"}).status_code == 302
+
+
+def test_dashboard_card_and_nav(client, program):
+    login(client, Role.SECURITY_OFFICER)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'data-card="evaluation"' in html and 'data-nav="evaluation"' in html
+
+
+def test_program_list_page_issues_a_bounded_number_of_queries(client, program, django_assert_max_num_queries):
+    for n in range(5):
+        services.program_create(
+            actor="t",
+            measure=program.measure,
+            department=program.department,
+            reference_number=f"20{n:02d}",
+            name=f"事業{n}",
+        )
+    login(client, Role.AUDITOR)
+    with django_assert_max_num_queries(
+        12
+    ):  # session, user, membership, programs, sub-programs, card-free page
+        response = client.get(reverse("evaluation:program_list"))
+    assert response.content.decode().count("事業") >= 6
