@@ -188,3 +188,25 @@ def test_program_list_page_issues_a_bounded_number_of_queries(client, program, d
     ):  # session, user, membership, programs, sub-programs, card-free page
         response = client.get(reverse("evaluation:program_list"))
     assert response.content.decode().count("事業") >= 6
+
+
+def test_printable_html_is_a_file_so_the_sites_csp_does_not_strip_its_styles(client, program):
+    login(client, Role.AUDITOR)
+    response = client.get(reverse("evaluation:sheet_download", args=[program.pk, 2012, "html"]))
+    assert response["Content-Disposition"] == 'attachment; filename="evaluation-1379-2012.html"'
+    assert "<style>" in response.content.decode()
+
+
+def test_english_sheet_and_card_have_no_japanese_headings_or_broken_plurals(client, program, settings):
+    login(client, Role.SECURITY_OFFICER)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("evaluation:program_detail", args=[program.pk]) + "?fy=2012").content.decode()
+    assert "<h3>Program：" in html and "<h3>Sub-program：" in html
+    assert "1 program ・" in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("fy", [0, 1, 99999])
+def test_impossible_fiscal_year_in_the_url_is_not_found_not_a_server_error(client, program, fy):
+    login(client, Role.SECURITY_OFFICER)
+    assert client.get(reverse("evaluation:money", args=[program.pk, fy])).status_code == 404
+    assert client.get(reverse("evaluation:sheet_download", args=[program.pk, fy, "xlsx"])).status_code == 404
