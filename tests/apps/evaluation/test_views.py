@@ -84,7 +84,11 @@ def test_flat_export_download(client, program, tmp_path):
     response = client.get(reverse("evaluation:export", args=["xlsx"]))
     path = tmp_path / "flat.xlsx"
     path.write_bytes(response.content)
-    assert load_workbook(path).sheetnames == ["事業", "指標"]
+    book = load_workbook(path)
+    assert book.sheetnames == ["事業", "指標"]
+    programs = book["事業"]
+    cost = next(c.column for c in programs[1] if c.value == "事業費(円)")
+    assert programs.cell(row=2, column=cost).number_format == "#,##0"
     csv = client.get(reverse("evaluation:export", args=["csv"]) + "?table=indicators")
     assert csv.content.decode("utf-8-sig").startswith("年度,")
 
