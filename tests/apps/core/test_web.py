@@ -187,3 +187,9 @@ def test_officer_adds_and_edits_staff_and_a_department_change_is_a_transfer(worl
         "staff.transfer",
         "staff.update",
     ]
+
+
+def test_form_help_text_is_tied_to_its_field_for_screen_readers(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    html = client.get(reverse("staff_import")).content.decode()
+    assert 'aria-describedby="id_file_helptext"' in html and 'id="id_file_helptext"' in html
