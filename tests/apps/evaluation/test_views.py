@@ -214,3 +214,10 @@ def test_impossible_fiscal_year_in_the_url_is_not_found_not_a_server_error(clien
     login(client, Role.SECURITY_OFFICER)
     assert client.get(reverse("evaluation:money", args=[program.pk, fy])).status_code == 404
     assert client.get(reverse("evaluation:sheet_download", args=[program.pk, fy, "xlsx"])).status_code == 404
+
+
+def test_department_lead_finds_the_sheets_in_the_menu_and_on_the_dashboard(client, program):
+    login(client, Role.DEPARTMENT_LEAD, department=program.department)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'data-card="evaluation"' in html and 'data-nav="evaluation"' in html
+    assert "1 事業" in html
