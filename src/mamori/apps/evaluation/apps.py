@@ -18,7 +18,9 @@ class EvaluationConfig(AppConfig):
 
         from .cards import dashboard_card_context
 
-        register_nav(NavItem("evaluation", _("評価シート"), "evaluation:program_list", LEADS_AND_READERS, order=80))
+        register_nav(
+            NavItem("evaluation", _("評価シート"), "evaluation:program_list", LEADS_AND_READERS, order=80)
+        )
         register_card(
             DashboardCard(
                 "evaluation",
