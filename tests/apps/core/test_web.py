@@ -133,6 +133,7 @@ def test_english_locale_can_be_chosen(world, client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(reverse("dashboard")).content.decode()
     assert "Dashboard" in html and "Backups" in html
+    assert "年" not in html.split('class="lead"')[1].split("</p>")[0]  # the population date is English too
 
 
 def test_staff_list_queries_do_not_grow_with_the_staff(world, client, django_assert_max_num_queries):
