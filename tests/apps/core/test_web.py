@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
-from mamori.apps.core.models import AuditEvent, Role, Staff
+from mamori.apps.core.models import AuditEvent, PopulationRecord, Role, Staff
 
 from .factories import TEST_PASSWORD, StaffFactory
 
@@ -194,3 +195,10 @@ def test_form_help_text_is_tied_to_its_field_for_screen_readers(world, client):
     client.force_login(world.users[Role.SECURITY_OFFICER])
     html = client.get(reverse("staff_import")).content.decode()
     assert 'aria-describedby="id_file_helptext"' in html and 'id="id_file_helptext"' in html
+
+
+def test_a_population_record_reads_in_the_chosen_language(world):
+    record = PopulationRecord.objects.first()
+    assert "人 /" in str(record)
+    with translation.override("en"):
+        assert "residents" in str(record) and "人" not in str(record)
