@@ -88,3 +88,10 @@ def test_demo_city_has_the_seed_population_departments_and_staff(monkeypatch):
     assert lead.membership.role == Role.DEPARTMENT_LEAD and lead.membership.department.name == "総務部"
     assert gyokaku.pk in membership_department_ids(lead)
     assert Membership.objects.filter(staff__isnull=False).count() == 5
+
+
+def test_demo_on_a_system_chosen_port_does_not_tell_the_user_to_open_port_0():
+    out = io.StringIO()
+    command = demo_command.Command(stdout=out)
+    command._print_logins("pw-not-shown-here", "127.0.0.1", 0, generated=False)
+    assert ":0/" not in out.getvalue() and "serving on" in out.getvalue()

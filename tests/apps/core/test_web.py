@@ -6,8 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
-from mamori.apps.core.models import AuditEvent, Role, Staff
+from mamori.apps.core.models import AuditEvent, PopulationRecord, Role, Staff
 
 from .factories import TEST_PASSWORD, StaffFactory
 
@@ -133,6 +134,7 @@ def test_english_locale_can_be_chosen(world, client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(reverse("dashboard")).content.decode()
     assert "Dashboard" in html and "Backups" in html
+    assert "年" not in html.split('class="lead"')[1].split("</p>")[0]  # the population date is English too
 
 
 def test_staff_list_queries_do_not_grow_with_the_staff(world, client, django_assert_max_num_queries):
@@ -187,3 +189,16 @@ def test_officer_adds_and_edits_staff_and_a_department_change_is_a_transfer(worl
         "staff.transfer",
         "staff.update",
     ]
+
+
+def test_form_help_text_is_tied_to_its_field_for_screen_readers(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    html = client.get(reverse("staff_import")).content.decode()
+    assert 'aria-describedby="id_file_helptext"' in html and 'id="id_file_helptext"' in html
+
+
+def test_a_population_record_reads_in_the_chosen_language(world):
+    record = PopulationRecord.objects.first()
+    assert "人 /" in str(record)
+    with translation.override("en"):
+        assert "residents" in str(record) and "人" not in str(record)

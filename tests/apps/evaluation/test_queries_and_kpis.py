@@ -94,7 +94,7 @@ def test_indicator_bound_to_a_kpi_shows_value_and_evidence(demo, drill_kpi):
     row = next(i for i in sheet.sub_programs[0].indicators if i.kpi_code == "test.drill_rate")
     assert (row.actual, row.attainment, row.evidence_count) == (Decimal("97.5"), Decimal("97.5"), 2)
     html = sheet_to_html(sheet)
-    assert '2件 <a href="/drills/1/">訓練 2025-06</a>' in html
+    assert '<summary>2件</summary><ul><li><a href="/drills/1/">訓練 2025-06</a></li>' in html
     assert sheet.sub_programs[0].suggestion.effectiveness == "B"
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 
 import pytest
 
 from mamori.apps.core.models import AuditEvent
 from mamori.apps.evaluation import services
+from mamori.apps.evaluation.demo import setup_demo
 from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.models import Indicator, IndicatorYear, Program, ProgramYear, StaffingLine
 from mamori.apps.evaluation.selectors import program_get
@@ -149,3 +151,12 @@ def test_every_write_is_audited(demo):
         "evaluation.rating.confirm",
         "evaluation.unit_cost.set",
     } <= actions
+
+
+def test_running_the_demo_again_leaves_no_audit_events_but_a_real_change_is_audited(demo):
+    events = AuditEvent.objects.count()
+    setup_demo(organisation=demo, stdout=io.StringIO())
+    assert AuditEvent.objects.count() == events
+    sub = program_get(reference_number="1379", sub="01")
+    services.program_year_set_staffing(actor="t", program=sub, fiscal_year=2012, fte={"regular": "0.70"})
+    assert AuditEvent.objects.latest("sequence").action == "evaluation.year.staffing"

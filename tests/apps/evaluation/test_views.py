@@ -84,7 +84,11 @@ def test_flat_export_download(client, program, tmp_path):
     response = client.get(reverse("evaluation:export", args=["xlsx"]))
     path = tmp_path / "flat.xlsx"
     path.write_bytes(response.content)
-    assert load_workbook(path).sheetnames == ["事業", "指標"]
+    book = load_workbook(path)
+    assert book.sheetnames == ["事業", "指標"]
+    programs = book["事業"]
+    cost = next(c.column for c in programs[1] if c.value == "事業費(円)")
+    assert programs.cell(row=2, column=cost).number_format == "#,##0"
     csv = client.get(reverse("evaluation:export", args=["csv"]) + "?table=indicators")
     assert csv.content.decode("utf-8-sig").startswith("年度,")
 
@@ -109,7 +113,7 @@ def test_money_form_saves_and_refuses_funds_that_do_not_add_up(client, sub):
     }
     response = client.post(url, bad)
     assert response.status_code == 200
-    assert "財源内訳の合計 900円が事業費 1,000円と一致しません" in response.content.decode()
+    assert response.content.decode().count("財源内訳の合計 900円が事業費 1,000円と一致しません") == 1
     assert not ProgramYear.objects.filter(program=sub, fiscal_year=2013).exists()
     response = client.post(url, {**bad, "general_fund": 1000})
     assert response.status_code == 302
@@ -188,3 +192,32 @@ def test_program_list_page_issues_a_bounded_number_of_queries(client, program, d
     ):  # session, user, membership, programs, sub-programs, card-free page
         response = client.get(reverse("evaluation:program_list"))
     assert response.content.decode().count("事業") >= 6
+
+
+def test_printable_html_is_a_file_so_the_sites_csp_does_not_strip_its_styles(client, program):
+    login(client, Role.AUDITOR)
+    response = client.get(reverse("evaluation:sheet_download", args=[program.pk, 2012, "html"]))
+    assert response["Content-Disposition"] == 'attachment; filename="evaluation-1379-2012.html"'
+    assert "<style>" in response.content.decode()
+
+
+def test_english_sheet_and_card_have_no_japanese_headings_or_broken_plurals(client, program, settings):
+    login(client, Role.SECURITY_OFFICER)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("evaluation:program_detail", args=[program.pk]) + "?fy=2012").content.decode()
+    assert "<h3>Program：" in html and "<h3>Sub-program：" in html
+    assert "1 program ・" in client.get(reverse("dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("fy", [0, 1, 99999])
+def test_impossible_fiscal_year_in_the_url_is_not_found_not_a_server_error(client, program, fy):
+    login(client, Role.SECURITY_OFFICER)
+    assert client.get(reverse("evaluation:money", args=[program.pk, fy])).status_code == 404
+    assert client.get(reverse("evaluation:sheet_download", args=[program.pk, fy, "xlsx"])).status_code == 404
+
+
+def test_department_lead_finds_the_sheets_in_the_menu_and_on_the_dashboard(client, program):
+    login(client, Role.DEPARTMENT_LEAD, department=program.department)
+    html = client.get(reverse("dashboard")).content.decode()
+    assert 'data-card="evaluation"' in html and 'data-nav="evaluation"' in html
+    assert "1 事業" in html

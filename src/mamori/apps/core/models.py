@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,7 +36,11 @@ class PopulationRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference_date} {self.residents:,}人 / {self.households:,}世帯"
+        return gettext("%(date)s %(residents)s人 / %(households)s世帯") % {
+            "date": self.reference_date,
+            "residents": f"{self.residents:,}",
+            "households": f"{self.households:,}",
+        }
 
 
 class Department(models.Model):

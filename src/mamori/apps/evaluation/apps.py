@@ -14,16 +14,18 @@ class EvaluationConfig(AppConfig):
 
     def ready(self) -> None:
         from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
-        from mamori.apps.core.permissions import READERS
+        from mamori.apps.core.permissions import LEADS_AND_READERS
 
         from .cards import dashboard_card_context
 
-        register_nav(NavItem("evaluation", _("評価シート"), "evaluation:program_list", READERS, order=80))
+        register_nav(
+            NavItem("evaluation", _("評価シート"), "evaluation:program_list", LEADS_AND_READERS, order=80)
+        )
         register_card(
             DashboardCard(
                 "evaluation",
                 _("評価シート"),
-                READERS,
+                LEADS_AND_READERS,
                 template="evaluation/card.html",
                 context=dashboard_card_context,
                 order=80,

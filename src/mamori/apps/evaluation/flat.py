@@ -158,6 +158,9 @@ def rows_to_xlsx(programs: list[list[Any]], indicators: list[list[Any]]) -> byte
             ws.append([float(v) if hasattr(v, "as_tuple") else v for v in row])
         for cell in ws[1]:
             cell.font = Font(bold=True)
+            if str(cell.value).endswith(("(円)", "(千円)")):  # amounts read as 5,917,000, not 5917000
+                for (amount,) in ws.iter_rows(min_row=2, min_col=cell.column, max_col=cell.column):
+                    amount.number_format = "#,##0"
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)

@@ -89,8 +89,8 @@ def sheet_context(sheet: Sheet) -> dict[str, Any]:
         "cols": COLS,
         "subs": [{"block": b, "cost_rows": cost_rows(b.costs, b.previous_costs)} for b in sheet.sub_programs],
         "narratives": [
-            ("事業", _narrative(sheet.program)),
-            *(("細事業", _narrative(b)) for b in sheet.sub_programs),
+            (_("事業"), _narrative(sheet.program)),
+            *((_("細事業"), _narrative(b)) for b in sheet.sub_programs),
         ],
         "population_note": next((b.costs.population_note for b in blocks if b.costs), ""),
     }

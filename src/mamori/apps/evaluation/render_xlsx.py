@@ -11,6 +11,7 @@ import math
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -307,7 +308,8 @@ def _indicators(g: _Grid, block: ProgramBlock, sheet: Sheet) -> None:
         g.put(r + i, 8, _number(row.actual), align="right")
         g.put(r + i, 9, _number(row.attainment), fmt=PERCENT, align="right")
         g.put(r + i, 10, _number(row.previous_actual), align="right")
-        evidence = (_("%(n)s件") % {"n": row.evidence_count}) if row.kpi_code else _("入力値")
+        n = row.evidence_count
+        evidence = (ngettext("%(n)s件", "%(n)s件", n) % {"n": n}) if row.kpi_code else _("入力値")
         g.put(r + i, 11, evidence, to_col=LAST_COL, size=8, align="center")
         first = next((e.url for e in row.evidence if e.url), "")
         if first:

@@ -96,6 +96,15 @@ def fiscal_year_from(value: str | int) -> int:
         raise EvaluationError(MSG_BAD_FISCAL_YEAR.format(error=exc), code="bad_fiscal_year") from None
 
 
+def _audit_change(
+    *, before: dict[str, Any] | None, after: dict[str, Any], unchanged: bool = False, **event: Any
+) -> None:
+    """Audit an update unless it changed nothing (the demo refreshing its data, a form saved as it was)."""
+    if unchanged or before == after:
+        return
+    audit_record(before=before, after=after, **event)
+
+
 def _decimal(value: Any, label: str) -> Decimal | None:
     if value is None or value == "":
         return None
@@ -203,7 +212,7 @@ def program_update(
     _full_clean(program)
     with transaction.atomic():
         program.save()
-        audit_record(
+        _audit_change(
             actor=actor,
             action="evaluation.program.update",
             obj=program,
@@ -262,7 +271,7 @@ def program_year_set_money(
             setattr(year, name, int(value))
         year.population = population
         year.save()
-        audit_record(
+        _audit_change(
             actor=actor,
             action="evaluation.year.money",
             obj=year,
@@ -301,7 +310,7 @@ def program_year_set_staffing(
         StaffingLine.objects.bulk_create(
             [StaffingLine(program_year=year, category=c, fte=v) for c, v in cleaned.items() if v != 0]
         )
-        audit_record(
+        _audit_change(
             actor=actor,
             action="evaluation.year.staffing",
             obj=year,
@@ -333,7 +342,7 @@ def program_year_set_texts(
         year.outcome, year.glossary = outcome, entries
         year.direction_label, year.direction_code = direction_label, direction_code
         year.save(update_fields=fields)
-        audit_record(
+        _audit_change(
             actor=actor,
             action="evaluation.year.texts",
             obj=year,
@@ -384,7 +393,8 @@ def program_year_rate(
             if key in RATING_KEYS:
                 setattr(year, f"reason_{key}", value)
         year.save(update_fields=fields)
-        audit_record(
+        _audit_change(
+            unchanged=before == snapshot_of(year, fields) and not overridden,
             actor=actor,
             action="evaluation.rating.override" if overridden else "evaluation.rating.confirm",
             obj=year,
@@ -416,7 +426,7 @@ def unit_cost_set(
         before = None if created else snapshot_of(cost)
         cost.yen = int(yen)
         cost.save()
-        audit_record(
+        _audit_change(
             actor=actor, action="evaluation.unit_cost.set", obj=cost, before=before, after=snapshot_of(cost)
         )
     return cost
@@ -476,7 +486,7 @@ def indicator_update(*, actor: Actor, indicator: Indicator, **fields: Any) -> In
     _full_clean(indicator)
     with transaction.atomic():
         indicator.save()
-        audit_record(
+        _audit_change(
             actor=actor,
             action="evaluation.indicator.update",
             obj=indicator,
@@ -498,10 +508,16 @@ def indicator_year_set(
     with transaction.atomic():
         row, created = IndicatorYear.objects.get_or_create(indicator=indicator, fiscal_year=fy)
         before = None if created else snapshot_of(row)
+        unchanged = not created and (row.target, row.actual) == (t, a)  # 100.00 == 100
         row.target, row.actual = t, a
         _full_clean(row)
         row.save()
-        audit_record(
-            actor=actor, action="evaluation.indicator.year", obj=row, before=before, after=snapshot_of(row)
+        _audit_change(
+            unchanged=unchanged,
+            actor=actor,
+            action="evaluation.indicator.year",
+            obj=row,
+            before=before,
+            after=snapshot_of(row),
         )
     return row

@@ -80,6 +80,14 @@ def _visible_program(request: HttpRequest, pk: int) -> Program:
     return program
 
 
+def _fiscal_year_or_404(fy: int) -> int:
+    """A fiscal year from the URL; one no calendar can show (FY0, FY99999) is a page that does not exist."""
+    try:
+        return services.fiscal_year_from(fy)
+    except EvaluationError:
+        raise Http404 from None
+
+
 def _download(data: bytes, fmt: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
@@ -142,14 +150,15 @@ class SheetDownloadView(RoleRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int, fy: int, fmt: str) -> HttpResponse:
         program = _visible_program(request, pk)
-        sheet = sheet_get(program=program, fiscal_year=fy)
+        sheet = sheet_get(program=program, fiscal_year=_fiscal_year_or_404(fy))
         name = f"evaluation-{sheet.program.reference_number}-{fy}.{fmt}"
         if fmt == "xlsx":
             return _download(sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font), fmt, name)
         if fmt == "pdf":
             return _download(sheet_to_pdf(sheet), fmt, name)
         if fmt == "html":
-            return HttpResponse(sheet_to_html(sheet), content_type=CONTENT_TYPES["html"])
+            # A file, not a page: its inlined stylesheet is refused by the site's CSP in the browser.
+            return _download(sheet_to_html(sheet).encode("utf-8"), fmt, name)
         raise Http404
 
 
@@ -186,6 +195,8 @@ class ServiceFormView(RoleRequiredMixin, FormView):  # type: ignore[type-arg]
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
         self.program: Program | None = None
+        if "fy" in kwargs:
+            _fiscal_year_or_404(kwargs["fy"])
 
     def get_program(self) -> Program:
         if self.program is None:

@@ -59,7 +59,9 @@ class Command(BaseCommand):
     def _print_logins(self, password: str, host: str, port: int, generated: bool) -> None:
         staff = Staff.objects.count()
         self.stdout.write(f"\nみなと台市 (Minatodai City, 神奈川県): {staff:,} staff\n")
-        self.stdout.write(f"Open http://{host}:{port}/ and sign in as:\n")
+        # --port 0 lets the system pick the port: the address is only known once the server prints it
+        where = f"http://{host}:{port}/" if port else "the address printed after 'serving on'"
+        self.stdout.write(f"Open {where} and sign in as:\n")
         for login in LOGINS:
             self.stdout.write(f"  {login.username:<8} {Role(login.role).label}\n")
         source = (
