@@ -98,6 +98,19 @@ def test_indicator_bound_to_a_kpi_shows_value_and_evidence(demo, drill_kpi):
     assert sheet.sub_programs[0].suggestion.effectiveness == "B"
 
 
+def test_a_kpi_indicator_without_figures_in_a_year_is_left_off_that_years_sheet(demo, drill_kpi):
+    """The seed's 平成24年度 sheet stays as it was when mamori's own records start later."""
+    sub = program_get(reference_number="1379", sub="01")
+    services.indicator_create(
+        actor="t", program=sub, kind="outcome", name="訓練合格率", unit="%", direction="up",
+        kpi_code="test.drill_rate",
+    )  # fmt: skip
+    program = program_get(reference_number="1379")
+    names = lambda fy: [i.name for i in sheet_get(program=program, fiscal_year=fy).sub_programs[0].indicators]  # noqa: E731
+    assert "訓練合格率" not in names(2012)
+    assert "訓練合格率" in names(2025) and "訓練合格率" in names(2026)  # 2026 compares with 2025
+
+
 def test_kpi_command_lists_every_registered_kpi(db, drill_kpi):
     out = io.StringIO()
     call_command("kpi", "--fiscal-year", "令和7年度", "--json", stdout=out)

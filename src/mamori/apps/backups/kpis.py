@@ -85,6 +85,8 @@ def kpi_offsite_compliance(fiscal_year: int) -> KpiValue:
 def kpi_drills_passed(fiscal_year: int) -> KpiValue:
     runs = [r for r in _runs(JobKind.RESTORE_DRILL, fiscal_year) if r.status != RunStatus.MISSED]
     passed = [r for r in runs if r.passed and r.status in OK_STATUSES]
+    if not runs:  # no drill was run or scheduled that year: nothing to report, not "0 passed"
+        return KpiValue(value=None, detail={"run": 0})
     return KpiValue(value=Decimal(len(passed)), evidence=_evidence(passed), detail={"run": len(runs)})
 
 

@@ -177,6 +177,12 @@ def _indicator_input(ind: Indicator, fy: int, kpis: _KpiCache) -> IndicatorInput
     )
 
 
+def _indicators_with_figures(rows: tuple[IndicatorInput, ...]) -> tuple[IndicatorInput, ...]:
+    """A year's sheet lists the indicators that have a figure in it or in the year compared: an
+    indicator bound to a KPI whose records start later does not print empty rows on older sheets."""
+    return tuple(r for r in rows if (r.target, r.actual, r.previous_actual) != (None, None, None))
+
+
 def _program_input(
     program: Program,
     fy: int,
@@ -199,7 +205,9 @@ def _program_input(
         target_group=program.target_group,
         year=_year_input(years.get((program.pk, fy)), unit_costs),
         previous=_year_input(years.get((program.pk, fy - 1)), unit_costs),
-        indicators=tuple(_indicator_input(i, fy, kpis) for i in indicators.get(program.pk, [])),
+        indicators=_indicators_with_figures(
+            tuple(_indicator_input(i, fy, kpis) for i in indicators.get(program.pk, []))
+        ),
         sub_programs=tuple(_program_input(s, fy, years, unit_costs, indicators, (), kpis) for s in subs),
     )
 
