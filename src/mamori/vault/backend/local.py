@@ -42,6 +42,12 @@ def _convert(exc: OSError, handle: Handle | str) -> BackendError:
         return BackendNotFoundError(f"{path} does not exist", path=path)
     if isinstance(exc, FileExistsError):
         return ObjectExistsError(f"{path} already exists", path=path)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return PermanentBackendError(
+            f"{path}: {exc.strerror}: the repository's disk is full; this run saved no snapshot and"
+            " earlier snapshots are intact: free space, then run it again",
+            path=path,
+        )
     if exc.errno in _TRANSIENT:
         return TransientBackendError(f"{path}: {exc.strerror} (temporary, retry)", path=path)
     return PermanentBackendError(f"{path}: {exc.strerror or exc}", path=path)
