@@ -38,7 +38,7 @@ _FADVISE = hasattr(os, "posix_fadvise")
 def _convert(exc: OSError, handle: Handle | str) -> BackendError:
     """Map an OS error onto the backend error tree at the boundary."""
     path = str(handle)
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):  # a file where a directory should be
         return BackendNotFoundError(f"{path} does not exist", path=path)
     if isinstance(exc, FileExistsError):
         return ObjectExistsError(f"{path} already exists", path=path)
