@@ -44,8 +44,8 @@ def _convert(exc: OSError, handle: Handle | str) -> BackendError:
         return ObjectExistsError(f"{path} already exists", path=path)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return PermanentBackendError(
-            f"{path}: {exc.strerror}: the repository's disk is full; this run saved no snapshot and"
-            " earlier snapshots are intact: free space, then run it again",
+            f"{path}: {exc.strerror}: the repository's disk is full; what was saved before is intact"
+            " (a backup saves its snapshot last): free space, then run it again",
             path=path,
         )
     if exc.errno in _TRANSIENT:
