@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from mamori.vault import SnapshotNotFoundError, init_repository, open_repository
+from mamori.vault import SnapshotNotFoundError, VaultError, init_repository, open_repository
 from mamori.vault.backend import FileType
 from mamori.vault.pack import BlobType
 from tests.vault.restic_oracle import PASSWORD, assert_same_tree, make_odd_tree
@@ -152,6 +153,32 @@ def test_garbage_snapshot_file_is_named_and_others_still_restore(tmp_path: Path,
             repo.find_snapshot("0" * 10)
 
 
+def test_garbage_index_file_is_named_and_other_snapshots_still_restore(tmp_path: Path, repo_url: str) -> None:
+    """Each backup writes its own index file; a damaged one must not make the others' snapshots unrestorable."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.txt").write_text("first backup")
+    (second / "b.txt").write_text("second backup, other content")
+    indexes = Path(repo_url) / "index"
+    with open_repository(repo_url, PASSWORD) as repo:
+        old = repo.backup([first]).snapshot_id
+        damaged = {p.name for p in indexes.iterdir()}
+        new = repo.backup([second]).snapshot_id
+    (bad,) = damaged
+    (indexes / bad).chmod(0o600)
+    (indexes / bad).write_bytes(b"garbage, not an encrypted index")
+    with open_repository(repo_url, PASSWORD) as repo:
+        result = repo.restore(new, tmp_path / "out")
+        assert result.failed == []
+        assert (
+            tmp_path / "out" / str(second).lstrip("/") / "b.txt"
+        ).read_text() == "second backup, other content"
+        assert [i for i, _ in repo.index_errors] == [bad]
+        with pytest.raises(VaultError, match=bad[:8]):
+            repo.restore(old, tmp_path / "out-old")
+
+
 def test_backup_stream_stores_one_file(tmp_path: Path, repo_url: str) -> None:
     import io
 
@@ -194,9 +221,13 @@ def test_very_deep_trees_back_up_and_restore(tmp_path: Path, repo_url: str) -> N
     with open(os.open("leaf.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
         f.write("deep")
     os.close(fd)
-    with open_repository(repo_url, PASSWORD) as repo:
-        result = repo.backup([src])
-        assert result.errors == [] and result.dirs == 1201
-        restored = repo.restore(result.snapshot_id, tmp_path / "out")
-        assert restored.files_restored == 1 and restored.failed == []
-        assert sum(1 for n in repo.ls("latest", str(src)) if n.type == "dir") == 1201
+    try:
+        with open_repository(repo_url, PASSWORD) as repo:
+            result = repo.backup([src])
+            assert result.errors == [] and result.dirs == 1201
+            restored = repo.restore(result.snapshot_id, tmp_path / "out")
+            assert restored.files_restored == 1 and restored.failed == []
+            assert sum(1 for n in repo.ls("latest", str(src)) if n.type == "dir") == 1201
+    finally:
+        # pytest's own cleanup of old temp folders recurses and dies on 1,200 levels; rm does not
+        subprocess.run(["rm", "-rf", str(src), str(tmp_path / "out")], check=True)

@@ -187,6 +187,8 @@ class Repository:
         self.url = url
         self.snapshot_errors: list[tuple[str, str]] = []
         """(snapshot file id, problem) for snapshot files that `snapshots()` had to skip."""
+        self.index_errors: list[tuple[str, str]] = []
+        """(index file id, problem) for damaged index files that a read (restore, ls) had to skip."""
 
     def close(self) -> None:
         """Release the backend."""
@@ -426,11 +428,20 @@ class Repository:
         start = _time.monotonic()
         with self.low.lock():
             _snap_id, snap = self._find(ref)
-            self.low.load_index()
+            self.index_errors = self.low.load_index(skip_damaged=True)
             restorer = Restorer(
                 _PackReader(self.low), str(target), include=include, exclude=exclude, progress=progress
             )
-            stats = restorer.run(snap.tree, verify=verify)
+            try:
+                stats = restorer.run(snap.tree, verify=verify)
+            except VaultError as exc:
+                if not self.index_errors:
+                    raise
+                names = ", ".join(f"index/{i}" for i, _ in self.index_errors)
+                raise InvalidDataError(
+                    f"cannot restore {ref}: the index file {names} is damaged: run `mamori vault rebuild-index`"
+                    " (it reads the packs), then restore again"
+                ) from exc
         return RestoreResult(
             files_restored=stats.files_restored,
             bytes_restored=stats.bytes_restored,

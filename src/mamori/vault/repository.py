@@ -170,18 +170,29 @@ class Repository:
         """Decode one index file; garbage or truncation is an `InvalidDataError` naming it."""
         return decode_index(self.load_unpacked(FileType.INDEX, index_id), index_id)
 
-    def load_index(self) -> None:
-        """Read every index file into the master index."""
+    def load_index(self, *, skip_damaged: bool = False) -> list[tuple[str, str]]:
+        """Read every index file into the master index.
+
+        With `skip_damaged` (reads only: restore, ls) a damaged index file is left out and returned
+        as (id, problem), so snapshots indexed elsewhere still restore; writers keep the strict load.
+        """
         index = MasterIndex()
         names = sorted(self.list_files(FileType.INDEX))
+        damaged: list[tuple[str, str]] = []
         for name in names:
-            index.add_file(self.load_index_file(name))
+            try:
+                index.add_file(self.load_index_file(name))
+            except IntegrityError as exc:
+                if not skip_damaged:
+                    raise
+                damaged.append((name, str(exc)))
         index.compact()
         with self._lock:
             for pack_id, blobs in self._unindexed.items():
                 index.add_pack(pack_id, blobs)
             self.index = index
             self.index_files = names
+        return damaged
 
     def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool:
         """Whether the blob is stored, or being stored by this process."""

@@ -203,6 +203,38 @@ def test_unreadable_or_foreign_file_is_a_clear_error(db, tmp_path):
         call_command("evaluation", "import", str(tmp_path / "missing.yaml"))
 
 
+def test_malformed_yaml_is_one_line_naming_the_line_and_loads_nothing(demo, tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text(
+        "format: mamori-evaluation\nversion: 1\nprograms: [\n  - {name: 情報化\n", encoding="utf-8"
+    )
+    events = AuditEvent.objects.count()
+    with pytest.raises(CommandError) as exc:
+        call_command("evaluation", "import", str(path))
+    message = str(exc.value)
+    assert "\n" not in message and message.startswith(f"{path}: 読み込めません: 4行目 3文字目")
+    assert AuditEvent.objects.count() == events
+
+
+def test_an_entry_of_the_wrong_shape_is_named_in_plain_words(demo, tmp_path):
+    path = tmp_path / "shape.yaml"
+    path.write_text("format: mamori-evaluation\nversion: 1\nprograms:\n- 1379\n", encoding="utf-8")
+    with pytest.raises(CommandError) as exc:
+        call_command("evaluation", "import", str(path))
+    assert str(exc.value) == "programs[0]: 項目が不正です: キーと値の組（key: value）ではありません（1379）"
+
+
+def test_a_truncated_document_keeps_what_it_no_longer_mentions(demo, tmp_path):
+    """A file cut short (copy interrupted) is still valid YAML; it must not blank the year it cuts."""
+    before = sheet_get(program=program_get(reference_number="1379"), fiscal_year=2012)
+    text = dump(evaluation_export(), "yaml")
+    cut = text.index("general_fund: 5917000\n", text.index("sub_programs:"))
+    path = tmp_path / "cut.yaml"
+    path.write_text(text[: cut + len("general_fund: 5917000\n")], encoding="utf-8")
+    call_command("evaluation", "import", str(path), stdout=io.StringIO())
+    assert sheet_get(program=program_get(reference_number="1379"), fiscal_year=2012) == before
+
+
 def test_fte_export_keeps_two_decimals(demo):
     sub = evaluation_export()["programs"][0]["sub_programs"][0]
     year = next(y for y in sub["years"] if y["fiscal_year"] == 2012)

@@ -222,6 +222,21 @@ def test_unknown_fiscal_year_or_program_is_a_clear_command_error(demo, tmp_path)
     assert not (tmp_path / "x.xlsx").exists()
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sheet", "--program", "1379", "--fiscal-year", "H24", "--format", "xlsx", "-o"],
+        ["evaluation", "export", "-o"],
+        ["evaluation", "flat", "-o"],
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_a_one_line_error(demo, tmp_path, argv):
+    target = tmp_path / "no-such-folder" / "out.xlsx"
+    with pytest.raises(CommandError) as exc:
+        call_command(*argv, str(target), stdout=io.StringIO())
+    assert str(exc.value) == f"{target}: 書き込めません（No such file or directory）"
+
+
 def test_demo_is_idempotent(demo):
     counts = [m.objects.count() for m in (Program, ProgramYear, StaffingLine, Indicator)]
     setup_demo(organisation=demo, stdout=io.StringIO())

@@ -153,6 +153,23 @@ def test_missing_repository_exit_10(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert err.count("\n") == 1 and "no repository" in err
 
 
+def test_a_plain_file_given_as_repository_is_exit_10(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAMORI_PASSWORD", PASSWORD)
+    (tmp_path / "notes.txt").write_text("not a repository")
+    code, _out, err = run("-r", str(tmp_path / "notes.txt"), "snapshots")
+    assert code == 10, err
+    assert err.count("\n") == 1 and "no repository" in err
+
+
+def test_a_target_that_cannot_be_created_is_named_readably(repo: Path, src: Path, tmp_path: Path) -> None:
+    assert run("backup", str(src))[0] == 0
+    (tmp_path / "blocker").write_text("a file where the target's parent should be")
+    target = tmp_path / "blocker" / "out"
+    code, _out, err = run("restore", "latest", "--target", str(target))
+    assert code == 1
+    assert err.count("\n") == 1 and str(target) in err and "b'" not in err, err
+
+
 def test_unknown_snapshot_and_bad_arguments_are_one_line_errors(repo: Path) -> None:
     code, _out, err = run("restore", "deadbeef", "--target", "/tmp/never")
     assert code == 1 and err.count("\n") == 1 and "deadbeef" in err

@@ -22,6 +22,7 @@ from mamori.apps.core.wareki import parse_date
 from . import services
 from .errors import EvaluationError
 from .models import Indicator, PersonnelUnitCost, Program, ProgramYear
+from .services import fiscal_year_from
 from .sheet import RATING_KEYS
 
 FORMAT = "mamori-evaluation"
@@ -37,6 +38,7 @@ PROGRAM_FIELDS = (
     "legal_basis",
     "target_group",
 )
+TEXT_FIELDS = ("outcome", "glossary", "direction_label", "direction_code")
 MONEY_FIELDS = (
     "program_cost",
     "general_fund",
@@ -164,6 +166,12 @@ def load(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON document (JSON is YAML), with a one-line error for unreadable files."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{mark.line + 1}行目 {mark.column + 1}文字目: " if mark is not None else ""
+        raise EvaluationError(
+            f"{path}: 読み込めません: {where}{exc.problem or exc.context}", code="unreadable"
+        ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise EvaluationError(
             f"{path}: 読み込めません: {str(exc).splitlines()[0]}", code="unreadable"
@@ -233,17 +241,21 @@ def _import_program(
     else:
         program = services.program_update(actor=actor, program=program, department=department, **fields)
     for i, year in enumerate(doc.get("years") or []):
-        with _where(f"years[{i}]"):
+        with _where(f"years[{i}]", year):
             _import_year(actor, org, program, year)
     for i, ind in enumerate(doc.get("indicators") or []):
-        with _where(f"indicators[{i}]"):
+        with _where(f"indicators[{i}]", ind):
             _import_indicator(actor, program, ind)
     return program
 
 
 def _import_year(actor: Actor, org: Organisation, program: Program, doc: dict[str, Any]) -> None:
+    """One fiscal-year record; a key the record leaves out keeps what is stored (a cut file blanks nothing)."""
     fy = doc["fiscal_year"]
-    population = None
+    stored = ProgramYear.objects.filter(program=program, fiscal_year=fiscal_year_from(fy)).first()
+    population = stored.population if stored is not None else None
+    if "population_date" in doc:
+        population = None
     if doc.get("population_date"):
         ref = parse_date(str(doc["population_date"]))
         population = PopulationRecord.objects.filter(organisation=org, reference_date=ref).first()
@@ -256,20 +268,23 @@ def _import_year(actor: Actor, org: Organisation, program: Program, doc: dict[st
         program=program,
         fiscal_year=fy,
         population=population,
-        **{k: int(doc.get(k) or 0) for k in MONEY_FIELDS},
+        **{k: int((doc[k] if k in doc else getattr(stored, k, 0)) or 0) for k in MONEY_FIELDS},
     )
-    services.program_year_set_staffing(
-        actor=actor, program=program, fiscal_year=fy, fte=doc.get("staffing") or {}
-    )
-    services.program_year_set_texts(
-        actor=actor,
-        program=program,
-        fiscal_year=fy,
-        outcome=doc.get("outcome") or "",
-        glossary=doc.get("glossary") or [],
-        direction_label=doc.get("direction_label") or "",
-        direction_code=doc.get("direction_code") or "",
-    )
+    if "staffing" in doc:
+        services.program_year_set_staffing(
+            actor=actor, program=program, fiscal_year=fy, fte=doc.get("staffing") or {}
+        )
+    if any(k in doc for k in TEXT_FIELDS):
+        texts = {k: (doc[k] if k in doc else getattr(stored, k, None)) for k in TEXT_FIELDS}
+        services.program_year_set_texts(
+            actor=actor,
+            program=program,
+            fiscal_year=fy,
+            outcome=texts["outcome"] or "",
+            glossary=texts["glossary"] or [],
+            direction_label=texts["direction_label"] or "",
+            direction_code=texts["direction_code"] or "",
+        )
     ratings = {k: v or "" for k, v in (doc.get("ratings") or {}).items()}
     reasons = {k: v or "" for k, v in (doc.get("reasons") or {}).items()}
     services.program_year_rate(actor=actor, program=program, fiscal_year=fy, ratings=ratings, reasons=reasons)
@@ -299,12 +314,21 @@ def _import_indicator(actor: Actor, program: Program, doc: dict[str, Any]) -> No
 
 
 class _where:
-    """Prefix errors raised inside with the document path, e.g. `programs[0].years[1]: ...`."""
+    """Prefix errors raised inside with the document path, e.g. `programs[0].years[1]: ...`.
 
-    def __init__(self, path: str) -> None:
+    Given the entry itself, it first checks that the entry is a mapping (a list of numbers is not).
+    """
+
+    def __init__(self, path: str, entry: Any = dict) -> None:
         self.path = path
+        self.entry = entry
 
     def __enter__(self) -> None:
+        if not isinstance(self.entry, dict | type):
+            raise EvaluationError(
+                f"{self.path}: 項目が不正です: キーと値の組（key: value）ではありません（{self.entry!r}）",
+                code="bad_document",
+            )
         return None
 
     def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[no-untyped-def]
@@ -318,7 +342,9 @@ class _where:
             )
             exc.message = f"{self.path}{sep}{exc.message}"
             return False
-        if isinstance(exc, KeyError | ValueError | TypeError | AttributeError):
+        if isinstance(exc, KeyError):
+            raise EvaluationError(f"{self.path}: 項目 {exc} がありません", code="bad_document") from None
+        if isinstance(exc, ValueError | TypeError | AttributeError):
             raise EvaluationError(f"{self.path}: 項目が不正です: {exc}", code="bad_document") from None
         return False
 
@@ -329,7 +355,7 @@ def evaluation_import(*, actor: Actor, document: dict[str, Any]) -> dict[str, in
     with transaction.atomic():
         org = _organisation(actor, document.get("organisation"))
         for i, cost in enumerate(document.get("unit_costs") or []):
-            with _where(f"unit_costs[{i}]"):
+            with _where(f"unit_costs[{i}]", cost):
                 services.unit_cost_set(
                     actor=actor,
                     organisation=org,
@@ -338,10 +364,10 @@ def evaluation_import(*, actor: Actor, document: dict[str, Any]) -> dict[str, in
                     yen=int(cost["yen"]),
                 )
         for i, pop in enumerate(document.get("populations") or []):
-            with _where(f"populations[{i}]"):
+            with _where(f"populations[{i}]", pop):
                 _population(actor, org, pop)
         for i, doc in enumerate(document.get("programs") or []):
-            with _where(f"programs[{i}]"):
+            with _where(f"programs[{i}]", doc):
                 measure = services.policy_measure_ensure(
                     actor=actor,
                     organisation=org,
@@ -353,7 +379,7 @@ def evaluation_import(*, actor: Actor, document: dict[str, Any]) -> dict[str, in
                 counts["programs"] += 1
                 counts["years"] += len(doc.get("years") or [])
                 for j, sub in enumerate(doc.get("sub_programs") or []):
-                    with _where(f"sub_programs[{j}]"):
+                    with _where(f"sub_programs[{j}]", sub):
                         _import_program(actor, org, sub, program, measure)
                     counts["sub_programs"] += 1
                     counts["years"] += len(sub.get("years") or [])

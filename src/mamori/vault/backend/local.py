@@ -38,10 +38,16 @@ _FADVISE = hasattr(os, "posix_fadvise")
 def _convert(exc: OSError, handle: Handle | str) -> BackendError:
     """Map an OS error onto the backend error tree at the boundary."""
     path = str(handle)
-    if isinstance(exc, FileNotFoundError):
+    if isinstance(exc, FileNotFoundError | NotADirectoryError):  # a file where a directory should be
         return BackendNotFoundError(f"{path} does not exist", path=path)
     if isinstance(exc, FileExistsError):
         return ObjectExistsError(f"{path} already exists", path=path)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return PermanentBackendError(
+            f"{path}: {exc.strerror}: the repository's disk is full; what was saved before is intact"
+            " (a backup saves its snapshot last): free space, then run it again",
+            path=path,
+        )
     if exc.errno in _TRANSIENT:
         return TransientBackendError(f"{path}: {exc.strerror} (temporary, retry)", path=path)
     return PermanentBackendError(f"{path}: {exc.strerror or exc}", path=path)

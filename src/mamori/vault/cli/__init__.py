@@ -165,7 +165,8 @@ def main(
         print("mamori vault: interrupted", file=err)
         return 130
     except OSError as exc:
-        print(f"mamori vault: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=err)
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""  # str, never a b'...' repr
+        print(f"mamori vault: {where}{exc.strerror or exc}", file=err)
         return EXIT_ERROR
     except Exception as exc:  # a bug: still one line for the user; MAMORI_DEBUG=1 shows the traceback
         if os.environ.get("MAMORI_DEBUG"):

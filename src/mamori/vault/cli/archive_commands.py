@@ -246,6 +246,8 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
         result = repo.restore(
             args.snapshot, Path(args.target), include=args.include, exclude=args.exclude, verify=args.verify
         )
+    for index_id, problem in repo.index_errors:
+        ctx.warn(f"warning: index {index_id[:8]} skipped: {problem}")
     for f in result.failed:
         ctx.warn(f"error: not restored: {f.path}: {f.message}")
     if ctx.json:

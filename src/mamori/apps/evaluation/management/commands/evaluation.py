@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.flat import flat_rows, rows_to_csv, rows_to_xlsx
 from mamori.apps.evaluation.interchange import dump, evaluation_export, evaluation_import, load
+from mamori.apps.evaluation.management.output import write_output
 from mamori.apps.evaluation.services import fiscal_year_from
 
 
@@ -46,16 +47,16 @@ class Command(BaseCommand):
                 fy = fiscal_year_from(opts["fiscal_year"]) if opts["fiscal_year"] else None
                 programs, indicators = flat_rows(fiscal_year=fy)
                 if out.suffix.lower() == ".csv":
-                    out.write_bytes(rows_to_csv(programs if opts["table"] == "programs" else indicators))
+                    write_output(out, rows_to_csv(programs if opts["table"] == "programs" else indicators))
                 else:
-                    out.write_bytes(rows_to_xlsx(programs, indicators))
+                    write_output(out, rows_to_xlsx(programs, indicators))
                 self.stdout.write(f"{out}: 事業 {len(programs) - 1} 行・指標 {len(indicators) - 1} 行")
                 return
             fmt = opts["format"] or ("json" if out.suffix.lower() == ".json" else "yaml")
             document = evaluation_export(reference_number=opts["program"])
             if opts["program"] and not document["programs"]:
                 raise EvaluationError(f"整理番号 {opts['program']} の事業はありません", code="not_found")
-            out.write_text(dump(document, fmt), encoding="utf-8")
+            write_output(out, dump(document, fmt).encode("utf-8"))
             self.stdout.write(f"{out}: 事業 {len(document['programs'])} 件")
         except EvaluationError as exc:
             raise CommandError(str(exc)) from None

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
 from mamori.apps.evaluation.errors import EvaluationError
+from mamori.apps.evaluation.management.output import write_output
 from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf
 from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx
 from mamori.apps.evaluation.selectors import program_get, sheet_get, sheet_rules
@@ -47,5 +48,5 @@ class Command(BaseCommand):
             else:
                 data = sheet_to_html(sheet).encode("utf-8")
         out = Path(opts["output"])
-        out.write_bytes(data)
+        write_output(out, data)
         self.stdout.write(f"{out} ({sheet.fiscal_year_label} {sheet.program.name}, {len(data):,} bytes)")
