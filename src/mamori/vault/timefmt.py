@@ -1,15 +1,17 @@
-"""Go `time.Time` JSON spelling (RFC 3339, up to nanoseconds) ↔ aware `datetime`."""
+"""Go `time.Time` JSON spelling (RFC 3339, up to nanoseconds) ↔ aware `datetime`.
+
+A thin datetime face on `gojson.GoTime`, which holds the one formatter and parser; key files, locks
+and snapshot times for `forget` use this, tree nodes use `GoTime` directly (nanoseconds).
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from mamori.vault.errors import InvalidDataError
+from mamori.vault.gojson import GoTime
 
 __all__ = ["format_time", "now", "parse_time"]
-
-_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
 
 
 def now() -> datetime:
@@ -18,30 +20,15 @@ def now() -> datetime:
 
 
 def format_time(value: datetime) -> str:
-    """RFC 3339 with microseconds (trailing zeros trimmed, like Go) and ``Z`` or ``±hh:mm``."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime")
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += "." + f"{value.microsecond:06d}".rstrip("0")
-    offset = value.utcoffset()
-    if not offset:
-        return text + "Z"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    minutes = abs(minutes)
-    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    """RFC 3339 with the fraction's trailing zeros trimmed (like Go) and ``Z`` or ``±hh:mm``."""
+    return GoTime.from_datetime(value).format()
 
 
 def parse_time(text: str) -> datetime:
-    """Parse Go's RFC 3339 (nanoseconds truncated to microseconds); malformed is `InvalidDataError`."""
-    match = _RFC3339.match(text)
-    if match is None:
-        raise InvalidDataError(f"invalid time {text!r}")
-    base, frac, zone = match.groups()
-    micro = (frac or "").ljust(6, "0")[:6]
-    zone = "+00:00" if zone == "Z" else zone
+    """Parse Go's RFC 3339 (nanoseconds truncated to microseconds), keeping the written offset;
+    malformed is `InvalidDataError`."""
     try:
-        return datetime.fromisoformat(f"{base}.{micro}{zone}")
-    except ValueError as exc:
+        moment = GoTime.parse(text)
+        return moment.to_datetime().astimezone(timezone(timedelta(seconds=moment.offset)))
+    except (ValueError, OverflowError) as exc:
         raise InvalidDataError(f"invalid time {text!r}") from exc
