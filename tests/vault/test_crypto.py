@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.poly1305 import Poly1305
@@ -108,3 +110,24 @@ def test_kdf_is_deterministic_and_salt_must_be_64_bytes() -> None:
         derive_key("pw", b"s" * 32, params)
     with pytest.raises(InvalidArgumentError):
         KDFParams(n=1000)
+
+
+def test_nonces_never_repeat_within_a_process_or_across_a_fork() -> None:
+    """Nonces come from a per-thread pool of random bytes: a forked child must not reuse the
+    parent's pool (CTR with a repeated nonce and key leaks the XOR of the plaintexts)."""
+    key = Key.generate()
+    parent = [bytes(key.seal(b"x")[:16]) for _ in range(300)]  # spans more than one pool refill
+    assert len(set(parent)) == len(parent)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.write(write_end, b"".join(bytes(key.seal(b"x")[:16]) for _ in range(10)))
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    child_bytes = os.read(read_end, 4096)
+    os.close(read_end)
+    child = {child_bytes[i : i + 16] for i in range(0, len(child_bytes), 16)}
+    later = {bytes(key.seal(b"x")[:16]) for _ in range(10)}
+    assert len(child) == 10
+    assert not child & later

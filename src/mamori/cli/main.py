@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from mamori.cli.allocator import tune_allocator
+
 USAGE = """usage: mamori <command> [options]
 
 commands:
@@ -25,6 +27,7 @@ commands:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    tune_allocator()
     if not args or args[0] in {"-h", "--help", "help"}:
         print(USAGE)
         return 0

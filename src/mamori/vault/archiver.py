@@ -204,19 +204,20 @@ class Archiver:
         content: list[bytes] = []
         total = 0
         try:
-            with os.fdopen(fd, "rb", buffering=0) as f:
-                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                    raise OSError(f"{os.fsdecode(path)} is no longer a regular file")
-                for chunk in self._chunker.chunks(_as_binary(f), node.size):
-                    blob_id = hashlib.sha256(chunk).digest()
-                    self._save_data(blob_id, chunk)
-                    content.append(blob_id)
-                    total += len(chunk)
-                    self.stats.bytes_processed += len(chunk)
-                    self._report(os.fsdecode(path))
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(f"{os.fsdecode(path)} is no longer a regular file")
+            for chunk in self._chunker.chunks(_as_binary(_FdReader(fd)), node.size):
+                blob_id = hashlib.sha256(chunk).digest()
+                self._save_data(blob_id, chunk)
+                content.append(blob_id)
+                total += len(chunk)
+                self.stats.bytes_processed += len(chunk)
+                self._report(os.fsdecode(path))
         except OSError as exc:
             self._error(os.fsdecode(path), exc)
             return None
+        finally:
+            os.close(fd)
         node.size = total
         return content
 
@@ -531,6 +532,22 @@ class _TreeSpec:
 def _allow_deep_trees() -> None:
     """Directory trees are walked recursively (three frames a level): allow thousands of levels."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), DEEP_RECURSION_LIMIT))
+
+
+class _FdReader:
+    """The two reads the chunker needs, straight on a file descriptor: a file object would cost
+    another fstat and its own buffering for every small file."""
+
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def read(self, size: int) -> bytes:
+        return os.read(self.fd, size)
+
+    def readinto(self, buffer: memoryview) -> int:
+        return os.readv(self.fd, (buffer,))
 
 
 def _as_binary(f: object) -> BinaryIO:

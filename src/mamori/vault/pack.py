@@ -82,7 +82,7 @@ class PackWriter:
         self.blob_type = blob_type
         # Sealed blobs are kept as a list and joined once at the end: growing one bytearray
         # re-copies it on every reallocation, which costs as much as hashing the data.
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | bytearray] = []
         self._size = 0
         self.blobs: list[PackedBlob] = []
 
@@ -94,7 +94,7 @@ class PackWriter:
     def __len__(self) -> int:
         return len(self.blobs)
 
-    def add(self, blob_id: bytes, sealed: bytes, uncompressed_length: int = 0) -> PackedBlob:
+    def add(self, blob_id: bytes, sealed: bytes | bytearray, uncompressed_length: int = 0) -> PackedBlob:
         """Append one sealed blob (``IV || CT || MAC``) and remember its header entry."""
         blob = PackedBlob(self.blob_type, blob_id, self._size, len(sealed), uncompressed_length)
         self._parts.append(sealed)
@@ -102,7 +102,7 @@ class PackWriter:
         self.blobs.append(blob)
         return blob
 
-    def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes] | None:
+    def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes | bytearray] | None:
         """A blob still in this unfinished pack, with its sealed bytes (readers of fresh blobs)."""
         for blob, sealed in zip(self.blobs, self._parts, strict=False):
             if blob.id == blob_id:
@@ -119,7 +119,7 @@ class PackWriter:
                 parts.append(bytes((code,)) + _U32.pack(b.length) + b.id)
         return b"".join(parts)
 
-    def finish(self) -> tuple[bytes, list[bytes]]:
+    def finish(self) -> tuple[bytes, list[bytes | bytearray]]:
         """Seal the header and return (pack id, the pack's parts in order); the id is SHA-256 of the file."""
         sealed_header = self._key.seal(self._header())
         parts = self._parts

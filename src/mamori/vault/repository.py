@@ -206,7 +206,7 @@ class Repository:
 
     # -- blobs ---------------------------------------------------------------------------------
 
-    def _encode_blob(self, data: bytes | bytearray | memoryview) -> tuple[bytes, int]:
+    def _encode_blob(self, data: bytes | bytearray | memoryview) -> tuple[bytearray, int]:
         if self.config.version >= 2:
             packed = compression.compress_if_worth_it(data)
             if packed is not None:
@@ -312,7 +312,7 @@ class Repository:
         sealed = self.backend.load(Handle(FileType.PACK, pack_id), blob.offset, blob.length)
         return self.decode_blob(pack_id, blob, sealed)
 
-    def decode_blob(self, pack_id: str, blob: PackedBlob, sealed: bytes | memoryview) -> bytes:
+    def decode_blob(self, pack_id: str, blob: PackedBlob, sealed: bytes | bytearray | memoryview) -> bytes:
         """Turn a blob's stored bytes into its verified plaintext."""
         where = f"{blob.type.value} blob {blob.id.hex()[:8]} in pack {pack_id[:8]}"
         if len(sealed) != blob.length:

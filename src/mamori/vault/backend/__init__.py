@@ -49,7 +49,7 @@ class FileInfo:
     size: int
 
 
-Data = bytes | bytearray | memoryview | list[bytes]
+Data = bytes | bytearray | memoryview | list[bytes] | list[bytes | bytearray]
 """What `save` stores: one buffer, or a list of parts stored concatenated (packs are written
 from their sealed blobs without first joining them into one more 16 MiB buffer)."""
 
