@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mamori.vault.gojson import GoTime, go_quote, go_unquote, json_string
+from mamori.vault.gojson import GoTime, _quote_each, go_quote, go_unquote, json_string
 
 
 def test_go_quote_known_answers() -> None:
@@ -21,6 +21,16 @@ def test_go_quote_known_answers() -> None:
     assert go_quote("a\u3000b\u200bc".encode()) == "a\\u3000b\\u200bc"
     assert go_quote("\U000e0001".encode()) == "\\U000e0001"
     assert go_quote(b"\xed\xa0\x80") == "\\xed\\xa0\\x80"  # a UTF-8 encoded surrogate is invalid in Go
+
+
+def test_fast_path_quotes_every_code_point_like_the_escaping_path() -> None:
+    """Printable UTF-8 names skip the per-character loop: that must give Go's answer for every
+    character, alone and after a Japanese prefix (the shortcut applies to whole names)."""
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        raw = ("住民" + chr(cp)).encode("utf-8")
+        assert go_quote(raw) == _quote_each(raw), hex(cp)
 
 
 def test_json_string_is_html_safe_like_go() -> None:

@@ -78,6 +78,36 @@ def test_parallel_savers_store_each_blob_once_and_separate_packs_by_type() -> No
     assert_check_clean(repo.backend)
 
 
+def test_a_batch_is_saved_like_single_blobs() -> None:
+    """The backup's save threads hand over batches: small blobs are compressed together, known and
+    repeated ones are skipped, large and incompressible ones are stored as single saves store them."""
+    for version in (2, 1):
+        repo = new_repository(version=version, pack_size=200_000)
+        known = os.urandom(3000)
+        repo.save_blob(BlobType.DATA, known)
+        blobs = [
+            b"office text " * 4000,  # small, compressible
+            os.urandom(40_000),  # small, incompressible
+            b"dump row\n" * 60_000,  # large, compressible
+            os.urandom(300_000),  # large, incompressible
+            known,
+        ]
+        batch = [(BlobType.DATA, b, hash_bytes(b)) for b in blobs]
+        batch += [batch[0], (BlobType.TREE, b'{"nodes":[]}\n', hash_bytes(b'{"nodes":[]}\n'))]
+        repo.save_blobs(batch)
+        repo.flush()
+        assert repo.index.count() == 6  # the known blob and the repeat are not stored again
+        for blob_type, data, blob_id in batch:
+            assert repo.load_blob(blob_type, blob_id) == data
+            _pack, where = repo.lookup_blob(blob_type, blob_id) or pytest.fail("not indexed")
+            single = new_repository(version=version)
+            single.save_blob(blob_type, data)
+            single.flush()
+            _p, alone = single.lookup_blob(blob_type, blob_id) or pytest.fail("not indexed")
+            assert (where.length, where.uncompressed_length) == (alone.length, alone.uncompressed_length)
+        assert_check_clean(repo.backend)
+
+
 def test_unpacked_files_round_trip_and_are_named_by_their_hash() -> None:
     repo = new_repository()
     file_id = repo.save_unpacked(FileType.SNAPSHOT, b'{"time":"x"}')

@@ -43,6 +43,7 @@ class BlobRepository(Protocol):
     def save_blob(
         self, blob_type: BlobType, data: bytes, blob_id: bytes | None = None
     ) -> tuple[bytes, bool]: ...
+    def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> None: ...
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
     def flush(self) -> None: ...
     def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None: ...
@@ -445,8 +446,7 @@ class _SavePool:
                 return
             try:
                 if self.failure is None:
-                    for blob_type, data, blob_id in batch:
-                        self.repo.save_blob(blob_type, data, blob_id)
+                    self.repo.save_blobs(batch)
             except BaseException as exc:  # handed to the walker thread, which raises it
                 self.failure = exc
             finally:

@@ -28,6 +28,19 @@ def go_quote(raw: bytes) -> str:
     """`strconv.Quote(raw)[1:-1]`: escape quotes, backslashes, non-printables and invalid UTF-8 bytes."""
     if _SAFE_NAME.fullmatch(raw) and b'"' not in raw and b"\\" not in raw:
         return raw.decode("ascii")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        # Python's isprintable is Go's IsPrint: categories L, M, N, P, S and the ASCII space only
+        if text.isprintable() and '"' not in text and "\\" not in text:
+            return text
+    return _quote_each(raw)
+
+
+def _quote_each(raw: bytes) -> str:
+    """`go_quote` character by character (names with escapes, control characters or invalid UTF-8)."""
     out: list[str] = []
     for ch in raw.decode("utf-8", "surrogateescape"):
         cp = ord(ch)

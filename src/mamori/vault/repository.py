@@ -9,7 +9,7 @@ files for them (`flush`), then the snapshot (the caller's `save_unpacked` after 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 
 from mamori.vault import compression
@@ -206,6 +206,15 @@ class Repository:
 
     # -- blobs ---------------------------------------------------------------------------------
 
+    def _encode_blobs(self, items: Sequence[bytes]) -> list[tuple[bytearray, int]]:
+        if self.config.version < 2:
+            return [(self.key.seal(data), 0) for data in items]
+        packed = compression.compress_many_if_worth_it(items)
+        return [
+            (self.key.seal(data), 0) if frame is None else (self.key.seal(frame), len(data))
+            for data, frame in zip(items, packed, strict=True)
+        ]
+
     def _encode_blob(self, data: bytes | bytearray | memoryview) -> tuple[bytearray, int]:
         if self.config.version >= 2:
             packed = compression.compress_if_worth_it(data)
@@ -243,6 +252,33 @@ class Repository:
         if full is not None:
             self._write_pack(full)
         return blob_id, True
+
+    def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> None:
+        """`save_blob` for a batch of (type, plaintext, id), as the backup's save threads hand them
+        over: small blobs are compressed together, and the packers are locked once per batch."""
+        with self._lock:
+            todo = []
+            for blob_type, data, blob_id in items:
+                key = (blob_type, blob_id)
+                if not self.index.has(blob_type, blob_id) and key not in self._pending:
+                    self._pending.add(key)
+                    todo.append((blob_type, data, blob_id))
+        try:
+            encoded = self._encode_blobs([data for _t, data, _i in todo])
+        except BaseException:
+            with self._lock:
+                self._pending.difference_update((t, i) for t, _d, i in todo)
+            raise
+        full: list[PackWriter] = []
+        with self._lock:
+            for (blob_type, _data, blob_id), (sealed, uncompressed_length) in zip(todo, encoded, strict=True):
+                packer = self._packers[blob_type]
+                packer.add(blob_id, sealed, uncompressed_length)
+                if packer.size >= self.pack_size:
+                    full.append(packer)
+                    self._packers[blob_type] = PackWriter(self.key, blob_type)
+        for packer in full:
+            self._write_pack(packer)
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
