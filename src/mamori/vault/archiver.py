@@ -129,13 +129,13 @@ class Archiver:
         if self.on_error is not None and not self.on_error(path, exc):
             raise BackupAbortedError(path, exc) from exc
 
-    def _report(self, current: str | None, force: bool = False) -> None:
+    def _report(self, current: bytes | str | None, force: bool = False) -> None:
         if self.progress is None:
             return
         now = _time.monotonic()
         if force or now - self._last_progress >= 0.2:
             self._last_progress = now
-            self.progress(self.stats, current)
+            self.progress(self.stats, os.fsdecode(current) if isinstance(current, bytes) else current)
 
     # -- saving blobs -------------------------------------------------------
 
@@ -213,7 +213,7 @@ class Archiver:
                 content.append(blob_id)
                 total += len(chunk)
                 self.stats.bytes_processed += len(chunk)
-                self._report(os.fsdecode(path))
+                self._report(path)  # decoded only when a progress report is due
         except OSError as exc:
             self._error(os.fsdecode(path), exc)
             return None
