@@ -4,7 +4,10 @@ Run by `make bench`. For each tool, in one run on this machine: first backup, ba
 `make-dataset --mutate`, backup with nothing changed, full restore, check with full data read.
 Each step is a separate process measured by `/usr/bin/time -v` (wall clock, peak RSS); steps
 are interleaved across tools so that load from other work on the machine hits all three alike.
-Prints a Markdown table with ratios to restic and writes it to docs/benchmarks.md.
+Everything is repeated `--rounds` times (default 3) with a fresh data set and fresh repositories;
+the table shows medians, and each ratio is the median of the rounds' own ratios to restic (paired
+within a round, so a machine that drifts between rounds does not bias it). Prints the Markdown
+table and writes it to docs/benchmarks.md.
 
 The data-set script comes from MAMORI_BENCH_DATASET_TOOL, else ../shared/bench/make-dataset
 relative to the repository root.
@@ -18,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +40,7 @@ STEPS = ("first backup", "backup after mutate", "no-change backup", "full restor
 class Measure:
     tool: str
     step: str
+    round: int
     wall_s: float
     peak_rss_mib: float
     data_mib: float
@@ -149,7 +154,8 @@ class Runner:
         return tree_mib(self.repo)
 
 
-def run(size_mb: int, keep: bool) -> list[Measure]:
+def run(size_mb: int, keep: bool, round_no: int = 1) -> list[Measure]:
+    """One round: a fresh data set and fresh repositories, every step for every tool."""
     tool = dataset_tool()
     work = Path(tempfile.mkdtemp(prefix="mamori-bench-"))
     data = work / "data"
@@ -164,7 +170,7 @@ def run(size_mb: int, keep: bool) -> list[Measure]:
         for t in TOOLS:
             argv, cwd = argv_for[t]
             wall, rss = timed(argv, runners[t].env, cwd)
-            m = Measure(t, name, wall, rss, data_mib, runners[t].repo_mib())
+            m = Measure(t, name, round_no, wall, rss, data_mib, runners[t].repo_mib())
             results.append(m)
             print(f"  {name:<22} {t:<7} {wall:7.2f} s {m.throughput:8.1f} MiB/s {rss:7.1f} MiB", flush=True)
 
@@ -192,19 +198,36 @@ def run(size_mb: int, keep: bool) -> list[Measure]:
 
 
 def table(results: list[Measure]) -> str:
-    by = {(m.tool, m.step): m for m in results}
+    """Medians over the rounds; the ratios are medians of each round's own ratio to restic."""
+    rounds = sorted({m.round for m in results})
+    by = {(m.tool, m.step, m.round): m for m in results}
     lines = [
         "| step | tool | wall s | MiB/s | peak RSS MiB | repo MiB | time vs restic | RSS vs restic |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for step_name in STEPS:
-        base = by[("restic", step_name)]
         for t in TOOLS:
-            m = by[(t, step_name)]
-            lines.append(
-                f"| {step_name} | {t} | {m.wall_s:.2f} | {m.throughput:.1f} | {m.peak_rss_mib:.1f} | "
-                f"{m.repo_mib:.1f} | {m.wall_s / base.wall_s:.2f}× | {m.peak_rss_mib / base.peak_rss_mib:.2f}× |"
+            ms = [by[(t, step_name, r)] for r in rounds]
+            base = [by[("restic", step_name, r)] for r in rounds]
+            wall = statistics.median(m.wall_s for m in ms)
+            data = statistics.median(m.data_mib for m in ms)
+            rss = statistics.median(m.peak_rss_mib for m in ms)
+            repo = statistics.median(m.repo_mib for m in ms)
+            t_ratio = statistics.median(m.wall_s / b.wall_s for m, b in zip(ms, base, strict=True))
+            r_ratio = statistics.median(
+                m.peak_rss_mib / b.peak_rss_mib for m, b in zip(ms, base, strict=True)
             )
+            lines.append(
+                f"| {step_name} | {t} | {wall:.2f} | {data / wall:.1f} | {rss:.1f} | "
+                f"{repo:.1f} | {t_ratio:.2f}× | {r_ratio:.2f}× |"
+            )
+    firsts = [by[("restic", STEPS[0], r)].wall_s / by[("mamori", STEPS[0], r)].wall_s for r in rounds]
+    lines.append("")
+    lines.append(
+        "First backup, mamori's throughput as a multiple of restic's, round by round: "
+        + ", ".join(f"{f:.2f}×" for f in firsts)
+        + "."
+    )
     return "\n".join(lines)
 
 
@@ -224,10 +247,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=512)
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--rounds", type=int, default=3, help="repeat everything; the table shows medians")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args()
     started = time.time()
-    results = run(args.size_mb, args.keep)
+    results: list[Measure] = []
+    for round_no in range(1, args.rounds + 1):
+        print(f"bench: round {round_no} of {args.rounds}", flush=True)
+        results += run(args.size_mb, args.keep, round_no)
     text = table(results)
     print()
     print(text)
@@ -244,7 +271,8 @@ def main() -> None:
         doc.write_text(
             (head or "# Benchmarks\n\n")
             + "<!-- results -->\n"
-            + f"Run {stamp} on {os.cpu_count()} CPUs, {args.size_mb} MiB data set; {versions()}.\n\n"
+            + f"Run {stamp} on {os.cpu_count()} CPUs, {args.size_mb} MiB data set, {args.rounds} rounds "
+            + f"(medians); {versions()}.\n\n"
             + text
             + "\n",
             encoding="utf-8",
