@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-from mamori.cli.allocator import tune_allocator
-
 USAGE = """usage: mamori <command> [options]
 
 commands:
@@ -27,7 +25,6 @@ commands:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    tune_allocator()
     if not args or args[0] in {"-h", "--help", "help"}:
         print(USAGE)
         return 0

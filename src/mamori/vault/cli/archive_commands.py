@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mamori.vault.api import BackupProgress, BackupResult, NodeInfo, SnapshotInfo
+from mamori.vault.cli.allocator import tune_allocator
 from mamori.vault.errors import InvalidArgumentError
 from mamori.vault.pathfilter import read_pattern_file
 
@@ -108,6 +109,7 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     def progress(p: BackupProgress) -> None:
         ctx.progress(f"{p.files_done} files, {_size(p.bytes_done)}  {p.current or ''}")
 
+    tune_allocator()  # before the repository's threads start
     with ctx.open_repository() as repo:
         if args.stdin:
             if args.paths:

@@ -1,10 +1,11 @@
-"""Keep glibc from handing freed buffers back to the kernel between chunks.
+"""Keep glibc from handing freed buffers back to the kernel between chunks (`vault backup` only).
 
 A backup allocates and frees buffers of about a chunk's size (1 MiB) many times a second: copies of
 chunks, zstd output, ciphertext. With glibc's defaults these are mmap'd or trimmed away on free, and
 every reuse faults the pages in again — about 60,000 page faults per 512 MiB backed up, a tenth of
 the CPU time on a virtual machine. One arena and fixed thresholds keep the memory for reuse; peak
-memory stays about the same because the freed buffers are what the next chunk needs.
+memory stays about the same because the freed buffers are what the next chunk needs. Not for
+check and restore: they read whole 16 MiB packs, which would then stay allocated.
 """
 
 from __future__ import annotations
