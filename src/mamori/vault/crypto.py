@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.poly1305 import Poly1305
@@ -40,24 +41,38 @@ _ZERO_IV = bytes(IV_SIZE)
 
 
 _IV_POOL_SIZE = 4096
-_ivs = threading.local()
+_per_thread = threading.local()
 
 
 def _new_iv() -> bytes:
     """A random nonce; drawn from the OS 4 KiB at a time, per thread (one system call per 256 blobs)."""
-    pool: bytes = getattr(_ivs, "pool", b"")
-    pos: int = getattr(_ivs, "pos", 0)
+    pool: bytes = getattr(_per_thread, "pool", b"")
+    pos: int = getattr(_per_thread, "pos", 0)
     if pos + IV_SIZE > len(pool):
         pool, pos = os.urandom(_IV_POOL_SIZE), 0
-        _ivs.pool = pool
-    _ivs.pos = pos + IV_SIZE
+        _per_thread.pool = pool
+    _per_thread.pos = pos + IV_SIZE
     return pool[pos : pos + IV_SIZE]
+
+
+def _block_encryptor(key: bytes) -> Any:
+    """A per-thread AES-ECB encryptor for `key`, kept open: encrypting single blocks needs no
+    finalize, and building a cipher object per blob cost more than the block itself."""
+    cache: dict[bytes, Any] | None = getattr(_per_thread, "ecb", None)
+    if cache is None:
+        cache = _per_thread.ecb = {}
+    encryptor = cache.get(key)
+    if encryptor is None:
+        if len(cache) >= 8:  # a process uses one or two repositories' keys
+            cache.clear()
+        encryptor = cache[key] = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305
+    return encryptor
 
 
 def _forget_ivs() -> None:
     # a forked child must never hand out the nonces its parent will also use
-    global _ivs
-    _ivs = threading.local()
+    global _per_thread
+    _per_thread = threading.local()
 
 
 os.register_at_fork(after_in_child=_forget_ivs)
@@ -86,8 +101,7 @@ class Key:
         return cls(encrypt=os.urandom(32), mac_k=os.urandom(16), mac_r=_mask_r(os.urandom(16)))
 
     def _mac(self, iv: bytes, ciphertext: bytes | bytearray | memoryview) -> bytes:
-        encryptor = Cipher(algorithms.AES(self.mac_k), modes.ECB()).encryptor()  # noqa: S305 - one block
-        s = encryptor.update(iv) + encryptor.finalize()
+        s = _block_encryptor(self.mac_k).update(iv)
         return Poly1305.generate_tag(_mask_r(self.mac_r) + s, ciphertext)
 
     def seal(self, plaintext: bytes | bytearray | memoryview) -> bytearray:
