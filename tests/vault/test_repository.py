@@ -204,6 +204,23 @@ def test_a_failed_pack_upload_loses_nothing_already_saved_and_can_be_retried() -
     assert_check_clean(inner)
 
 
+def test_a_batch_whose_pack_upload_fails_can_be_saved_again() -> None:
+    inner = MemoryBackend()
+    new_repository(inner)
+    repo = Repository.open(FailNthSaveBackend(inner, n=1), PASSWORD, pack_size=10_000)
+    blobs = [os.urandom(12_000) for _ in range(3)]  # three full packs from one batch; the first fails
+    batch = [(BlobType.DATA, b, hash_bytes(b)) for b in blobs]
+    with pytest.raises(PermanentBackendError):
+        repo.save_blobs(batch)
+    assert not any(repo.has_blob(BlobType.DATA, blob_id) for _t, _d, blob_id in batch)
+    repo.save_blobs(batch)
+    repo.flush()
+    again = Repository.open(inner, PASSWORD)
+    again.load_index()
+    assert [again.load_blob(BlobType.DATA, blob_id) for _t, _d, blob_id in batch] == blobs
+    assert_check_clean(inner)
+
+
 def test_lock_file_exists_while_held() -> None:
     repo = new_repository()
     with repo.lock():

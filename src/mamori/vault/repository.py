@@ -281,8 +281,14 @@ class Repository:
                 if packer.size >= self.pack_size:
                     full.append(packer)
                     self._packers[blob_type] = PackWriter(self.key, blob_type)
-        for packer in full:
-            self._write_pack(packer)
+        for n, packer in enumerate(full):
+            try:
+                self._write_pack(packer)
+            except BaseException:
+                with self._lock:  # packs not attempted: their blobs can be saved again, like the failed one's
+                    for rest in full[n + 1 :]:
+                        self._pending.difference_update((b.type, b.id) for b in rest.blobs)
+                raise
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
