@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mamori.vault import checker
 from mamori.vault.backend import FileType, Handle
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.backend.mem import MemoryBackend
@@ -58,6 +59,33 @@ def test_a_flipped_byte_in_a_blob_names_pack_blob_and_files() -> None:
     assert damaged[0].pack_id == pack_id
     assert damaged[0].files == [f"{snap[:8]}:/data/report.xlsx"]
     assert any("does not match its id" in e.message for e in result.errors), "the pack hash is checked too"
+
+
+def test_packs_read_in_pieces_find_damage_in_any_piece(monkeypatch: pytest.MonkeyPatch) -> None:
+    """check --read-data reads a pack in runs of whole blobs; damage in a middle run, and in the
+    header after the last run, is still found and named."""
+    monkeypatch.setattr(checker, "_PIECE_BYTES", 5000)
+    backend = MemoryBackend()
+    repo = new_repository(backend)
+    files = {f"f{i}.bin": os.urandom(3000) for i in range(6)}
+    write_snapshot(repo, files)
+    clean = assert_check_clean(backend)
+    assert clean.blobs_checked == 8  # six files and two trees
+    middle = hash_bytes(files["f3.bin"])
+    pack_id, where = repo.lookup_blob(BlobType.DATA, middle) or pytest.fail("not indexed")
+    handle = Handle(FileType.PACK, pack_id)
+    original = backend.load(handle)
+    for position in (where.offset + 100, len(original) - 10):  # a blob in the third run; the header
+        damaged = bytearray(original)
+        damaged[position] ^= 0x01
+        _replace(backend, handle, bytes(damaged))
+        result = check_repository(Repository.open(backend, PASSWORD), read_data=True)
+        assert not result.ok
+        assert any(e.pack_id == pack_id for e in result.errors)
+        if position < len(original) - 100:
+            assert [e.blob_id for e in result.errors if e.blob_id] == [middle.hex()]
+    _replace(backend, handle, original)
+    assert_check_clean(backend)
 
 
 def test_bit_rot_on_every_read_is_found() -> None:

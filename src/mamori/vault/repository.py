@@ -393,6 +393,10 @@ class Repository:
         """A whole pack file's bytes."""
         return self.backend.load(Handle(FileType.PACK, pack_id))
 
+    def load_pack_range(self, pack_id: str, offset: int, length: int) -> bytes:
+        """`length` bytes of a pack file from `offset` (fewer if the file is shorter)."""
+        return self.backend.load(Handle(FileType.PACK, pack_id), offset, length) if length else b""
+
     @property
     def overhead(self) -> int:
         """Bytes encryption adds to each blob and file."""
