@@ -64,7 +64,7 @@ def test_a_flipped_byte_in_a_blob_names_pack_blob_and_files() -> None:
 def test_packs_read_in_pieces_find_damage_in_any_piece(monkeypatch: pytest.MonkeyPatch) -> None:
     """check --read-data reads a pack in runs of whole blobs; damage in a middle run, and in the
     header after the last run, is still found and named."""
-    monkeypatch.setattr(checker, "_PIECE_BYTES", 5000)
+    monkeypatch.setattr(checker, "_RUN_BYTES", 5000)
     backend = MemoryBackend()
     repo = new_repository(backend)
     files = {f"f{i}.bin": os.urandom(3000) for i in range(6)}

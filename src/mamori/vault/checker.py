@@ -19,7 +19,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from mamori.vault.backend import FileType
-from mamori.vault.errors import BackendError, IntegrityError, InvalidArgumentError, VaultError
+from mamori.vault.errors import (
+    BackendError,
+    BadPackHeaderError,
+    IntegrityError,
+    InvalidArgumentError,
+    VaultError,
+)
 from mamori.vault.ids import short_id
 from mamori.vault.index import MasterIndex
 from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree
@@ -59,7 +65,7 @@ _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 # Per process, so that repeated percentage checks sample different packs.
 _SUBSET_SALT = os.urandom(16)
 _READ_WORKERS = 2
-_PIECE_BYTES = 4 * 1024 * 1024
+_RUN_BYTES = 4 * 1024 * 1024
 
 
 def select_packs(pack_ids: list[str], subset: str | None) -> list[str]:
@@ -189,7 +195,7 @@ class _Checker:
     def read_data(self, subset: str | None) -> None:
         selected = select_packs(list(self.packs), subset)
         self.progress(f"read {len(selected)} of {len(self.packs)} packs")
-        # hashlib and zstd release the GIL: two readers keep both cores busy; each holds one pack.
+        # hashlib and zstd release the GIL: two readers keep both cores busy.
         with ThreadPoolExecutor(max(1, min(_READ_WORKERS, len(selected)))) as pool:
             for done, report in enumerate(pool.map(self.read_pack, selected), 1):
                 self.progress(f"read {done} of {len(selected)} packs")
@@ -203,42 +209,38 @@ class _Checker:
     def read_pack(self, pack_id: str) -> _PackReport:
         """Verify one pack: its id, its header against the index, every blob. Thread-safe.
 
-        A pack whose header reads cleanly is read in pieces of at most 4 MiB (whole blobs), so two
+        A pack whose header reads cleanly is read in runs of whole blobs of at most 4 MiB, so two
         readers hold about 8 MiB instead of two 16 MiB packs; anything odd is re-read whole.
         """
         size = self.pack_files.get(pack_id)
+        if size is None:
+            return self.read_pack_whole(pack_id)
         try:
-            header = self.repo.read_pack_header(pack_id, size) if size is not None else None
+            # offsets come from summing the header's lengths: the runs below cover the file exactly
+            header = self.repo.read_pack_header(pack_id, size)
+            report = _PackReport(packs=1)
+            digest = hashlib.sha256()
+            end = 0
+            for run in _runs(header, _RUN_BYTES):
+                start, end = run[0].offset, run[-1].offset + run[-1].length
+                view = memoryview(self._load_exactly(pack_id, start, end - start))
+                digest.update(view)
+                for b in run:
+                    self._verify(report, pack_id, b, view[b.offset - start : b.offset - start + b.length])
+            digest.update(self._load_exactly(pack_id, end, size - end))
         except (IntegrityError, BackendError):
-            header = None
-        if header is None or not _contiguous(header) or size is None:
             return self.read_pack_whole(pack_id)
-        report = _PackReport(packs=1)
-        digest = hashlib.sha256()
-        end = 0
-        for piece in _pieces(header, _PIECE_BYTES):
-            start, end = piece[0].offset, piece[-1].offset + piece[-1].length
-            try:
-                data = self.repo.load_pack_range(pack_id, start, end - start)
-            except BackendError:
-                return self.read_pack_whole(pack_id)
-            if len(data) != end - start:
-                return self.read_pack_whole(pack_id)
-            digest.update(data)
-            report.bytes_read += len(data)
-            view = memoryview(data)
-            for b in piece:
-                self._verify(report, pack_id, b, view[b.offset - start : b.offset - start + b.length])
-        try:
-            tail = self.repo.load_pack_range(pack_id, end, size - end)
-        except BackendError:
-            return self.read_pack_whole(pack_id)
-        digest.update(tail)
-        report.bytes_read += len(tail)
+        report.bytes_read = size
         if digest.hexdigest() != pack_id:
             report.errors.append(_mismatch(pack_id))
         self._compare_header(report, pack_id, header)
         return report
+
+    def _load_exactly(self, pack_id: str, offset: int, length: int) -> bytes:
+        data = self.repo.load_pack_range(pack_id, offset, length)
+        if len(data) != length:
+            raise BadPackHeaderError(f"pack {short_id(pack_id)} is shorter than its size", pack_id=pack_id)
+        return data
 
     def _verify(self, report: _PackReport, pack_id: str, b: PackedBlob, sealed: memoryview) -> None:
         report.blobs += 1
@@ -384,17 +386,7 @@ def _mismatch(pack_id: str) -> CheckProblem:
     return CheckProblem(f"pack {short_id(pack_id)}: its content does not match its id (damaged)", pack_id)
 
 
-def _contiguous(header: list[PackedBlob]) -> bool:
-    """Blobs that fill the pack from offset 0 without gaps (as every writer lays them out)."""
-    offset = 0
-    for b in sorted(header, key=lambda b: b.offset):
-        if b.offset != offset:
-            return False
-        offset += b.length
-    return bool(header)
-
-
-def _pieces(header: list[PackedBlob], limit: int) -> Iterator[list[PackedBlob]]:
+def _runs(header: list[PackedBlob], limit: int) -> Iterator[list[PackedBlob]]:
     """Consecutive blobs in runs of at most `limit` bytes (a larger blob is a run of its own)."""
     run: list[PackedBlob] = []
     size = 0

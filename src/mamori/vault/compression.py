@@ -75,23 +75,26 @@ def compress_if_worth_it(data: bytes | bytearray | memoryview) -> bytes | None:
     return out if len(out) < size else None
 
 
-def compress_many_if_worth_it(items: Sequence[bytes]) -> list[bytes | None]:
+def compress_many_if_worth_it(items: Sequence[bytes | bytearray | memoryview]) -> list[bytes | None]:
     """`compress_if_worth_it` for each item; the small ones (office files, trees) are compressed in one
     call into C, so a batch of them costs the backup threads one GIL hand-over instead of one each."""
-    out: list[bytes | None] = [None] * len(items)
-    small = [i for i, item in enumerate(items) if 0 < len(item) <= 2 * _SAMPLE]
-    if len(small) > 1:
-        frames = _compressor().multi_compress_to_buffer([items[i] for i in small], threads=0)
-        for n, i in enumerate(small):
-            frame = frames[n].tobytes()
-            out[i] = frame if len(frame) < len(items[i]) else None
-    else:
-        small = []
-    done = set(small)
-    for i, item in enumerate(items):
-        if i not in done:
-            out[i] = compress_if_worth_it(item)
+    small = [item for item in items if _batched(item)]
+    if len(small) < 2:
+        return [compress_if_worth_it(item) for item in items]
+    frames = iter(_compressor().multi_compress_to_buffer(small, threads=0))
+    out: list[bytes | None] = []
+    for item in items:
+        if _batched(item):
+            frame = next(frames).tobytes()
+            out.append(frame if len(frame) < len(item) else None)
+        else:
+            out.append(compress_if_worth_it(item))
     return out
+
+
+def _batched(item: bytes | bytearray | memoryview) -> bool:
+    # small enough that compress_if_worth_it would not sample it first
+    return 0 < len(item) <= 2 * _SAMPLE
 
 
 def decompress(data: bytes | bytearray | memoryview, expected_size: int | None = None) -> bytes:

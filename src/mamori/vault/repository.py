@@ -39,6 +39,9 @@ DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 INDEX_MAX_BLOBS = 50_000
 
 
+_Buffer = bytes | bytearray | memoryview
+
+
 class Repository:
     """An open repository: use `init` or `open`, then `load_index` before reading or writing blobs."""
 
@@ -210,7 +213,7 @@ class Repository:
 
     # -- blobs ---------------------------------------------------------------------------------
 
-    def _encode_blobs(self, items: Sequence[bytes]) -> list[tuple[bytearray, int]]:
+    def _encode_blobs(self, items: Sequence[_Buffer]) -> list[tuple[bytearray, int]]:
         if self.config.version < 2:
             return [(self.key.seal(data), 0) for data in items]
         packed = compression.compress_many_if_worth_it(items)
@@ -218,13 +221,6 @@ class Repository:
             (self.key.seal(data), 0) if frame is None else (self.key.seal(frame), len(data))
             for data, frame in zip(items, packed, strict=True)
         ]
-
-    def _encode_blob(self, data: bytes | bytearray | memoryview) -> tuple[bytearray, int]:
-        if self.config.version >= 2:
-            packed = compression.compress_if_worth_it(data)
-            if packed is not None:
-                return self.key.seal(packed), len(data)
-        return self.key.seal(data), 0
 
     def save_blob(
         self, blob_type: BlobType, data: bytes | bytearray | memoryview, blob_id: bytes | None = None
@@ -235,31 +231,12 @@ class Repository:
         """
         if blob_id is None:
             blob_id = hash_bytes(data)
-        key = (blob_type, blob_id)
-        with self._lock:
-            if self.index.has(blob_type, blob_id) or key in self._pending:
-                return blob_id, False
-            self._pending.add(key)
-        try:
-            sealed, uncompressed_length = self._encode_blob(data)
-        except BaseException:
-            with self._lock:
-                self._pending.discard(key)
-            raise
-        full: PackWriter | None = None
-        with self._lock:
-            packer = self._packers[blob_type]
-            packer.add(blob_id, sealed, uncompressed_length)
-            if packer.size >= self.pack_size:
-                full = packer
-                self._packers[blob_type] = PackWriter(self.key, blob_type)
-        if full is not None:
-            self._write_pack(full)
-        return blob_id, True
+        return blob_id, self.save_blobs([(blob_type, data, blob_id)]) == 1
 
-    def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> None:
+    def save_blobs(self, items: Sequence[tuple[BlobType, _Buffer, bytes]]) -> int:
         """`save_blob` for a batch of (type, plaintext, id), as the backup's save threads hand them
-        over: small blobs are compressed together, and the packers are locked once per batch."""
+        over: small blobs are compressed together, and the packers are locked once per batch.
+        Returns how many blobs were newly stored."""
         with self._lock:
             todo = []
             for blob_type, data, blob_id in items:
@@ -289,6 +266,7 @@ class Repository:
                     for rest in full[n + 1 :]:
                         self._pending.difference_update((b.type, b.id) for b in rest.blobs)
                 raise
+        return len(todo)
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
