@@ -22,31 +22,12 @@ from mamori.apps.core.wareki import parse_date
 from . import services
 from .errors import EvaluationError
 from .models import Indicator, PersonnelUnitCost, Program, ProgramYear
-from .services import fiscal_year_from
-from .sheet import RATING_KEYS
+from .services import PROGRAM_TEXT_FIELDS, fiscal_year_from
+from .sheet import MONEY_FIELDS, RATING_KEYS
 
 FORMAT = "mamori-evaluation"
 VERSION = 1
-PROGRAM_FIELDS = (
-    "name",
-    "priority",
-    "purpose",
-    "goal",
-    "implementation",
-    "start_fiscal_year",
-    "start_or_earlier",
-    "legal_basis",
-    "target_group",
-)
 TEXT_FIELDS = ("outcome", "glossary", "direction_label", "direction_code")
-MONEY_FIELDS = (
-    "program_cost",
-    "general_fund",
-    "national_prefectural",
-    "municipal_bonds",
-    "other_specific",
-    "debt_service",
-)
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -81,7 +62,7 @@ def _program_doc(program: Program, *, top: bool) -> dict[str, Any]:
     doc["department"] = {"code": d.code, "name": d.name}
     if d.parent_id:
         doc["department"]["parent"] = {"code": d.parent.code, "name": d.parent.name}  # type: ignore[union-attr]
-    doc.update({k: getattr(program, k) for k in PROGRAM_FIELDS})
+    doc.update({k: getattr(program, k) for k in PROGRAM_TEXT_FIELDS})
     doc["years"] = [_year_doc(y) for y in program.years.all()]
     doc["indicators"] = [
         {
@@ -226,7 +207,7 @@ def _population(actor: Actor, org: Organisation, doc: dict[str, Any]) -> Populat
 def _import_program(
     actor: Actor, org: Organisation, doc: dict[str, Any], parent: Program | None, measure: Any
 ) -> Program:
-    fields = {k: doc[k] for k in PROGRAM_FIELDS if k in doc}
+    fields = {k: doc[k] for k in PROGRAM_TEXT_FIELDS if k in doc}
     for k in ("purpose", "goal", "legal_basis", "target_group"):
         if k in fields and fields[k] is None:
             fields[k] = ""

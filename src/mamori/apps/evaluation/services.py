@@ -32,7 +32,7 @@ from .models import (
     ProgramYear,
     StaffingLine,
 )
-from .sheet import RATING_KEYS
+from .sheet import RATING_KEYS, RATING_LABELS
 
 MSG_FUNDS_MISMATCH = _("財源内訳の合計 {funds:,}円が事業費 {cost:,}円と一致しません")
 MSG_NEGATIVE_MONEY = _("{label}は0円以上で入力してください（{value:,}円）")
@@ -48,7 +48,7 @@ MSG_UNKNOWN_KPI = _("KPI {code!r} は登録されていません")
 MSG_BAD_NUMBER = _("{label}は数値で入力してください（{value!r}）")
 MSG_UNKNOWN_CHOICE = _("{label} {value!r} は不明です（{choices}）")
 
-MONEY_FIELDS = {
+MONEY_LABELS = {
     "program_cost": "事業費",
     "general_fund": "一般財源",
     "national_prefectural": "国府支出金",
@@ -68,13 +68,6 @@ PROGRAM_TEXT_FIELDS = (
     "legal_basis",
     "target_group",
 )
-RATING_LABELS = {
-    "relevance": "妥当性",
-    "efficiency": "効率性",
-    "effectiveness": "有効性",
-    "overall": "総合評価",
-    "contribution": "貢献度",
-}
 
 
 def _full_clean(obj: models.Model) -> None:
@@ -253,7 +246,7 @@ def program_year_set_money(
     for name, value in values.items():
         if int(value) < 0:
             raise EvaluationError(
-                MSG_NEGATIVE_MONEY.format(label=MONEY_FIELDS[name], value=int(value)),
+                MSG_NEGATIVE_MONEY.format(label=MONEY_LABELS[name], value=int(value)),
                 code="negative_money",
                 extra={"field": name},
             )

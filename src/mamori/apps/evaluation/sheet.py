@@ -17,6 +17,14 @@ from . import rules as r
 REGULAR = "regular"
 REEMPLOYED = "reemployed"
 RATING_KEYS = ("relevance", "efficiency", "effectiveness", "overall", "contribution")
+MONEY_FIELDS = (
+    "program_cost",
+    "general_fund",
+    "national_prefectural",
+    "municipal_bonds",
+    "other_specific",
+    "debt_service",
+)
 RATING_LABELS = {
     "relevance": "妥当性",
     "efficiency": "効率性",
@@ -211,17 +219,7 @@ def combine_years(years: list[YearInput], own: YearInput | None) -> YearInput | 
         return own
     fy = years[0].fiscal_year
     base = own or YearInput(fiscal_year=fy)
-    sums = {
-        k: sum(getattr(y, k) for y in years)
-        for k in (
-            "program_cost",
-            "general_fund",
-            "national_prefectural",
-            "municipal_bonds",
-            "other_specific",
-            "debt_service",
-        )
-    }
+    sums = {k: sum(getattr(y, k) for y in years) for k in MONEY_FIELDS}
     staffing = tuple(s for y in years for s in y.staffing)
     population = base.population or next((y.population for y in years if y.population), None)
     return YearInput(

@@ -53,7 +53,7 @@ from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, Progra
 from .render_html import sheet_context, sheet_to_html, sheet_to_pdf
 from .render_xlsx import sheet_to_xlsx
 from .selectors import program_fiscal_years, program_get_by_pk, program_list, sheet_get, sheet_rules
-from .sheet import RATING_KEYS
+from .sheet import MONEY_FIELDS, RATING_KEYS
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -330,15 +330,7 @@ class MoneyView(ServiceFormView):
         year = self.year()
         if year is None:
             return {}
-        fields = [
-            "program_cost",
-            "general_fund",
-            "national_prefectural",
-            "municipal_bonds",
-            "other_specific",
-            "debt_service",
-        ]
-        return {**{f: getattr(year, f) for f in fields}, "population": year.population_id}
+        return {**{f: getattr(year, f) for f in MONEY_FIELDS}, "population": year.population_id}
 
     def perform(self, form: djforms.Form) -> None:
         services.program_year_set_money(
