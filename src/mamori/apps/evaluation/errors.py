@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from mamori.apps.core.errors import ApplicationError
 
 
-class EvaluationError(Exception):
+class EvaluationError(ApplicationError):
     """A refused evaluation write or an impossible sheet; nothing was saved."""
-
-    def __init__(
-        self, message: str, *, code: str, extra: dict[str, Any] | None = None, http_status: int = 400
-    ):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.extra = extra or {}
-        self.http_status = http_status
-
-    def __str__(self) -> str:
-        return str(self.message)

@@ -31,15 +31,20 @@ def _fmt(value: object, fte: bool = False) -> str | None:
     return f"{value:,}"
 
 
-def cost_rows(cur: Costs | None, prev: Costs | None) -> list[dict[str, Any]]:
-    """The nine rows of a 細事業's 事業費・財源 / コスト情報 box, current year and 比較 (previous year)."""
-    left = [
+def cost_source_rows() -> list[tuple[str, str]]:
+    """(label, field) of the 事業費・財源 column, in the language now active (HTML and XLSX)."""
+    return [
         (_("事業費(決算額)(千円)"), "program_cost"),
         (_("一般財源"), "general_fund"),
         (_("国府支出金"), "national_prefectural"),
         (_("地方債"), "municipal_bonds"),
         (_("その他特定財源"), "other_specific"),
     ]
+
+
+def cost_rows(cur: Costs | None, prev: Costs | None) -> list[dict[str, Any]]:
+    """The nine rows of a 細事業's 事業費・財源 / コスト情報 box, current year and 比較 (previous year)."""
+    left = cost_source_rows()
     right = [
         (_("総コスト(千円)"), "total"),
         (_("事業費"), "program_cost"),

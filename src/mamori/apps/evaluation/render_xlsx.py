@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .render_html import cost_source_rows
 from .sheet import Costs, ProgramBlock, Sheet
 
 DEFAULT_FONT = "MS Gothic"
@@ -122,14 +123,19 @@ def _header(g: _Grid, sheet: Sheet) -> None:
     g.row = 5
 
 
-def _program(g: _Grid, block: ProgramBlock) -> None:
+def _title(g: _Grid, block: ProgramBlock, col: int, kind: str) -> None:
+    """The name row (from `col`) with the reference number, then the 目的 and 目標 rows."""
     r = g.row
-    g.put(r, 1, f"{_('事業')}：{block.name}", to_col=9, bold=True, size=10)
+    g.put(r, col, f"{kind}：{block.name}", to_col=9, bold=True, size=10)
     g.put(r, 10, _("整理番号"), head=True)
     g.put(r, 11, block.reference_number, to_col=LAST_COL, align="center", bold=True)
     g.row += 1
     g.text_row(_("目的"), block.purpose, min_lines=2)
     g.text_row(_("目標"), block.goal)
+
+
+def _program(g: _Grid, block: ProgramBlock) -> None:
+    _title(g, block, 1, _("事業"))
     r = g.row
     c = block.costs
     t = c.thousands if c else {}
@@ -137,14 +143,7 @@ def _program(g: _Grid, block: ProgramBlock) -> None:
     g.put(r, 2, _("事業費(決算額)(千円)"), head=True, to_col=3)
     g.put(r, 4, t.get("program_cost"), fmt=MONEY, align="right")
     g.put(r + 1, 2, _("財源内訳"), head=True, to_row=r + 5)
-    for i, (label, key) in enumerate(
-        [
-            (_("一般財源"), "general_fund"),
-            (_("国府支出金"), "national_prefectural"),
-            (_("地方債"), "municipal_bonds"),
-            (_("その他特定財源"), "other_specific"),
-        ]
-    ):
+    for i, (label, key) in enumerate(cost_source_rows()[1:]):  # the funding sources
         g.put(r + 1 + i, 3, label)
         g.put(r + 1 + i, 4, t.get(key), fmt=MONEY, align="right")
     g.put(r + 5, 3, "")
@@ -207,13 +206,7 @@ def _costs_table(g: _Grid, cur: Costs | None, prev: Costs | None, fy_label: str)
     g.put(r, 7, "", head=True, to_col=8)
     g.put(r, 9, fy_label, head=True)
     g.put(r, 10, _("比較"), head=True)
-    left = [
-        (_("事業費(決算額)(千円)"), "program_cost"),
-        (_("一般財源"), "general_fund"),
-        (_("国府支出金"), "national_prefectural"),
-        (_("地方債"), "municipal_bonds"),
-        (_("その他特定財源"), "other_specific"),
-    ]
+    left = cost_source_rows()
     for i in range(8):
         label, key = left[i] if i < len(left) else ("", "")
         g.put(r + 1 + i, 3, label, size=8 if i == 0 else 9)
@@ -253,15 +246,9 @@ def _costs_table(g: _Grid, cur: Costs | None, prev: Costs | None, fy_label: str)
 
 
 def _sub_program(g: _Grid, block: ProgramBlock, sheet: Sheet) -> None:
-    r = g.row
-    g.put(r, 1, _("事業優先順位"), head=True, size=8)
-    g.put(r, 2, block.priority, align="center")
-    g.put(r, 3, f"{_('細事業')}：{block.name}", to_col=9, bold=True, size=10)
-    g.put(r, 10, _("整理番号"), head=True)
-    g.put(r, 11, block.reference_number, to_col=LAST_COL, align="center", bold=True)
-    g.row += 1
-    g.text_row(_("目的"), block.purpose, min_lines=2)
-    g.text_row(_("目標"), block.goal)
+    g.put(g.row, 1, _("事業優先順位"), head=True, size=8)
+    g.put(g.row, 2, block.priority, align="center")
+    _title(g, block, 3, _("細事業"))
     r = g.row
     g.put(r, 1, _("事業実施主体"), head=True, size=8)
     g.put(r, 2, block.implementation, align="center")
