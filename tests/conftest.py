@@ -18,6 +18,19 @@ os.environ.setdefault("MAMORI_HOME", tempfile.mkdtemp(prefix="mamori-test-home-"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+# Headless Chromium on this machine's closed network: no background connections, no QUIC.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
 def require_tool(name: str) -> str:
     """Absolute path of an external program the test needs; fail with the install hint if absent."""
     path = shutil.which(name)

@@ -12,20 +12,10 @@ from playwright.sync_api import sync_playwright
 
 from mamori.apps.backups.demo import demo_data_dir, setup_demo
 from mamori.apps.core.models import Membership, Organisation, Role
-from tests.conftest import require_tool
+from tests.conftest import CHROMIUM_ARGS, require_tool
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def test_officer_browses_latest_snapshot_and_downloads_a_file(

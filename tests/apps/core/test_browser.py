@@ -13,14 +13,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from mamori.apps.core.models import Role
 from mamori.apps.core.navigation import cards, nav_items
 from tests.apps.core.world import build_world
-from tests.conftest import require_tool
+from tests.conftest import CHROMIUM_ARGS, require_tool
 
 from .factories import TEST_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 USERNAMES = {
     Role.ADMINISTRATOR: "admin",
     Role.SECURITY_OFFICER: "officer",

@@ -10,18 +10,7 @@ from playwright.sync_api import sync_playwright
 
 from mamori.apps.core.models import Membership, Role
 from mamori.apps.evaluation.selectors import program_get
-from tests.conftest import require_tool
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from tests.conftest import CHROMIUM_ARGS, require_tool
 
 
 @pytest.mark.browser
