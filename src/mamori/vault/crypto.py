@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import hashlib
 import hmac
 import json
 import os
@@ -19,6 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.poly1305 import Poly1305
 
+from mamori.vault import kdf
 from mamori.vault.errors import AuthenticationError, InvalidArgumentError, InvalidDataError
 
 __all__ = [
@@ -182,10 +182,7 @@ def derive_key(password: str, salt: bytes, params: KDFParams) -> Key:
     """scrypt(password, salt) → 64 bytes split as AES key, k, r (restic `crypto.KDF`)."""
     if len(salt) != SALT_SIZE:
         raise InvalidDataError(f"scrypt salt must be {SALT_SIZE} bytes, got {len(salt)}")
-    maxmem = 128 * params.r * (params.n + params.p + 2) + (1 << 20)
-    raw = hashlib.scrypt(
-        password.encode(), salt=salt, n=params.n, r=params.r, p=params.p, maxmem=maxmem, dklen=64
-    )
+    raw = kdf.scrypt(password.encode(), salt, params.n, params.r, params.p)
     return Key(encrypt=raw[:32], mac_k=raw[32:48], mac_r=raw[48:64])
 
 

@@ -103,7 +103,7 @@ def list_keys(backend: Backend) -> list[KeyFile]:
 
 def open_master_key(backend: Backend, password: str, *, hint: str | None = None) -> tuple[Key, str]:
     """Try key files (the hinted one first) until one opens; (master key, key id) or `WrongPasswordError`."""
-    names = [info.name for info in backend.list(FileType.KEY)]
+    names = sorted(info.name for info in backend.list(FileType.KEY))  # the order `kdf.warm_up` guesses
     if not names:
         raise InvalidDataError(
             f"{backend.location} has no key files: the repository is incomplete; restore keys/ from a copy",

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from mamori.vault.backend import Backend
-from mamori.vault.backend.local import LocalBackend
-from mamori.vault.backend.wrappers import LoggingBackend, RetryBackend
+from typing import TYPE_CHECKING
+
 from mamori.vault.errors import InvalidArgumentError, UnsupportedBackendError
+
+if TYPE_CHECKING:
+    from mamori.vault.backend import Backend
 
 __all__ = ["open_backend", "parse_location"]
 
@@ -31,4 +33,8 @@ def open_backend(url: str) -> Backend:
         )
     if not rest:
         raise InvalidArgumentError("local: needs a path, e.g. local:/srv/backup/repo")
+    # imported here: the CLI parses locations before it loads the engine (see `mamori.vault.kdf`)
+    from mamori.vault.backend.local import LocalBackend
+    from mamori.vault.backend.wrappers import LoggingBackend, RetryBackend
+
     return RetryBackend(LoggingBackend(LocalBackend(rest)))

@@ -17,11 +17,14 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from mamori.vault.api import Repository, init_repository, open_repository
-from mamori.vault.cli import archive_commands, repo_commands
+from mamori.vault import kdf
+from mamori.vault.backend.location import parse_location
 from mamori.vault.errors import InvalidArgumentError, VaultError
+
+if TYPE_CHECKING:
+    from mamori.vault.api import Repository
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_PARTIAL", "Context", "main"]
 
@@ -49,23 +52,14 @@ class Context:
 
     def password(self, *, prompt: str = "enter password for repository: ") -> str:
         """The password from --password-file, MAMORI_PASSWORD_FILE, MAMORI_PASSWORD or a terminal prompt."""
-        if self._password is not None:
-            return self._password
-        path = self.args.password_file or os.environ.get("MAMORI_PASSWORD_FILE")
-        if path:
-            try:
-                with open(path, encoding="utf-8") as f:
-                    self._password = f.readline().rstrip("\r\n")
-            except OSError as exc:
-                raise InvalidArgumentError(f"cannot read password file {path}: {exc.strerror}") from exc
-        elif "MAMORI_PASSWORD" in os.environ:
-            self._password = os.environ["MAMORI_PASSWORD"]
-        elif sys.stdin.isatty():
+        if self._password is None:
+            self._password = _given_password(self.args.password_file)
+        if self._password is None:
+            if not sys.stdin.isatty():
+                raise InvalidArgumentError(
+                    "no password given: use --password-file, MAMORI_PASSWORD_FILE or MAMORI_PASSWORD"
+                )
             self._password = getpass.getpass(prompt)
-        else:
-            raise InvalidArgumentError(
-                "no password given: use --password-file, MAMORI_PASSWORD_FILE or MAMORI_PASSWORD"
-            )
         return self._password
 
     def _url(self) -> str:
@@ -75,10 +69,14 @@ class Context:
 
     def open_repository(self) -> Repository:
         """Open the repository named by -r / MAMORI_REPOSITORY with the password."""
+        from mamori.vault.api import open_repository
+
         return open_repository(self._url(), self.password())
 
     def init_repository(self, *, version: int = 2) -> Repository:
         """Create the repository named by -r / MAMORI_REPOSITORY."""
+        from mamori.vault.api import init_repository
+
         return init_repository(self._url(), self.password(), version=version)
 
     def _print(self, text: str) -> None:
@@ -116,8 +114,40 @@ class Context:
             self.stderr.flush()
 
 
+def _given_password(password_file: str | None) -> str | None:
+    """The password from --password-file, MAMORI_PASSWORD_FILE or MAMORI_PASSWORD; None: ask for it."""
+    path = password_file or os.environ.get("MAMORI_PASSWORD_FILE")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.readline().rstrip("\r\n")
+        except OSError as exc:
+            raise InvalidArgumentError(f"cannot read password file {path}: {exc.strerror}") from exc
+    return os.environ.get("MAMORI_PASSWORD")
+
+
+def _warm_up_key(argv: list[str]) -> None:
+    """Start deriving the repository's key before the engine loads (see `mamori.vault.kdf`).
+
+    Only the repository and password options are read here, leniently; the real parse comes after.
+    """
+    pre = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    pre.add_argument("-r", "--repo")
+    pre.add_argument("--password-file")
+    try:
+        known, _ = pre.parse_known_args(argv)
+        password = _given_password(known.password_file)
+        scheme, path = parse_location(known.repo or os.environ.get("MAMORI_REPOSITORY", ""))
+    except (argparse.ArgumentError, VaultError):
+        return
+    if password is not None and scheme == "local" and path:
+        kdf.warm_up(path, password)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
+    from mamori.vault.cli import archive_commands, repo_commands  # the engine: after `_warm_up_key`
+
     parent = argparse.ArgumentParser(add_help=False)
     glob = parent.add_argument_group("global options")
     glob.add_argument("-r", "--repo", default=argparse.SUPPRESS, help="repository (or MAMORI_REPOSITORY)")
@@ -145,9 +175,11 @@ def main(
     """Run one command; returns the exit code."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _warm_up_key(argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its one-line usage error
         return EXIT_OK if exc.code in (0, None) else EXIT_ERROR
     for name, default in (("repo", None), ("password_file", None), ("json", False), ("quiet", False)):

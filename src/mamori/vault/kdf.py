@@ -1,0 +1,87 @@
+"""scrypt, and starting it early: the key derivation is the largest fixed cost of opening a repository.
+
+`mamori vault` calls `warm_up` before it loads the engine: the key of a local repository is derived
+in a thread (scrypt runs in C without the GIL) while the main thread imports the engine, and
+`scrypt` hands the result to whoever asks for the same derivation. Opening a repository therefore
+costs about the larger of the two instead of their sum. A warm-up that cannot start (no password
+yet, a remote repository, no readable key file) does nothing: opening then derives as usual and
+reports any problem itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import threading
+
+__all__ = ["scrypt", "warm_up"]
+
+_Params = tuple[bytes, bytes, int, int, int]  # password, salt, N, r, p
+
+_lock = threading.Lock()
+_started: dict[_Params, _Derivation] = {}
+
+
+class _Derivation(threading.Thread):
+    def __init__(self, params: _Params) -> None:
+        super().__init__(name="vault-kdf", daemon=True)
+        self.params = params
+        self.key: bytes | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.key = _derive(*self.params)
+        except BaseException as exc:  # re-raised by `scrypt` in the caller's thread
+            self.error = exc
+
+
+def _derive(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    maxmem = 128 * r * (n + p + 2) + (1 << 20)
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=64)
+
+
+def scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    """64 bytes of scrypt(password, salt); taken from a warm-up of the same derivation if one ran."""
+    with _lock:
+        started = _started.pop((password, salt, n, r, p), None)
+    if started is None:
+        return _derive(password, salt, n, r, p)
+    started.join()
+    if started.error is not None:
+        raise started.error
+    assert started.key is not None
+    return started.key
+
+
+def warm_up(repo_path: str, password: str) -> None:
+    """Start deriving the key of the local repository at `repo_path` from its first key file.
+
+    Never raises and never blocks on more than reading one small file.
+    """
+    try:
+        keys = os.path.join(repo_path, "keys")
+        names = sorted(os.listdir(keys))
+        if not names:
+            return
+        with open(os.path.join(keys, names[0]), "rb") as f:
+            doc = json.loads(f.read(64 * 1024))
+        if doc.get("kdf") != "scrypt":
+            return
+        params = (
+            password.encode(),
+            base64.b64decode(doc["salt"]),
+            int(doc["N"]),
+            int(doc["r"]),
+            int(doc["p"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return
+    derivation = _Derivation(params)
+    with _lock:
+        if params in _started:
+            return
+        _started[params] = derivation
+    derivation.start()
