@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mamori.vault import kdf
 from mamori.vault.backend.location import parse_location
+from mamori.vault.cli.allocator import use_one_arena
 from mamori.vault.errors import InvalidArgumentError, VaultError
 
 if TYPE_CHECKING:
@@ -176,6 +177,7 @@ def main(
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     argv = list(sys.argv[1:] if argv is None else argv)
+    use_one_arena()  # before the warm-up's thread
     _warm_up_key(argv)
     parser = build_parser()
     try:
