@@ -182,16 +182,24 @@ def _local_offset(quarter_hour: int) -> int:
 
 @functools.lru_cache(maxsize=8192)
 def _format(ns: int, offset: int) -> str:
+    # file times differ in their nanoseconds but share seconds (a directory written at once): the
+    # date and zone are cached per second, only the fraction is formatted per call
     secs, frac = divmod(ns, 1_000_000_000)
-    t = _time.gmtime(secs + offset)
-    text = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    date, zone = _format_seconds(secs, offset)
     if frac:
-        text += "." + f"{frac:09d}".rstrip("0")
+        return date + "." + f"{frac:09d}".rstrip("0") + zone
+    return date + zone
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_seconds(secs: int, offset: int) -> tuple[str, str]:
+    t = _time.gmtime(secs + offset)
+    date = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
     if offset == 0:
-        return text + "Z"
+        return date, "Z"
     sign = "+" if offset > 0 else "-"
     minutes = abs(offset) // 60
-    return f"{text}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return date, f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 _TIME_RE = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")

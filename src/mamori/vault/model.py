@@ -8,6 +8,7 @@ Node JSON follows restic's `data.Node` field order and omit-empty rules; tree bl
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import json
 from collections.abc import Iterable, Sequence
@@ -72,19 +73,25 @@ class Node:
 
     def to_json(self) -> str:
         """The node's JSON exactly as restic's `Node.MarshalJSON` produces it."""
-        parts = ['{"name":', json_string(go_quote(self.name)), ',"type":', json_string(self.type)]
+        parts = ['{"name":', json_string(go_quote(self.name)), _json_field("type", self.type)]
         if self.mode:
             parts.append(f',"mode":{self.mode}')
-        parts.append(f',"mtime":"{self.mtime.format()}","atime":"{self.atime.format()}"')
-        parts.append(f',"ctime":"{self.ctime.format()}","uid":{self.uid},"gid":{self.gid}')
+        mtime = self.mtime.format()
+        atime = mtime if self.atime is self.mtime else self.atime.format()  # one object when read from disk
+        parts.append(f',"mtime":"{mtime}","atime":"{atime}","ctime":"{self.ctime.format()}"')
+        parts.append(f',"uid":{self.uid},"gid":{self.gid}')
         if self.user:
-            parts.append(',"user":' + json_string(self.user))
+            parts.append(_json_field("user", self.user))
         if self.group:
-            parts.append(',"group":' + json_string(self.group))
-        for key in ("inode", "device_id", "size", "links"):
-            value = getattr(self, key)
-            if value:
-                parts.append(f',"{key}":{value}')
+            parts.append(_json_field("group", self.group))
+        if self.inode:
+            parts.append(f',"inode":{self.inode}')
+        if self.device_id:
+            parts.append(f',"device_id":{self.device_id}')
+        if self.size:
+            parts.append(f',"size":{self.size}')
+        if self.links:
+            parts.append(f',"links":{self.links}')
         if self.linktarget:
             parts.append(',"linktarget":' + json_string(self.linktarget))
             try:
@@ -156,6 +163,12 @@ class Node:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise TreeFormatError(f"invalid node {data.get('name')!r}: {exc}") from exc
+
+
+@functools.lru_cache(maxsize=256)
+def _json_field(key: str, value: str) -> str:
+    # types, user and group names repeat in every node of a tree
+    return f',"{key}":' + json_string(value)
 
 
 def _time_field(data: dict[str, Any], key: str) -> GoTime:
