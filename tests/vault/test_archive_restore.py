@@ -40,6 +40,8 @@ def test_unchanged_files_are_not_read_again(tmp_path: Path, repo_url: str) -> No
     src = make_odd_tree(tmp_path / "src", depth=2)
     with open_repository(repo_url, PASSWORD) as repo:
         first = repo.backup([src], host="h")
+        stored = sum(blob.length for _pack, blob in repo.low.index.blobs())
+        assert first.bytes_added == stored  # "added to the repository": every blob, as stored
         data_blobs = repo.low.index.count(BlobType.DATA)
         second = repo.backup([src], host="h")
         assert second.parent_id == first.snapshot_id

@@ -85,7 +85,9 @@ blobs = st.builds(
     )
 )
 def test_index_json_round_trips_and_master_index_finds_every_blob(packs: dict[str, list[PackedBlob]]) -> None:
-    assert decode_index(encode_index(packs), "x").packs == {k: v for k, v in packs.items()}
+    data = encode_index(packs)
+    assert data == json.dumps(json.loads(data), separators=(",", ":")).encode(), "compact JSON, as restic's"
+    assert decode_index(data, "x").packs == {k: v for k, v in packs.items()}
     master = MasterIndex()
     for pack_id, pack_blobs in packs.items():
         master.add_pack(pack_id, pack_blobs)

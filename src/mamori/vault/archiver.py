@@ -28,7 +28,7 @@ from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.fsmeta import node_from_stat
 from mamori.vault.gojson import GoTime, go_unquote
 from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes
-from mamori.vault.pack import BlobType, PackedBlob
+from mamori.vault.pack import BlobType
 from mamori.vault.pathfilter import PathFilter
 
 PROGRAM_VERSION = "mamori 0.1.0"
@@ -40,10 +40,9 @@ class BlobRepository(Protocol):
     """What the archiver needs from a repository (narrow, so tests can pass fakes)."""
 
     def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool: ...
-    def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...
+    def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...  # bytes stored
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
     def flush(self) -> None: ...
-    def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None: ...
     def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
 
 
@@ -112,7 +111,6 @@ class Archiver:
         self._batch: list[tuple[BlobType, bytes, bytes]] = []
         self._batch_bytes = 0
         self._pending: set[bytes] = set()
-        self._submitted: list[tuple[BlobType, bytes]] = []
         self._hardlinks: dict[tuple[int, int], tuple[int, int, list[bytes]]] = {}
         self._excludes = PathFilter(())
         self._root_dev: int | None = None
@@ -139,7 +137,6 @@ class Archiver:
     def _submit(self, blob_type: BlobType, data: bytes, blob_id: bytes) -> None:
         """Queue a new blob for the workers (compress, encrypt, pack), in batches of small blobs."""
         self._pending.add(blob_id)
-        self._submitted.append((blob_type, blob_id))
         self.stats.blobs_added += 1
         self._batch.append((blob_type, data, blob_id))
         self._batch_bytes += len(data)
@@ -175,10 +172,7 @@ class Archiver:
         """Wait for the workers, write the last packs and the index, and count what was stored."""
         self._drain()
         self.repo.flush()
-        for blob_type, blob_id in self._submitted:
-            found = self.repo.lookup_blob(blob_type, blob_id)
-            if found is not None:
-                self.stats.bytes_added += found[1].length
+        self.stats.bytes_added = sum(self._pool.stored)
 
     def close(self) -> None:
         """Stop the worker threads."""
@@ -425,6 +419,7 @@ class _SavePool:
     def __init__(self, repo: BlobRepository, workers: int, slots: int) -> None:
         self.repo = repo
         self.failure: BaseException | None = None
+        self.stored: list[int] = []  # bytes stored per batch (list.append is atomic across threads)
         self._tasks: queue.SimpleQueue[list[tuple[BlobType, bytes, bytes]] | None] = queue.SimpleQueue()
         self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._slots = slots
@@ -443,7 +438,7 @@ class _SavePool:
                 return
             try:
                 if self.failure is None:
-                    self.repo.save_blobs(batch)
+                    self.stored.append(self.repo.save_blobs(batch))
             except BaseException as exc:  # handed to the walker thread, which raises it
                 self.failure = exc
             finally:

@@ -231,12 +231,12 @@ class Repository:
         """
         if blob_id is None:
             blob_id = hash_bytes(data)
-        return blob_id, self.save_blobs([(blob_type, data, blob_id)]) == 1
+        return blob_id, self.save_blobs([(blob_type, data, blob_id)]) > 0
 
     def save_blobs(self, items: Sequence[tuple[BlobType, _Buffer, bytes]]) -> int:
         """`save_blob` for a batch of (type, plaintext, id), as the backup's save threads hand them
         over: small blobs are compressed together, and the packers are locked once per batch.
-        Returns how many blobs were newly stored."""
+        Returns the bytes newly stored (sealed sizes; 0 when every blob was known already)."""
         with self._lock:
             todo = []
             for blob_type, data, blob_id in items:
@@ -266,7 +266,7 @@ class Repository:
                     for rest in full[n + 1 :]:
                         self._pending.difference_update((b.type, b.id) for b in rest.blobs)
                 raise
-        return len(todo)
+        return sum(len(sealed) for sealed, _length in encoded)
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
