@@ -1,19 +1,16 @@
-"""Shared test setup: a private MAMORI_HOME per run, and `require_tool` for external programs.
+"""Shared test setup: `require_tool` for external programs, the browser flags and artifacts.
+
+The private MAMORI_HOME of a test run is made by the test settings (`mamori.config.settings.test`).
 
 A missing tool or server is a failure, never a skip: `make test` installs everything the suite needs.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
-
-# Before Django settings load: each test run gets its own data directory.
-os.environ.setdefault("MAMORI_HOME", tempfile.mkdtemp(prefix="mamori-test-home-"))
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

@@ -1,4 +1,19 @@
-"""Tests: fast hashing, captured mail, a temporary MAMORI_HOME (set by tests/conftest.py)."""
+"""Tests: fast hashing, captured mail, and a private MAMORI_HOME for the whole test run.
+
+pytest-django loads these settings before any conftest runs, so the home is chosen here, before
+the base settings read it: never the user's data directory, nor the demo's (`make` exports
+MAMORI_HOME=var/demo). Processes the tests start inherit it; the first process removes it at exit.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+if "MAMORI_TEST_HOME" not in os.environ:
+    os.environ["MAMORI_TEST_HOME"] = tempfile.mkdtemp(prefix="mamori-test-home-")
+    atexit.register(shutil.rmtree, os.environ["MAMORI_TEST_HOME"], ignore_errors=True)
+os.environ["MAMORI_HOME"] = os.environ["MAMORI_TEST_HOME"]
 
 from .base import *  # noqa: F403
 
