@@ -80,13 +80,12 @@ __all__ = [
     "open_repository",
 ]
 
-_ERRORS = {name for name in __all__ if name.endswith("Error")} - {"FileError"}
-
 
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module 'mamori.vault' has no attribute {name!r}")
-    module = importlib.import_module("mamori.vault.errors" if name in _ERRORS else "mamori.vault.api")
-    value = getattr(module, name)
+    value = getattr(importlib.import_module("mamori.vault.errors"), name, None)  # the exceptions
+    if value is None:
+        value = getattr(importlib.import_module("mamori.vault.api"), name)
     globals()[name] = value
     return value
