@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -200,3 +201,22 @@ def test_overview_query_count_is_bounded_per_system(world, users, client, django
         world.run(kind)
     with django_assert_max_num_queries(25):  # 2 systems: a handful per system + session, user, alerts
         client.get(reverse("backups:systems"))
+
+
+def test_pages_read_in_english_when_english_is_chosen(world, users, client):
+    client = as_user(client, users, "officer")
+    world.run(JobKind.RESTORE_DRILL)
+    detail = reverse("backups:system-detail", args=["fileserver"])
+    japanese = client.get(reverse("backups:systems")).content.decode()
+    assert "バックアップ — 保護対象システム" in japanese and "3つのコピー" in japanese
+    assert "今すぐバックアップ" in client.get(detail).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("backups:systems")).content.decode()
+    assert "<h1>Backups — Protected systems</h1>" in page
+    assert "3 copies" in page and "1 offsite" in page and "0 check errors" in page
+    assert "3つのコピー" not in page and "保護対象システム" not in page
+    html = client.get(detail).content.decode()
+    assert "Back up now" in html and "Run history" in html and "2 kinds of media" in html
+    assert "今すぐバックアップ" not in html
+    assert re.search(r"RPO / RTO</dt><dd>\d+ h .*/ \d+ min ", html), "RPO and RTO units in English"
+    assert re.search(r"Passed \d+\.\d s \(within RTO\)", page), "the drill's duration in English"

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .selectors import HistoryPoint
@@ -24,7 +25,9 @@ def human_bytes(n: float) -> str:
 
 
 def human_seconds(s: float) -> str:
-    return f"{s:.1f} 秒" if s < 120 else f"{s / 60:.1f} 分"
+    if s < 120:
+        return gettext("%(seconds).1f 秒") % {"seconds": s}
+    return gettext("%(minutes).1f 分") % {"minutes": s / 60}
 
 
 def _label(t: datetime) -> str:
