@@ -4,8 +4,9 @@ One walker thread reads files with large sequential reads, cuts them with FastCD
 chunk (both release the GIL), so content ids and tree blobs are known at once and trees are written
 bottom-up without waiting. Only new chunks go to a small thread pool that compresses, encrypts and
 packs them through `save_blobs`, small blobs in batches (one zstd call and one GIL hand-over per
-batch); a bounded number of batches is in flight, so memory stays flat for any file size. Packs, then the index (`flush`), then the snapshot are written, so a crash leaves only
-unreferenced packs (restic's ordering).
+batch); a bounded number of batches is in flight, so memory stays flat for any file size. Packs,
+then the index (`flush`), then the snapshot are written, so a crash leaves only unreferenced packs
+(restic's ordering).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-_SAFE_NAME = re.compile(rb"[\x20-\x7e]*")
 _QUOTE_ESCAPES = {7: "\\a", 8: "\\b", 12: "\\f", 10: "\\n", 13: "\\r", 9: "\\t", 11: "\\v"}
 _HEX = "0123456789abcdef"
 
@@ -26,8 +25,6 @@ def _is_print(ch: str) -> bool:
 
 def go_quote(raw: bytes) -> str:
     """`strconv.Quote(raw)[1:-1]`: escape quotes, backslashes, non-printables and invalid UTF-8 bytes."""
-    if _SAFE_NAME.fullmatch(raw) and b'"' not in raw and b"\\" not in raw:
-        return raw.decode("ascii")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

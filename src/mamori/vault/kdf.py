@@ -15,8 +15,9 @@ import hashlib
 import json
 import os
 import threading
+from typing import Any
 
-__all__ = ["scrypt", "warm_up"]
+__all__ = ["key_file_params", "scrypt", "warm_up"]
 
 _Params = tuple[bytes, bytes, int, int, int]  # password, salt, N, r, p
 
@@ -56,6 +57,13 @@ def scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     return started.key
 
 
+def key_file_params(doc: dict[str, Any]) -> tuple[bytes, int, int, int]:
+    """(salt, N, r, p) of a decoded key file; ValueError, KeyError or TypeError if it has none."""
+    if doc.get("kdf") != "scrypt":
+        raise ValueError(f"unsupported KDF {doc.get('kdf')!r}, only scrypt")
+    return base64.b64decode(doc["salt"], validate=True), int(doc["N"]), int(doc["r"]), int(doc["p"])
+
+
 def warm_up(repo_path: str, password: str) -> None:
     """Start deriving the key of the local repository at `repo_path` from its first key file.
 
@@ -67,16 +75,7 @@ def warm_up(repo_path: str, password: str) -> None:
         if not names:
             return
         with open(os.path.join(keys, names[0]), "rb") as f:
-            doc = json.loads(f.read(64 * 1024))
-        if doc.get("kdf") != "scrypt":
-            return
-        params = (
-            password.encode(),
-            base64.b64decode(doc["salt"]),
-            int(doc["N"]),
-            int(doc["r"]),
-            int(doc["p"]),
-        )
+            params = (password.encode(), *key_file_params(json.loads(f.read(64 * 1024))))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return
     derivation = _Derivation(params)

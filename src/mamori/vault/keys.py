@@ -21,6 +21,7 @@ from mamori.vault.errors import (
     WrongPasswordError,
 )
 from mamori.vault.ids import hash_bytes
+from mamori.vault.kdf import key_file_params
 from mamori.vault.timefmt import format_time, now, parse_time
 
 __all__ = ["KeyFile", "add_key", "list_keys", "load_key_file", "open_master_key", "remove_key"]
@@ -56,15 +57,14 @@ def load_key_file(backend: Backend, key_id: str) -> KeyFile:
     raw = backend.load(Handle(FileType.KEY, key_id))
     try:
         doc = json.loads(raw)
-        if doc.get("kdf") != "scrypt":
-            raise ValueError(f"unsupported KDF {doc.get('kdf')!r}, only scrypt")
+        salt, n, r, p = key_file_params(doc)
         return KeyFile(
             id=key_id,
             created=parse_time(doc["created"]) if doc.get("created") else now(),
             username=str(doc.get("username") or ""),
             hostname=str(doc.get("hostname") or ""),
-            params=KDFParams(n=int(doc["N"]), r=int(doc["r"]), p=int(doc["p"])),
-            salt=base64.b64decode(doc["salt"], validate=True),
+            params=KDFParams(n=n, r=r, p=p),
+            salt=salt,
             data=base64.b64decode(doc["data"], validate=True),
         )
     except (ValueError, KeyError, TypeError, InvalidArgumentError) as exc:

@@ -201,7 +201,7 @@ class Repository:
         """Whether the blob is stored, or being stored by this process.
 
         Without the lock: entries are only ever added during a backup, and each read below is atomic,
-        so a racing save can only make this miss a blob that `save_blob` then finds under the lock.
+        so a racing save can only make this miss a blob that `save_blobs` then finds under the lock.
         The backup's walker asks this for every chunk while the save threads hold the lock often.
         """
         return self.index.has(blob_type, blob_id) or (blob_type, blob_id) in self._pending

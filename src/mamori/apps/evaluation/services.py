@@ -32,7 +32,7 @@ from .models import (
     ProgramYear,
     StaffingLine,
 )
-from .sheet import RATING_KEYS, RATING_LABELS
+from .sheet import MONEY_LABELS, RATING_KEYS, RATING_LABELS
 
 MSG_FUNDS_MISMATCH = _("財源内訳の合計 {funds:,}円が事業費 {cost:,}円と一致しません")
 MSG_NEGATIVE_MONEY = _("{label}は0円以上で入力してください（{value:,}円）")
@@ -48,14 +48,6 @@ MSG_UNKNOWN_KPI = _("KPI {code!r} は登録されていません")
 MSG_BAD_NUMBER = _("{label}は数値で入力してください（{value!r}）")
 MSG_UNKNOWN_CHOICE = _("{label} {value!r} は不明です（{choices}）")
 
-MONEY_LABELS = {
-    "program_cost": "事業費",
-    "general_fund": "一般財源",
-    "national_prefectural": "国府支出金",
-    "municipal_bonds": "地方債",
-    "other_specific": "その他特定財源",
-    "debt_service": "公債費",
-}
 FUND_FIELDS = ("general_fund", "national_prefectural", "municipal_bonds", "other_specific")
 PROGRAM_TEXT_FIELDS = (
     "name",

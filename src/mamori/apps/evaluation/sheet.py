@@ -16,15 +16,15 @@ from . import rules as r
 
 REGULAR = "regular"
 REEMPLOYED = "reemployed"
-RATING_KEYS = ("relevance", "efficiency", "effectiveness", "overall", "contribution")
-MONEY_FIELDS = (
-    "program_cost",
-    "general_fund",
-    "national_prefectural",
-    "municipal_bonds",
-    "other_specific",
-    "debt_service",
-)
+MONEY_LABELS = {
+    "program_cost": "事業費",
+    "general_fund": "一般財源",
+    "national_prefectural": "国府支出金",
+    "municipal_bonds": "地方債",
+    "other_specific": "その他特定財源",
+    "debt_service": "公債費",
+}
+MONEY_FIELDS = tuple(MONEY_LABELS)
 RATING_LABELS = {
     "relevance": "妥当性",
     "efficiency": "効率性",
@@ -32,6 +32,7 @@ RATING_LABELS = {
     "overall": "総合評価",
     "contribution": "貢献度",
 }
+RATING_KEYS = tuple(RATING_LABELS)
 
 DIRECTION_LABELS = {
     "expand": gettext_noop("拡充"),

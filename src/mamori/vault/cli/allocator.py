@@ -32,12 +32,11 @@ def use_one_arena() -> bool:
 
 
 def tune_allocator() -> bool:
-    """Keep chunk-sized buffers for reuse (call before the backup's threads start); False if not glibc."""
+    """Keep chunk-sized buffers for reuse, in the one arena `use_one_arena` left; False if not glibc."""
     mallopt = _mallopt()
     if mallopt is None:
         return False
-    ok = mallopt(_M_ARENA_MAX, 1)
-    ok &= mallopt(_M_MMAP_THRESHOLD, 32 * _MIB)  # above the 8 MiB maximum chunk
+    ok = mallopt(_M_MMAP_THRESHOLD, 32 * _MIB)  # above the 8 MiB maximum chunk
     ok &= mallopt(_M_TRIM_THRESHOLD, 64 * _MIB)
     return bool(ok)
 
