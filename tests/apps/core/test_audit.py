@@ -8,6 +8,8 @@ from mamori.apps.core.audit import audit_record, audit_verify, compute_hash
 from mamori.apps.core.models import AuditEvent
 from mamori.cli.main import main
 
+from .factories import DepartmentFactory
+
 pytestmark = pytest.mark.django_db
 
 
@@ -118,3 +120,13 @@ def test_mamori_cli_returns_the_exit_code(capsys):
     AuditEvent.objects.filter(sequence=1).update(actor="x")
     assert main(["audit", "verify"]) == 1
     assert "BROKEN at event #1" in capsys.readouterr().err
+
+
+def test_an_event_keeps_the_objects_name_as_written():
+    """The name at write time stays on the event, so a renamed or deleted object is still named."""
+    department = DepartmentFactory(name="介護保険課")
+    event = audit_record(actor="officer", action="department.update", obj=department)
+    department.delete()
+    event.refresh_from_db()
+    assert event.object_name == str(department)
+    assert audit_verify().ok

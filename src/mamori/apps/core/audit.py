@@ -82,6 +82,7 @@ def audit_record(
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str = "",
+    object_name: str = "",
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -92,6 +93,7 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
+        object_name = object_name or str(obj)
     with transaction.atomic():
         head = _head_for_update()
         event = AuditEvent(
@@ -101,6 +103,7 @@ def audit_record(
             action=action,
             object_type=object_type,
             object_id=object_id,
+            object_name=object_name[:200],
             before=json.loads(json.dumps(redact(before), cls=DjangoJSONEncoder)),
             after=json.loads(json.dumps(redact(after), cls=DjangoJSONEncoder)),
             previous_hash=head.hash if head.sequence else GENESIS_HASH,

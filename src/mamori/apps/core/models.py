@@ -167,6 +167,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=100)  # e.g. "staff.import", "backup_system.update"
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
+    # The object's display name when the event was written, so the log can name (and be searched by)
+    # objects that were renamed or deleted since. A label beside the chained fields, not part of them.
+    object_name = models.CharField(max_length=200, blank=True, default="")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     previous_hash = models.CharField(max_length=64)
