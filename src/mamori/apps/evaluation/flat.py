@@ -1,7 +1,8 @@
 """Flat export for analysis: one row per program-year (事業 and 細事業) and one per indicator-year.
 
 Built from the same computed sheets as the printed form, so the figures always agree. CSV is
-UTF-8 with a BOM so that Excel opens it in Japanese without asking.
+UTF-8 with a BOM so that Excel opens it in Japanese without asking. Text that a spreadsheet would
+read as a formula is written as text (`apps.core.spreadsheet`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from mamori.apps.core.spreadsheet import csv_rows, xlsx_append
 from mamori.apps.core.wareki import format_fiscal_year
 
 from .selectors import program_fiscal_years, program_list, sheet_get
@@ -145,7 +147,7 @@ def flat_rows(*, fiscal_year: int | None = None) -> tuple[list[list[Any]], list[
 def rows_to_csv(rows: list[list[Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    writer.writerows(csv_rows(rows))
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -155,7 +157,7 @@ def rows_to_xlsx(programs: list[list[Any]], indicators: list[list[Any]]) -> byte
         assert ws is not None
         ws.title = title
         for row in rows:
-            ws.append([float(v) if hasattr(v, "as_tuple") else v for v in row])
+            xlsx_append(ws, [float(v) if hasattr(v, "as_tuple") else v for v in row])
         for cell in ws[1]:
             cell.font = Font(bold=True)
             if str(cell.value).endswith(("(円)", "(千円)")):  # amounts read as 5,917,000, not 5917000

@@ -1,7 +1,8 @@
 """The sheet as an XLSX workbook laid out like the city's 事務事業評価シート (A4 portrait).
 
 Figures are written as numbers (千円, 円, 人) with number formats, so the workbook can be re-used
-for calculation; every label of the original sheet sits left of its figure.
+for calculation; every label of the original sheet sits left of its figure. Every cell goes through
+`xlsx_set`, so a name or narrative that starts like a formula stays text.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
+
+from mamori.apps.core.spreadsheet import xlsx_set
 
 from .render_html import cost_source_rows
 from .sheet import Costs, ProgramBlock, Sheet
@@ -57,7 +60,7 @@ class _Grid:
     ) -> None:
         to_col = to_col or col
         to_row = to_row or row
-        cell = self.ws.cell(row=row, column=col, value=value)
+        cell = xlsx_set(self.ws.cell(row=row, column=col), value)
         cell.font = Font(name=self.font, size=size, bold=bold or head)
         cell.alignment = Alignment(horizontal="center" if head else align, vertical="center", wrap_text=True)
         if head:
