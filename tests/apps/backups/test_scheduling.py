@@ -3,6 +3,7 @@ with ONE run plus a record of the missed occurrences (time driven by an injected
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from mamori.apps.backups.errors import BackupError
 from mamori.apps.backups.jobs import run_request
 from mamori.apps.backups.models import Alert, AlertKind, JobKind, Run, RunStatus, Trigger
 from mamori.apps.backups.worker import BackupWorker
+from mamori.apps.core.audit_checkpoints import checkpoint_files
 from mamori.apps.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,6 +58,15 @@ def test_worker_runs_a_due_backup_once(sut):
     clock.now += timedelta(minutes=1)
     assert worker.run_once() == []  # not twice
     assert not Alert.objects.exists()
+
+
+def test_each_worker_tick_checkpoints_the_audit_chain_head(sut, settings):
+    services.schedule_set(actor="t", system=sut.system, kind=JobKind.BACKUP, cron="0 2 * * *", now=T0)
+    worker = BackupWorker(clock=Clock(T0 + timedelta(hours=1, minutes=1)))
+    worker.run_once()
+    [checkpoint] = checkpoint_files(settings.MAMORI_AUDIT_CHECKPOINT_DIR)
+    assert checkpoint.name == "head-2026-11-10.json"  # the day in Japan
+    assert json.loads(checkpoint.read_text())["sequence"] == AuditEvent.objects.count()
 
 
 def test_two_days_down_runs_the_missed_backup_once_and_records_the_gap(sut, smtp_sink, settings):

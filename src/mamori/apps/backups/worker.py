@@ -23,6 +23,8 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker as DbWorker
 from django_tasks_db.models import DBTaskResult
 
+from mamori.apps.core.audit import audit_checkpoint_write
+
 from .models import Run
 from .scheduling import schedule_tick
 
@@ -76,10 +78,11 @@ class BackupWorker:
         return ran
 
     def run_once(self) -> list[Run]:
-        """One tick: queue what is due at `clock()`, then run the queue dry."""
+        """One tick: queue what is due at `clock()`, run the queue dry, checkpoint the audit chain."""
         close_old_connections()
         queued = schedule_tick(now=self.clock())
         self.drain()
+        audit_checkpoint_write(now=self.clock())
         return [Run.objects.get(pk=r.pk) for r in queued]
 
     def run_forever(self) -> None:

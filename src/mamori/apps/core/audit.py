@@ -1,23 +1,41 @@
 """The tamper-evident audit log: every service write calls `audit_record` inside its transaction.
 
-Each event's hash covers the previous event's hash and the event's own canonical JSON, so any edit,
-insertion or deletion of a row breaks the chain from that point on; `audit_verify` finds the first.
+Each event's hash is an HMAC-SHA256, under a key kept outside the database (`MAMORI_AUDIT_KEY` or
+`MAMORI_HOME/audit_key`), of the previous event's hash and the event's own canonical JSON: any edit,
+insertion or deletion of a row breaks the chain from that point on, and someone who can write the
+database but not read the key cannot re-hash the rest. `audit_checkpoint_write` keeps the chain head
+in a file outside the database as well (see `audit_checkpoints`); `audit_verify` checks both.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from .audit_checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    checkpoint_files,
+    checkpoint_load,
+    checkpoint_path,
+    checkpoint_save,
+)
 from .models import AuditChainHead, AuditEvent
+
+logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
 SECRET_FIELD_MARKERS = ("password", "secret", "token", "key")
@@ -54,6 +72,7 @@ def _canonical(event: AuditEvent) -> bytes:
         "action": event.action,
         "object_type": event.object_type,
         "object_id": event.object_id,
+        "object_name": event.object_name,
         "before": event.before,
         "after": event.after,
     }
@@ -62,8 +81,14 @@ def _canonical(event: AuditEvent) -> bytes:
     ).encode()
 
 
+def audit_key() -> bytes:
+    return str(settings.MAMORI_AUDIT_KEY).encode()
+
+
 def compute_hash(previous_hash: str, event: AuditEvent) -> str:
-    return hashlib.sha256(previous_hash.encode() + b"\n" + _canonical(event)).hexdigest()
+    """HMAC-SHA256 under the audit key of the previous hash and the event's canonical JSON."""
+    message = previous_hash.encode() + b"\n" + _canonical(event)
+    return hmac.new(audit_key(), message, hashlib.sha256).hexdigest()
 
 
 def _head_for_update() -> AuditChainHead:
@@ -117,7 +142,7 @@ def audit_record(
 
 @dataclass(frozen=True)
 class AuditProblem:
-    sequence: int
+    sequence: int  # 0 when the problem is a checkpoint file itself
     reason: str
 
 
@@ -126,6 +151,7 @@ class AuditVerification:
     events: int
     first_problem: AuditProblem | None
     last_at: datetime | None
+    checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
@@ -134,24 +160,46 @@ class AuditVerification:
     def summary(self) -> str:
         """One line for the CLI and the audit page."""
         if self.first_problem is None:
-            return f"OK: {self.events} events, hash chain intact"
+            return (
+                f"OK: {self.events} events, keyed hash chain intact, {self.checkpoints} checkpoint(s) agree"
+            )
         p = self.first_problem
-        return f"BROKEN at event #{p.sequence}: {p.reason} ({self.events} events verified before it)"
+        where = f" at event #{p.sequence}" if p.sequence else ""
+        return f"BROKEN{where}: {p.reason} ({self.events} events verified before it)"
 
 
-def audit_verify() -> AuditVerification:
+def _checkpoints(extra: Iterable[Path]) -> tuple[list[tuple[Path, Checkpoint]], str | None]:
+    """Every checkpoint kept under MAMORI_HOME plus the given files; the first unreadable one."""
+    found = []
+    for path in [*checkpoint_files(Path(settings.MAMORI_AUDIT_CHECKPOINT_DIR)), *extra]:
+        try:
+            found.append((path, checkpoint_load(path, audit_key())))
+        except CheckpointError as exc:
+            return found, str(exc)
+    return found, None
+
+
+def audit_verify(*, extra_checkpoints: Iterable[Path] = ()) -> AuditVerification:
     """Walk the chain in sequence order; report the first edited, inserted or missing event.
 
-    Missing events at the end (the newest rows deleted) show up against the chain head.
+    Missing events at the end (the newest rows deleted) show up against the chain head and against
+    any checkpoint newer than the log; an event that differs from a checkpoint naming it was
+    rewritten, even by someone holding the key.
     """
     previous_hash = GENESIS_HASH
     expected_seq = 1
     count = 0
     last_at = None
+    checkpoints, unreadable = _checkpoints(extra_checkpoints)
+    by_sequence: dict[int, list[tuple[Path, Checkpoint]]] = {}
+    for path, checkpoint in checkpoints:
+        by_sequence.setdefault(checkpoint.sequence, []).append((path, checkpoint))
 
     def problem(seq: int, reason: str) -> AuditVerification:
-        return AuditVerification(count, AuditProblem(seq, reason), last_at)
+        return AuditVerification(count, AuditProblem(seq, reason), last_at, len(checkpoints))
 
+    if unreadable:
+        return problem(0, unreadable)
     for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
         if event.sequence != expected_seq:
             return problem(expected_seq, f"event #{expected_seq} is missing (next is #{event.sequence})")
@@ -159,10 +207,25 @@ def audit_verify() -> AuditVerification:
             return problem(event.sequence, f"event #{event.sequence} does not follow the previous event")
         if compute_hash(previous_hash, event) != event.hash:
             return problem(event.sequence, f"event #{event.sequence} was altered after it was recorded")
+        for path, checkpoint in by_sequence.get(event.sequence, []):
+            if not hmac.compare_digest(checkpoint.hash, event.hash):
+                return problem(
+                    event.sequence,
+                    f"event #{event.sequence} differs from checkpoint {path} "
+                    f"(written {checkpoint.written_at}): the log was rewritten",
+                )
         previous_hash = event.hash
         expected_seq += 1
         count += 1
         last_at = event.occurred_at
+    newest = max(checkpoints, key=lambda c: c[1].sequence, default=None)
+    if newest is not None and newest[1].sequence > count:
+        path, checkpoint = newest
+        return problem(
+            count + 1,
+            f"event #{count + 1} is missing: checkpoint {path} (written {checkpoint.written_at}) "
+            f"names event #{checkpoint.sequence}, the log ends at #{count}",
+        )
     head = AuditChainHead.objects.filter(pk=1).first()
     head_seq, head_hash = (head.sequence, head.hash) if head else (0, GENESIS_HASH)
     if head_seq > count:
@@ -172,4 +235,49 @@ def audit_verify() -> AuditVerification:
         )
     if head_seq < count or (count and head_hash != previous_hash):
         return problem(count, f"the chain head does not match event #{count} (head at #{head_seq})")
-    return AuditVerification(count, None, last_at)
+    return AuditVerification(count, None, last_at, len(checkpoints))
+
+
+def audit_checkpoint_write(*, now: datetime | None = None) -> Path | None:
+    """Write the chain head (sequence, hash, time; MACed) to today's file in
+    `MAMORI_AUDIT_CHECKPOINT_DIR` (`MAMORI_HOME/audit-checkpoints/head-YYYY-MM-DD.json`).
+
+    Called by each worker tick and by `mamori audit verify`; mamori's self-backup copies the
+    directory into the repositories. Returns the file written, or None when there was nothing new to
+    record or the head is not authentic (logged: a checkpoint must never bless a rewritten log).
+    """
+    now = now or timezone.now()
+    last = AuditEvent.objects.order_by("-sequence").first()
+    if last is None:
+        return None
+    if compute_hash(last.previous_hash, last) != last.hash:
+        logger.error(
+            "audit checkpoint not written: event #%s fails its MAC; run mamori audit verify", last.sequence
+        )
+        return None
+    directory = Path(settings.MAMORI_AUDIT_CHECKPOINT_DIR)
+    day = timezone.localdate(now)
+    path = checkpoint_path(directory, day)
+    if path.exists():
+        try:
+            previous = checkpoint_load(path, audit_key())
+        except CheckpointError as exc:
+            logger.error("audit checkpoint not written: %s; run mamori audit verify", exc)
+            return None
+        if previous.sequence > last.sequence:
+            logger.error(
+                "audit checkpoint not written: %s names event #%s, the log ends at #%s; run mamori audit verify",
+                path,
+                previous.sequence,
+                last.sequence,
+            )
+            return None
+        if previous.sequence == last.sequence:
+            return None
+    checkpoint = Checkpoint(
+        sequence=last.sequence,
+        hash=last.hash,
+        occurred_at=last.occurred_at.isoformat(),
+        written_at=now.isoformat(),
+    )
+    return checkpoint_save(directory, checkpoint, audit_key(), day=day)

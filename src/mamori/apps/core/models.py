@@ -157,8 +157,9 @@ class Membership(models.Model):
 class AuditEvent(models.Model):
     """One state change: who, what, when, before / after. Append-only and hash-chained.
 
-    `hash` = SHA-256 over the previous event's hash and this event's canonical JSON, so an edited,
-    inserted or deleted row breaks the chain (`mamori audit verify`).
+    `hash` = HMAC-SHA256, under the audit key kept outside the database, of the previous event's
+    hash and this event's canonical JSON, so an edited, inserted or deleted row breaks the chain
+    (`mamori audit verify`).
     """
 
     sequence = models.PositiveBigIntegerField(unique=True)

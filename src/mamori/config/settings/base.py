@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -23,19 +25,29 @@ MAMORI_REPOSITORIES_DIR = MAMORI_HOME / "repositories"
 MEDIA_ROOT = MAMORI_HOME / "uploads"
 
 
-def _secret_key() -> str:
-    """From MAMORI_SECRET_KEY, else a key generated once and kept (mode 600) in MAMORI_HOME."""
-    if key := os.environ.get("MAMORI_SECRET_KEY"):
+def _home_secret(variable: str, filename: str) -> str:
+    """From the environment variable, else a random key generated once and kept (mode 600) in
+    MAMORI_HOME: a secret that must not live in the database it protects."""
+    if key := os.environ.get(variable):
         return key
-    path = MAMORI_HOME / "secret_key"
+    path = MAMORI_HOME / filename
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole under a private name, then linked into place: two processes starting at
+        # once agree on one key, and nobody reads a half-written file.
+        fd, tmp = tempfile.mkstemp(dir=MAMORI_HOME, prefix=f".{filename}.")
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(50))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+        os.unlink(tmp)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _home_secret("MAMORI_SECRET_KEY", "secret_key")
+# The audit chain's HMAC key (`mamori.apps.core.audit`): whoever can write the database but not
+# read this key cannot rewrite the log unseen. Checkpoints of the chain head go next to it.
+MAMORI_AUDIT_KEY = _home_secret("MAMORI_AUDIT_KEY", "audit_key")
+MAMORI_AUDIT_CHECKPOINT_DIR = MAMORI_HOME / "audit-checkpoints"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 

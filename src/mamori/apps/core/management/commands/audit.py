@@ -1,12 +1,14 @@
-"""`mamori audit verify`: check the audit log's hash chain; exit 1 at the first broken or missing event."""
+"""`mamori audit verify [--checkpoint FILE ...]`: check the audit log's keyed hash chain and every
+checkpoint of its head; exit 1 at the first broken or missing event. An intact chain is checkpointed."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mamori.apps.core.audit import audit_verify
+from mamori.apps.core.audit import audit_checkpoint_write, audit_verify
 
 
 class Command(BaseCommand):
@@ -14,10 +16,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True, metavar="verify")
-        sub.add_parser("verify", help="verify the hash chain of the audit log")
+        verify = sub.add_parser("verify", help="verify the hash chain of the audit log and its checkpoints")
+        verify.add_argument(
+            "--checkpoint",
+            action="append",
+            type=Path,
+            default=[],
+            metavar="FILE",
+            help="also check this checkpoint file (e.g. one restored from a backup); repeatable",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = audit_verify()
+        result = audit_verify(extra_checkpoints=options["checkpoint"])
         if not result.ok:
             raise CommandError(result.summary(), returncode=1)
+        audit_checkpoint_write()
         self.stdout.write(result.summary())
