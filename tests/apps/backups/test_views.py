@@ -13,9 +13,9 @@ from django.urls import reverse
 from mamori.apps.backups import services
 from mamori.apps.backups.jobs import run_request
 from mamori.apps.backups.models import Alert, JobKind, Run, RunStatus
-from mamori.apps.core.models import AuditEvent
+from mamori.apps.core.models import AuditEvent, Department, Role
 
-from .conftest import REPO_PASSWORD, make_system
+from .conftest import REPO_PASSWORD, make_system, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -220,3 +220,33 @@ def test_pages_read_in_english_when_english_is_chosen(world, users, client):
     assert "今すぐバックアップ" not in html
     assert re.search(r"RPO / RTO</dt><dd>\d+ h .*/ \d+ min ", html), "RPO and RTO units in English"
     assert re.search(r"Passed \d+\.\d s \(within RTO\)", page), "the drill's duration in English"
+
+
+def test_a_lead_sees_the_backup_card_of_their_departments_systems_only(world, users, departments, client):
+    page = as_user(client, users, "lead").get(reverse("dashboard")).content.decode()
+    card = page.split('data-card="backups"')[1].split("</section>")[0]
+    assert "住民情報システム" in card and "ファイルサーバ" not in card
+    assert "まだ記録がありません" not in page
+    other = Department.objects.create(
+        organisation=departments["soumu"].organisation, code="5000", name="建設部"
+    )
+    no_systems = make_user("lead-kensetsu", Role.DEPARTMENT_LEAD, other)
+    page = as_user(client, {"x": no_systems}, "x").get(reverse("dashboard")).content.decode()
+    assert 'data-card="backups"' not in page  # no system of theirs: no empty card
+    page = as_user(client, users, "staff").get(reverse("dashboard")).content.decode()
+    assert 'data-card="backups"' not in page
+
+
+def test_an_alert_is_shown_in_the_readers_language(world, users, client):
+    services.repository_set_password(
+        actor="t", repository=world.system.repositories.get(role="primary"), password="x"
+    )
+    world.run()
+    alert = Alert.objects.get()
+    assert alert.message.startswith("バックアップが失敗しました: ")  # the e-mail's text, in Japanese
+    client = as_user(client, users, "officer")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(reverse("backups:systems")).content.decode()
+    shown = page.split(f'data-alert="{alert.pk}"')[1].split("</li>")[0]
+    assert "Backup failed: " in shown and "が失敗しました" not in shown
+    assert "Backup: the latest run failed" in page and "Backups is failing" not in page

@@ -26,7 +26,8 @@ class PopulationRecordFactory(factory.django.DjangoModelFactory):
         model = PopulationRecord
 
     organisation = factory.SubFactory(OrganisationFactory)
-    reference_date = factory.Sequence(lambda n: date(2013 + n, 3, 31))
+    # Not a sequence: a date that drifts with the number of tests run made date-based tests flaky.
+    reference_date = date(2017, 3, 31)
     residents = 112_400
     households = 47_247
     source = "住民基本台帳"

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record
@@ -62,14 +62,35 @@ def _send(alert_id: int) -> None:
     Alert.objects.filter(pk=alert_id).update(emailed_at=timezone.now())
 
 
-def alert_raise(*, system: ProtectedSystem, kind: str, message: str, run: Run | None = None) -> Alert:
+def alert_raise(
+    *,
+    system: ProtectedSystem,
+    kind: str,
+    message: str = "",
+    key: str = "",
+    params: dict[str, str] | None = None,
+    run: Run | None = None,
+) -> Alert:
+    """Record an alert and mail it. `key` (one of ALERT_MESSAGES) with `params` makes its text
+    translatable when shown; a bare `message` is shown as written."""
+    alert = Alert(
+        system=system, run=run, kind=kind, message=message, message_key=key, message_params=params or {}
+    )
+    if key:
+        with translation.override(settings.LANGUAGE_CODE):
+            alert.message = alert.text
     with transaction.atomic():
-        alert = Alert.objects.create(system=system, run=run, kind=kind, message=message)
+        alert.save()
         audit_record(
             actor="system",
             action="backups.alert.raise",
             obj=alert,
-            after={"system": system.code, "kind": kind, "run": run.pk if run else None, "message": message},
+            after={
+                "system": system.code,
+                "kind": kind,
+                "run": run.pk if run else None,
+                "message": alert.message,
+            },
         )
         transaction.on_commit(lambda: _send(alert.pk))
     return alert

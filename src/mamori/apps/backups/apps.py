@@ -10,7 +10,7 @@ class BackupsConfig(AppConfig):
 
     def ready(self) -> None:
         from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
-        from mamori.apps.core.permissions import LEADS_AND_READERS, READERS
+        from mamori.apps.core.permissions import LEADS_AND_READERS
 
         from . import kpis, views
 
@@ -19,7 +19,7 @@ class BackupsConfig(AppConfig):
             DashboardCard(
                 key="backups",
                 title=_("バックアップ"),
-                roles=READERS,  # as core's area card; leads reach their systems through the menu
+                roles=LEADS_AND_READERS,  # a lead's card shows their departments' systems only
                 template="backups/card.html",
                 context=views.dashboard_card_context,
                 order=10,

@@ -217,9 +217,8 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: fl
                 system=run.system,
                 kind=AlertKind.FAILED,
                 run=run,
-                message=_("{kind}が失敗しました: {error}").format(
-                    kind=run.get_kind_display(), error=run.error_text
-                ),
+                key="run_failed",
+                params={"kind": run.kind, "error": run.error_text},
             )
     return run
 

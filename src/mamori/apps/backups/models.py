@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.core.models import Department
 
@@ -145,7 +146,7 @@ class RetentionPolicy(models.Model):
 
 
 class JobKind(models.TextChoices):
-    BACKUP = "backup", _("バックアップ")
+    BACKUP = "backup", pgettext_lazy("job kind", "バックアップ")  # "Backup", not the menu's "Backups"
     OFFSITE_COPY = "offsite_copy", _("遠隔地コピー")
     CHECK_SUBSET = "check_subset", _("整合性検査")
     FORGET_PRUNE = "forget_prune", _("世代整理")
@@ -252,13 +253,30 @@ class AlertKind(models.TextChoices):
     MISSED = "missed", _("未実行")
 
 
+#: Alert texts by key, translated when shown: `Alert.text` renders the key in the reader's language.
+#: Parameters are strings written at raise time, except `kind`, a JobKind value translated when shown.
+ALERT_MESSAGES = {
+    "run_failed": _("{kind}が失敗しました: {error}"),
+    "runs_missed": _(
+        "{kind}の予定実行が{count}回行われませんでした（{first} 〜 {last}）。{latest} の分を今回1回だけ実行します。"
+    ),
+    "run_late": _("{kind}（予定 {latest}）をワーカー停止のため遅れて実行します。"),
+}
+
+
 class Alert(models.Model):
-    """A failed or missed run that someone must look at; shown until acknowledged."""
+    """A failed or missed run that someone must look at; shown until acknowledged.
+
+    `message` is the text in the server's language when raised (the e-mail's, and what an alert
+    without a key shows); `message_key` and `message_params` let each reader see it in their language.
+    """
 
     system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="alerts")
     run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
     kind = models.CharField(_("種別"), max_length=10, choices=AlertKind.choices)
     message = models.TextField(_("内容"))
+    message_key = models.CharField(max_length=40, blank=True, default="")
+    message_params = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("発生"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("メール送信"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -271,3 +289,16 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.system}: {self.message[:40]}"
+
+    @property
+    def text(self) -> str:
+        template = ALERT_MESSAGES.get(self.message_key)
+        if template is None:
+            return self.message
+        params = dict(self.message_params)
+        if params.get("kind") in JobKind.values:
+            params["kind"] = JobKind(params["kind"]).label
+        try:
+            return str(template).format(**params)
+        except (KeyError, IndexError, ValueError):  # parameters from an older version of the text
+            return self.message

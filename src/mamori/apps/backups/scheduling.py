@@ -80,23 +80,15 @@ def _tick_one(pk: int, now: datetime) -> Run | None:
             )
         late = now - latest
         if missed or late > _late_grace():
-            kind = schedule.get_kind_display()
-            message = (
-                _(
-                    "{kind}の予定実行が{count}回行われませんでした（{first} 〜 {last}）。{latest} の分を今回1回だけ実行します。"
-                ).format(
-                    kind=kind,
-                    count=len(missed),
-                    first=_fmt(missed[0]),
-                    last=_fmt(missed[-1]),
-                    latest=_fmt(latest),
-                )
-                if missed
-                else _("{kind}（予定 {latest}）をワーカー停止のため遅れて実行します。").format(
-                    kind=kind, latest=_fmt(latest)
-                )
+            params = {"kind": schedule.kind, "latest": _fmt(latest)}
+            if missed:
+                params |= {"count": str(len(missed)), "first": _fmt(missed[0]), "last": _fmt(missed[-1])}
+            alert_raise(
+                system=schedule.system,
+                kind=AlertKind.MISSED,
+                key="runs_missed" if missed else "run_late",
+                params=params,
             )
-            alert_raise(system=schedule.system, kind=AlertKind.MISSED, message=message)
         pending = Run.objects.filter(
             schedule=schedule, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
         ).exists()

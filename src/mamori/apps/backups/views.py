@@ -28,8 +28,11 @@ from .models import JobKind
 RUN_NOW_KINDS = {JobKind.BACKUP, JobKind.RESTORE_DRILL, JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET}
 
 
-def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
+def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
+    """The card of the systems this user may see; none for a lead whose departments own no system."""
     statuses = selectors.status_list(user=request.user)
+    if not statuses and user_role(request.user) not in READERS:
+        return None
     return {
         "statuses": statuses,
         "open_alerts": selectors.alert_list(user=request.user).count(),

@@ -1,7 +1,8 @@
-"""Core's navigation entries and the dashboard's placeholder cards, one per area.
+"""Core's navigation entries, the officers' placeholder cards (one per area) and the personal cards.
 
 An app that implements an area registers a card with the same key in its `AppConfig.ready()`
-(apps load after core), replacing the placeholder here.
+(apps load after core), replacing the placeholder here, with the roles that can use it: a card for
+staff or department leads only when it shows them something of theirs (see `navigation`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from .cards import PERSONAL_ROLES, me_card_context, tasks_card_context
 from .models import Role
 from .navigation import DashboardCard, NavItem, register_card, register_nav
 from .permissions import ALL_ROLES, LEADS_AND_READERS, READERS
@@ -24,21 +26,43 @@ NAV = [
     NavItem("users", _("ユーザーとロール"), "user_list", ADMINISTRATORS, order=910),
 ]
 
-# (key, title, roles, order): the areas of the security program, in the sheet's order.
+# (key, title, order): the areas of the security program, in the sheet's order. Until an app fills
+# its area, the placeholder is for the officers' overview only: staff and leads cannot act on it.
 AREAS = [
-    ("backups", _("バックアップ"), READERS, 10),
-    ("training", _("研修"), ALL_ROLES, 20),
-    ("awareness", _("注意喚起"), ALL_ROLES, 30),
-    ("passwords", _("パスワード"), READERS, 40),
-    ("devices", _("機器"), LEADS_AND_READERS, 50),
-    ("disposal", _("媒体廃棄"), LEADS_AND_READERS, 60),
-    ("incidents", _("事故"), ALL_ROLES, 70),
-    ("evaluation", _("評価シート"), READERS, 80),
+    ("backups", _("バックアップ"), 10),
+    ("training", _("研修"), 20),
+    ("awareness", _("注意喚起"), 30),
+    ("passwords", _("パスワード"), 40),
+    ("devices", _("機器"), 50),
+    ("disposal", _("媒体廃棄"), 60),
+    ("incidents", _("事故"), 70),
+    ("evaluation", _("評価シート"), 80),
+]
+
+PERSONAL_CARDS = [
+    DashboardCard(
+        key="tasks",
+        title=_("あなたへの依頼"),
+        roles=ALL_ROLES,  # officers see it only when something is asked of them
+        template="core/cards/tasks.html",
+        context=tasks_card_context,
+        order=1,
+    ),
+    DashboardCard(
+        key="me",
+        title=_("あなたの所属と連絡先"),
+        roles=PERSONAL_ROLES,
+        template="core/cards/me.html",
+        context=me_card_context,
+        order=900,
+    ),
 ]
 
 
 def register_core_menus() -> None:
     for item in NAV:
         register_nav(item)
-    for key, title, roles, order in AREAS:
-        register_card(DashboardCard(key=key, title=title, roles=frozenset(roles), order=order))
+    for key, title, order in AREAS:
+        register_card(DashboardCard(key=key, title=title, roles=READERS, order=order))
+    for card in PERSONAL_CARDS:
+        register_card(card)

@@ -10,7 +10,17 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
-from .models import AuditEvent, Department, Organisation, PopulationRecord, Staff, StaffStatus, StaffTransfer
+from .models import (
+    AuditEvent,
+    Department,
+    Membership,
+    Organisation,
+    PopulationRecord,
+    Role,
+    Staff,
+    StaffStatus,
+    StaffTransfer,
+)
 
 User = get_user_model()
 
@@ -126,6 +136,21 @@ def user_list() -> QuerySet:  # type: ignore[type-arg]
     return User.objects.select_related("membership", "membership__staff", "membership__department").order_by(
         "username"
     )
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+
+
+def security_contact_list() -> list[Contact]:
+    """The security officers a person reports a lost device or a suspicious mail to."""
+    found = []
+    for m in Membership.objects.filter(role=Role.SECURITY_OFFICER).select_related("user", "staff"):
+        name = m.staff.full_name if m.staff else (m.user.get_full_name() or m.user.get_username())
+        found.append(Contact(name=name, email=(m.staff.email if m.staff else "") or m.user.email))
+    return sorted(found, key=lambda c: c.name)
 
 
 def audit_event_list(*, query: str = "") -> QuerySet[AuditEvent]:

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.views import LoginView
 from django.views.generic import TemplateView
 
-from ..navigation import cards
+from ..navigation import visible_cards
 from ..permissions import ALL_ROLES, RoleRequiredMixin, membership_department_ids, user_role
 from ..selectors import organisation_summary
 
@@ -26,6 +26,6 @@ class DashboardView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         role = user_role(self.request.user)
-        ctx["cards"] = [(c, c.context(self.request)) for c in cards(role)]
+        ctx["cards"] = visible_cards(self.request, role)
         ctx["summary"] = organisation_summary(department_ids=membership_department_ids(self.request.user))
         return ctx
