@@ -57,15 +57,19 @@ def all_routes() -> list[Route]:
     return sorted({r.name: r for r in _routes(get_resolver().url_patterns)}.values(), key=lambda r: r.name)
 
 
-def _sample_kwargs(world: World) -> dict[str, dict[str, Any]]:
-    samples: dict[str, dict[str, Any]] = {}
+def sample_modules() -> Iterator[Any]:
+    """Each app's tests/apps/<app>/matrix_samples.py, where there is one."""
     for module in pkgutil.iter_modules(tests.apps.__path__):
         try:
-            samples_module = importlib.import_module(f"tests.apps.{module.name}.matrix_samples")
+            yield importlib.import_module(f"tests.apps.{module.name}.matrix_samples")
         except ModuleNotFoundError as exc:
             if exc.name != f"tests.apps.{module.name}.matrix_samples":
                 raise
-            continue
+
+
+def _sample_kwargs(world: World) -> dict[str, dict[str, Any]]:
+    samples: dict[str, dict[str, Any]] = {}
+    for samples_module in sample_modules():
         samples |= samples_module.url_kwargs(world)
     return samples
 

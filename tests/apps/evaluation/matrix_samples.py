@@ -7,7 +7,7 @@ from typing import Any
 
 from mamori.apps.evaluation.demo import setup_demo
 from mamori.apps.evaluation.models import Indicator, Program
-from mamori.apps.evaluation.services import indicator_create
+from mamori.apps.evaluation.services import indicator_create, program_create
 from tests.apps.core.world import World
 
 
@@ -32,3 +32,18 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "evaluation:indicator_year": {"indicator": indicator.pk, "fy": 2012},
         "evaluation:export": {"fmt": "csv"},
     }
+
+
+def scope_kwargs(world: World) -> dict[str, dict[str, Any]]:
+    """For tests/apps/test_download_scope.py: a 細事業 of 福祉部 inside 総務部's 事業 — its sheet is
+    the 事業's, so 福祉部's lead may not download it (called after `url_kwargs`)."""
+    program = Program.objects.get(reference_number="1379", parent=None)
+    sub = program_create(
+        actor="test",
+        measure=program.measure,
+        department=world.kosodate,
+        reference_number="99",
+        parent=program,
+        name="子育て支援課の細事業",
+    )
+    return {"evaluation:sheet_download": {"pk": sub.pk, "fy": 2012, "fmt": "xlsx"}}

@@ -13,8 +13,8 @@ from mamori.apps.evaluation.models import ProgramYear
 from mamori.apps.evaluation.selectors import program_get
 
 
-def login(client, role, department=None):
-    user = get_user_model().objects.create_user(username=f"u-{role}", password="x" * 12)
+def login(client, role, department=None, username=None):
+    user = get_user_model().objects.create_user(username=username or f"u-{role}", password="x" * 12)
     Membership.objects.create(user=user, role=role, department=department)
     client.force_login(user)
     return user
@@ -221,3 +221,19 @@ def test_department_lead_finds_the_sheets_in_the_menu_and_on_the_dashboard(clien
     html = client.get(reverse("dashboard")).content.decode()
     assert 'data-card="evaluation"' in html and 'data-nav="evaluation"' in html
     assert "1 事業" in html
+
+
+@pytest.mark.parametrize("fmt", ["html", "xlsx", "pdf"])
+def test_lead_of_a_sub_programs_department_may_not_download_the_parents_sheet(client, sub, organisation, fmt):
+    """The 細事業 is in the lead's department, its 事業 (whose sheet holds it) is not: as on the page, 404."""
+    other = Department.objects.create(organisation=organisation, code="990000", name="市民課")
+    sub.department = other
+    sub.save(update_fields=["department"])
+    login(client, Role.DEPARTMENT_LEAD, department=other)
+    assert client.get(reverse("evaluation:program_detail", args=[sub.pk])).status_code == 404
+    response = client.get(reverse("evaluation:sheet_download", args=[sub.pk, 2012, fmt]))
+    assert response.status_code == 404 and not response.has_header("Content-Disposition")
+    login(client, Role.DEPARTMENT_LEAD, department=sub.parent.department, username="parent-lead")
+    assert (
+        client.get(reverse("evaluation:sheet_download", args=[sub.parent_id, 2012, fmt])).status_code == 200
+    )

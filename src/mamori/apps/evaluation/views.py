@@ -80,6 +80,15 @@ def _visible_program(request: HttpRequest, pk: int) -> Program:
     return program
 
 
+def _visible_sheet_program(request: HttpRequest, pk: int) -> Program:
+    """A program whose sheet the user may read: a 細事業 is printed inside its 事業's sheet, so a
+    department lead needs both in scope (the page and every download apply this one rule)."""
+    program = _visible_program(request, pk)
+    if program.parent_id:
+        _visible_program(request, program.parent_id)
+    return program
+
+
 def _fiscal_year_or_404(fy: int) -> int:
     """A fiscal year from the URL; one no calendar can show (FY0, FY99999) is a page that does not exist."""
     try:
@@ -118,9 +127,9 @@ class ProgramDetailView(RoleRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        program = _visible_program(self.request, kwargs["pk"])
+        program = _visible_sheet_program(self.request, kwargs["pk"])
         if program.parent_id:
-            program = _visible_program(self.request, program.parent_id)  # type: ignore[arg-type]
+            program = program_get_by_pk(program.parent_id)
         years = program_fiscal_years(program)
         fy = years[-1] if years else fiscal_year_of(_today())
         if raw := self.request.GET.get("fy"):
@@ -149,7 +158,7 @@ class SheetDownloadView(RoleRequiredMixin, View):
     allowed_roles = LEADS_AND_READERS
 
     def get(self, request: HttpRequest, pk: int, fy: int, fmt: str) -> HttpResponse:
-        program = _visible_program(request, pk)
+        program = _visible_sheet_program(request, pk)
         sheet = sheet_get(program=program, fiscal_year=_fiscal_year_or_404(fy))
         name = f"evaluation-{sheet.program.reference_number}-{fy}.{fmt}"
         if fmt == "xlsx":
