@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from mamori.vault.archiver import ArchiveOptions, Archiver, ArchiveStats
 from mamori.vault.backend import FileType, Handle
-from mamori.vault.backend.location import open_backend
+from mamori.vault.backend.location import BackendOptions, open_backend
 from mamori.vault.checker import CheckProblem, CheckResult, check_repository
 from mamori.vault.copy import CopyResult, copy_snapshots
 from mamori.vault.errors import (
@@ -40,6 +40,7 @@ from mamori.vault.restorer import Restorer, RestoreStats
 from mamori.vault.stats import RepoStats, repository_stats
 
 __all__ = [
+    "BackendOptions",
     "BackupProgress",
     "BackupResult",
     "CheckProblem",
@@ -134,14 +135,29 @@ class RestoreResult:
     duration_s: float
 
 
-def init_repository(url: str, password: str, *, version: int = 2) -> Repository:
-    """Create a repository at `url` (a local path or ``local:/path``)."""
-    return Repository(LowRepository.init(open_backend(url), password, version=version), url)
+def init_repository(
+    url: str, password: str, *, version: int = 2, options: BackendOptions | None = None
+) -> Repository:
+    """Create a repository at `url` (a path, sftp:, s3: or rest:; see `mamori.vault.backend.location`).
+
+    `options` carries the remote backend's secrets, and `options.object_lock` makes an S3
+    repository immutable."""
+    backend = open_backend(url, options)
+    try:
+        return Repository(LowRepository.init(backend, password, version=version), url)
+    except BaseException:
+        backend.close()
+        raise
 
 
-def open_repository(url: str, password: str) -> Repository:
+def open_repository(url: str, password: str, *, options: BackendOptions | None = None) -> Repository:
     """Open the repository at `url`; wrong password → `WrongPasswordError`, none → `RepositoryNotFoundError`."""
-    return Repository(LowRepository.open(open_backend(url), password), url)
+    backend = open_backend(url, options)
+    try:
+        return Repository(LowRepository.open(backend, password), url)
+    except BaseException:
+        backend.close()
+        raise
 
 
 class _PackReader:

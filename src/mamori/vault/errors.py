@@ -17,7 +17,10 @@ The tree (the CLI maps classes to exit codes through `exit_code`)::
     │   ├── BackendNotFoundError            the object does not exist
     │   ├── ObjectExistsError               save refused: the object is already there
     │   ├── PermanentBackendError           retrying will not help
-    │   │   └── UnsupportedBackendError     a URL scheme this version cannot talk to yet
+    │   │   ├── UnsupportedBackendError     a URL scheme this version cannot talk to yet
+    │   │   ├── BackendAccessError          exit 13: wrong credentials or host key, no such bucket
+    │   │   ├── ObjectLockedError           (retain_until) the object is under S3 Object Lock
+    │   │   └── AppendOnlyError             an append-only server refuses to delete
     │   └── TransientBackendError           the retry wrapper retries only these
     ├── NotFoundError                       no repository file matches an id or prefix
     │   └── SnapshotNotFoundError
@@ -29,9 +32,13 @@ Messages are one line and end with what the user can do next.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 __all__ = [
     "AmbiguousIdError",
+    "AppendOnlyError",
     "AuthenticationError",
+    "BackendAccessError",
     "BackendError",
     "BackendNotFoundError",
     "BadPackHeaderError",
@@ -40,6 +47,7 @@ __all__ = [
     "InvalidDataError",
     "NotFoundError",
     "ObjectExistsError",
+    "ObjectLockedError",
     "PermanentBackendError",
     "RepositoryError",
     "RepositoryExistsError",
@@ -196,6 +204,26 @@ class PermanentBackendError(BackendError):
 
 class UnsupportedBackendError(PermanentBackendError):
     """The repository URL names a backend this version cannot use yet."""
+
+
+class BackendAccessError(PermanentBackendError):
+    """The server refused us: wrong credentials, an unknown or changed host key, a missing bucket."""
+
+    exit_code = 13
+
+
+class ObjectLockedError(PermanentBackendError):
+    """The object is under retention (S3 Object Lock) and cannot be deleted or overwritten yet."""
+
+    def __init__(
+        self, message: str, *, path: str | None = None, retain_until: datetime | None = None
+    ) -> None:
+        super().__init__(message, path=path)
+        self.retain_until = retain_until
+
+
+class AppendOnlyError(PermanentBackendError):
+    """An append-only server (REST `--append-only`) refuses to delete or replace an object."""
 
 
 class TransientBackendError(BackendError):

@@ -3,6 +3,10 @@
 A backend knows nothing about encryption or formats. Every method states its error semantics:
 a missing object is `BackendNotFoundError`, a refused overwrite `ObjectExistsError`, a failure
 worth retrying `TransientBackendError`, anything else `PermanentBackendError`.
+
+Modules: `mem` (the reference), `local`, `sftp`, `s3`, `rest`; `wrappers` (retry, logging) and
+`location` (repository URLs → wrapped backends). Every backend passes one conformance suite
+(`tests/vault/backend/test_conformance.py`).
 """
 
 from __future__ import annotations
@@ -11,10 +15,20 @@ import abc
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from mamori.vault.errors import BackendNotFoundError
+from mamori.vault.errors import BackendNotFoundError, UnsupportedBackendError
 
-__all__ = ["Backend", "Data", "FileInfo", "FileType", "Handle", "data_parts", "data_size"]
+__all__ = [
+    "Backend",
+    "Data",
+    "FileInfo",
+    "FileType",
+    "Handle",
+    "ObjectLock",
+    "data_parts",
+    "data_size",
+]
 
 
 class FileType(enum.StrEnum):
@@ -49,6 +63,15 @@ class FileInfo:
     size: int
 
 
+@dataclass(frozen=True, slots=True)
+class ObjectLock:
+    """The retention every saved object gets (S3 Object Lock): mode and days from the save."""
+
+    mode: str
+    """COMPLIANCE (nobody can shorten or delete) or GOVERNANCE (privileged users can)."""
+    days: int
+
+
 Data = bytes | bytearray | memoryview | list[bytes] | list[bytes | bytearray]
 """What `save` stores: one buffer, or a list of parts stored concatenated (packs are written
 from their sealed blobs without first joining them into one more 16 MiB buffer)."""
@@ -73,6 +96,14 @@ class Backend(abc.ABC):
 
     location: str
     """Where the repository lives, without secrets (for messages)."""
+
+    atomic_create: bool = True
+    """`save` refuses an existing name even against a concurrent writer. False where the server
+    cannot say (a REST server that overwrites): names are content hashes, so a lost race stores
+    the same bytes twice."""
+
+    object_lock: ObjectLock | None = None
+    """The retention `save` gives every object except locks; None: objects can be deleted."""
 
     @abc.abstractmethod
     def create(self) -> None:
@@ -110,6 +141,26 @@ class Backend(abc.ABC):
     def delete(self) -> None:
         """Remove the whole repository with every file. Idempotent."""
 
+    def config_info(self) -> Iterator[FileInfo]:
+        """`list(FileType.CONFIG)` for backends that find the config with `stat`."""
+        try:
+            yield FileInfo("", self.stat(Handle(FileType.CONFIG)))
+        except BackendNotFoundError:
+            return
+
+    def remove_each(self) -> None:
+        """`delete` for backends without a recursive delete: every file, the config last."""
+        for file_type in (FileType.PACK, FileType.KEY, FileType.LOCK, FileType.SNAPSHOT, FileType.INDEX):
+            for info in list(self.list(file_type)):
+                try:
+                    self.remove(Handle(file_type, info.name))
+                except BackendNotFoundError:
+                    continue
+        try:
+            self.remove(Handle(FileType.CONFIG))
+        except BackendNotFoundError:
+            pass
+
     def exists(self, handle: Handle) -> bool:
         """Whether the file exists (via `stat`)."""
         try:
@@ -117,6 +168,14 @@ class Backend(abc.ABC):
         except BackendNotFoundError:
             return False
         return True
+
+    def retention(self, handle: Handle) -> datetime | None:
+        """Until when the object cannot be deleted (read back from the server); None: not locked."""
+        return None
+
+    def extend_retention(self, handle: Handle, until: datetime) -> None:
+        """Move the object's retain-until date to `until` (never shortens); only locking backends."""
+        raise UnsupportedBackendError(f"{self.location} has no object lock: retention cannot be extended")
 
     def sync(self) -> None:  # noqa: B027 - optional hook, most backends are durable on save
         """Make every completed `save` durable. The repository calls it before writing an index

@@ -1,14 +1,18 @@
-"""Cross-cutting behaviour as wrappers around any backend: retry (transient errors only), logging."""
+"""Cross-cutting behaviour as wrappers around any backend: retry (transient errors only), logging.
+
+Order as restic `wrapBackend`: `RetryBackend(LoggingBackend(backend))`, so each attempt is logged.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import TypeVar
 
 from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_size
-from mamori.vault.errors import TransientBackendError
+from mamori.vault.errors import BackendNotFoundError, ObjectExistsError, TransientBackendError
 
 __all__ = ["LoggingBackend", "RetryBackend", "WrappingBackend"]
 
@@ -22,6 +26,14 @@ class WrappingBackend(Backend):
     def __init__(self, inner: Backend) -> None:
         self.inner = inner
         self.location = inner.location
+        self.atomic_create = inner.atomic_create
+        self.object_lock = inner.object_lock
+
+    def retention(self, handle: Handle) -> datetime | None:
+        return self.inner.retention(handle)
+
+    def extend_retention(self, handle: Handle, until: datetime) -> None:
+        self.inner.extend_retention(handle, until)
 
     def create(self) -> None:
         self.inner.create()
@@ -52,30 +64,38 @@ class WrappingBackend(Backend):
 
 
 class RetryBackend(WrappingBackend):
-    """Retries `TransientBackendError` with exponential backoff; every other error passes through at once."""
+    """Retries `TransientBackendError` with exponential backoff, for at most `max_elapsed` seconds
+    in all; every other error passes through at once (restic retries for up to 15 minutes)."""
 
     def __init__(
         self,
         inner: Backend,
         *,
-        attempts: int = 5,
+        attempts: int = 10,
         first_delay: float = 0.5,
         max_delay: float = 30.0,
+        max_elapsed: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(inner)
         self.attempts = attempts
         self.first_delay = first_delay
         self.max_delay = max_delay
+        self.max_elapsed = max_elapsed
         self._sleep = sleep
+        self._clock = clock
 
-    def _retry(self, what: str, call: Callable[[], T]) -> T:
+    def _retry(self, what: str, call: Callable[[int], T]) -> T:
+        """`call(attempt)` until it returns, the error is not transient, or attempts or time run out."""
         delay = self.first_delay
+        start = self._clock()
         for attempt in range(1, self.attempts + 1):
             try:
-                return call()
+                return call(attempt)
             except TransientBackendError as exc:
-                if attempt == self.attempts:
+                left = self.max_elapsed - (self._clock() - start)
+                if attempt == self.attempts or left < delay:
                     raise
                 log.warning("%s failed (%s), retry %d/%d in %.1fs", what, exc, attempt, self.attempts, delay)
                 self._sleep(delay)
@@ -83,20 +103,50 @@ class RetryBackend(WrappingBackend):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def save(self, handle: Handle, data: Data) -> None:
-        # Safe to repeat: a failed save leaves nothing under the name.
-        self._retry(f"save {handle}", lambda: self.inner.save(handle, data))
+        def attempt(n: int) -> None:
+            try:
+                self.inner.save(handle, data)
+            except ObjectExistsError:
+                if n == 1:
+                    raise
+                # A retry finds the object our failed attempt sent: the server stored it and the
+                # reply was lost (same size under a content-hash name: done), or it kept a
+                # truncated upload under the name (replace it).
+                if self.inner.stat(handle) == data_size(data):
+                    return
+                log.warning("save %s: replacing the partial upload of a failed attempt", handle)
+                self.inner.remove(handle)
+                self.inner.save(handle, data)
+
+        self._retry(f"save {handle}", attempt)
 
     def load(self, handle: Handle, offset: int = 0, length: int = 0) -> bytes:
-        return self._retry(f"load {handle}", lambda: self.inner.load(handle, offset, length))
+        return self._retry(f"load {handle}", lambda _n: self.inner.load(handle, offset, length))
 
     def stat(self, handle: Handle) -> int:
-        return self._retry(f"stat {handle}", lambda: self.inner.stat(handle))
+        return self._retry(f"stat {handle}", lambda _n: self.inner.stat(handle))
 
     def list(self, file_type: FileType) -> Iterator[FileInfo]:
-        return iter(self._retry(f"list {file_type}", lambda: list(self.inner.list(file_type))))
+        return iter(self._retry(f"list {file_type}", lambda _n: list(self.inner.list(file_type))))
 
     def remove(self, handle: Handle) -> None:
-        self._retry(f"remove {handle}", lambda: self.inner.remove(handle))
+        def attempt(n: int) -> None:
+            try:
+                self.inner.remove(handle)
+            except BackendNotFoundError:
+                if n == 1:  # on a retry: the failed attempt had removed it
+                    raise
+
+        self._retry(f"remove {handle}", attempt)
+
+    def create(self) -> None:
+        self._retry("create", lambda _n: self.inner.create())
+
+    def retention(self, handle: Handle) -> datetime | None:
+        return self._retry(f"retention {handle}", lambda _n: self.inner.retention(handle))
+
+    def extend_retention(self, handle: Handle, until: datetime) -> None:
+        self._retry(f"extend retention {handle}", lambda _n: self.inner.extend_retention(handle, until))
 
 
 class LoggingBackend(WrappingBackend):

@@ -20,12 +20,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mamori.vault import kdf
-from mamori.vault.backend.location import parse_location
+from mamori.vault.backend.location import BackendOptions, parse_location
 from mamori.vault.cli.allocator import use_one_arena
 from mamori.vault.errors import InvalidArgumentError, VaultError
 
 if TYPE_CHECKING:
     from mamori.vault.api import Repository
+    from mamori.vault.backend import ObjectLock
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_PARTIAL", "Context", "main"]
 
@@ -68,17 +69,22 @@ class Context:
             raise InvalidArgumentError("no repository given: pass -r/--repo or set MAMORI_REPOSITORY")
         return self.repo_url
 
+    def backend_options(self) -> BackendOptions:
+        """The remote backends' settings and secrets from the environment."""
+        return BackendOptions.from_environ()
+
     def open_repository(self) -> Repository:
         """Open the repository named by -r / MAMORI_REPOSITORY with the password."""
         from mamori.vault.api import open_repository
 
-        return open_repository(self._url(), self.password())
+        return open_repository(self._url(), self.password(), options=self.backend_options())
 
-    def init_repository(self, *, version: int = 2) -> Repository:
-        """Create the repository named by -r / MAMORI_REPOSITORY."""
+    def init_repository(self, *, version: int = 2, lock: ObjectLock | None = None) -> Repository:
+        """Create the repository named by -r / MAMORI_REPOSITORY (immutable with `lock`, S3 only)."""
         from mamori.vault.api import init_repository
 
-        return init_repository(self._url(), self.password(), version=version)
+        options = self.backend_options().with_lock(lock)
+        return init_repository(self._url(), self.password(), version=version, options=options)
 
     def _print(self, text: str) -> None:
         try:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from mamori.vault.api import open_repository
-from mamori.vault.backend import FileType, Handle
+from mamori.vault.backend import FileType, Handle, ObjectLock
 from mamori.vault.checker import check_repository
 from mamori.vault.errors import InvalidArgumentError
 from mamori.vault.forget import RetentionPolicy, forget_snapshots
@@ -47,6 +47,13 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
     """Add this module's commands to the `mamori vault` parser."""
     p = sub.add_parser("init", parents=[parent], help="create a new repository")
     p.add_argument("--repository-version", type=int, choices=(1, 2), default=2, help="format version (2)")
+    p.add_argument(
+        "--object-lock", action="store_true", help="immutable: every object under S3 Object Lock retention"
+    )
+    p.add_argument("--lock-days", type=int, metavar="N", help="retention in days (with --object-lock)")
+    p.add_argument(
+        "--lock-mode", choices=("COMPLIANCE", "GOVERNANCE"), default="COMPLIANCE", help="retention mode"
+    )
     p.set_defaults(handler=cmd_init)
 
     p = sub.add_parser("check", parents=[parent], help="check the repository for errors")
@@ -112,12 +119,23 @@ def _low(ctx: Context) -> Repository:
 
 
 def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
-    """`init`: create the repository."""
-    repo = ctx.init_repository(version=args.repository_version)
+    """`init`: create the repository (immutable with --object-lock)."""
+    lock = None
+    if args.object_lock:
+        if not args.lock_days or args.lock_days < 1:
+            raise InvalidArgumentError("--object-lock needs --lock-days N (N >= 1), e.g. --lock-days 30")
+        lock = ObjectLock(args.lock_mode, args.lock_days)
+    elif args.lock_days:
+        raise InvalidArgumentError("--lock-days only applies with --object-lock")
+    repo = ctx.init_repository(version=args.repository_version, lock=lock)
     low: Repository = repo.low
     if ctx.json:
-        ctx.out_json({"message_type": "initialized", "id": repo.id, "repository": repo.url})
-    ctx.out(f"created repository {repo.id[:10]} (format version {low.config.version}) at {repo.url}")
+        ctx.out_json({"message_type": "initialized", "id": repo.id, "repository": low.backend.location})
+    ctx.out(
+        f"created repository {repo.id[:10]} (format version {low.config.version}) at {low.backend.location}"
+    )
+    if lock is not None:
+        ctx.out(f"every object is kept under {lock.mode} Object Lock for {lock.days} days from its upload")
     ctx.out("Please note that knowledge of your password is required to access the repository.")
     repo.close()
     return EXIT_OK
@@ -359,7 +377,7 @@ def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
     else:
         raise InvalidArgumentError("no source password: use --from-password-file or MAMORI_FROM_PASSWORD")
     target = ctx.open_repository()
-    with open_repository(args.from_repo, from_password) as source:
+    with open_repository(args.from_repo, from_password, options=ctx.backend_options()) as source:
         result = source.copy_to(target, snapshot_ids=args.snapshots or None)
     if ctx.json:
         ctx.out_json(asdict(result))
