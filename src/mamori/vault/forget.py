@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from mamori.vault.backend import FileType
+from mamori.vault.backend import FileType, Handle
 from mamori.vault.errors import BackendNotFoundError, InvalidArgumentError, InvalidDataError
 from mamori.vault.repository import Repository
 from mamori.vault.timefmt import parse_time
@@ -65,11 +65,13 @@ class SnapshotRef:
 
 @dataclass(frozen=True)
 class ForgetResult:
-    """Snapshot ids kept and removed (removed = would be removed with `dry_run`)."""
+    """Snapshot ids kept and removed (removed = would be removed with `dry_run`); `locked` are the
+    ones the policy would remove that stay under Object Lock, with the date they stay until."""
 
     kept: list[str]
     removed: list[str]
     reasons: dict[str, list[str]] = field(default_factory=dict)
+    locked: dict[str, datetime] = field(default_factory=dict)
 
 
 def _bucket_functions() -> list[tuple[str, str, Callable[[datetime, int], int]]]:
@@ -187,10 +189,25 @@ def forget_snapshots(
         kept.extend(s.id for s in keep)
         removed.extend(s.id for s in remove)
         reasons.update(why)
+    locked = _locked(repo, removed)
+    removed = [s for s in removed if s not in locked]
     if not dry_run:
         for snap_id in removed:
             try:
                 repo.remove_file(FileType.SNAPSHOT, snap_id)
             except BackendNotFoundError:
                 continue
-    return ForgetResult(kept=kept, removed=removed, reasons=reasons)
+    return ForgetResult(kept=kept, removed=removed, reasons=reasons, locked=locked)
+
+
+def _locked(repo: Repository, snapshot_ids: list[str]) -> dict[str, datetime]:
+    """The snapshots among `snapshot_ids` under Object Lock, with their retain-until dates (never
+    try to delete them: an immutable repository keeps them until then)."""
+    if repo.backend.object_lock is None:
+        return {}
+    found = {}
+    for snap_id in snapshot_ids:
+        until = repo.backend.retention(Handle(FileType.SNAPSHOT, snap_id))
+        if until is not None:
+            found[snap_id] = until
+    return found

@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from mamori.vault.backend import FileType
+from mamori.vault.backend import FileType, Handle
 from mamori.vault.errors import BackendNotFoundError, IntegrityError
 from mamori.vault.index import MasterIndex, encode_index
 from mamori.vault.model import Snapshot, parse_tree
@@ -29,12 +30,17 @@ REPACK_UNUSED_FRACTION = 0.2
 
 @dataclass(frozen=True)
 class PruneResult:
-    """What prune changed; `bytes_freed` is the drop in pack storage (estimated by a dry run)."""
+    """What prune changed; `bytes_freed` is the drop in pack storage (estimated by a dry run).
+
+    `locked` counts the packs and index files prune would have deleted that stay under Object
+    Lock; `locked_until` is the last of their retain-until dates."""
 
     packs_removed: int
     packs_rewritten: int
     bytes_freed: int
     blobs_repacked: int = 0
+    locked: int = 0
+    locked_until: datetime | None = None
 
 
 def used_blobs(repo: Repository, tree_ids: Iterable[bytes]) -> set[tuple[BlobType, bytes]]:
@@ -114,6 +120,18 @@ def prune_repository(
         else:
             keep_packs[pack_id] = blobs
     unreferenced = [p for p in on_disk if p not in packs]
+    locks = _locked(repo, old_index_files, [*remove_packs, *repack, *unreferenced])
+    if locks:  # never try to delete a locked object; the packs a locked index names stay too
+        protected = set(locks) | {
+            p for i in old_index_files if i in locks for p in repo.load_index_file(i).packs
+        }
+        for pack_id in [p for p in (*remove_packs, *repack) if p in protected]:
+            keep_packs[pack_id] = packs[pack_id]
+            if pack_id in repack:
+                needed_bytes = sum(b.length for b in repack.pop(pack_id))
+                repack_unused -= sum(b.length for b in packs[pack_id]) - needed_bytes
+        remove_packs = [p for p in remove_packs if p not in protected]
+        unreferenced = [p for p in unreferenced if p not in protected]
     # An estimate for dry runs (header bytes aside); a real run reports what the listing shows.
     bytes_freed = sum(on_disk[p] for p in (*remove_packs, *unreferenced)) + repack_unused
     result = PruneResult(
@@ -121,6 +139,8 @@ def prune_repository(
         packs_rewritten=len(repack),
         bytes_freed=bytes_freed,
         blobs_repacked=sum(len(b) for b in repack.values()),
+        locked=len(locks),
+        locked_until=max(locks.values()) if locks else None,
     )
     if dry_run:
         return result
@@ -154,7 +174,7 @@ def prune_repository(
             start += 1
         new_index_files.add(repo.save_unpacked(FileType.INDEX, encode_index(chunk)))
     for name in old_index_files:
-        if name not in new_index_files:
+        if name not in new_index_files and name not in locks:
             _remove(repo, FileType.INDEX, name)
 
     # 3. Only now the packs nothing points to.
@@ -163,6 +183,22 @@ def prune_repository(
         _remove(repo, FileType.PACK, pack_id)
     repo.load_index()
     return dataclasses.replace(result, bytes_freed=sum(on_disk.values()) - sum(repo.list_packs().values()))
+
+
+def _locked(repo: Repository, index_files: list[str], pack_ids: list[str]) -> dict[str, datetime]:
+    """The given index files and packs that are under Object Lock, with their retain-until dates."""
+    if repo.backend.object_lock is None:
+        return {}
+    handles = [Handle(FileType.INDEX, i) for i in index_files] + [Handle(FileType.PACK, p) for p in pack_ids]
+    found = {}
+    for handle in handles:
+        try:
+            until = repo.backend.retention(handle)
+        except BackendNotFoundError:
+            continue
+        if until is not None:
+            found[handle.name] = until
+    return found
 
 
 def _remove(repo: Repository, file_type: FileType, name: str) -> None:

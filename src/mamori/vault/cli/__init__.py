@@ -153,7 +153,11 @@ def _warm_up_key(argv: list[str]) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
-    from mamori.vault.cli import archive_commands, repo_commands  # the engine: after `_warm_up_key`
+    from mamori.vault.cli import (  # the engine: after `_warm_up_key`
+        archive_commands,
+        lock_commands,
+        repo_commands,
+    )
 
     parent = argparse.ArgumentParser(add_help=False)
     glob = parent.add_argument_group("global options")
@@ -173,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="command", required=True)
     repo_commands.register(sub, parent)
     archive_commands.register(sub, parent)
+    lock_commands.register(sub, parent)
     return parser
 
 

@@ -21,7 +21,7 @@ from mamori.vault.forget import RetentionPolicy, forget_snapshots
 from mamori.vault.ids import parse_id
 from mamori.vault.keys import add_key, list_keys, remove_key
 from mamori.vault.pack import BlobType
-from mamori.vault.prune import prune_repository
+from mamori.vault.prune import PruneResult, prune_repository
 from mamori.vault.repair import rebuild_index
 from mamori.vault.repository import Repository
 from mamori.vault.stats import repository_stats
@@ -340,12 +340,15 @@ def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
             pruned = prune_repository(low, progress=ctx.progress)
             ctx.progress_done()
             ctx.out(f"pruned: {pruned.packs_removed} packs removed, {pruned.bytes_freed} bytes freed")
+            _say_locked(ctx, pruned)
     if ctx.json:
         ctx.out_json(asdict(result))
     verb = "would remove" if args.dry_run else "removed"
     ctx.out(f"keep {len(result.kept)} snapshots, {verb} {len(result.removed)}")
     for snap_id in result.removed:
         ctx.out(f"  {verb} {snap_id[:8]}")
+    for snap_id, until in sorted(result.locked.items(), key=lambda item: item[1]):
+        ctx.out(f"  snapshot {snap_id[:8]} stays until {until:%Y-%m-%d %H:%M} UTC (Object Lock)")
     return EXIT_OK
 
 
@@ -361,7 +364,16 @@ def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
         f"removed {result.packs_removed} packs ({result.packs_rewritten} rewritten), "
         f"freed {result.bytes_freed} bytes"
     )
+    _say_locked(ctx, result)
     return EXIT_OK
+
+
+def _say_locked(ctx: Context, result: PruneResult) -> None:
+    if result.locked and result.locked_until is not None:
+        ctx.out(
+            f"{result.locked} unused files stay under Object Lock until "
+            f"{result.locked_until:%Y-%m-%d %H:%M} UTC; a prune after that date removes them"
+        )
 
 
 def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
