@@ -19,6 +19,7 @@ commands:
   audit verify         verify the hash chain of the audit log
   import staff FILE    import staff from CSV (UTF-8 or CP932)
   sheet | kpi | status the evaluation sheet, KPIs, backup status
+  passwords audit | load-corpus FILE   audit the directories / load a Pwned Passwords file
   manage <django command>  any Django management command (migrate, createsuperuser, ...)
 """
 

@@ -6,5 +6,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("evaluation/", include("mamori.apps.evaluation.urls")),
     path("backups/", include("mamori.apps.backups.urls")),
+    path("passwords/", include("mamori.apps.passwords.urls")),
     path("", include("mamori.apps.core.urls")),
 ]

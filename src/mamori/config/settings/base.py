@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "mamori.apps.core",
     "mamori.apps.evaluation",
     "mamori.apps.backups",
+    "mamori.apps.passwords",
 ]
 
 MIDDLEWARE = [
@@ -124,7 +125,7 @@ PASSWORD_HASHERS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "mamori.apps.passwords.validators.BreachedPasswordValidator"},  # common + leaked lists
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"

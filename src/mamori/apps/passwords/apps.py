@@ -1,0 +1,29 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PasswordsConfig(AppConfig):
+    name = "mamori.apps.passwords"
+    label = "passwords"
+    verbose_name = _("パスワード")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
+        from mamori.apps.core.permissions import ALL_ROLES, READERS
+
+        from . import kpis, views
+
+        register_nav(NavItem("passwords", _("パスワード"), "passwords:home", READERS, order=60))
+        register_nav(NavItem("leak-check", _("漏えいチェック"), "passwords:leak-check", ALL_ROLES, order=65))
+        register_card(
+            DashboardCard(
+                key="passwords",
+                title=_("パスワード"),
+                roles=READERS,
+                template="passwords/card.html",
+                context=views.dashboard_card_context,
+                order=40,
+            )
+        )
+        kpis.register()

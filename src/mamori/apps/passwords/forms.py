@@ -1,0 +1,64 @@
+"""Forms for policies and directories. The bind password field never renders a value."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import DirectoryKind, MatchField, PolicyMode, Security
+
+
+class PolicyForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    mode = forms.ChoiceField(label=_("方式"), choices=PolicyMode.choices, initial=PolicyMode.NIST)
+    max_age_days = forms.IntegerField(
+        label=_("変更間隔（日）"),
+        min_value=1,
+        required=False,
+        help_text=_("定期変更の方式のときだけ使います"),
+    )
+    min_length = forms.IntegerField(label=_("最小文字数"), min_value=8, initial=12)
+    blocklist = forms.BooleanField(label=_("漏えい・頻出パスワードを禁止"), required=False, initial=True)
+    stale_days = forms.IntegerField(label=_("未使用とみなす日数"), min_value=1, initial=90)
+    group_dn = forms.CharField(
+        label=_("対象グループ（DN）"),
+        max_length=500,
+        required=False,
+        help_text=_("OU または グループのDN。空欄なら他のどの方針にも当たらないアカウントすべて"),
+    )
+    priority = forms.IntegerField(label=_("優先順位（小さいほど先に判定）"), min_value=0, initial=100)
+    clause = forms.CharField(
+        label=_("根拠規程の条項"), max_length=300, required=False, help_text=_("例: 住基ネット管理要領 第8条")
+    )
+
+
+class DirectoryForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("種類"), choices=DirectoryKind.choices)
+    host = forms.CharField(label=_("ホスト"), max_length=255)
+    port = forms.IntegerField(label=_("ポート"), min_value=1, max_value=65535, initial=389)
+    security = forms.ChoiceField(label=_("接続の保護"), choices=Security.choices, initial=Security.STARTTLS)
+    allow_plain = forms.BooleanField(
+        label=_("暗号化なしの接続を許可（検証用ディレクトリのみ）"), required=False
+    )
+    ca_certificate = forms.CharField(
+        label=_("CA証明書（PEM）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("空欄ならOSの信頼済みCAで検証します"),
+    )
+    bind_dn = forms.CharField(label=_("バインドDN"), max_length=500)
+    password = forms.CharField(
+        label=_("バインドパスワード"),
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        required=False,
+        help_text=_("変更するときだけ入力してください"),
+    )
+    base_dn = forms.CharField(label=_("検索ベースDN"), max_length=500)
+    user_filter = forms.CharField(
+        label=_("アカウントの検索フィルタ"), max_length=500, initial="(objectClass=inetOrgPerson)"
+    )
+    match_attribute = forms.CharField(label=_("職員と照合する属性"), max_length=64, initial="employeeNumber")
+    match_field = forms.ChoiceField(label=_("照合先の職員項目"), choices=MatchField.choices)
+    page_size = forms.IntegerField(label=_("ページサイズ"), min_value=1, max_value=5000, initial=500)

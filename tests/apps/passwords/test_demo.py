@@ -1,0 +1,34 @@
+"""The demo: policies, three leavers and a real audit of a demo slapd holding every staff member."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from mamori.apps.core.demo_city import demo_city_setup
+from mamori.apps.core.models import AuditEvent
+from mamori.apps.passwords import services
+from mamori.apps.passwords.demo import setup_demo
+from mamori.apps.passwords.models import AuditRun, PasswordPolicy, RunStatus
+from tests.conftest import require_tool
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def test_demo_audits_a_real_directory_once_and_keeps_it_reachable():
+    require_tool("slapd")
+    city = demo_city_setup()
+    out = io.StringIO()
+    setup_demo(organisation=city.organisation, stdout=out)
+    run = AuditRun.objects.get(status=RunStatus.OK)
+    assert run.accounts >= 1000 and run.leavers_enabled == 3
+    assert run.overdue > 0 and run.stale > 0 and run.unmatched == 3
+    assert 50 < 100 * run.compliant / run.enabled < 100
+    assert PasswordPolicy.objects.count() == 3
+    assert "slapd" in out.getvalue() and "監査" in out.getvalue()
+    events = AuditEvent.objects.count()
+    setup_demo(organisation=city.organisation, stdout=io.StringIO())  # a second time changes nothing
+    assert AuditEvent.objects.count() == events and AuditRun.objects.count() == 1
+    tested = services.directory_test(actor="officer", directory=run.directory)  # the server still answers
+    assert tested.last_test_ok is True, tested.last_test_message
