@@ -32,7 +32,7 @@ from mamori.vault.errors import (
 )
 from mamori.vault.forget import ForgetResult, RetentionPolicy, forget_snapshots
 from mamori.vault.gojson import GoTime
-from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree
+from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.prune import PruneResult, prune_repository
 from mamori.vault.repository import Repository as LowRepository
@@ -205,6 +205,8 @@ class Repository:
         """(snapshot file id, problem) for snapshot files that `snapshots()` had to skip."""
         self.index_errors: list[tuple[str, str]] = []
         """(index file id, problem) for damaged index files that a read (restore, ls) had to skip."""
+        self.tree_errors: list[tuple[str, str]] = []
+        """(snapshot path, problem) for tree nodes that `ls` left out (names like `..` or `a/b`)."""
 
     def close(self) -> None:
         """Release the backend."""
@@ -370,18 +372,23 @@ class Repository:
 
     # -- reading snapshots ----------------------------------------------------
 
-    def _tree(self, tree_id: bytes) -> list[Node]:
-        return parse_tree(self.low.load_blob(BlobType.TREE, tree_id))
+    def _tree(self, tree_id: bytes, where: str) -> list[Node]:
+        """The nodes usable as file names; `..`, `a/b` and repeats are left out and noted in `tree_errors`."""
+        nodes, refused = safe_nodes(parse_tree(self.low.load_blob(BlobType.TREE, tree_id)))
+        self.tree_errors.extend((where, reason) for reason in refused)
+        return nodes
 
     def _lookup(self, root: bytes, path: str) -> Node | None:
         """The node at `path` inside the tree `root` (None for the root itself)."""
         parts = [os.fsencode(p) for p in path.split("/") if p]
         tree_id: bytes | None = root
         node: Node | None = None
+        where = "/"
         for part in parts:
             if tree_id is None:
                 raise NotFoundError(f"{path} is not in the snapshot", file_type="path", ref=path)
-            match = [n for n in self._tree(tree_id) if n.name == part]
+            match = [n for n in self._tree(tree_id, where) if n.name == part]
+            where = where.rstrip("/") + "/" + os.fsdecode(part)
             if not match:
                 raise NotFoundError(f"{path} is not in the snapshot", file_type="path", ref=path)
             node = match[0]
@@ -389,7 +396,8 @@ class Repository:
         return node
 
     def ls(self, ref: str, path: str = "/") -> Iterator[NodeInfo]:
-        """Everything below `path` in the snapshot, depth first, in tree order."""
+        """Everything below `path` in the snapshot, depth first, in tree order (refused names: `tree_errors`)."""
+        self.tree_errors = []
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
@@ -418,7 +426,7 @@ class Repository:
 
     def _children(self, tree_id: bytes, base: str) -> Iterator[tuple[str, Node]]:
         prefix = base.rstrip("/") + "/"
-        return ((prefix + os.fsdecode(node.name), node) for node in self._tree(tree_id))
+        return ((prefix + os.fsdecode(node.name), node) for node in self._tree(tree_id, base or "/"))
 
     def open_file(self, ref: str, path: str) -> Iterator[bytes]:
         """Stream one file's content, blob by blob."""
@@ -448,20 +456,21 @@ class Repository:
             restorer = Restorer(
                 _PackReader(self.low), str(target), include=include, exclude=exclude, progress=progress
             )
-            try:
-                stats = restorer.run(snap.tree, verify=verify)
-            except VaultError as exc:
-                if not self.index_errors:
-                    raise
-                names = ", ".join(f"index/{i}" for i, _ in self.index_errors)
-                raise InvalidDataError(
-                    f"cannot restore {ref}: the index file {names} is damaged: run `mamori vault rebuild-index`"
-                    " (it reads the packs), then restore again"
-                ) from exc
+            stats = restorer.run(snap.tree, verify=verify)
+        failed = [FileError(p, m) for p, m in stats.failed]
+        if failed and self.index_errors:
+            names = ", ".join(f"index/{i}" for i, _ in self.index_errors)
+            failed.append(
+                FileError(
+                    "/",
+                    f"the index file {names} is damaged: run `mamori vault rebuild-index` (it reads the packs),"
+                    " then restore again",
+                )
+            )
         return RestoreResult(
             files_restored=stats.files_restored,
             bytes_restored=stats.bytes_restored,
-            failed=[FileError(p, m) for p, m in stats.failed],
+            failed=failed,
             verified=stats.verified,
             duration_s=_time.monotonic() - start,
         )

@@ -28,7 +28,7 @@ from mamori.vault.errors import (
 )
 from mamori.vault.ids import short_id
 from mamori.vault.index import MasterIndex
-from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree
+from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob, pack_size, read_header_from_bytes
 from mamori.vault.repository import Repository
 
@@ -316,6 +316,8 @@ class _Checker:
             except (VaultError, TreeFormatError) as exc:
                 self.error(f"tree {short_id(tid)} for {where} cannot be loaded: {exc}", blob_id=tid.hex())
                 continue
+            for reason in safe_nodes(nodes)[1]:  # restore and ls leave these out
+                self.error(f"tree {short_id(tid)} for {where}: {reason}", blob_id=tid.hex())
             for node in nodes:
                 child = f"{here}/{os.fsdecode(node.name)}"
                 self.check_node(snap, node, child, tid)
@@ -324,8 +326,6 @@ class _Checker:
 
     def check_node(self, snap: str, node: Node, path: str, tree_id: bytes) -> None:
         where = f"{snap}:{path}"
-        if not node.name:
-            self.error(f"tree {short_id(tree_id)} has a node with an empty name", blob_id=tree_id.hex())
         if node.type not in _NODE_TYPES:
             self.error(f"{where}: invalid node type {node.type!r}", blob_id=tree_id.hex())
         if node.type == "file":

@@ -186,13 +186,46 @@ def tree_bytes(nodes: Iterable[Node]) -> bytes:
 
 
 def parse_tree(data: bytes) -> list[Node]:
-    """Decode a tree blob written by restic or mamori."""
+    """Decode a tree blob written by restic or mamori, every node as stored (see `safe_nodes`)."""
     try:
         doc = json.loads(data)
         nodes = doc["nodes"]
     except (ValueError, KeyError, TypeError) as exc:
         raise TreeFormatError(f"invalid tree: {exc}") from exc
     return [Node.from_dict(n) for n in nodes or []]
+
+
+def unsafe_name_reason(name: bytes) -> str | None:
+    """Why a node name cannot be a file name below its directory, or None if it can.
+
+    A tree comes from whoever can write to the repository: `..`, `/tmp/x` or `a/../../x` would
+    lead a restore outside its target (restic refuses them as "invalid child node name").
+    """
+    if name in (b"", b".", b"..") or b"/" in name or b"\0" in name:
+        return f'invalid child node name "{go_quote(name)}"'
+    return None
+
+
+def safe_nodes(nodes: Iterable[Node]) -> tuple[list[Node], list[str]]:
+    """(nodes a reader may use as file names, one reason per refused node).
+
+    Refused: unsafe names and a repeated name (a tree holds each name once; a symlink and a directory
+    of the same name would let the second lead through the first). Writers of paths (restore, ls,
+    find, dump) use only the first list; prune and copy keep every node of `parse_tree`.
+    """
+    kept: list[Node] = []
+    refused: list[str] = []
+    seen: set[bytes] = set()
+    for node in nodes:
+        reason = unsafe_name_reason(node.name)
+        if reason is None and node.name in seen:
+            reason = f'repeated child node name "{go_quote(node.name)}"'
+        if reason is not None:
+            refused.append(reason)
+            continue
+        seen.add(node.name)
+        kept.append(node)
+    return kept, refused
 
 
 @dataclass(slots=True)

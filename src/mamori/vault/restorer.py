@@ -9,25 +9,22 @@ is restored. Metadata (owner when root, mode, xattrs, times) comes last, directo
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
-import sys
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from mamori.vault.errors import VaultError
 from mamori.vault.fsmeta import posix_mode
-from mamori.vault.model import Node, parse_tree
+from mamori.vault.model import Node, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
 
 _ZERO = bytes(8 * 1024 * 1024)
-# Trees are walked recursively: allow thousands of directory levels (as the archiver).
-DEEP_RECURSION_LIMIT = 20_000
 # Read a pack's needed blobs in requests of at most _MAX_READ bytes (bounded memory per worker),
 # and start a new request rather than read over a gap larger than _MAX_GAP.
 _MAX_GAP = 1024 * 1024
@@ -48,6 +45,7 @@ class _File:
     path: bytes
     node: Node
     snap_path: str
+    ident: tuple[int, int] = (0, 0)
     lengths: list[int] = field(default_factory=list)
     error: str = ""
 
@@ -62,8 +60,31 @@ class RestoreStats:
     verified: bool = False
 
 
+@dataclass
+class _Level:
+    """One open directory of a tree walk: its remaining nodes and its descriptor (-1 while closed)."""
+
+    nodes: Iterator[Node]
+    fd: int
+    ident: tuple[int, int]
+    path: bytes
+    snap_path: str
+    node: Node | None  # None for the target itself
+
+
+class TargetChangedError(VaultError):
+    """A directory of the restore was replaced while the restore ran; nothing more is written."""
+
+
 class Restorer:
-    """Restores one tree into `target`; single use."""
+    """Restores one tree into `target`; single use.
+
+    Confinement: every directory is made and opened relative to its parent's descriptor with
+    O_NOFOLLOW, every file is created O_CREAT|O_EXCL|O_NOFOLLOW in such a directory, and a later
+    write or metadata change first proves it has the inode (device, inode) made here. Names that are
+    not plain file names are refused (`model.safe_nodes`), so nothing is written outside `target`
+    and nothing is written through a symlink, whatever the repository holds.
+    """
 
     def __init__(
         self,
@@ -83,14 +104,13 @@ class Restorer:
         self.progress = progress
         self.stats = RestoreStats()
         self._files: list[_File] = []
-        self._links: list[tuple[bytes, bytes, Node, str]] = []
-        self._dirs: list[tuple[bytes, Node]] = []
-        self._others: list[tuple[bytes, Node]] = []
-        self._seen_inodes: dict[tuple[int, int], _File] = {}
+        self._by_pack: dict[str, dict[bytes, tuple[PackedBlob, list[tuple[_File, int]]]]] = {}
+        self._made: dict[bytes, tuple[int, int]] = {}  # path -> (device, inode) of what the plan made
+        self._sources: dict[tuple[int, int], _File] = {}
+        self._failed: dict[bytes, _File] = {}
         self._is_root = os.geteuid() == 0
-        self._lock = threading.Lock()
 
-    # -- planning -------------------------------------------------------------
+    # -- walking the snapshot with directory descriptors ------------------------------------
 
     def _wanted(self, snap_path: str, is_dir: bool) -> tuple[bool, bool]:
         """(restore this node, descend into it)."""
@@ -103,55 +123,110 @@ class Restorer:
         below = is_dir and self.include.may_match_below(snap_path)
         return below, below
 
-    def _plan(self, tree_id: bytes, path: bytes, snap_path: str) -> None:
-        for node in parse_tree(self.repo.load_blob(BlobType.TREE, tree_id)):
-            child = os.path.join(path, node.name)
-            child_snap = snap_path.rstrip("/") + "/" + os.fsdecode(node.name)
-            restore, descend = self._wanted(child_snap, node.type == "dir")
+    def _children(self, tree_id: bytes | None, snap_path: str, report: bool) -> Iterator[Node]:
+        """The usable nodes of a tree; refused names and an unreadable tree are failures of `snap_path`."""
+        if tree_id is None:
+            return iter(())
+        try:
+            nodes, refused = safe_nodes(parse_tree(self.repo.load_blob(BlobType.TREE, tree_id)))
+        except (VaultError, TreeFormatError) as exc:
+            if report:
+                self.stats.failed.append((snap_path, f"tree {tree_id.hex()[:8]} cannot be read: {exc}"))
+            return iter(())
+        if report:
+            self.stats.failed.extend((snap_path, reason) for reason in refused)
+        return iter(nodes)
+
+    def _walk(
+        self,
+        tree_id: bytes,
+        root_fd: int,
+        *,
+        enter: Callable[[_Level, Node, bytes, str], int | None],
+        visit: Callable[[_Level, Node, bytes, str], None],
+        leave: Callable[[_Level], None],
+        report: bool,
+    ) -> None:
+        """Depth first over the wanted nodes, holding a descriptor for each directory on the way.
+
+        Iterative (trees may be thousands of levels deep); beyond `_OPEN_LEVELS` the upper levels'
+        descriptors are closed and reopened through ".." of the child, checked by (device, inode).
+        """
+        stack = [
+            _Level(self._children(tree_id, "/", report), root_fd, _ident(root_fd), self.target, "/", None)
+        ]
+        while stack:
+            top = stack[-1]
+            node = next(top.nodes, None)
+            if node is None:
+                stack.pop()
+                if stack and stack[-1].fd < 0:
+                    stack[-1].fd = _open_parent(top.fd, stack[-1].ident)
+                if top.node is not None:
+                    leave(top)
+                    os.close(top.fd)
+                continue
+            path = top.path + b"/" + node.name
+            snap_path = top.snap_path.rstrip("/") + "/" + os.fsdecode(node.name)
+            restore, descend = self._wanted(snap_path, node.type == "dir")
             if not restore:
                 continue
-            if node.type == "dir":
-                os.makedirs(child, exist_ok=True)
-                self._dirs.append((child, node))
-                if descend and node.subtree is not None:
-                    self._plan(node.subtree, child, child_snap)
-            elif node.type == "file":
-                key = (node.device_id, node.inode)
-                if node.links > 1 and key in self._seen_inodes:
-                    self._links.append((self._seen_inodes[key].path, child, node, child_snap))
-                    continue
-                f = _File(child, node, child_snap)
-                self._files.append(f)
-                if node.links > 1:
-                    self._seen_inodes[key] = f
-            else:
-                self._others.append((child, node))
+            if node.type != "dir":
+                visit(top, node, path, snap_path)
+                continue
+            fd = enter(top, node, path, snap_path)
+            if fd is None:
+                continue
+            nodes = self._children(node.subtree, snap_path, report) if descend else iter(())
+            stack.append(_Level(nodes, fd, _ident(fd), path, snap_path, node))
+            if len(stack) > _OPEN_LEVELS:
+                deep = stack[-_OPEN_LEVELS - 1]
+                if deep.node is not None and deep.fd >= 0:
+                    os.close(deep.fd)
+                    deep.fd = -1
 
-    def _layout(self) -> dict[str, list[tuple[PackedBlob, list[tuple[_File, int]]]]]:
-        """Create every file at its size and group the blobs to write by pack."""
-        by_pack: dict[str, dict[bytes, tuple[PackedBlob, list[tuple[_File, int]]]]] = {}
-        for f in self._files:
-            offset = 0
-            for blob_id in f.node.content or []:
-                found = self.repo.lookup_blob(BlobType.DATA, blob_id)
-                if found is None:
-                    f.error = f"data blob {blob_id.hex()[:8]} is not in the index"
-                    break
-                pack_id, blob = found
-                entry = by_pack.setdefault(pack_id, {}).setdefault(blob_id, (blob, []))
-                entry[1].append((f, offset))
-                f.lengths.append(blob.plaintext_length)
-                offset += blob.plaintext_length
+    # -- pass 1: directories and empty files of the right size --------------------------------
+
+    def _make_dir(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> int | None:
+        try:
+            fd = _mkdir_at(parent.fd, node.name)
+        except OSError as exc:
+            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
+            return None
+        self._made[path] = _ident(fd)
+        return fd
+
+    def _plan_node(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> None:
+        if node.type != "file":
+            return  # links, symlinks, fifos and devices come after the content (pass 2)
+        key = (node.device_id, node.inode)
+        if node.links > 1 and key in self._sources:
+            return  # a hard link of a file already planned
+        f = _File(path, node, snap_path)
+        self._files.append(f)
+        if node.links > 1:
+            self._sources[key] = f
+        offset = 0
+        for blob_id in node.content or []:
+            found = self.repo.lookup_blob(BlobType.DATA, blob_id)
+            if found is None:
+                f.error = f"data blob {blob_id.hex()[:8]} is not in the index"
+                break
+            pack_id, blob = found
+            entry = self._by_pack.setdefault(pack_id, {}).setdefault(blob_id, (blob, []))
+            entry[1].append((f, offset))
+            f.lengths.append(blob.plaintext_length)
+            offset += blob.plaintext_length
+        try:
+            _remove_non_dir(parent.fd, node.name)
+            fd = os.open(node.name, _CREATE, 0o600, dir_fd=parent.fd)
             try:
-                _unlink_existing(f.path)
-                fd = os.open(f.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-                try:
-                    os.ftruncate(fd, offset)
-                finally:
-                    os.close(fd)
-            except OSError as exc:
-                f.error = exc.strerror or str(exc)
-        return {p: sorted(b.values(), key=lambda e: e[0].offset) for p, b in by_pack.items()}
+                os.ftruncate(fd, offset)
+                f.ident = _ident(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            f.error = exc.strerror or str(exc)
 
     # -- content --------------------------------------------------------------
 
@@ -181,7 +256,7 @@ class Restorer:
 
     def _write(self, f: _File, offset: int, data: bytes) -> None:
         try:
-            fd = os.open(f.path, os.O_WRONLY | os.O_NOFOLLOW)
+            fd = _reopen(f.path, f.ident, os.O_WRONLY)
             try:
                 os.pwrite(fd, data, offset)
             finally:
@@ -189,79 +264,107 @@ class Restorer:
         except OSError as exc:
             f.error = exc.strerror or str(exc)
 
-    # -- metadata -------------------------------------------------------------
+    # -- pass 2: links, special files, metadata --------------------------------
 
-    def _meta(self, path: bytes, node: Node) -> None:
-        symlink = node.type == "symlink"
+    def _open_made_dir(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> int | None:
+        ident = self._made.get(path)
+        if ident is None:
+            return None  # pass 1 could not make it (already reported)
         try:
-            if self._is_root:
-                os.chown(path, node.uid, node.gid, follow_symlinks=False)
-            if not symlink:
-                os.chmod(path, posix_mode(node))
-                for name, value in node.extended_attributes:
-                    try:
-                        os.setxattr(path, name, value)
-                    except OSError:
-                        pass
-            os.utime(path, ns=(node.atime.ns, node.mtime.ns), follow_symlinks=False)
-        except OSError:
-            pass
+            fd = os.open(node.name, _OPEN_DIR, dir_fd=parent.fd)
+        except OSError as exc:
+            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
+            return None
+        if _ident(fd) != ident:
+            os.close(fd)
+            raise TargetChangedError(f"{os.fsdecode(path)} was replaced during the restore: restore again")
+        return fd
 
-    def _create_other(self, path: bytes, node: Node) -> None:
+    def _finish_node(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> None:
+        if node.type == "file":
+            key = (node.device_id, node.inode)
+            source = self._sources.get(key) if node.links > 1 else None
+            if source is not None and source.path != path:
+                self._link(parent.fd, node.name, source, snap_path)
+            elif (failed := self._failed.get(path)) is not None:
+                _unlink_if(parent.fd, node.name, failed.ident)
+            return
         try:
-            _unlink_existing(path)
+            _remove_non_dir(parent.fd, node.name)
             if node.type == "symlink":
-                os.symlink(node.linktarget, path)
+                os.symlink(node.linktarget, node.name, dir_fd=parent.fd)
             elif node.type == "fifo":
-                os.mkfifo(path, 0o600)
+                os.mkfifo(node.name, 0o600, dir_fd=parent.fd)
             elif node.type in ("dev", "chardev") and self._is_root:
                 kind = stat.S_IFBLK if node.type == "dev" else stat.S_IFCHR
-                os.mknod(path, kind | 0o600, node.device)
+                os.mknod(node.name, kind | 0o600, node.device, dir_fd=parent.fd)
             else:
                 return
         except OSError as exc:
-            self.stats.failed.append((os.fsdecode(path), exc.strerror or str(exc)))
+            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
             return
-        self._meta(path, node)
+        _name_meta(parent.fd, node, self._is_root)
+
+    def _link(self, dir_fd: int, name: bytes, source: _File, snap_path: str) -> None:
+        if source.error:
+            self.stats.failed.append((snap_path, "the file it is a hard link of was not restored"))
+            return
+        try:
+            fd = _reopen(source.path, source.ident, os.O_RDONLY)
+            try:
+                _remove_non_dir(dir_fd, name)
+                # linkat(AT_EMPTY_PATH) needs privileges; /proc/self/fd links the proven inode
+                os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd, follow_symlinks=True)
+            finally:
+                os.close(fd)
+            self.stats.files_restored += 1
+        except OSError as exc:
+            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
+
+    def _finish_files(self) -> None:
+        """Drop failed files; set the metadata of restored ones (content first, then times)."""
+        for f in self._files:
+            if not f.error:
+                try:
+                    fd = _reopen(f.path, f.ident, os.O_RDONLY)
+                    try:
+                        _fd_meta(fd, f.node, self._is_root)
+                    finally:
+                        os.close(fd)
+                except OSError as exc:
+                    f.error = exc.strerror or str(exc)
+            if f.error:
+                self.stats.failed.append((f.snap_path, f.error))
+                self._failed[f.path] = f  # removed in pass 2, where its directory is open
+                continue
+            self.stats.files_restored += 1
+            self.stats.bytes_restored += sum(f.lengths)
 
     # -- the run --------------------------------------------------------------
 
     def run(self, tree_id: bytes, verify: bool = False) -> RestoreStats:
         """Restore the tree under `target` (keeping the snapshot's absolute paths below it)."""
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), DEEP_RECURSION_LIMIT))
         os.makedirs(self.target, exist_ok=True)
-        self._plan(tree_id, self.target, "/")
-        packs = self._layout()
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="vault-restore") as pool:
-            for fut in [pool.submit(self._restore_pack, p, b) for p, b in packs.items()]:
-                fut.result()
-        for f in self._files:
-            if f.error:
-                self.stats.failed.append((f.snap_path, f.error))
-                try:
-                    os.unlink(f.path)
-                except OSError:
-                    pass
-                continue
-            self._meta(f.path, f.node)
-            self.stats.files_restored += 1
-            self.stats.bytes_restored += sum(f.lengths)
-        sources = {f.path: f for f in self._files}
-        for source, path, _node, snap_path in self._links:
-            src = sources.get(source)
-            if src is None or src.error:
-                self.stats.failed.append((snap_path, "the file it is a hard link of was not restored"))
-                continue
-            try:
-                _unlink_existing(path)
-                os.link(source, path)
-                self.stats.files_restored += 1
-            except OSError as exc:
-                self.stats.failed.append((snap_path, exc.strerror or str(exc)))
-        for path, node in self._others:
-            self._create_other(path, node)
-        for path, node in reversed(self._dirs):
-            self._meta(path, node)
+        root_fd = os.open(self.target, _OPEN_DIR & ~os.O_NOFOLLOW)
+        try:
+            self._walk(
+                tree_id, root_fd, enter=self._make_dir, visit=self._plan_node, leave=_no_leave, report=True
+            )
+            packs = {p: sorted(b.values(), key=lambda e: e[0].offset) for p, b in self._by_pack.items()}
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="vault-restore") as pool:
+                for fut in [pool.submit(self._restore_pack, p, b) for p, b in packs.items()]:
+                    fut.result()
+            self._finish_files()
+            self._walk(
+                tree_id,
+                root_fd,
+                enter=self._open_made_dir,
+                visit=self._finish_node,
+                leave=lambda level: _fd_meta(level.fd, level.node, self._is_root) if level.node else None,
+                report=False,
+            )
+        finally:
+            os.close(root_fd)
         if verify:
             self._verify()
         if self.progress is not None:
@@ -274,7 +377,8 @@ class Restorer:
             if f.error:
                 continue
             try:
-                with open(f.path, "rb", buffering=0) as fh:
+                fd = _reopen(f.path, f.ident, os.O_RDONLY)
+                with open(fd, "rb", buffering=0) as fh:
                     for blob_id, length in zip(f.node.content or [], f.lengths, strict=True):
                         if hashlib.sha256(fh.read(length)).digest() != blob_id:
                             raise OSError(f"content differs from blob {blob_id.hex()[:8]}")
@@ -309,10 +413,103 @@ def _fail(group: list[tuple[PackedBlob, list[tuple[_File, int]]]], reason: str) 
             f.error = f.error or reason
 
 
-def _unlink_existing(path: bytes) -> None:
+_OPEN_LEVELS = 64
+_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _ident(fd: int) -> tuple[int, int]:
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def _no_leave(level: _Level) -> None:
+    pass
+
+
+def _open_parent(child_fd: int, ident: tuple[int, int]) -> int:
+    """Reopen a directory whose descriptor was closed, through ".." of its child, and prove it is the same."""
+    fd = os.open(b"..", _OPEN_DIR, dir_fd=child_fd)
+    if _ident(fd) != ident:
+        os.close(fd)
+        raise TargetChangedError("a directory of the restore was moved during the restore: restore again")
+    return fd
+
+
+def _remove_non_dir(dir_fd: int, name: bytes) -> None:
+    """Remove what is at `name` unless it is a directory (a symlink is removed, never followed)."""
     try:
-        st = os.lstat(path)
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return
     if not stat.S_ISDIR(st.st_mode):
-        os.unlink(path)
+        os.unlink(name, dir_fd=dir_fd)
+
+
+def _mkdir_at(dir_fd: int, name: bytes) -> int:
+    """Make (or reuse) the directory `name` and open it; a symlink or file in its place is replaced."""
+    try:
+        os.mkdir(name, 0o700, dir_fd=dir_fd)
+    except FileExistsError:
+        _remove_non_dir(dir_fd, name)
+        try:
+            os.mkdir(name, 0o700, dir_fd=dir_fd)
+        except FileExistsError:
+            pass  # an existing directory: restore into it
+    return os.open(name, _OPEN_DIR, dir_fd=dir_fd)
+
+
+def _reopen(path: bytes, ident: tuple[int, int], flags: int) -> int:
+    """Open the file the plan created at `path`, or fail: never another inode, never a device.
+
+    O_PATH opens nothing (no device or fifo side effects); the (device, inode) proof then allows the
+    real open through /proc/self/fd, which reaches exactly that inode.
+    """
+    probe = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(probe)
+        if (st.st_dev, st.st_ino) != ident or not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.ESTALE, "replaced during the restore, not written")
+        return os.open(f"/proc/self/fd/{probe}", flags | os.O_CLOEXEC)
+    finally:
+        os.close(probe)
+
+
+def _unlink_if(dir_fd: int, name: bytes, ident: tuple[int, int]) -> None:
+    """Remove `name` from `dir_fd` if it is still the inode `ident` (a file that failed to restore)."""
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if (st.st_dev, st.st_ino) == ident:
+            os.unlink(name, dir_fd=dir_fd)
+    except OSError:
+        pass
+
+
+def _fd_meta(fd: int, node: Node, is_root: bool) -> None:
+    """Owner (as root), mode, xattrs and times of an open file or directory."""
+    try:
+        if is_root:
+            os.fchown(fd, node.uid, node.gid)
+        os.fchmod(fd, posix_mode(node))
+        for name, value in node.extended_attributes:
+            try:
+                os.setxattr(fd, name, value)
+            except OSError:
+                pass
+        os.utime(fd, ns=(node.atime.ns, node.mtime.ns))
+    except OSError:
+        pass
+
+
+def _name_meta(dir_fd: int, node: Node, is_root: bool) -> None:
+    """Owner and times of a symlink, fifo or device just made in `dir_fd` (never following a link)."""
+    try:
+        if is_root:
+            os.chown(node.name, node.uid, node.gid, dir_fd=dir_fd, follow_symlinks=False)
+        if node.type != "symlink":
+            st = os.stat(node.name, dir_fd=dir_fd, follow_symlinks=False)
+            if not stat.S_ISLNK(st.st_mode):
+                os.chmod(node.name, posix_mode(node), dir_fd=dir_fd)
+        os.utime(node.name, ns=(node.atime.ns, node.mtime.ns), dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        pass

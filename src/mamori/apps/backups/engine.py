@@ -246,6 +246,13 @@ def ls(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
         return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.ls(ref, path)]
 
 
+def snapshot_files(access: RepoAccess, ref: str) -> tuple[list[Node], list[str]]:
+    """Every file of a snapshot, and the tree entries left out as unsafe ("/data: invalid child node name")."""
+    with _open(access) as repo:
+        files = [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.ls(ref) if n.type == "file"]
+        return files, [f"{where}: {problem}" for where, problem in repo.tree_errors]
+
+
 def open_file(access: RepoAccess, ref: str, path: str) -> Iterator[bytes]:
     """Stream one file's content; the repository stays open until the stream is exhausted or closed."""
     with _open(access) as repo, _errors():

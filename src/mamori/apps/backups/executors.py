@@ -281,12 +281,16 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
     snaps = _latest_per_paths(engine.snapshots(access))
     if not snaps:
         raise BackupError(NO_SNAPSHOT, code="no_snapshot")
-    files = [(s, n) for s in snaps for n in engine.ls(access, s.id) if n.type == "file"]
+    files: list[tuple[engine.Snapshot, engine.Node]] = []
+    problems: list[str] = []  # an entry a restore would refuse (e.g. "..") fails the drill by itself
+    for snap in snaps:
+        nodes, unsafe = engine.snapshot_files(access, snap.id)
+        files.extend((snap, n) for n in nodes)
+        problems.extend(f"{snap.short_id} {p}" for p in unsafe)
     sample_size = run.schedule.drill_sample if run.schedule else int(run.detail.get("sample", 20))
     chosen = files if sample_size == 0 or sample_size >= len(files) else random.sample(files, sample_size)
     scratch = Path(settings.MAMORI_HOME) / "scratch" / f"drill-{run.pk}"
     shutil.rmtree(scratch, ignore_errors=True)
-    problems: list[str] = []
     restored_bytes = 0
     try:
         for snap in snaps:

@@ -203,7 +203,9 @@ def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.out_json(_node_json(node))
             else:
                 ctx.out(_node_line(node, args.long))
-    return 0
+        for where, problem in repo.tree_errors:
+            ctx.warn(f"warning: {where}: {problem} (left out)")
+    return 1 if repo.tree_errors else 0
 
 
 def cmd_find(ctx: Context, args: argparse.Namespace) -> int:
