@@ -55,10 +55,10 @@ def test_config_json_round_trips_and_is_validated() -> None:
 def test_key_add_list_remove_and_password_change() -> None:
     repo = new_repository()
     second = add_key(repo.backend, repo.key, "second", FAST_KDF)
-    assert [k.id for k in list_keys(repo.backend)] == sorted(
+    assert [k.id for k in list_keys(repo.backend)[0]] == sorted(
         [repo.key_id, second], key=[repo.key_id, second].index
     )
-    assert open_master_key(repo.backend, "second") == (repo.key, second)
+    assert open_master_key(repo.backend, "second") == (repo.key, second, [])
     with pytest.raises(InvalidArgumentError):
         remove_key(repo.backend, repo.key_id, current=repo.key_id)
     remove_key(repo.backend, second, current=repo.key_id)

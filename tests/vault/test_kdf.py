@@ -20,7 +20,7 @@ import pytest
 from mamori.vault import kdf
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.cli import main
-from mamori.vault.errors import InvalidDataError, WrongPasswordError
+from mamori.vault.errors import InvalidDataError, NoUsableKeyError, WrongPasswordError
 from mamori.vault.repository import Repository
 from tests.vault.repo_helpers import FAST_KDF, PASSWORD
 
@@ -91,7 +91,7 @@ def test_a_warm_up_that_cannot_read_the_key_does_nothing(repo_path: Path, damage
     )
     if damage == "no repository":
         return
-    with pytest.raises((InvalidDataError, WrongPasswordError)):
+    with pytest.raises((InvalidDataError, NoUsableKeyError, WrongPasswordError)):
         Repository.open(LocalBackend(str(repo_path)), PASSWORD)  # opening reports the damage itself
 
 

@@ -56,7 +56,9 @@ def test_a_repository_restic_wrote_opens_and_reads_here(tmp_path: Path, version:
     config = restic_json(path, "cat", "config")
     assert repo.config.version == config["version"] == int(version)
     assert f"{repo.config.chunker_polynomial:x}" == config["chunker_polynomial"]
-    assert [k.id[:8] for k in list_keys(repo.backend)] == [k["id"] for k in restic_json(path, "key", "list")]
+    assert [k.id[:8] for k in list_keys(repo.backend)[0]] == [
+        k["id"] for k in restic_json(path, "key", "list")
+    ]
     repo.load_index()
     (snap_id,) = repo.list_files(FileType.SNAPSHOT)
     snapshot = Snapshot.from_json(repo.load_unpacked(FileType.SNAPSHOT, snap_id))

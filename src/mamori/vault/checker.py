@@ -28,6 +28,7 @@ from mamori.vault.errors import (
 )
 from mamori.vault.ids import short_id
 from mamori.vault.index import MasterIndex
+from mamori.vault.keys import list_keys
 from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob, pack_size, read_header_from_bytes
 from mamori.vault.repository import Repository
@@ -374,6 +375,8 @@ def check_repository(
     if read_data_subset is not None:
         select_packs([], read_data_subset)  # validate before any work
     checker = _Checker(repo, progress)
+    for malformed in list_keys(repo.backend)[1]:  # skipped when opening; another password may need them
+        checker.warnings.append(CheckProblem(str(malformed)))
     checker.check_index()
     checker.check_packs()
     if read_data or read_data_subset is not None:

@@ -172,10 +172,10 @@ class KDFParams:
     p: int = 1
 
     def __post_init__(self) -> None:
-        if self.n < 2 or self.n & (self.n - 1) or self.r < 1 or self.p < 1 or self.r * self.p >= 1 << 30:
-            raise InvalidArgumentError(
-                f"invalid scrypt parameters N={self.n} r={self.r} p={self.p}: N must be a power of two > 1"
-            )
+        try:
+            kdf.check_params(self.n, self.r, self.p)
+        except ValueError as exc:
+            raise InvalidArgumentError(str(exc)) from exc
 
 
 def derive_key(password: str, salt: bytes, params: KDFParams) -> Key:

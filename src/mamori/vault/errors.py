@@ -7,11 +7,13 @@ The tree (the CLI maps classes to exit codes through `exit_code`)::
     │   ├── RepositoryNotFoundError         exit 10
     │   ├── RepositoryExistsError
     │   ├── WrongPasswordError              exit 12
+    │   ├── NoUsableKeyError                every key file is malformed (not a password problem)
     │   ├── RepositoryLockedError           exit 11
     │   └── UnsupportedVersionError
     ├── IntegrityError                      (pack_id, blob_id, path)
     │   ├── AuthenticationError             MAC mismatch: tampered or wrong key
     │   ├── InvalidDataError                decodes, but the content is not what it should be
+    │   │   └── MalformedKeyFileError       (key_id) a key file that is skipped, never derived from
     │   └── BadPackHeaderError
     ├── BackendError                        (path)
     │   ├── BackendNotFoundError            the object does not exist
@@ -45,6 +47,8 @@ __all__ = [
     "IntegrityError",
     "InvalidArgumentError",
     "InvalidDataError",
+    "MalformedKeyFileError",
+    "NoUsableKeyError",
     "NotFoundError",
     "ObjectExistsError",
     "ObjectLockedError",
@@ -103,12 +107,25 @@ class WrongPasswordError(RepositoryError):
 
     exit_code = 12
 
-    def __init__(self, location: str | None = None) -> None:
+    def __init__(self, location: str | None = None, *, skipped: int = 0) -> None:
         where = f" for {location}" if location else ""
+        also = f" ({skipped} malformed key files skipped)" if skipped else ""
         super().__init__(
-            f"wrong password{where}: no key in the repository matches it; check the password (file)",
+            f"wrong password{where}: no key in the repository matches it{also}; check the password (file)",
             location=location,
         )
+
+
+class NoUsableKeyError(RepositoryError):
+    """Every key file is malformed: no password could open the repository, so none was tried."""
+
+    def __init__(self, location: str, problems: list[str]) -> None:
+        super().__init__(
+            f"no usable key file in {location}: every key file is malformed ({'; '.join(problems[:3])}); "
+            "this is not a wrong password: restore keys/ from a copy of the repository",
+            location=location,
+        )
+        self.problems = problems
 
 
 class RepositoryLockedError(RepositoryError):
@@ -176,6 +193,18 @@ class AuthenticationError(IntegrityError):
 
 class InvalidDataError(IntegrityError):
     """A file decrypts but its content is malformed (bad JSON, bad hash, bad compression)."""
+
+
+class MalformedKeyFileError(InvalidDataError):
+    """A key file that cannot be used (bad JSON, unknown KDF, scrypt cost beyond the bounds)."""
+
+    def __init__(self, key_id: str, reason: str) -> None:
+        super().__init__(
+            f"key file {key_id[:8]} is malformed ({reason}): other key files are tried; remove it with "
+            f"`mamori vault key remove {key_id[:8]}`",
+            path=f"keys/{key_id}",
+        )
+        self.key_id = key_id
 
 
 class BadPackHeaderError(IntegrityError):

@@ -17,7 +17,14 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["key_file_params", "scrypt", "warm_up"]
+__all__ = ["MAX_MEMORY", "MAX_WORK", "check_params", "key_file_params", "scrypt", "warm_up"]
+
+# Bounds on a key file's scrypt cost, checked before deriving (a key file is written by whoever can
+# write to the storage, no password needed). restic's own check (simple-scrypt `Params.Check`) allows
+# up to 2 GiB and a CPU cost of hours; restic itself writes N=2^15, r=8 and p of about 1-16
+# (calibrated to 0.5 s and 60 MiB). These leave 4x room above that and keep one try under ~a minute.
+MAX_MEMORY = 1 << 30  # 128 * r * N bytes
+MAX_WORK = 1 << 24  # N * r * p: 64 times one derivation at N=2^15, r=8, p=1
 
 _Params = tuple[bytes, bytes, int, int, int]  # password, salt, N, r, p
 
@@ -57,11 +64,28 @@ def scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     return started.key
 
 
+def check_params(n: int, r: int, p: int) -> None:
+    """ValueError unless N is a power of two > 1, r and p are positive and the cost is within bounds."""
+    if n < 2 or n & (n - 1) or r < 1 or p < 1:
+        raise ValueError(
+            f"invalid scrypt parameters N={n} r={r} p={p}: N must be a power of two > 1, r, p >= 1"
+        )
+    if 128 * r * n > MAX_MEMORY or n * r * p > MAX_WORK:
+        raise ValueError(
+            f"scrypt parameters N={n} r={r} p={p} exceed the bounds (memory 128*r*N <= {MAX_MEMORY}, "
+            f"work N*r*p <= {MAX_WORK})"
+        )
+
+
 def key_file_params(doc: dict[str, Any]) -> tuple[bytes, int, int, int]:
-    """(salt, N, r, p) of a decoded key file; ValueError, KeyError or TypeError if it has none."""
+    """(salt, N, r, p) of a decoded key file, within bounds; ValueError, KeyError or TypeError if not."""
     if doc.get("kdf") != "scrypt":
         raise ValueError(f"unsupported KDF {doc.get('kdf')!r}, only scrypt")
-    return base64.b64decode(doc["salt"], validate=True), int(doc["N"]), int(doc["r"]), int(doc["p"])
+    n, r, p = (doc[k] for k in ("N", "r", "p"))
+    if not all(type(v) is int for v in (n, r, p)):
+        raise ValueError(f"scrypt parameters must be integers, not N={n!r} r={r!r} p={p!r}")
+    check_params(n, r, p)
+    return base64.b64decode(doc["salt"], validate=True), n, r, p
 
 
 def warm_up(repo_path: str, password: str) -> None:

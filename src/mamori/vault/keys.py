@@ -18,6 +18,8 @@ from mamori.vault.errors import (
     AuthenticationError,
     InvalidArgumentError,
     InvalidDataError,
+    MalformedKeyFileError,
+    NoUsableKeyError,
     WrongPasswordError,
 )
 from mamori.vault.ids import hash_bytes
@@ -68,7 +70,7 @@ def load_key_file(backend: Backend, key_id: str) -> KeyFile:
             data=base64.b64decode(doc["data"], validate=True),
         )
     except (ValueError, KeyError, TypeError, InvalidArgumentError) as exc:
-        raise InvalidDataError(f"key file {key_id[:8]} is malformed ({exc})", path=f"keys/{key_id}") from exc
+        raise MalformedKeyFileError(key_id, str(exc)) from exc
 
 
 def add_key(backend: Backend, master: Key, password: str, params: KDFParams | None = None) -> str:
@@ -95,14 +97,26 @@ def add_key(backend: Backend, master: Key, password: str, params: KDFParams | No
     return key_id
 
 
-def list_keys(backend: Backend) -> list[KeyFile]:
-    """Every key file, oldest first."""
-    keys = [load_key_file(backend, info.name) for info in backend.list(FileType.KEY)]
-    return sorted(keys, key=lambda k: (k.created, k.id))
+def list_keys(backend: Backend) -> tuple[list[KeyFile], list[MalformedKeyFileError]]:
+    """Every usable key file, oldest first, and the malformed ones."""
+    keys: list[KeyFile] = []
+    malformed: list[MalformedKeyFileError] = []
+    for info in backend.list(FileType.KEY):
+        try:
+            keys.append(load_key_file(backend, info.name))
+        except MalformedKeyFileError as exc:
+            malformed.append(exc)
+    return sorted(keys, key=lambda k: (k.created, k.id)), malformed
 
 
-def open_master_key(backend: Backend, password: str, *, hint: str | None = None) -> tuple[Key, str]:
-    """Try key files (the hinted one first) until one opens; (master key, key id) or `WrongPasswordError`."""
+def open_master_key(
+    backend: Backend, password: str, *, hint: str | None = None
+) -> tuple[Key, str, list[MalformedKeyFileError]]:
+    """Try key files (the hinted one first) until one opens: (master key, key id, malformed ones skipped).
+
+    A malformed key file (bad JSON, scrypt cost beyond `kdf` bounds) is skipped before any derivation;
+    if every key file is malformed that is `NoUsableKeyError`, otherwise no match is `WrongPasswordError`.
+    """
     names = sorted(info.name for info in backend.list(FileType.KEY))  # the order `kdf.warm_up` guesses
     if not names:
         raise InvalidDataError(
@@ -112,13 +126,20 @@ def open_master_key(backend: Backend, password: str, *, hint: str | None = None)
     if hint in names:
         names.remove(hint)
         names.insert(0, hint)
+    malformed: list[MalformedKeyFileError] = []
     for name in names:
         try:
             key_file = load_key_file(backend, name)
-            return key_file.unlock(password), name
+        except MalformedKeyFileError as exc:
+            malformed.append(exc)
+            continue
+        try:
+            return key_file.unlock(password), name, malformed
         except (AuthenticationError, InvalidDataError):
             continue
-    raise WrongPasswordError(backend.location)
+    if len(malformed) == len(names):
+        raise NoUsableKeyError(backend.location, [str(e) for e in malformed])
+    raise WrongPasswordError(backend.location, skipped=len(malformed))
 
 
 def remove_key(backend: Backend, key_id: str, *, current: str) -> None:

@@ -56,6 +56,7 @@ class Repository:
         self.pack_size = pack_size
         self.index = MasterIndex()
         self.index_files: list[str] = []
+        self.key_errors: list[tuple[str, str]] = []  # (key id, problem): malformed key files skipped on open
         self._lock = threading.Lock()
         self._packers = {t: PackWriter(key, t) for t in BlobType}
         # Blobs accepted by save_blob but not yet in a written pack (in flight or in an open pack).
@@ -93,7 +94,7 @@ class Repository:
             sealed = backend.load(Handle(FileType.CONFIG))
         except BackendNotFoundError as exc:
             raise RepositoryNotFoundError(backend.location) from exc
-        key, key_id = open_master_key(backend, password)
+        key, key_id, malformed = open_master_key(backend, password)
         try:
             plain = key.open(sealed)
         except AuthenticationError as exc:
@@ -101,7 +102,9 @@ class Repository:
                 "the config file fails verification: it is damaged or belongs to another repository",
                 path="config",
             ) from exc
-        return cls(backend, key, key_id, Config.from_json(plain), pack_size=pack_size)
+        repo = cls(backend, key, key_id, Config.from_json(plain), pack_size=pack_size)
+        repo.key_errors = [(e.key_id, str(e)) for e in malformed]
+        return repo
 
     def close(self) -> None:
         """Release the backend; unflushed blobs are lost (call `flush` first)."""

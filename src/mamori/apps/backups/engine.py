@@ -116,6 +116,11 @@ class ForgetOutcome:
 _ERRORS: list[tuple[type[Exception], str, Any]] = [
     (vault_errors.RepositoryNotFoundError, "repository_not_found", _("リポジトリが見つかりません")),
     (vault_errors.WrongPasswordError, "wrong_password", _("リポジトリのパスワードが違います")),
+    (
+        vault_errors.NoUsableKeyError,
+        "no_usable_key",
+        _("リポジトリの鍵ファイルがすべて壊れています（パスワードの誤りではありません）"),
+    ),
     (vault_errors.RepositoryLockedError, "repository_locked", _("リポジトリが他の処理でロックされています")),
     (vault_errors.RepositoryExistsError, "repository_exists", _("リポジトリは既に存在します")),
     (vault_errors.SnapshotNotFoundError, "snapshot_not_found", _("スナップショットが見つかりません")),

@@ -77,7 +77,10 @@ class Context:
         """Open the repository named by -r / MAMORI_REPOSITORY with the password."""
         from mamori.vault.api import open_repository
 
-        return open_repository(self._url(), self.password(), options=self.backend_options())
+        repo = open_repository(self._url(), self.password(), options=self.backend_options())
+        for _key_id, problem in repo.low.key_errors:
+            self.warn(f"warning: {problem}")
+        return repo
 
     def init_repository(self, *, version: int = 2, lock: ObjectLock | None = None) -> Repository:
         """Create the repository named by -r / MAMORI_REPOSITORY (immutable with `lock`, S3 only)."""

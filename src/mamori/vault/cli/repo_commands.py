@@ -246,7 +246,9 @@ def cmd_key(ctx: Context, args: argparse.Namespace) -> int:
     """`key list|add|remove|passwd`."""
     low = _low(ctx)
     if args.action == "list":
-        keys = list_keys(low.backend)
+        keys, malformed = list_keys(low.backend)
+        for exc in malformed:
+            ctx.warn(f"warning: {exc}")
         rows = [
             {
                 "current": k.id == low.key_id,
