@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -187,8 +188,15 @@ def test_bad_document_loads_nothing_and_names_the_place(demo, tmp_path):
     events = AuditEvent.objects.count()
     with pytest.raises(CommandError) as exc:
         call_command("evaluation", "import", str(path))
-    assert str(exc.value).startswith(
-        "programs[0].sub_programs[0].years[0]: 財源内訳の合計 1円が事業費 5,917,000円と一致しません"
+    message = str(exc.value)
+    assert re.fullmatch(
+        r"programs\[0\]\.sub_programs\[0\]\.years\[0\]（(\d+)行目）: 財源内訳の合計 1円が事業費 5,917,000円と一致しません",
+        message,
+    ), message
+    line = int(re.search(r"（(\d+)行目）", message)[1])  # the year's "{" line; its first key follows
+    assert (
+        path.read_text(encoding="utf-8").splitlines()[line - 1 : line + 1][-1].strip()
+        == '"fiscal_year": 2012,'
     )
     assert AuditEvent.objects.count() == events
     assert Program.objects.get(parent__isnull=False).years.get(fiscal_year=2012).general_fund == 5_917_000
@@ -221,7 +229,10 @@ def test_an_entry_of_the_wrong_shape_is_named_in_plain_words(demo, tmp_path):
     path.write_text("format: mamori-evaluation\nversion: 1\nprograms:\n- 1379\n", encoding="utf-8")
     with pytest.raises(CommandError) as exc:
         call_command("evaluation", "import", str(path))
-    assert str(exc.value) == "programs[0]: 項目が不正です: キーと値の組（key: value）ではありません（1379）"
+    assert (
+        str(exc.value)
+        == "programs[0]（4行目）: 項目が不正です: キーと値の組（key: value）ではありません（1379）"
+    )
 
 
 def test_a_truncated_document_keeps_what_it_no_longer_mentions(demo, tmp_path):

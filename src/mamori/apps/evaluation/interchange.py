@@ -8,18 +8,24 @@ loads nothing and the error names where in the document it is.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.audit import Actor
+from mamori.apps.core.errors import ApplicationError
 from mamori.apps.core.models import Department, Organisation, PopulationRecord
+from mamori.apps.core.services import department_create, organisation_upsert, population_record_set
 from mamori.apps.core.wareki import parse_date
 
 from . import services
+from .document import MAX_NODES, DocumentTooLargeError, parse, preview
 from .errors import EvaluationError
 from .models import Indicator, PersonnelUnitCost, Program, ProgramYear
 from .services import PROGRAM_TEXT_FIELDS, fiscal_year_from
@@ -28,6 +34,19 @@ from .sheet import MONEY_FIELDS, RATING_KEYS
 FORMAT = "mamori-evaluation"
 VERSION = 1
 TEXT_FIELDS = ("outcome", "glossary", "direction_label", "direction_code")
+MAX_ERRORS = 100
+
+MSG_TOO_LARGE = _(
+    "{path}: 読み込めません: {line}行目: 別名（&・*）を展開すると大きすぎます（{limit:,} 項目まで）。"
+    "別名を使わずに書いてください"
+)
+MSG_NOT_TEXT = _("{key} は文字列で書いてください（{value}）")
+MSG_EMPTY_DEPARTMENT = _("所管課の code と name は空にできません")
+MSG_NOT_A_LIST = _("{key} は一覧（- で始まる行）で書いてください（{value}）")
+MSG_NOT_A_MAPPING = _("項目が不正です: キーと値の組（key: value）ではありません（{value}）")
+MSG_MISSING_KEY = _("項目 {key} がありません")
+MSG_BAD_ENTRY = _("項目が不正です: {error}")
+MSG_MORE_ERRORS = _("…ほか {n} 件の誤り（最初の100件を表示）")
 
 
 def _num(value: Decimal | None) -> str | None:
@@ -146,12 +165,16 @@ def dump(document: dict[str, Any], fmt: str) -> str:
 def load(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON document (JSON is YAML), with a one-line error for unreadable files."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse(path.read_text(encoding="utf-8"))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}行目 {mark.column + 1}文字目: " if mark is not None else ""
         raise EvaluationError(
             f"{path}: 読み込めません: {where}{exc.problem or exc.context}", code="unreadable"
+        ) from None
+    except DocumentTooLargeError as exc:
+        raise EvaluationError(
+            MSG_TOO_LARGE.format(path=path, line=exc.args[0], limit=MAX_NODES), code="too_large"
         ) from None
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise EvaluationError(
@@ -161,7 +184,8 @@ def load(path: Path) -> dict[str, Any]:
         raise EvaluationError(f"{path}: format: {FORMAT} の文書ではありません", code="bad_format")
     if data.get("version") != VERSION:
         raise EvaluationError(
-            f"{path}: version {data.get('version')!r} には対応していません（{VERSION}）", code="bad_version"
+            f"{path}: version {preview(data.get('version'))} には対応していません（{VERSION}）",
+            code="bad_version",
         )
     return data
 
@@ -169,38 +193,51 @@ def load(path: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- import
 
 
-def _organisation(actor: Actor, doc: dict[str, Any] | None) -> Organisation:
+def _organisation(actor: Actor, doc: Any) -> Organisation:
     org = Organisation.objects.first()
     if org is None:
-        doc = doc or {}
-        org = Organisation.objects.create(
-            name=doc.get("name", "未設定"), prefecture=doc.get("prefecture", "")
-        )
-        audit_record(actor=actor, action="organisation.create", obj=org, after=snapshot_of(org))
+        with _where("organisation", doc or {}, getattr(doc, "line", None)):
+            doc = doc or {}
+            org = organisation_upsert(
+                actor=actor,
+                name=_text(doc.get("name") or "未設定", "name"),
+                prefecture=_text(doc.get("prefecture") or "", "prefecture"),
+            )
     return org
 
 
-def _department(actor: Actor, org: Organisation, doc: dict[str, Any]) -> Department:
-    found = Department.objects.filter(code=doc["code"]).first()
-    if found is not None:
-        return found
-    parent = _department(actor, org, doc["parent"]) if doc.get("parent") else None
-    dept = Department.objects.create(organisation=org, parent=parent, code=doc["code"], name=doc["name"])
-    audit_record(actor=actor, action="department.create", obj=dept, after=snapshot_of(dept))
-    return dept
+def _text(value: Any, key: str) -> str:
+    """A text field of the document: a string (or a number written without quotes)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise EvaluationError(MSG_NOT_TEXT.format(key=key, value=preview(value)), code="bad_document")
+    return str(value).strip()
+
+
+def _department(actor: Actor, org: Organisation, doc: Any, path: str = "department") -> Department:
+    """The 所管課 by code; an unknown code is created (validated, audited) with its parent."""
+    with _where(path, doc, getattr(doc, "line", None)):
+        code, name = _text(doc["code"], "code"), _text(doc["name"], "name")
+        if not code or not name:
+            raise EvaluationError(MSG_EMPTY_DEPARTMENT, code="bad_department")
+        found = Department.objects.filter(code=code).first()
+        if found is not None:
+            return found
+        parent = _department(actor, org, doc["parent"], "parent") if doc.get("parent") else None
+        return department_create(actor=actor, organisation=org, code=code, name=name, parent=parent)
 
 
 def _population(actor: Actor, org: Organisation, doc: dict[str, Any]) -> PopulationRecord:
     ref = parse_date(str(doc["reference_date"]))
     record = PopulationRecord.objects.filter(organisation=org, reference_date=ref).first()
-    values = {
-        "residents": int(doc["residents"]),
-        "households": int(doc["households"]),
-        "source": doc["source"],
-    }
     if record is None:
-        record = PopulationRecord.objects.create(organisation=org, reference_date=ref, **values)
-        audit_record(actor=actor, action="population.create", obj=record, after=snapshot_of(record))
+        record = population_record_set(
+            actor=actor,
+            organisation=org,
+            reference_date=ref,
+            residents=int(doc["residents"]),
+            households=int(doc["households"]),
+            source=_text(doc["source"], "source"),
+        )
     return record
 
 
@@ -221,11 +258,11 @@ def _import_program(
         )
     else:
         program = services.program_update(actor=actor, program=program, department=department, **fields)
-    for i, year in enumerate(doc.get("years") or []):
-        with _where(f"years[{i}]", year):
+    for path, year, line in _items(doc, "years"):
+        with _where(path, year, line):
             _import_year(actor, org, program, year)
-    for i, ind in enumerate(doc.get("indicators") or []):
-        with _where(f"indicators[{i}]", ind):
+    for path, ind, line in _items(doc, "indicators"):
+        with _where(path, ind, line):
             _import_indicator(actor, program, ind)
     return program
 
@@ -294,74 +331,147 @@ def _import_indicator(actor: Actor, program: Program, doc: dict[str, Any]) -> No
         )
 
 
+def _items(doc: dict[str, Any], key: str) -> Iterator[tuple[str, Any, int | None]]:
+    """(path, entry, line) of each entry of the list `doc[key]` (absent or null: none)."""
+    entries = doc.get(key) or []
+    if not isinstance(entries, list):
+        raise EvaluationError(MSG_NOT_A_LIST.format(key=key, value=preview(entries)), code="bad_document")
+    lines = getattr(entries, "lines", [])
+    for i, entry in enumerate(entries):
+        yield f"{key}[{i}]", entry, lines[i] if i < len(lines) else getattr(entry, "line", None)
+
+
+def _locate(err: EvaluationError, path: str, line: int | None) -> EvaluationError:
+    """Prefix the error's place with `path`; the innermost known line is kept: `a[0].b[1]（12行目）: …`."""
+    extra = err.extra
+    if "detail" not in extra:
+        extra.update(detail=err.message, where=path, line=line)
+    else:
+        extra["where"] = f"{path}.{extra['where']}"
+        extra["line"] = extra["line"] or line
+    at = f"（{extra['line']}行目）" if extra["line"] else ""
+    err.message = f"{extra['where']}{at}: {extra['detail']}"
+    return err
+
+
 class _where:
-    """Prefix errors raised inside with the document path, e.g. `programs[0].years[1]: ...`.
+    """Errors raised inside name their place in the document, e.g. `programs[0].years[1]（41行目）: ...`.
 
     Given the entry itself, it first checks that the entry is a mapping (a list of numbers is not).
     """
 
-    def __init__(self, path: str, entry: Any = dict) -> None:
+    def __init__(self, path: str, entry: Any = dict, line: int | None = None) -> None:
         self.path = path
         self.entry = entry
+        self.line = line if line is not None else getattr(entry, "line", None)
 
     def __enter__(self) -> None:
         if not isinstance(self.entry, dict | type):
-            raise EvaluationError(
-                f"{self.path}: 項目が不正です: キーと値の組（key: value）ではありません（{self.entry!r}）",
-                code="bad_document",
+            raise _locate(
+                EvaluationError(MSG_NOT_A_MAPPING.format(value=preview(self.entry)), code="bad_document"),
+                self.path,
+                self.line,
             )
         return None
 
-    def __exit__(self, exc_type, exc, tb) -> bool:  # type: ignore[no-untyped-def]
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> Literal[False]:
         if exc is None:
             return False
         if isinstance(exc, EvaluationError):
-            sep = (
-                "."
-                if exc.message.startswith(("programs[", "years[", "indicators[", "sub_programs["))
-                else ": "
-            )
-            exc.message = f"{self.path}{sep}{exc.message}"
+            _locate(exc, self.path, self.line)
             return False
-        if isinstance(exc, KeyError):
-            raise EvaluationError(f"{self.path}: 項目 {exc} がありません", code="bad_document") from None
-        if isinstance(exc, ValueError | TypeError | AttributeError):
-            raise EvaluationError(f"{self.path}: 項目が不正です: {exc}", code="bad_document") from None
-        return False
+        if isinstance(exc, ApplicationError):  # a core service refused it (e.g. a department name)
+            err = EvaluationError(exc.message, code=exc.code, extra=dict(exc.extra))
+        elif isinstance(exc, KeyError):
+            err = EvaluationError(MSG_MISSING_KEY.format(key=exc), code="bad_document")
+        elif isinstance(exc, ValueError | TypeError | AttributeError):
+            err = EvaluationError(MSG_BAD_ENTRY.format(error=_cut(str(exc))), code="bad_document")
+        else:
+            return False
+        raise _locate(err, self.path, self.line) from None
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Errors:
+    """Refused entries of one import: every one counted, the first MAX_ERRORS kept (each cut short)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.count = 0
+
+    def attempt(self, path: str, entry: Any, line: int | None, load: Callable[[], object]) -> bool:
+        """Run `load` in a savepoint; a refusal is recorded and the next entry is tried."""
+        try:
+            with transaction.atomic(), _where(path, entry, line):
+                load()
+        except EvaluationError as exc:
+            self.count += 1
+            if len(self.messages) < MAX_ERRORS:
+                self.messages.append(_cut(exc.message))
+            return False
+        return True
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            lines = list(self.messages)
+            if self.count > len(lines):
+                lines.append(MSG_MORE_ERRORS.format(n=self.count - len(lines)))
+            raise EvaluationError(
+                "\n".join(lines),
+                code="bad_document",
+                extra={"errors": self.messages, "count": self.count},
+            )
 
 
 def evaluation_import(*, actor: Actor, document: dict[str, Any]) -> dict[str, int]:
-    """Load a document; all or nothing. Returns counts of what it held."""
+    """Load a document; all or nothing. Every entry is tried, so one run reports every refused one
+    (the first MAX_ERRORS and a count). Returns counts of what it held."""
     counts = {"programs": 0, "sub_programs": 0, "years": 0}
+    errors = _Errors()
     with transaction.atomic():
         org = _organisation(actor, document.get("organisation"))
-        for i, cost in enumerate(document.get("unit_costs") or []):
-            with _where(f"unit_costs[{i}]", cost):
-                services.unit_cost_set(
-                    actor=actor,
-                    organisation=org,
-                    fiscal_year=cost["fiscal_year"],
-                    category=cost["category"],
-                    yen=int(cost["yen"]),
-                )
-        for i, pop in enumerate(document.get("populations") or []):
-            with _where(f"populations[{i}]", pop):
-                _population(actor, org, pop)
-        for i, doc in enumerate(document.get("programs") or []):
-            with _where(f"programs[{i}]", doc):
-                measure = services.policy_measure_ensure(
-                    actor=actor,
-                    organisation=org,
-                    chapter=(int(doc["chapter"]["number"]), doc["chapter"]["title"]),
-                    section=(str(doc["section"]["number"]), doc["section"]["title"]),
-                    measure=(str(doc["measure"]["number"]), doc["measure"]["title"]),
-                )
-                program = _import_program(actor, org, doc, None, measure)
-                counts["programs"] += 1
-                counts["years"] += len(doc.get("years") or [])
-                for j, sub in enumerate(doc.get("sub_programs") or []):
-                    with _where(f"sub_programs[{j}]", sub):
-                        _import_program(actor, org, sub, program, measure)
-                    counts["sub_programs"] += 1
-                    counts["years"] += len(sub.get("years") or [])
+
+        def unit_cost(cost: dict[str, Any]) -> None:
+            services.unit_cost_set(
+                actor=actor,
+                organisation=org,
+                fiscal_year=cost["fiscal_year"],
+                category=cost["category"],
+                yen=int(cost["yen"]),
+            )
+
+        def program(doc: dict[str, Any]) -> None:
+            measure = services.policy_measure_ensure(
+                actor=actor,
+                organisation=org,
+                chapter=(int(doc["chapter"]["number"]), _text(doc["chapter"]["title"], "title")),
+                section=(_text(doc["section"]["number"], "number"), _text(doc["section"]["title"], "title")),
+                measure=(_text(doc["measure"]["number"], "number"), _text(doc["measure"]["title"], "title")),
+            )
+            top = _import_program(actor, org, doc, None, measure)
+            for path, sub, line in _items(doc, "sub_programs"):
+                with _where(path, sub, line):
+                    _import_program(actor, org, sub, top, measure)
+                counts["sub_programs"] += 1
+                counts["years"] += len(sub.get("years") or [])
+            counts["programs"] += 1
+            counts["years"] += len(doc.get("years") or [])
+
+        for key, load_one in (
+            ("unit_costs", unit_cost),
+            ("populations", partial(_population, actor, org)),
+            ("programs", program),
+        ):
+            try:
+                entries = list(_items(document, key))
+            except EvaluationError as exc:
+                errors.count += 1
+                errors.messages.append(exc.message)
+                continue
+            for path, entry, line in entries:
+                errors.attempt(path, entry, line, partial(load_one, entry))
+        errors.raise_if_any()
     return counts

@@ -62,10 +62,14 @@ PROGRAM_TEXT_FIELDS = (
 )
 
 
-def _full_clean(obj: models.Model) -> None:
-    """Model validation as one clear line (e.g. a duplicate 整理番号)."""
+def _full_clean(obj: models.Model, *, fields_only: bool = False) -> None:
+    """Model validation as one clear line (e.g. a duplicate 整理番号); `fields_only`: lengths and
+    blanks, not uniqueness (for a row that may already exist)."""
     try:
-        obj.full_clean()
+        if fields_only:
+            obj.clean_fields(exclude=[f.name for f in obj._meta.fields if f.is_relation])
+        else:
+            obj.full_clean()
     except ValidationError as exc:
         parts = [
             f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in exc.message_dict.items()
@@ -117,6 +121,12 @@ def policy_measure_ensure(
     measure: tuple[str, str],
 ) -> Measure:
     """章 → 節 → 施策 by number, created when missing, titles updated when changed."""
+    for row in (
+        PolicyChapter(organisation=organisation, number=chapter[0], title=chapter[1]),
+        PolicySection(number=section[0], title=section[1]),
+        Measure(number=measure[0], title=measure[1]),
+    ):
+        _full_clean(row, fields_only=True)
     with transaction.atomic():
         ch, _ = PolicyChapter.objects.get_or_create(
             organisation=organisation, number=chapter[0], defaults={"title": chapter[1]}
