@@ -41,8 +41,12 @@ def build(path: Path, files: int) -> str:
         tree = repo.save_blob(BlobType.TREE, tree_bytes(nodes))[0]
         folders.append(Node(name=f"課{f:03d}".encode(), type="dir", mode=MODE_DIR | 0o755, subtree=tree))
     share = repo.save_blob(BlobType.TREE, tree_bytes(folders))[0]
-    srv = repo.save_blob(BlobType.TREE, tree_bytes([Node(name=b"share", type="dir", mode=MODE_DIR, subtree=share)]))[0]
-    root = repo.save_blob(BlobType.TREE, tree_bytes([Node(name=b"srv", type="dir", mode=MODE_DIR, subtree=srv)]))[0]
+    srv = repo.save_blob(
+        BlobType.TREE, tree_bytes([Node(name=b"share", type="dir", mode=MODE_DIR, subtree=share)])
+    )[0]
+    root = repo.save_blob(
+        BlobType.TREE, tree_bytes([Node(name=b"srv", type="dir", mode=MODE_DIR, subtree=srv)])
+    )[0]
     repo.flush()
     snap = Snapshot(time=GoTime(time.time_ns()), tree=root, paths=["/srv/share"], hostname="bench")
     snap_id = repo.save_unpacked(FileType.SNAPSHOT, snap.to_json())

@@ -10,6 +10,7 @@ import pytest
 
 from mamori.vault import SnapshotNotFoundError, init_repository, open_repository
 from mamori.vault.backend import FileType
+from mamori.vault.errors import InvalidArgumentError, NotFoundError
 from mamori.vault.pack import BlobType
 from tests.vault.restic_oracle import PASSWORD, assert_same_tree, make_odd_tree
 
@@ -234,3 +235,42 @@ def test_very_deep_trees_back_up_and_restore(tmp_path: Path, repo_url: str) -> N
     finally:
         # pytest's own cleanup of old temp folders recurses and dies on 1,200 levels; rm does not
         subprocess.run(["rm", "-rf", str(src), str(tmp_path / "out")], check=True)
+
+
+def test_exact_paths_take_brackets_and_wildcards_literally(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    for folder in ("フォルダ[2026]", "フォルダ2", "*", "?x"):
+        (src / folder).mkdir(parents=True)
+        (src / folder / "見積書[最終].xlsx").write_bytes(folder.encode())
+    (src / "フォルダ[2026]" / "見積書最.xlsx").write_text("a pattern would match this too")
+    with open_repository(repo_url, PASSWORD) as repo:
+        snap = repo.backup([src]).snapshot_id
+        one = repo.restore(snap, tmp_path / "one", paths=[f"{src}/フォルダ[2026]/見積書[最終].xlsx"])
+        star = repo.restore(snap, tmp_path / "star", paths=[f"{src}/*"])
+        everything = repo.restore(snap, tmp_path / "all", paths=["/"])
+        with pytest.raises(InvalidArgumentError):
+            repo.restore(snap, tmp_path / "x", paths=["/"], include=["*"])
+    restored = tmp_path / "one" / str(src).lstrip("/")
+    assert (one.files_restored, os.listdir(restored)) == (1, ["フォルダ[2026]"])
+    assert os.listdir(restored / "フォルダ[2026]") == ["見積書[最終].xlsx"]
+    assert star.files_restored == 1 and os.listdir(tmp_path / "star" / str(src).lstrip("/")) == ["*"]
+    assert everything.files_restored == 5
+
+
+def test_list_dir_reads_only_the_trees_along_the_path(tmp_path: Path, repo_url: str) -> None:
+    src = tmp_path / "src"
+    for d in range(5):
+        (src / f"課{d}").mkdir(parents=True)
+        for f in range(3):
+            (src / f"課{d}" / f"{f}.txt").write_text(f"{d}/{f}")
+    with open_repository(repo_url, PASSWORD) as repo:
+        snap = repo.backup([src]).snapshot_id
+        loaded: list[bytes] = []
+        real = repo.low.load_blob
+        repo.low.load_blob = lambda t, i: loaded.append(i) or real(t, i)  # type: ignore[method-assign]
+        children = repo.list_dir(snap, str(src))
+        assert [c.path for c in children] == [f"{src}/課{d}" for d in range(5)]
+        assert len(loaded) == len(src.parts)  # the root tree and one per component, no folder below
+        assert [c.path for c in repo.list_dir(snap, f"{src}/課2")] == [f"{src}/課2/{f}.txt" for f in range(3)]
+        with pytest.raises(NotFoundError):
+            repo.list_dir(snap, f"{src}/課2/0.txt")

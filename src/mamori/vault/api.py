@@ -25,6 +25,7 @@ from mamori.vault.checker import CheckProblem, CheckResult, check_repository
 from mamori.vault.copy import CopyResult, copy_snapshots
 from mamori.vault.errors import (
     AmbiguousIdError,
+    InvalidArgumentError,
     InvalidDataError,
     NotFoundError,
     SnapshotNotFoundError,
@@ -411,6 +412,21 @@ class Repository:
         if subtree is not None:
             yield from self._walk(subtree, base)
 
+    def list_dir(self, ref: str, path: str = "/") -> list[NodeInfo]:
+        """The direct children of the directory `path`, in tree order: only the trees along the path
+        are loaded (a browser shows one folder of a snapshot of any size)."""
+        self.tree_errors = []
+        _snap_id, snap = self._find(ref)
+        self.low.load_index()
+        node = self._lookup(snap.tree, path)
+        base = "/" + "/".join(p for p in path.split("/") if p)
+        if node is not None and node.type != "dir":
+            raise NotFoundError(f"{path} is not a directory in the snapshot", file_type="path", ref=path)
+        tree_id = snap.tree if node is None else node.subtree
+        if tree_id is None:
+            return []
+        return [_node_info(p, n) for p, n in self._children(tree_id, base)]
+
     def _walk(self, tree_id: bytes, base: str) -> Iterator[NodeInfo]:
         """Depth first in tree order, with an explicit stack (trees may be thousands of levels deep)."""
         stack: list[Iterator[tuple[str, Node]]] = [self._children(tree_id, base)]
@@ -445,16 +461,26 @@ class Repository:
         *,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
+        paths: Sequence[str] | None = None,
         verify: bool = False,
         progress: Callable[[RestoreStats], None] | None = None,
     ) -> RestoreResult:
-        """Restore a snapshot (or the included part) below `target`, with full snapshot paths."""
+        """Restore a snapshot below `target`, with full snapshot paths: all of it, the part the
+        `include`/`exclude` patterns select, or exactly `paths` (each with everything below it;
+        `[`, `*`, `?` are plain characters there; `/` is everything)."""
         start = _time.monotonic()
         with self.low.lock():
             _snap_id, snap = self._find(ref)
             self.index_errors = self.low.load_index(skip_damaged=True)
+            if paths is not None and (include or exclude):
+                raise InvalidArgumentError("restore takes exact paths or include/exclude patterns, not both")
             restorer = Restorer(
-                _PackReader(self.low), str(target), include=include, exclude=exclude, progress=progress
+                _PackReader(self.low),
+                str(target),
+                include=include,
+                exclude=exclude,
+                paths=paths,
+                progress=progress,
             )
             stats = restorer.run(snap.tree, verify=verify)
         failed = [FileError(p, m) for p, m in stats.failed]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import posixpath
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -60,6 +61,37 @@ class RestoreStats:
     verified: bool = False
 
 
+class ExactPaths:
+    """A selection of snapshot paths taken literally (`[`, `*`, `?` are name characters): each path and
+    everything below it; `/` is the whole snapshot. Set lookups, so a drill over every file stays linear."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.selected = {posixpath.normpath("/" + p.lstrip("/")) for p in paths}
+        self.everything = "/" in self.selected
+        self.ancestors = {posixpath.dirname(a) for p in self.selected for a in _parents(p)}
+
+    def wanted(self, snap_path: str, is_dir: bool) -> tuple[bool, bool]:
+        """(restore this node, descend into it)."""
+        if self.everything or snap_path in self.selected:
+            return True, True
+        cut = snap_path.rfind("/")
+        while cut > 0:
+            if snap_path[:cut] in self.selected:
+                return True, True
+            cut = snap_path.rfind("/", 0, cut)
+        below = is_dir and snap_path in self.ancestors
+        return below, below
+
+
+def _parents(path: str) -> list[str]:
+    """`/a/b/c` -> [`/a/b/c`, `/a/b`, `/a`]: each path whose dirname is an ancestor of `path`."""
+    out = []
+    while path not in ("/", ""):
+        out.append(path)
+        path = posixpath.dirname(path)
+    return out
+
+
 @dataclass
 class _Level:
     """One open directory of a tree walk: its remaining nodes and its descriptor (-1 while closed)."""
@@ -93,6 +125,7 @@ class Restorer:
         *,
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
+        paths: Sequence[str] | None = None,
         workers: int = 0,
         progress: Callable[[RestoreStats], None] | None = None,
     ) -> None:
@@ -100,6 +133,7 @@ class Restorer:
         self.target = os.fsencode(os.path.abspath(target))
         self.include = PathFilter(include)
         self.exclude = PathFilter(exclude)
+        self.exact = None if paths is None else ExactPaths(paths)
         self.workers = workers or max(2, (os.cpu_count() or 2))
         self.progress = progress
         self.stats = RestoreStats()
@@ -114,6 +148,8 @@ class Restorer:
 
     def _wanted(self, snap_path: str, is_dir: bool) -> tuple[bool, bool]:
         """(restore this node, descend into it)."""
+        if self.exact is not None:
+            return self.exact.wanted(snap_path, is_dir)
         if self.exclude and self.exclude.matches(snap_path):
             return False, False
         if not self.include:

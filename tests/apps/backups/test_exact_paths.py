@@ -12,7 +12,12 @@ from .test_views import as_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ODD = ["フォルダ[2026]/見積書[最終].xlsx", "フォルダ[2026]/見積書最.xlsx", "フォルダ2/見積書[最終].xlsx", "*/?.txt"]
+ODD = [
+    "フォルダ[2026]/見積書[最終].xlsx",
+    "フォルダ[2026]/見積書最.xlsx",
+    "フォルダ2/見積書[最終].xlsx",
+    "*/?.txt",
+]
 
 
 @pytest.fixture
@@ -52,7 +57,9 @@ def test_the_root_restores_the_whole_snapshot(odd, users, client, tmp_path):
     run = _restore(client, users, odd, "/", tmp_path / "all")
     assert run.status == RunStatus.SUCCEEDED, run.error_text
     restored = tmp_path / "all" / str(odd.data).lstrip("/")
-    expected = sorted(str(p.relative_to(odd.data)) for p in odd.data.rglob("*") if p.is_file() and p.suffix != ".tmp")
+    expected = sorted(
+        str(p.relative_to(odd.data)) for p in odd.data.rglob("*") if p.is_file() and p.suffix != ".tmp"
+    )
     assert sorted(str(p.relative_to(restored)) for p in restored.rglob("*") if p.is_file()) == expected
     assert run.files_total == len(expected)
 

@@ -250,3 +250,17 @@ def test_an_alert_is_shown_in_the_readers_language(world, users, client):
     shown = page.split(f'data-alert="{alert.pk}"')[1].split("</li>")[0]
     assert "Backup failed: " in shown and "が失敗しました" not in shown
     assert "Backup: the latest run failed" in page and "Backups is failing" not in page
+
+
+def test_a_large_folder_is_browsed_page_by_page(sut, users, client):
+    big = sut.data / "共有" / "大量"
+    big.mkdir()
+    for i in range(450):
+        (big / f"文書{i:03d}.txt").write_text(str(i))
+    sut.run()
+    client = as_user(client, users, "officer")
+    url = reverse("backups:browse", args=["fileserver", "latest"])
+    first = client.get(url, {"path": str(big)}).content.decode()
+    assert first.count("data-entry=") == 200 and 'data-pages="3"' in first and "文書000.txt" in first
+    last = client.get(url, {"path": str(big), "page": 3}).content.decode()
+    assert last.count("data-entry=") == 50 and "文書449.txt" in last and 'rel="next"' not in last

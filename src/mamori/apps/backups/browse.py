@@ -46,13 +46,9 @@ def _normal(path: str) -> str:
 
 
 def snapshot_children(*, system: ProtectedSystem, ref: str, path: str = "/") -> list[Entry]:
-    """The direct children of `path` in a snapshot, folders first."""
-    path = _normal(path)
-    access = repository_access(primary_of_system(system))
-    entries = []
-    for node in engine.ls(access, ref, path):
-        if posixpath.dirname(node.path.rstrip("/") or "/") == path and node.path != path:
-            entries.append(Entry(posixpath.basename(node.path), node.path, node.type, node.size, node.mtime))
+    """The direct children of `path` in a snapshot, folders first; only the trees along `path` are read."""
+    nodes = engine.list_dir(repository_access(primary_of_system(system)), ref, _normal(path))
+    entries = [Entry(posixpath.basename(n.path), n.path, n.type, n.size, n.mtime) for n in nodes]
     return sorted(entries, key=lambda e: (e.type != "dir", e.name))
 
 
@@ -63,7 +59,7 @@ def snapshot_file_open(
     path = _normal(path)
     access = repository_access(primary_of_system(system))
     parent = posixpath.dirname(path)
-    node = next((n for n in engine.ls(access, ref, parent) if n.path == path), None)
+    node = next((n for n in engine.list_dir(access, ref, parent) if n.path == path), None)
     if node is None:
         raise BackupError(NOT_FOUND.format(path=path), code="not_found", http_status=404)
     if node.type != "file":

@@ -251,6 +251,12 @@ def ls(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
         return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.ls(ref, path)]
 
 
+def list_dir(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
+    """One folder of a snapshot (its direct children), reading only the trees along `path`."""
+    with _open(access) as repo:
+        return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.list_dir(ref, path)]
+
+
 def snapshot_files(access: RepoAccess, ref: str) -> tuple[list[Node], list[str]]:
     """Every file of a snapshot, and the tree entries left out as unsafe ("/data: invalid child node name")."""
     with _open(access) as repo:
@@ -269,11 +275,12 @@ def restore(
     ref: str,
     target: Path,
     *,
-    include: Sequence[str] = (),
+    paths: Sequence[str],
     verify: bool = True,
 ) -> RestoreOutcome:
+    """Restore exactly `paths` of a snapshot (file or folder names taken literally; `/` is everything)."""
     with _open(access) as repo:
-        r = repo.restore(ref, target, include=list(include), verify=verify)
+        r = repo.restore(ref, target, paths=list(paths), verify=verify)
         return RestoreOutcome(
             r.files_restored,
             r.bytes_restored,

@@ -297,7 +297,7 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
             mine = [n for s, n in chosen if s.id == snap.id]
             if not mine:
                 continue
-            result = engine.restore(access, snap.id, scratch, include=[n.path for n in mine], verify=True)
+            result = engine.restore(access, snap.id, scratch, paths=[n.path for n in mine], verify=True)
             restored_bytes += result.bytes_restored
             problems.extend(result.failed)
             problems.extend(p for n in mine if (p := _verify(access, snap, n, scratch)))
@@ -328,7 +328,7 @@ def restore(run: Run, progress: ProgressFn) -> Outcome:
     repo = run.repository or primary_of(run)
     target = Path(run.detail["target"])
     result = engine.restore(
-        repository_access(repo), run.detail["snapshot"], target, include=[run.detail["path"]], verify=True
+        repository_access(repo), run.detail["snapshot"], target, paths=[run.detail["path"]], verify=True
     )
     if result.failed:
         raise BackupError(RESTORE_FAILED.format(files=" / ".join(result.failed[:5])), code="restore_failed")

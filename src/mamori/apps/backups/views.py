@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,6 +25,8 @@ from .alerts import alert_acknowledge
 from .errors import BackupError
 from .jobs import run_request
 from .models import JobKind
+
+BROWSE_PAGE = 200  # entries per page of a snapshot folder
 
 RUN_NOW_KINDS = {JobKind.BACKUP, JobKind.RESTORE_DRILL, JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET}
 
@@ -133,7 +136,10 @@ class SnapshotBrowseView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         system = selectors.system_get(user=self.request.user, code=kwargs["code"])
         path = self.request.GET.get("path", "/") or "/"
-        entries = browse.snapshot_children(system=system, ref=kwargs["ref"], path=path)
+        entries = Paginator(
+            browse.snapshot_children(system=system, ref=kwargs["ref"], path=path), BROWSE_PAGE
+        )
+        page = entries.get_page(self.request.GET.get("page"))
         crumbs = []
         acc = ""
         for part in [p for p in path.split("/") if p]:
@@ -145,7 +151,7 @@ class SnapshotBrowseView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
             path=path,
             parent=posixpath.dirname(path.rstrip("/")) or "/",
             crumbs=crumbs,
-            entries=entries,
+            entries=page,
             can_act=user_role(self.request.user) in OFFICERS,
         )
         return ctx
