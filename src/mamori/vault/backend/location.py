@@ -83,6 +83,10 @@ class BackendOptions:
     """Only for creating a repository: the retention every object gets (S3 only)."""
     timeout: float = 60.0
     """Seconds without progress after which a request counts as stalled (a transient error)."""
+    retry_max_elapsed: float = 300.0
+    """At most this many seconds of retrying one operation before its error is final."""
+    retry_first_delay: float = 0.5
+    """The first wait before a retry; each next wait doubles (up to 30 s)."""
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> BackendOptions:
@@ -223,23 +227,28 @@ def open_backend(url: str, options: BackendOptions | None = None) -> Backend:
     options = options if options is not None else BackendOptions()
     # imported here: the CLI parses locations before it loads the engine (see `mamori.vault.kdf`),
     # and the SDKs of the remote backends load only when one is used
-    from mamori.vault.backend.wrappers import LoggingBackend, RetryBackend
+    from mamori.vault.backend.wrappers import LoggingBackend, RetryBackend, retrying
 
-    inner: Backend
-    if location.scheme == "local":
-        from mamori.vault.backend.local import LocalBackend
+    def connect(_attempt: int) -> Backend:
+        if location.scheme == "local":
+            from mamori.vault.backend.local import LocalBackend
 
-        inner = LocalBackend(location.path)
-    elif location.scheme == "sftp":
-        from mamori.vault.backend.sftp import SFTPBackend
+            return LocalBackend(location.path)
+        if location.scheme == "sftp":
+            from mamori.vault.backend.sftp import SFTPBackend
 
-        inner = SFTPBackend(location, options)
-    elif location.scheme == "s3":
-        from mamori.vault.backend.s3 import S3Backend
+            return SFTPBackend(location, options)
+        if location.scheme == "s3":
+            from mamori.vault.backend.s3 import S3Backend
 
-        inner = S3Backend(location, options)
-    else:
+            return S3Backend(location, options)
         from mamori.vault.backend.rest import RestBackend
 
-        inner = RestBackend(location, options)
-    return RetryBackend(LoggingBackend(inner))
+        return RestBackend(location, options)
+
+    # a server that is restarting is waited for, a little: a wrong host name should not hang for long
+    first = options.retry_first_delay
+    inner = retrying(
+        f"connect to {location}", connect, first_delay=first, max_elapsed=min(options.retry_max_elapsed, 30.0)
+    )
+    return RetryBackend(LoggingBackend(inner), max_elapsed=options.retry_max_elapsed, first_delay=first)

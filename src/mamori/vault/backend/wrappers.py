@@ -14,7 +14,7 @@ from typing import TypeVar
 from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_size
 from mamori.vault.errors import BackendNotFoundError, ObjectExistsError, TransientBackendError
 
-__all__ = ["LoggingBackend", "RetryBackend", "WrappingBackend"]
+__all__ = ["LoggingBackend", "RetryBackend", "WrappingBackend", "retrying"]
 
 T = TypeVar("T")
 log = logging.getLogger("mamori.vault.backend")
@@ -63,6 +63,33 @@ class WrappingBackend(Backend):
         self.inner.close()
 
 
+def retrying(
+    what: str,
+    call: Callable[[int], T],
+    *,
+    attempts: int = 10,
+    first_delay: float = 0.5,
+    max_delay: float = 30.0,
+    max_elapsed: float = 300.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> T:
+    """`call(attempt)` until it returns, the error is not transient, or attempts or time run out."""
+    delay = first_delay
+    start = clock()
+    for attempt in range(1, attempts + 1):
+        try:
+            return call(attempt)
+        except TransientBackendError as exc:
+            left = max_elapsed - (clock() - start)
+            if attempt == attempts or left < delay:
+                raise
+            log.warning("%s failed (%s), retry %d/%d in %.1fs", what, exc, attempt, attempts, delay)
+            sleep(delay)
+            delay = min(delay * 2, max_delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 class RetryBackend(WrappingBackend):
     """Retries `TransientBackendError` with exponential backoff, for at most `max_elapsed` seconds
     in all; every other error passes through at once (restic retries for up to 15 minutes)."""
@@ -87,20 +114,16 @@ class RetryBackend(WrappingBackend):
         self._clock = clock
 
     def _retry(self, what: str, call: Callable[[int], T]) -> T:
-        """`call(attempt)` until it returns, the error is not transient, or attempts or time run out."""
-        delay = self.first_delay
-        start = self._clock()
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return call(attempt)
-            except TransientBackendError as exc:
-                left = self.max_elapsed - (self._clock() - start)
-                if attempt == self.attempts or left < delay:
-                    raise
-                log.warning("%s failed (%s), retry %d/%d in %.1fs", what, exc, attempt, self.attempts, delay)
-                self._sleep(delay)
-                delay = min(delay * 2, self.max_delay)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retrying(
+            what,
+            call,
+            attempts=self.attempts,
+            first_delay=self.first_delay,
+            max_delay=self.max_delay,
+            max_elapsed=self.max_elapsed,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
 
     def save(self, handle: Handle, data: Data) -> None:
         def attempt(n: int) -> None:
