@@ -7,5 +7,7 @@ urlpatterns = [
     path("evaluation/", include("mamori.apps.evaluation.urls")),
     path("backups/", include("mamori.apps.backups.urls")),
     path("passwords/", include("mamori.apps.passwords.urls")),
+    path("disposal/", include("mamori.apps.disposal.urls")),
+    path("incidents/", include("mamori.apps.incidents.urls")),
     path("", include("mamori.apps.core.urls")),
 ]

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "mamori.apps.evaluation",
     "mamori.apps.backups",
     "mamori.apps.passwords",
+    "mamori.apps.disposal",
+    "mamori.apps.incidents",
 ]
 
 MIDDLEWARE = [

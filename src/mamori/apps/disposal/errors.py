@@ -1,0 +1,9 @@
+"""The disposal app's error: a one-line message, a stable code, nothing saved."""
+
+from __future__ import annotations
+
+from mamori.apps.core.errors import ApplicationError
+
+
+class DisposalError(ApplicationError):
+    """Raised by the disposal services; views show the message on the form it came from."""

@@ -1,0 +1,235 @@
+"""Disposal writes: each one transaction and one audit event, each a step of the chain of custody.
+
+`scope` is the acting user's department ids (None: every department), so a department lead can
+neither register nor move another department's medium even with a hand-made request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.models import Department
+from mamori.apps.core.services import _validated  # full_clean as one ApplicationError line
+
+from .certificates import CheckedFile, certificate_write
+from .errors import DisposalError
+from .models import Certificate, DisposalBatch, Medium, MediumState, Method
+
+# The only allowed step from each state: nothing can be skipped, repeated or undone.
+TRANSITIONS = {
+    MediumState.REGISTERED: MediumState.STORED,
+    MediumState.STORED: MediumState.HANDED_OVER,
+    MediumState.HANDED_OVER: MediumState.CERTIFIED,
+}
+
+OUT_OF_SCOPE = _("他の所属の媒体は扱えません: {labels}")
+BAD_STEP = _(
+    "{label} は「{state}」のため「{target}」にできません（手順を飛ばしたり繰り返したりはできません）"
+)
+DUPLICATE_LABEL = _("管理番号 {label} は既に登録されています")
+MYNUMBER_DESTROY = _("マイナンバー利用事務系の媒体は物理破壊以外の方法で処理できません: {labels}")
+IN_FUTURE = _("{field}に未来の日時は指定できません")
+NO_MEDIA = _("媒体を1件以上選んでください")
+NOT_IN_BATCH = _("この引渡しに含まれない媒体は証明書に記載できません: {labels}")
+ISSUED_BEFORE_HANDOVER = _("証明書の発行日が引渡し日より前です")
+
+
+def _user(actor: Actor) -> Any:
+    return actor if isinstance(actor, get_user_model()) else None
+
+
+def _labels(media: Iterable[Medium]) -> str:
+    return "、".join(sorted(m.label for m in media))
+
+
+def _check_scope(media: Iterable[Medium], scope: set[int] | None) -> None:
+    outside = [m for m in media if scope is not None and m.department_id not in scope]
+    if outside:
+        raise DisposalError(
+            OUT_OF_SCOPE.format(labels=_labels(outside)), code="out_of_scope", http_status=403
+        )
+
+
+def _check_past(value: datetime | date, field: object) -> None:
+    now = timezone.now()
+    if (value > now) if isinstance(value, datetime) else (value > timezone.localdate(now)):
+        raise DisposalError(IN_FUTURE.format(field=field), code="in_future")
+
+
+def _advance(media: list[Medium], target: str) -> None:
+    for medium in media:
+        if TRANSITIONS.get(MediumState(medium.state)) != target:
+            raise DisposalError(
+                BAD_STEP.format(
+                    label=medium.label,
+                    state=MediumState(medium.state).label,
+                    target=MediumState(target).label,
+                ),
+                code="bad_step",
+            )
+        medium.state = target
+
+
+def _locked(media: Iterable[Medium]) -> list[Medium]:
+    """Fresh, row-locked copies, so two officers cannot move the same medium twice."""
+    ids = [m.pk for m in media]
+    return list(Medium.objects.select_for_update().filter(pk__in=ids).order_by("label"))
+
+
+def medium_register(
+    *,
+    actor: Actor,
+    scope: set[int] | None,
+    label: str,
+    kind: str,
+    department: Department,
+    classification: str,
+    network_zone: str,
+    description: str = "",
+    serial_number: str = "",
+    source_device: str = "",
+) -> Medium:
+    if scope is not None and department.pk not in scope:
+        raise DisposalError(
+            OUT_OF_SCOPE.format(labels=department.full_name), code="out_of_scope", http_status=403
+        )
+    if Medium.objects.filter(label=label).exists():
+        raise DisposalError(DUPLICATE_LABEL.format(label=label), code="duplicate_label")
+    medium = Medium(
+        label=label,
+        kind=kind,
+        department=department,
+        classification=classification,
+        network_zone=network_zone,
+        description=description,
+        serial_number=serial_number,
+        source_device=source_device,
+        registered_by=_user(actor),
+        registered_at=timezone.now(),
+    )
+    _validated(medium)
+    with transaction.atomic():
+        medium.save()
+        audit_record(actor=actor, action="disposal.medium.register", obj=medium, after=snapshot_of(medium))
+    return medium
+
+
+def medium_store(*, actor: Actor, scope: set[int] | None, medium: Medium, location: str) -> Medium:
+    """Registered → in storage (保管庫), waiting for a hand-over."""
+    _check_scope([medium], scope)
+    with transaction.atomic():
+        (medium,) = _locked([medium])
+        _advance([medium], MediumState.STORED)
+        medium.storage_location = location
+        medium.stored_at = timezone.now()
+        medium.save(update_fields=["state", "storage_location", "stored_at"])
+        audit_record(
+            actor=actor,
+            action="disposal.medium.store",
+            obj=medium,
+            after={"label": medium.label, "state": medium.state, "location": location},
+        )
+    return medium
+
+
+def batch_hand_over(
+    *,
+    actor: Actor,
+    scope: set[int] | None,
+    media: list[Medium],
+    contractor: str,
+    method: str,
+    handed_over_at: datetime,
+    received_by: str,
+    witness: str,
+    note: str = "",
+) -> DisposalBatch:
+    """Stored media → handed over to a contractor in one batch. マイナンバー系 media: destroy only."""
+    if not media:
+        raise DisposalError(NO_MEDIA, code="no_media")
+    _check_scope(media, scope)
+    _check_past(handed_over_at, _("引渡し日時"))
+    batch = DisposalBatch(
+        contractor=contractor,
+        method=method,
+        handed_over_at=handed_over_at,
+        handed_over_by=_user(actor),
+        received_by=received_by,
+        witness=witness,
+        note=note,
+    )
+    _validated(batch)
+    with transaction.atomic():
+        locked = _locked(media)
+        mynumber = [m for m in locked if m.requires_destruction]
+        if mynumber and method != Method.DESTROY:
+            raise DisposalError(MYNUMBER_DESTROY.format(labels=_labels(mynumber)), code="destroy_required")
+        _advance(locked, MediumState.HANDED_OVER)
+        batch.save()
+        for medium in locked:
+            medium.batch = batch
+            medium.save(update_fields=["state", "batch"])
+        audit_record(
+            actor=actor,
+            action="disposal.batch.hand_over",
+            obj=batch,
+            after=snapshot_of(batch) | {"media": [m.label for m in locked]},
+        )
+    return batch
+
+
+def certificate_register(
+    *,
+    actor: Actor,
+    batch: DisposalBatch,
+    checked: CheckedFile,
+    number: str,
+    issued_on: date,
+    media: list[Medium],
+) -> Certificate:
+    """Store the contractor's certificate and close the media it names; the rest of the batch stays
+    handed over (open) until another certificate covers them."""
+    if not media:
+        raise DisposalError(NO_MEDIA, code="no_media")
+    _check_past(issued_on, _("発行日"))
+    if issued_on < timezone.localdate(batch.handed_over_at):
+        raise DisposalError(ISSUED_BEFORE_HANDOVER, code="issued_before_handover")
+    certificate = Certificate(
+        batch=batch,
+        number=number,
+        issued_on=issued_on,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        uploaded_by=_user(actor),
+        uploaded_at=timezone.now(),
+        stored_name=f"{checked.sha256}.{checked.extension}",
+    )
+    _validated(certificate)
+    with transaction.atomic():
+        locked = _locked(media)
+        outside = [m for m in locked if m.batch_id != batch.pk]
+        if outside:
+            raise DisposalError(NOT_IN_BATCH.format(labels=_labels(outside)), code="not_in_batch")
+        _advance(locked, MediumState.CERTIFIED)
+        certificate_write(checked)
+        certificate.save()
+        for medium in locked:
+            medium.certificate = certificate
+            medium.save(update_fields=["state", "certificate"])
+        audit_record(
+            actor=actor,
+            action="disposal.certificate.register",
+            obj=certificate,
+            after=snapshot_of(certificate) | {"media": [m.label for m in locked]},
+        )
+    return certificate

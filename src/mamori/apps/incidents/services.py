@@ -1,0 +1,186 @@
+"""Incident writes: each one transaction and one audit event (and a timeline entry where a person
+would expect one). Staff and department leads report; the officer triages, records the statutory
+reports and closes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from mamori.apps.backups.models import ProtectedSystem
+from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.models import Department
+from mamori.apps.core.services import _validated  # full_clean as one ApplicationError line
+from mamori.apps.disposal.models import Medium
+
+from .errors import IncidentError
+from .models import Incident, IncidentStatus, TimelineEntry
+from .selectors import reasons_of
+
+OUT_OF_SCOPE = _("他の所属の事故は報告できません: {department}")
+IN_FUTURE = _("{field}に未来の日時は指定できません")
+LEARNED_BEFORE_DETECTED = _("市が把握した日時は発生・発見日時より後にしてください")
+NOT_REPORTABLE = _("この事故は個人情報保護委員会への報告の対象ではありません")
+ALREADY_FILED = _("{report}は既に記録されています")
+FILED_BEFORE_LEARNED = _("提出日時は市が把握した日時より後にしてください")
+FINAL_BEFORE_PRELIMINARY = _("確報の前に速報を記録してください")
+FINAL_MISSING = _("確報を提出するまで完了にできません")
+ALREADY_CLOSED = _("この事故は既に完了しています")
+CLOSE_SEPARATELY = _("完了は「完了にする」で記録してください")
+REPORTS = {"preliminary": _("速報"), "final": _("確報")}
+PERSONAL_FIELDS = [
+    "personal_data",
+    "people_affected",
+    "special_care",
+    "ordinance_special_care",
+    "my_number",
+    "financial_damage",
+    "unauthorised_purpose",
+]
+TRIAGE_FIELDS = ["severity", "status", "kind", "devices", "root_cause", "measures", *PERSONAL_FIELDS]
+
+
+def _user(actor: Actor) -> Any:
+    return actor if isinstance(actor, get_user_model()) else None
+
+
+def _check_past(value: datetime, field: object) -> None:
+    if value > timezone.now():
+        raise IncidentError(IN_FUTURE.format(field=field), code="in_future")
+
+
+def _entry(incident: Incident, actor: Actor, text: str, at: datetime | None = None) -> None:
+    TimelineEntry.objects.create(incident=incident, at=at or timezone.now(), author=_user(actor), text=text)
+
+
+def incident_report(
+    *,
+    actor: Actor,
+    scope: set[int] | None,
+    title: str,
+    kind: str,
+    department: Department,
+    detected_at: datetime,
+    learned_at: datetime,
+    description: str,
+    **personal: Any,
+) -> Incident:
+    """A new incident from the short form; the personal-data fields decide whether reports are due."""
+    if scope is not None and department.pk not in scope:
+        raise IncidentError(
+            OUT_OF_SCOPE.format(department=department.full_name), code="out_of_scope", http_status=403
+        )
+    _check_past(detected_at, _("発生・発見日時"))
+    _check_past(learned_at, _("市が把握した日時"))
+    if learned_at < detected_at:
+        raise IncidentError(LEARNED_BEFORE_DETECTED, code="learned_before_detected")
+    incident = Incident(
+        title=title,
+        kind=kind,
+        department=department,
+        detected_at=detected_at,
+        learned_at=learned_at,
+        description=description,
+        reported_by=_user(actor),
+        reported_at=timezone.now(),
+        **{k: v for k, v in personal.items() if k in PERSONAL_FIELDS},
+    )
+    _validated(incident)
+    with transaction.atomic():
+        incident.save()
+        _entry(incident, actor, str(_("報告を受け付けました")))
+        audit_record(
+            actor=actor, action="incidents.incident.report", obj=incident, after=snapshot_of(incident)
+        )
+    return incident
+
+
+def incident_triage(
+    *,
+    actor: Actor,
+    incident: Incident,
+    systems: Iterable[ProtectedSystem] = (),
+    media: Iterable[Medium] = (),
+    **changes: Any,
+) -> Incident:
+    """The officer's assessment: severity, kind, personal-data facts, cause, measures, linked records."""
+    if incident.status == IncidentStatus.CLOSED:
+        raise IncidentError(ALREADY_CLOSED, code="closed")
+    if changes.get("status") == IncidentStatus.CLOSED:
+        raise IncidentError(CLOSE_SEPARATELY, code="close_separately")
+    before = snapshot_of(incident, TRIAGE_FIELDS)
+    for name in TRIAGE_FIELDS:
+        if name in changes:
+            setattr(incident, name, changes[name])
+    _validated(incident)
+    with transaction.atomic():
+        incident.save(update_fields=[n for n in TRIAGE_FIELDS if n in changes])
+        incident.systems.set(list(systems))
+        incident.media.set(list(media))
+        audit_record(
+            actor=actor,
+            action="incidents.incident.triage",
+            obj=incident,
+            before=before,
+            after=snapshot_of(incident, TRIAGE_FIELDS)
+            | {"systems": [s.code for s in systems], "media": [m.label for m in media]},
+        )
+    return incident
+
+
+def incident_entry_add(
+    *, actor: Actor, incident: Incident, text: str, at: datetime | None = None
+) -> Incident:
+    if at is not None:
+        _check_past(at, _("日時"))
+    with transaction.atomic():
+        _entry(incident, actor, text, at)
+        audit_record(actor=actor, action="incidents.timeline.add", obj=incident, after={"text": text})
+    return incident
+
+
+def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed_at: datetime) -> Incident:
+    """Record that the 速報 ("preliminary") or 確報 ("final") went to the Commission at `filed_at`."""
+    field = {"preliminary": "preliminary_filed_at", "final": "final_filed_at"}[report]
+    if not reasons_of(incident):
+        raise IncidentError(NOT_REPORTABLE, code="not_reportable")
+    if getattr(incident, field) is not None:
+        raise IncidentError(ALREADY_FILED.format(report=REPORTS[report]), code="already_filed")
+    if report == "final" and incident.preliminary_filed_at is None:
+        raise IncidentError(FINAL_BEFORE_PRELIMINARY, code="final_before_preliminary")
+    _check_past(filed_at, _("提出日時"))
+    if filed_at < incident.learned_at:
+        raise IncidentError(FILED_BEFORE_LEARNED, code="filed_before_learned")
+    with transaction.atomic():
+        setattr(incident, field, filed_at)
+        incident.save(update_fields=[field])
+        _entry(
+            incident,
+            actor,
+            str(_("{report}を個人情報保護委員会に提出")).format(report=REPORTS[report]),
+            filed_at,
+        )
+        audit_record(actor=actor, action=f"incidents.report.{report}", obj=incident, after={field: filed_at})
+    return incident
+
+
+def incident_close(*, actor: Actor, incident: Incident) -> Incident:
+    if incident.status == IncidentStatus.CLOSED:
+        raise IncidentError(ALREADY_CLOSED, code="closed")
+    if reasons_of(incident) and incident.final_filed_at is None:
+        raise IncidentError(FINAL_MISSING, code="final_missing")
+    with transaction.atomic():
+        incident.status = IncidentStatus.CLOSED
+        incident.closed_at = timezone.now()
+        incident.save(update_fields=["status", "closed_at"])
+        _entry(incident, actor, str(_("完了しました")))
+        audit_record(
+            actor=actor, action="incidents.incident.close", obj=incident, after={"status": incident.status}
+        )
+    return incident

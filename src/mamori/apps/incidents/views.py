@@ -1,0 +1,169 @@
+"""Incident pages: everyone may report; the officer triages, records the reports and closes; leads
+follow their departments' incidents; auditors read. Views parse, call one service, render."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from mamori.apps.core.errors import ApplicationError
+from mamori.apps.core.models import Role
+from mamori.apps.core.permissions import (
+    ALL_ROLES,
+    OFFICERS,
+    RoleRequiredMixin,
+    membership_department_ids,
+    user_role,
+)
+from mamori.apps.core.selectors import department_list
+from mamori.apps.core.views.base import ServiceFormView
+
+from . import selectors, services
+from .forms import FilingForm, IncidentReportForm, IncidentTriageForm, TimelineEntryForm
+from .models import Incident, IncidentStatus
+
+FOLLOWERS = OFFICERS | {Role.DEPARTMENT_LEAD}
+
+
+def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
+    deadlines = selectors.open_deadlines(user=request.user)
+    open_ = selectors.open_count(user=request.user)
+    overdue = any(status.overdue for _incident, status in deadlines)
+    status = "red" if overdue else ("amber" if deadlines or open_ else "green")
+    labels = {"red": _("報告期限切れ"), "amber": _("対応中の事故あり"), "green": _("対応中の事故なし")}
+    return {
+        "open": open_,
+        "deadlines": deadlines[:3],
+        "status": status,
+        "status_label": labels[status],
+    }
+
+
+class IncidentListView(RoleRequiredMixin, TemplateView):
+    allowed_roles = ALL_ROLES
+    template_name = "incidents/incident_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(
+            incidents=selectors.incident_list(user=self.request.user)[:500],
+            deadlines=selectors.open_deadlines(user=self.request.user),
+            can_report=user_role(self.request.user) != Role.AUDITOR,
+            **kwargs,
+        )
+
+
+class IncidentDetailView(RoleRequiredMixin, TemplateView):
+    allowed_roles = ALL_ROLES
+    template_name = "incidents/incident_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        incident = selectors.incident_get(user=self.request.user, pk=self.kwargs["pk"])
+        role = user_role(self.request.user)
+        is_officer = role in OFFICERS
+        reports = selectors.incident_reports(incident)
+        return super().get_context_data(
+            incident=incident,
+            reports=reports,
+            timeline=incident.timeline.select_related("author"),
+            entry_form=TimelineEntryForm() if role in FOLLOWERS else None,
+            filing_form=FilingForm() if is_officer and reports else None,
+            can_triage=is_officer and incident.status != IncidentStatus.CLOSED,
+            now=timezone.now(),
+            **kwargs,
+        )
+
+
+class IncidentReportView(ServiceFormView):
+    """The short form every signed-in person (but the auditor) may use."""
+
+    allowed_roles = ALL_ROLES
+    form_class = IncidentReportForm
+    title = _("事故の報告")
+    success_message = _("報告しました。情報セキュリティ担当が確認します。")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        scope = membership_department_ids(self.request.user)
+        return super().get_form_kwargs() | {"departments": department_list(department_ids=scope)}
+
+    def perform(self, form: IncidentReportForm) -> Incident:
+        return services.incident_report(
+            actor=self.request.user, scope=membership_department_ids(self.request.user), **form.cleaned_data
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("incidents:detail", args=[self.result.pk])
+
+
+class IncidentFormView(ServiceFormView):
+    """A write on one incident the user may see."""
+
+    allowed_roles = OFFICERS
+
+    @cached_property
+    def incident(self) -> Incident:
+        return selectors.incident_get(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(subject=self.incident.title, **kwargs)
+
+    def get_success_url(self) -> str:
+        return reverse("incidents:detail", args=[self.incident.pk])
+
+
+class IncidentTriageView(IncidentFormView):
+    form_class = IncidentTriageForm
+    title = _("事故の確認・評価")
+    success_message = _("更新しました。")
+
+    def get_initial(self) -> dict[str, Any]:
+        i = self.incident
+        names = [n for n in IncidentTriageForm.base_fields if n not in ("systems", "media")]
+        return {n: getattr(i, n) for n in names} | {"systems": i.systems.all(), "media": i.media.all()}
+
+    def perform(self, form: IncidentTriageForm) -> Incident:
+        return services.incident_triage(actor=self.request.user, incident=self.incident, **form.cleaned_data)
+
+
+class IncidentFilingView(IncidentFormView):
+    form_class = FilingForm
+    title = _("個人情報保護委員会への報告を記録")
+    success_message = _("報告の提出を記録しました。")
+
+    def perform(self, form: FilingForm) -> Incident:
+        return services.incident_file_report(
+            actor=self.request.user, incident=self.incident, **form.cleaned_data
+        )
+
+
+class IncidentEntryView(IncidentFormView):
+    allowed_roles = FOLLOWERS
+    form_class = TimelineEntryForm
+    title = _("経過を記録")
+    success_message = _("経過を記録しました。")
+
+    def perform(self, form: TimelineEntryForm) -> Incident:
+        return services.incident_entry_add(
+            actor=self.request.user, incident=self.incident, **form.cleaned_data
+        )
+
+
+class IncidentCloseView(RoleRequiredMixin, View):
+    allowed_roles = OFFICERS
+    writes = True
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        incident = selectors.incident_get(user=request.user, pk=pk)
+        try:
+            services.incident_close(actor=request.user, incident=incident)
+            messages.success(request, _("完了にしました。"))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("incidents:detail", args=[pk]))

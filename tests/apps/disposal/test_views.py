@@ -1,0 +1,83 @@
+"""The disposal pages as each person uses them: a department lead registers and stores their own
+department's media and cannot read or move another department's; the officer hands over."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from mamori.apps.core.models import Role
+from mamori.apps.disposal.models import DisposalBatch, Medium, MediumState
+
+from .helpers import handed_over, medium, stored
+
+
+def _client(world, role: str) -> Client:
+    client = Client()
+    client.force_login(world.users[role])
+    return client
+
+
+def test_a_lead_registers_and_stores_a_medium_of_their_department(world):
+    lead = _client(world, Role.DEPARTMENT_LEAD)
+    response = lead.post(
+        reverse("disposal:medium-create"),
+        {"label": "総務-USB-1", "kind": "usb", "department": world.gyokaku.pk, "classification": "c2",
+         "network_zone": "lgwan", "description": "会議資料"},
+    )  # fmt: skip
+    m = Medium.objects.get(label="総務-USB-1")
+    assert response.status_code == 302 and m.registered_by == world.users[Role.DEPARTMENT_LEAD]
+    lead.post(reverse("disposal:medium-store", args=[m.pk]), {"location": "保管庫"})
+    assert Medium.objects.get(pk=m.pk).state == MediumState.STORED
+
+
+def test_a_lead_cannot_register_for_another_department(world):
+    lead = _client(world, Role.DEPARTMENT_LEAD)
+    response = lead.post(
+        reverse("disposal:medium-create"),
+        {"label": "福祉-USB-1", "kind": "usb", "department": world.kosodate.pk, "classification": "c2",
+         "network_zone": "lgwan"},
+    )  # fmt: skip
+    assert response.status_code == 200 and not Medium.objects.exists()
+
+
+def test_a_lead_can_neither_read_nor_move_another_departments_media(world):
+    theirs = medium("福祉-USB-1", world.kosodate)
+    batch = handed_over([stored("福祉-USB-2", world.kosodate)])
+    lead = _client(world, Role.DEPARTMENT_LEAD)
+    assert lead.get(reverse("disposal:medium-detail", args=[theirs.pk])).status_code == 404
+    assert lead.post(reverse("disposal:medium-store", args=[theirs.pk]), {"location": "x"}).status_code == 404
+    assert lead.get(reverse("disposal:batch-detail", args=[batch.pk])).status_code == 404
+    listing = lead.get(reverse("disposal:media")).content.decode()
+    assert "福祉-USB-1" not in listing and "福祉-USB-2" not in listing
+    assert Medium.objects.get(pk=theirs.pk).state == MediumState.REGISTERED
+    # a lead may not hand over at all, even their own stored media
+    mine = stored("総務-USB-1", world.gyokaku)
+    response = lead.post(reverse("disposal:batch-create"), {"media": [mine.pk]})
+    assert response.status_code == 403 and not DisposalBatch.objects.filter(media=mine).exists()
+
+
+def test_the_officer_hands_over_only_stored_media(world):
+    officer = _client(world, Role.SECURITY_OFFICER)
+    ready, not_ready = stored("USB-1", world.gyokaku), medium("USB-2", world.kosodate)
+    form = {
+        "contractor": "処理株式会社", "method": "destroy", "received_by": "受領者", "witness": "立会人",
+        "handed_over_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+    }  # fmt: skip
+    refused = officer.post(reverse("disposal:batch-create"), {**form, "media": [ready.pk, not_ready.pk]})
+    assert refused.status_code == 200 and not DisposalBatch.objects.exists()
+    done = officer.post(reverse("disposal:batch-create"), {**form, "media": [ready.pk]})
+    batch = DisposalBatch.objects.get()
+    assert done["Location"] == reverse("disposal:batch-detail", args=[batch.pk])
+    assert batch.handed_over_by == world.users[Role.SECURITY_OFFICER]
+
+
+def test_the_list_shows_overdue_media_and_the_card_turns_red(world, settings):
+    settings.MAMORI_DISPOSAL_CERTIFICATE_DAYS = 30
+    handed_over([stored("USB-OLD", world.gyokaku)], days_ago=40)
+    officer = _client(world, Role.SECURITY_OFFICER)
+    page = officer.get(reverse("disposal:media")).content.decode()
+    assert 'data-section="overdue"' in page and "USB-OLD" in page
+    dashboard = officer.get(reverse("dashboard")).content.decode()
+    assert 'data-card="disposal"' in dashboard and "light red" in dashboard

@@ -1,0 +1,169 @@
+"""Reporting, triage, the statutory reports and closing; who may see which incident; bad input is
+refused with one line and nothing saved."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from mamori.apps.core.models import AuditEvent, Role
+from mamori.apps.incidents import services
+from mamori.apps.incidents.errors import IncidentError
+from mamori.apps.incidents.models import Incident, IncidentStatus
+from mamori.apps.incidents.selectors import incident_reports, open_deadlines
+
+
+def _report(world, *, days_ago: float = 1, actor=None, department=None, **personal) -> Incident:
+    learned = timezone.now() - timedelta(days=days_ago)
+    return services.incident_report(
+        actor=actor or world.users[Role.STAFF], scope=None, title="USBメモリの紛失", kind="loss",
+        department=department or world.gyokaku, detected_at=learned, learned_at=learned,
+        description="会議室で紛失", **personal,
+    )  # fmt: skip
+
+
+def _client(world, role: str) -> Client:
+    client = Client()
+    client.force_login(world.users[role])
+    return client
+
+
+def test_staff_reports_from_the_short_form_and_the_officer_sees_the_deadline(world):
+    staff = _client(world, Role.STAFF)
+    now = timezone.localtime()
+    response = staff.post(
+        reverse("incidents:report"),
+        {"title": "住民票の誤交付", "kind": "misdelivery", "department": world.gyokaku.pk,
+         "detected_at": now.strftime("%Y-%m-%dT%H:%M"), "learned_at": now.strftime("%Y-%m-%dT%H:%M"),
+         "description": "別の方の住民票を交付した", "personal_data": "on", "people_affected": 1,
+         "special_care": "on"},
+    )  # fmt: skip
+    incident = Incident.objects.get()
+    assert response.status_code == 302 and incident.reported_by == world.users[Role.STAFF]
+    page = _client(world, Role.SECURITY_OFFICER).get(reverse("incidents:detail", args=[incident.pk]))
+    html = page.content.decode()
+    final = incident_reports(incident).final.deadline
+    assert 'data-deadline="preliminary"' in html and f"{final.day:%Y-%m-%d}" in html
+    assert [i for i, _s in open_deadlines(user=world.users[Role.SECURITY_OFFICER])] == [incident]
+
+
+def test_reports_filed_on_time_and_late_are_told_apart(world):
+    on_time = _report(world, days_ago=10, personal_data=True, people_affected=1, special_care=True)
+    services.incident_file_report(
+        actor="o", incident=on_time, report="preliminary", filed_at=on_time.learned_at + timedelta(days=2)
+    )
+    late = _report(world, days_ago=10, personal_data=True, people_affected=200)
+    services.incident_file_report(
+        actor="o", incident=late, report="preliminary", filed_at=late.learned_at + timedelta(days=6)
+    )
+    assert incident_reports(on_time).preliminary.met is True
+    assert incident_reports(late).preliminary.met is False
+    assert incident_reports(late).final.met is None and not incident_reports(late).final.overdue
+
+
+def test_the_reports_are_recorded_in_order_once_and_never_in_the_future(world):
+    incident = _report(world, days_ago=3, personal_data=True, people_affected=1, special_care=True)
+    with pytest.raises(IncidentError) as exc:
+        services.incident_file_report(actor="o", incident=incident, report="final", filed_at=timezone.now())
+    assert exc.value.code == "final_before_preliminary"
+    with pytest.raises(IncidentError) as exc:
+        services.incident_file_report(
+            actor="o", incident=incident, report="preliminary", filed_at=timezone.now() + timedelta(hours=1)
+        )
+    assert exc.value.code == "in_future"
+    with pytest.raises(IncidentError) as exc:
+        services.incident_file_report(
+            actor="o",
+            incident=incident,
+            report="preliminary",
+            filed_at=incident.learned_at - timedelta(hours=1),
+        )
+    assert exc.value.code == "filed_before_learned"
+    services.incident_file_report(actor="o", incident=incident, report="preliminary", filed_at=timezone.now())
+    with pytest.raises(IncidentError) as exc:
+        services.incident_file_report(
+            actor="o", incident=incident, report="preliminary", filed_at=timezone.now()
+        )
+    assert exc.value.code == "already_filed"
+
+
+def test_an_incident_without_reportable_personal_data_has_no_reports(world):
+    incident = _report(world, personal_data=True, people_affected=3)
+    assert incident_reports(incident) is None
+    with pytest.raises(IncidentError) as exc:
+        services.incident_file_report(
+            actor="o", incident=incident, report="preliminary", filed_at=timezone.now()
+        )
+    assert exc.value.code == "not_reportable"
+    services.incident_close(actor="o", incident=incident)
+    assert Incident.objects.get(pk=incident.pk).status == IncidentStatus.CLOSED
+
+
+def test_a_reportable_incident_cannot_close_before_the_final_report(world):
+    incident = _report(world, personal_data=True, people_affected=1, special_care=True)
+    with pytest.raises(IncidentError) as exc:
+        services.incident_close(actor="o", incident=incident)
+    assert exc.value.code == "final_missing"
+    assert Incident.objects.get(pk=incident.pk).status == IncidentStatus.REPORTED
+
+
+def test_dates_in_the_future_are_refused_and_nothing_saved(world):
+    events = AuditEvent.objects.count()
+    with pytest.raises(IncidentError) as exc:
+        _report(world, days_ago=-1)
+    assert exc.value.code == "in_future"
+    assert not Incident.objects.exists() and AuditEvent.objects.count() == events
+
+
+def test_staff_see_only_their_own_reports_and_leads_their_departments(world):
+    mine = _report(world)
+    other_staff = _report(world, actor="someone", department=world.gyokaku)
+    welfare = _report(world, actor="someone", department=world.kosodate)
+    staff, lead = _client(world, Role.STAFF), _client(world, Role.DEPARTMENT_LEAD)
+    assert staff.get(reverse("incidents:detail", args=[mine.pk])).status_code == 200
+    assert staff.get(reverse("incidents:detail", args=[other_staff.pk])).status_code == 404
+    assert lead.get(reverse("incidents:detail", args=[other_staff.pk])).status_code == 200
+    assert lead.get(reverse("incidents:detail", args=[welfare.pk])).status_code == 404
+    assert lead.post(reverse("incidents:entry", args=[welfare.pk]), {"text": "x"}).status_code == 404
+    assert lead.post(reverse("incidents:triage", args=[mine.pk]), {"severity": "high"}).status_code == 403
+    listing = lead.get(reverse("incidents:list")).content.decode()
+    assert f'href="{reverse("incidents:detail", args=[welfare.pk])}"' not in listing
+    assert welfare.timeline.count() == 1  # nothing added by the refused request
+
+
+def test_staff_cannot_report_for_another_department(world):
+    now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    response = _client(world, Role.STAFF).post(
+        reverse("incidents:report"),
+        {"title": "x", "kind": "loss", "department": world.kosodate.pk, "detected_at": now,
+         "learned_at": now, "description": "x", "people_affected": 0},
+    )  # fmt: skip
+    assert response.status_code == 200 and not Incident.objects.exists()
+
+
+def test_the_officer_triages_files_and_closes_through_the_pages(world):
+    incident = _report(world, days_ago=2, personal_data=True, people_affected=1, special_care=True)
+    officer = _client(world, Role.SECURITY_OFFICER)
+    officer.post(
+        reverse("incidents:triage", args=[incident.pk]),
+        {"kind": "loss", "severity": "high", "status": "handling", "personal_data": "on", "people_affected": 1,
+         "special_care": "on", "root_cause": "持ち出し手順の不備"},
+    )  # fmt: skip
+    stamp = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    for report in ("preliminary", "final"):
+        officer.post(reverse("incidents:filing", args=[incident.pk]), {"report": report, "filed_at": stamp})
+    officer.post(reverse("incidents:close", args=[incident.pk]))
+    incident.refresh_from_db()
+    assert (incident.severity, incident.status, incident.root_cause) == (
+        "high",
+        "closed",
+        "持ち出し手順の不備",
+    )
+    assert incident_reports(incident).final.met is True
+    actions = set(AuditEvent.objects.filter(object_id=str(incident.pk)).values_list("action", flat=True))
+    assert {"incidents.incident.triage", "incidents.report.preliminary", "incidents.report.final",
+            "incidents.incident.close"} <= actions  # fmt: skip
