@@ -18,6 +18,7 @@ commands:
   vault <command>      the backup engine (restic-compatible): init, backup, snapshots, restore, check, ...
   audit verify         verify the hash chain of the audit log
   import staff FILE    import staff from CSV (UTF-8 or CP932)
+  remind               mail overdue disposal certificates and report deadlines (daily, from cron)
   sheet | kpi | status the evaluation sheet, KPIs, backup status
   passwords audit | load-corpus FILE   audit the directories / load a Pwned Passwords file
   manage <django command>  any Django management command (migrate, createsuperuser, ...)

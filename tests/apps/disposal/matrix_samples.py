@@ -28,4 +28,5 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "disposal:batch-detail": {"pk": batch.pk},
         "disposal:certificate-upload": {"pk": batch.pk},
         "disposal:certificate-download": {"pk": certificate.pk},
+        "disposal:evidence-file": {"fmt": "xlsx"},
     }

@@ -13,4 +13,6 @@ urlpatterns = [
     path("batches/<int:pk>/", views.BatchDetailView.as_view(), name="batch-detail"),
     path("batches/<int:pk>/certificate/", views.CertificateUploadView.as_view(), name="certificate-upload"),
     path("certificates/<int:pk>/file", views.CertificateDownloadView.as_view(), name="certificate-download"),
+    path("evidence/", views.EvidenceView.as_view(), name="evidence"),
+    path("evidence.<str:fmt>", views.EvidenceFileView.as_view(), name="evidence-file"),
 ]

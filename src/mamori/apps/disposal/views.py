@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -23,8 +24,9 @@ from mamori.apps.core.permissions import (
 )
 from mamori.apps.core.selectors import department_list
 from mamori.apps.core.views.base import ServiceFormView
+from mamori.apps.core.wareki import fiscal_year_of
 
-from . import certificates, selectors, services
+from . import certificates, evidence, selectors, services
 from .forms import CertificateForm, HandOverForm, MediumForm, StoreForm
 from .models import Medium, MediumState
 
@@ -65,6 +67,7 @@ class MediumListView(RoleRequiredMixin, TemplateView):
             batches=selectors.batch_list(user=self.request.user)[:50],
             can_register=role in REGISTRARS,
             can_hand_over=role in OFFICERS,
+            can_read_evidence=role in READERS,
             **kwargs,
         )
 
@@ -221,4 +224,42 @@ class CertificateDownloadView(RoleRequiredMixin, View):
             content_type=certificate.content_type,
         )
         response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _fiscal_year(request: HttpRequest) -> int:
+    """?fiscal_year=2026, else the current one; a value outside 2000–2100 is a 404."""
+    raw = request.GET.get("fiscal_year", "")
+    if not raw:
+        return fiscal_year_of(timezone.localdate())
+    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
+        raise Http404(_("年度の指定が正しくありません"))
+    return int(raw)
+
+
+class EvidenceView(RoleRequiredMixin, TemplateView):
+    """The fiscal year's evidence list for an audit, printable, with XLSX and PDF links."""
+
+    allowed_roles = READERS
+    template_name = "disposal/evidence.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        fy = _fiscal_year(self.request)
+        return super().get_context_data(**evidence.evidence_context(fy, standalone=False), **kwargs)
+
+
+class EvidenceFileView(RoleRequiredMixin, View):
+    allowed_roles = READERS
+    formats = {
+        "xlsx": (evidence.evidence_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "pdf": (evidence.evidence_pdf, "application/pdf"),
+    }
+
+    def get(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        if fmt not in self.formats:
+            raise Http404
+        fy = _fiscal_year(request)
+        render, content_type = self.formats[fmt]
+        response = HttpResponse(render(fy), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="disposal-evidence-FY{fy}.{fmt}"'
         return response
