@@ -167,3 +167,19 @@ def test_the_officer_triages_files_and_closes_through_the_pages(world):
     actions = set(AuditEvent.objects.filter(object_id=str(incident.pk)).values_list("action", flat=True))
     assert {"incidents.incident.triage", "incidents.report.preliminary", "incidents.report.final",
             "incidents.incident.close"} <= actions  # fmt: skip
+
+
+def test_the_officer_is_asked_to_file_and_staff_see_the_card_only_for_their_own_incident(world):
+    officer, staff = _client(world, Role.SECURITY_OFFICER), _client(world, Role.STAFF)
+    assert 'data-card="incidents"' not in staff.get(reverse("dashboard")).content.decode()
+    incident = _report(world, personal_data=True, people_affected=1, special_care=True)
+    tasks = (
+        officer.get(reverse("dashboard"))
+        .content.decode()
+        .split('data-card="tasks"')[1]
+        .split("</section>")[0]
+    )
+    assert f"速報を提出: {incident.title}" in tasks
+    file_by = incident_reports(incident).preliminary.deadline.file_by
+    assert f"期限 {file_by.year}年{file_by.month}月{file_by.day}日" in tasks
+    assert 'data-card="incidents"' in staff.get(reverse("dashboard")).content.decode()

@@ -33,8 +33,11 @@ from .models import Medium, MediumState
 REGISTRARS = OFFICERS | {Role.DEPARTMENT_LEAD}
 
 
-def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
+def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
+    """The officers' overview always; a department lead's card only when their departments have media."""
     counts = selectors.state_counts(user=request.user)
+    if not sum(counts.values()) and user_role(request.user) not in READERS:
+        return None
     overdue = selectors.overdue_media(user=request.user).count()
     open_ = counts[MediumState.REGISTERED] + counts[MediumState.STORED] + counts[MediumState.HANDED_OVER]
     status = "red" if overdue else ("amber" if open_ else "green")

@@ -13,7 +13,13 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
+        from mamori.apps.core.navigation import (
+            DashboardCard,
+            NavItem,
+            register_card,
+            register_nav,
+            register_tasks,
+        )
         from mamori.apps.core.permissions import ALL_ROLES
 
         from . import kpis, views
@@ -29,4 +35,5 @@ class IncidentsConfig(AppConfig):
                 order=70,
             )
         )
+        register_tasks("incidents", views.report_tasks)
         kpis.register()

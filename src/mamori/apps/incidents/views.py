@@ -16,9 +16,11 @@ from django.views.generic import TemplateView
 
 from mamori.apps.core.errors import ApplicationError
 from mamori.apps.core.models import Role
+from mamori.apps.core.navigation import Task
 from mamori.apps.core.permissions import (
     ALL_ROLES,
     OFFICERS,
+    READERS,
     RoleRequiredMixin,
     membership_department_ids,
     user_role,
@@ -33,9 +35,12 @@ from .models import Incident, IncidentStatus
 FOLLOWERS = OFFICERS | {Role.DEPARTMENT_LEAD}
 
 
-def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
+def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
+    """The officers' overview always; others only while an incident they may see is open."""
     deadlines = selectors.open_deadlines(user=request.user)
     open_ = selectors.open_count(user=request.user)
+    if not open_ and not deadlines and user_role(request.user) not in READERS:
+        return None
     overdue = any(status.overdue for _incident, status in deadlines)
     status = "red" if overdue else ("amber" if deadlines or open_ else "green")
     labels = {"red": _("報告期限切れ"), "amber": _("対応中の事故あり"), "green": _("対応中の事故なし")}
@@ -45,6 +50,22 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
         "status": status,
         "status_label": labels[status],
     }
+
+
+def report_tasks(request: HttpRequest) -> list[Task]:
+    """For the officers' 「あなたへの依頼」 card: each unfiled 速報 / 確報, due by its last office day."""
+    if user_role(request.user) not in OFFICERS:
+        return []
+    names = {"preliminary": _("速報を提出"), "final": _("確報を提出")}
+    return [
+        Task(
+            title=f"{names[status.deadline.kind]}: {incident.title}",
+            url=reverse("incidents:detail", args=[incident.pk]),
+            due=status.deadline.file_by,
+            detail=_("個人情報保護委員会への報告"),
+        )
+        for incident, status in selectors.open_deadlines(user=request.user)
+    ]
 
 
 class IncidentListView(RoleRequiredMixin, TemplateView):
