@@ -81,3 +81,11 @@ def test_the_list_shows_overdue_media_and_the_card_turns_red(world, settings):
     assert 'data-section="overdue"' in page and "USB-OLD" in page
     dashboard = officer.get(reverse("dashboard")).content.decode()
     assert 'data-card="disposal"' in dashboard and "light red" in dashboard
+
+
+def test_the_media_list_takes_a_bounded_number_of_queries(world, django_assert_max_num_queries):
+    for i in range(15):
+        handed_over([stored(f"USB-{i:02}", world.gyokaku)])
+    officer = _client(world, Role.SECURITY_OFFICER)
+    with django_assert_max_num_queries(12):
+        assert officer.get(reverse("disposal:media")).status_code == 200

@@ -10,11 +10,13 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from mamori.apps.backups import services as backup_services
 from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.incidents import services
 from mamori.apps.incidents.errors import IncidentError
 from mamori.apps.incidents.models import Incident, IncidentStatus
 from mamori.apps.incidents.selectors import incident_reports, open_deadlines
+from tests.apps.disposal.helpers import medium
 
 
 def _report(world, *, days_ago: float = 1, actor=None, department=None, **personal) -> Incident:
@@ -183,3 +185,33 @@ def test_the_officer_is_asked_to_file_and_staff_see_the_card_only_for_their_own_
     file_by = incident_reports(incident).preliminary.deadline.file_by
     assert f"期限 {file_by.year}年{file_by.month}月{file_by.day}日" in tasks
     assert 'data-card="incidents"' in staff.get(reverse("dashboard")).content.decode()
+
+
+def test_linked_media_and_systems_lead_to_their_records_and_the_list_queries_are_bounded(
+    world, django_assert_max_num_queries
+):
+    system = backup_services.system_create(
+        actor="t", code="jumin", name="住民情報システム", department=world.gyokaku
+    )
+    usb = medium("USB-9", world.gyokaku)
+    incident = _report(world)
+    services.incident_triage(actor="o", incident=incident, systems=[system], media=[usb], severity="high")
+    officer = _client(world, Role.SECURITY_OFFICER)
+    page = officer.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert f'href="{reverse("backups:system-detail", args=["jumin"])}"' in page
+    assert f'href="{reverse("disposal:medium-detail", args=[usb.pk])}"' in page
+    for i in range(20):
+        _report(world, days_ago=2 + i)
+    with django_assert_max_num_queries(12):
+        assert officer.get(reverse("incidents:list")).status_code == 200
+
+
+def test_the_pages_speak_english_when_english_is_chosen(world):
+    client = _client(world, Role.SECURITY_OFFICER)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    incident = _report(world, personal_data=True, people_affected=1, special_care=True)
+    page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert (
+        "Reports to the Personal Information Protection Commission" in page and "Preliminary report" in page
+    )
+    assert "Media disposal" in client.get(reverse("disposal:media")).content.decode()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -116,9 +116,14 @@ def medium_register(
         registered_at=timezone.now(),
     )
     _validated(medium)
-    with transaction.atomic():
-        medium.save()
-        audit_record(actor=actor, action="disposal.medium.register", obj=medium, after=snapshot_of(medium))
+    try:
+        with transaction.atomic():
+            medium.save()
+            audit_record(
+                actor=actor, action="disposal.medium.register", obj=medium, after=snapshot_of(medium)
+            )
+    except IntegrityError as exc:  # the same number registered a moment ago by someone else
+        raise DisposalError(DUPLICATE_LABEL.format(label=label), code="duplicate_label") from exc
     return medium
 
 

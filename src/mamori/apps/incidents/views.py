@@ -97,6 +97,7 @@ class IncidentDetailView(RoleRequiredMixin, TemplateView):
             entry_form=TimelineEntryForm() if role in FOLLOWERS else None,
             filing_form=FilingForm() if is_officer and reports else None,
             can_triage=is_officer and incident.status != IncidentStatus.CLOSED,
+            can_follow_links=role in READERS,  # the linked records' own pages admit these roles
             now=timezone.now(),
             **kwargs,
         )
