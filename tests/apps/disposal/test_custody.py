@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from mamori.apps.backups.models import NetworkZone
-from mamori.apps.core.models import AuditEvent
+from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.disposal import services
 from mamori.apps.disposal.errors import DisposalError
 from mamori.apps.disposal.models import Certificate, DisposalBatch, Medium, MediumState, Method
@@ -98,6 +100,11 @@ def test_media_not_on_the_certificate_stay_open(world):
     _certify(batch, [a])
     assert Medium.objects.get(pk=a.pk).state == MediumState.CERTIFIED
     assert Medium.objects.get(pk=b.pk).state == MediumState.HANDED_OVER
+    client = Client()
+    client.force_login(world.users[Role.AUDITOR])
+    page = client.get(reverse("disposal:batch-detail", args=[batch.pk])).content.decode()
+    still_open = page.split('data-section="open"')[1].split("</p>")[0]
+    assert "USB-2" in still_open and "USB-1" not in still_open
     _certify(batch, [Medium.objects.get(pk=b.pk)], number="C-2")
     assert Medium.objects.get(pk=b.pk).state == MediumState.CERTIFIED
 

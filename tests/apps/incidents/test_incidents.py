@@ -3,7 +3,7 @@ refused with one line and nothing saved."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -13,7 +13,9 @@ from django.utils import timezone
 from mamori.apps.backups import services as backup_services
 from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.incidents import services
+from mamori.apps.incidents.deadlines import JAPAN
 from mamori.apps.incidents.errors import IncidentError
+from mamori.apps.incidents.kpis import count_of
 from mamori.apps.incidents.models import Incident, IncidentStatus
 from mamori.apps.incidents.selectors import incident_reports, open_deadlines
 from tests.apps.disposal.helpers import medium
@@ -215,3 +217,18 @@ def test_the_pages_speak_english_when_english_is_chosen(world):
         "Reports to the Personal Information Protection Commission" in page and "Preliminary report" in page
     )
     assert "Media disposal" in client.get(reverse("disposal:media")).content.decode()
+
+
+def test_incidents_count_in_the_fiscal_year_the_city_learned_of_them_in_japan_time(world):
+    for title, learned in (
+        ("3月末", datetime(2027, 3, 31, 23, 30, tzinfo=JAPAN)),
+        ("4月1日", datetime(2027, 4, 1, 0, 10, tzinfo=JAPAN)),
+    ):
+        Incident.objects.create(
+            title=title, kind="loss", department=world.gyokaku, detected_at=learned, learned_at=learned,
+            reported_at=learned, description="x",
+        )  # fmt: skip
+    fy2026, fy2027 = count_of()(2026), count_of()(2027)
+    assert (fy2026.value, fy2027.value) == (1, 1)
+    assert "3月末" in fy2026.evidence[0].label and "4月1日" in fy2027.evidence[0].label
+    assert fy2026.detail["loss"] == 1 and count_of("malware")(2026).value == 0
