@@ -1,8 +1,9 @@
 """Retention policies exactly as restic `forget` applies them (`internal/restic/snapshot_policy.go`).
 
-Snapshots are grouped by host and paths, sorted newest first, and each rule keeps the newest
-snapshot of its next N distinct periods (hours, days, ISO weeks, months, years) in the snapshot's
-own UTC offset, as Go's `time.Time` methods do. Tag rules keep matching snapshots without counting.
+Snapshots are grouped (restic's `--group-by`, default host and paths), sorted newest first, and
+each rule keeps the newest snapshot of its next N distinct periods (hours, days, ISO weeks, months,
+years) in the snapshot's own UTC offset, as Go's `time.Time` methods do. Tag rules keep matching
+snapshots without counting. `restic_json` gives restic's `forget --json` shape.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from mamori.vault.backend import FileType, Handle
 from mamori.vault.errors import BackendNotFoundError, InvalidArgumentError, InvalidDataError
@@ -18,13 +20,19 @@ from mamori.vault.repository import Repository
 from mamori.vault.timefmt import parse_time
 
 __all__ = [
+    "GROUP_FIELDS",
+    "ForgetGroup",
     "ForgetResult",
     "RetentionPolicy",
     "SnapshotRef",
     "apply_policy",
     "forget_snapshots",
     "load_snapshot_refs",
+    "parse_group_by",
+    "restic_json",
 ]
+
+GROUP_FIELDS = ("host", "paths", "tags")
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,22 @@ class SnapshotRef:
     hostname: str = ""
     paths: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    doc: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The snapshot file's JSON (for restic's output shape)."""
+
+
+@dataclass(frozen=True)
+class ForgetGroup:
+    """One group's decisions; a key field is None when the grouping does not use it."""
+
+    host: str | None
+    paths: tuple[str, ...] | None
+    tags: tuple[str, ...] | None
+    keep: list[SnapshotRef]
+    remove: list[SnapshotRef]
+    reasons: dict[str, list[str]]
+    counters: dict[str, dict[str, int]]
+    """Per kept snapshot: the counts each rule has left after it (restic's `counters`)."""
 
 
 @dataclass(frozen=True)
@@ -72,11 +96,23 @@ class ForgetResult:
     removed: list[str]
     reasons: dict[str, list[str]] = field(default_factory=dict)
     locked: dict[str, datetime] = field(default_factory=dict)
+    groups: list[ForgetGroup] = field(default_factory=list, compare=False, repr=False)
+
+
+def parse_group_by(text: str) -> tuple[str, ...]:
+    """restic's `--group-by` value: any of host, paths, tags, comma-separated; "" = one group."""
+    fields = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = [f for f in fields if f not in GROUP_FIELDS]
+    if unknown:
+        raise InvalidArgumentError(
+            f"--group-by {text!r}: unknown field {unknown[0]!r}: use host, paths, tags or a combination"
+        )
+    return fields
 
 
 def _bucket_functions() -> list[tuple[str, str, Callable[[datetime, int], int]]]:
     return [
-        ("keep_last", "last snapshot", lambda _t, nr: nr),
+        ("keep_last", "last snapshot", lambda _t, nr: nr),  # the attribute's tail is restic's counter key
         (
             "keep_hourly",
             "hourly snapshot",
@@ -97,6 +133,11 @@ class _Bucket:
     last: int | None = None
 
 
+def _tag_reason(spec: str) -> str:
+    """restic prints the tag list with its TagList.String: `has tags [a, b]`."""
+    return f"has tags [{', '.join(t for t in spec.split(',') if t)}]"
+
+
 def _has_tags(snapshot: SnapshotRef, spec: str) -> bool:
     wanted = [t for t in spec.split(",") if t]
     return all(t in snapshot.tags for t in wanted)
@@ -106,17 +147,27 @@ def apply_policy(
     snapshots: Sequence[SnapshotRef], policy: RetentionPolicy
 ) -> tuple[list[SnapshotRef], list[SnapshotRef], dict[str, list[str]]]:
     """(keep, remove, reasons) for ONE group, newest first, like restic `ApplyPolicy`."""
+    keep, remove, reasons, _counters = apply_policy_counted(snapshots, policy)
+    return keep, remove, reasons
+
+
+def apply_policy_counted(
+    snapshots: Sequence[SnapshotRef], policy: RetentionPolicy
+) -> tuple[list[SnapshotRef], list[SnapshotRef], dict[str, list[str]], dict[str, dict[str, int]]]:
+    """`apply_policy` plus, per kept snapshot, the counts left after it (restic's `counters`)."""
     ordered = sorted(snapshots, key=lambda s: s.time, reverse=True)  # stable, like sort.Stable
     if policy.empty:
-        return ordered, [], {s.id: ["policy is empty"] for s in ordered}
+        return ordered, [], {s.id: ["policy is empty"] for s in ordered}, {s.id: {} for s in ordered}
+    names = [attr.removeprefix("keep_") for attr, _reason, _fn in _bucket_functions()]
     buckets = [_Bucket(getattr(policy, attr), reason, fn) for attr, reason, fn in _bucket_functions()]
     latest = ordered[0].time if ordered else None
     keep: list[SnapshotRef] = []
     remove: list[SnapshotRef] = []
     reasons: dict[str, list[str]] = {}
+    counters: dict[str, dict[str, int]] = {}
     for nr, snap in enumerate(ordered):
         why: list[str] = []
-        why.extend(f"has tags {spec}" for spec in policy.keep_tags if _has_tags(snap, spec))
+        why.extend(_tag_reason(spec) for spec in policy.keep_tags if _has_tags(snap, spec))
         if policy.keep_within is not None and latest is not None and snap.time > latest - policy.keep_within:
             why.append("within")
         for bucket in buckets:
@@ -129,9 +180,10 @@ def apply_policy(
         if why:
             keep.append(snap)
             reasons[snap.id] = why
+            counters[snap.id] = {n: b.count for n, b in zip(names, buckets, strict=True) if b.count}
         else:
             remove.append(snap)
-    return keep, remove, reasons
+    return keep, remove, reasons, counters
 
 
 def load_snapshot_refs(repo: Repository) -> list[SnapshotRef]:
@@ -147,6 +199,7 @@ def load_snapshot_refs(repo: Repository) -> list[SnapshotRef]:
                     hostname=str(doc.get("hostname") or ""),
                     paths=tuple(str(p) for p in doc.get("paths") or []),
                     tags=tuple(str(t) for t in doc.get("tags") or []),
+                    doc=doc,
                 )
             )
         except BackendNotFoundError:
@@ -174,21 +227,14 @@ def forget_snapshots(
     *,
     dry_run: bool = False,
     host: str | None = None,
+    group_by: Sequence[str] = ("host", "paths"),
 ) -> ForgetResult:
-    """Apply the policy per (host, paths) group and remove the other snapshot files (take an exclusive lock)."""
-    groups: dict[tuple[str, tuple[str, ...]], list[SnapshotRef]] = {}
-    for ref in load_snapshot_refs(repo):
-        if host is not None and ref.hostname != host:
-            continue
-        groups.setdefault((ref.hostname, tuple(sorted(ref.paths))), []).append(ref)
-    kept: list[str] = []
-    removed: list[str] = []
-    reasons: dict[str, list[str]] = {}
-    for key in sorted(groups):
-        keep, remove, why = apply_policy(groups[key], policy)
-        kept.extend(s.id for s in keep)
-        removed.extend(s.id for s in remove)
-        reasons.update(why)
+    """Apply the policy per group and remove the other snapshot files (take an exclusive lock)."""
+    refs = [r for r in load_snapshot_refs(repo) if host is None or r.hostname == host]
+    groups = group_snapshots(refs, policy, group_by)
+    kept = [s.id for g in groups for s in g.keep]
+    removed = [s.id for g in groups for s in g.remove]
+    reasons = {k: v for g in groups for k, v in g.reasons.items()}
     locked = _locked(repo, removed)
     removed = [s for s in removed if s not in locked]
     if not dry_run:
@@ -197,7 +243,49 @@ def forget_snapshots(
                 repo.remove_file(FileType.SNAPSHOT, snap_id)
             except BackendNotFoundError:
                 continue
-    return ForgetResult(kept=kept, removed=removed, reasons=reasons, locked=locked)
+    return ForgetResult(kept=kept, removed=removed, reasons=reasons, locked=locked, groups=groups)
+
+
+def group_snapshots(
+    refs: Sequence[SnapshotRef], policy: RetentionPolicy, group_by: Sequence[str]
+) -> list[ForgetGroup]:
+    """restic's `GroupSnapshots` then `ApplyPolicy` per group (groups in a stable order)."""
+    buckets: dict[tuple[str | None, tuple[str, ...] | None, tuple[str, ...] | None], list[SnapshotRef]] = {}
+    for ref in refs:
+        key = (
+            ref.hostname if "host" in group_by else None,
+            tuple(sorted(ref.paths)) if "paths" in group_by else None,
+            tuple(sorted(ref.tags)) if "tags" in group_by else None,
+        )
+        buckets.setdefault(key, []).append(ref)
+    groups = []
+    for key in sorted(buckets, key=repr):
+        keep, remove, reasons, counters = apply_policy_counted(buckets[key], policy)
+        groups.append(ForgetGroup(*key, keep=keep, remove=remove, reasons=reasons, counters=counters))
+    return groups
+
+
+def restic_json(groups: Sequence[ForgetGroup]) -> list[dict[str, Any]]:
+    """`restic forget --json`: a list of groups with `tags`, `host`, `paths`, `keep`, `remove`, `reasons`."""
+
+    def snap(ref: SnapshotRef) -> dict[str, Any]:
+        return {**ref.doc, "id": ref.id, "short_id": ref.id[:8]}
+
+    return [
+        {
+            "tags": list(g.tags) if g.tags else None,
+            "host": g.host or "",
+            "paths": list(g.paths) if g.paths else None,
+            "keep": [snap(s) for s in g.keep] or None,
+            "remove": [snap(s) for s in g.remove] or None,
+            "reasons": [
+                {"snapshot": s.doc, "matches": g.reasons[s.id], "counters": g.counters.get(s.id, {})}
+                for s in g.keep
+            ]
+            or None,
+        }
+        for g in groups
+    ]
 
 
 def _locked(repo: Repository, snapshot_ids: list[str]) -> dict[str, datetime]:

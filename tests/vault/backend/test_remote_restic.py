@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 from pathlib import Path
@@ -86,4 +87,30 @@ def test_mamori_restores_what_restic_wrote(kind: str, request: pytest.FixtureReq
         restored = repo.restore("latest", tmp_path / "out", verify=True)
         assert restored.failed == []
         assert repo.check(read_data=True).ok
+    assert _tree(tmp_path / "out" / str(source).lstrip("/")) == _tree(source)
+
+
+def test_copy_from_and_to_every_backend(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """local → sftp → s3 → rest → local: each copy re-encrypts for the next repository's keys."""
+    source = _make_source(tmp_path / "src")
+    remotes = [Remote(kind, request) for kind in ("sftp", "s3", "rest")]
+    chain: list[tuple[str, BackendOptions | None]] = [(str(tmp_path / "first"), None)]
+    chain += [(r.url, r.options) for r in remotes] + [(str(tmp_path / "last"), None)]
+    with init_repository(chain[0][0], PASSWORD) as first:
+        snapshot = first.backup([source]).snapshot_id
+    for (src_url, src_options), (dst_url, dst_options) in itertools.pairwise(chain):
+        with (
+            open_repository(src_url, PASSWORD, options=src_options) as src,
+            init_repository(dst_url, PASSWORD, options=dst_options) as dst,
+        ):
+            result = src.copy_to(dst)
+            assert len(result.copied) == 1 and result.bytes_copied > 0
+            again = src.copy_to(dst)
+            assert again.copied == [] and len(again.skipped) == 1, "a second copy finds it there"
+    for remote in remotes:
+        remote.restic(tmp_path, "check", "--read-data")
+    with open_repository(chain[-1][0], PASSWORD) as last:
+        copied = last.snapshots()
+        assert [s.original for s in copied] == [snapshot]
+        last.restore("latest", tmp_path / "out", verify=True)
     assert _tree(tmp_path / "out" / str(source).lstrip("/")) == _tree(source)

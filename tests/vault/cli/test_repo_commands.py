@@ -112,7 +112,8 @@ def test_forget_prune_and_copy_commands(
     code, out, _ = run("forget", "--keep-last", "2", "--dry-run")
     assert code == 0 and "would remove 2" in out
     code, out, _ = run("--json", "forget", "--keep-last", "2", "--prune")
-    assert code == 0 and sorted(json.loads(out.splitlines()[-1])["kept"]) == sorted(snaps[2:])
+    groups = json.loads(out.splitlines()[-1])  # restic's shape: a list of groups
+    assert code == 0 and sorted(s["id"] for g in groups for s in g["keep"]) == sorted(snaps[2:])
     code, out, _ = run("prune")
     assert code == 0 and "removed 0 packs" in out
     assert run("check", "--read-data")[0] == 0

@@ -17,7 +17,7 @@ from mamori.vault.api import open_repository
 from mamori.vault.backend import FileType, Handle, ObjectLock
 from mamori.vault.checker import check_repository
 from mamori.vault.errors import InvalidArgumentError
-from mamori.vault.forget import RetentionPolicy, forget_snapshots
+from mamori.vault.forget import RetentionPolicy, forget_snapshots, parse_group_by, restic_json
 from mamori.vault.ids import parse_id
 from mamori.vault.keys import add_key, list_keys, remove_key
 from mamori.vault.pack import BlobType
@@ -96,6 +96,13 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--keep-within", metavar="DURATION", help="keep snapshots newer than e.g. 1y2m3d4h")
     p.add_argument("--host", help="only snapshots of this host")
+    p.add_argument(
+        "-g",
+        "--group-by",
+        default="host,paths",
+        metavar="FIELDS",
+        help="group snapshots by host, paths, tags or a combination ('' = one group)",
+    )
     p.add_argument("-n", "--dry-run", action="store_true", help="only show what would be removed")
     p.add_argument("--prune", action="store_true", help="prune afterwards")
     p.set_defaults(handler=cmd_forget)
@@ -334,17 +341,20 @@ def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
     )
     if policy.empty:
         raise InvalidArgumentError("no policy given: add e.g. --keep-daily 7 --keep-monthly 12")
+    group_by = parse_group_by(args.group_by)
     repo = ctx.open_repository()
     low = repo.low
     with low.lock(exclusive=not args.dry_run):
-        result = forget_snapshots(low, policy, dry_run=args.dry_run, host=args.host)
+        result = forget_snapshots(low, policy, dry_run=args.dry_run, host=args.host, group_by=group_by)
         if args.prune and not args.dry_run:
             pruned = prune_repository(low, progress=ctx.progress)
             ctx.progress_done()
             ctx.out(f"pruned: {pruned.packs_removed} packs removed, {pruned.bytes_freed} bytes freed")
             _say_locked(ctx, pruned)
-    if ctx.json:
-        ctx.out_json(asdict(result))
+    if ctx.json:  # restic's shape, so scripts written for restic read it unchanged
+        ctx.out_json(restic_json(result.groups))
+        for snap_id, until in result.locked.items():
+            ctx.warn(f"snapshot {snap_id[:8]} stays until {until:%Y-%m-%d %H:%M} UTC (Object Lock)")
     verb = "would remove" if args.dry_run else "removed"
     ctx.out(f"keep {len(result.kept)} snapshots, {verb} {len(result.removed)}")
     for snap_id in result.removed:
