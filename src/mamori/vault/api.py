@@ -38,6 +38,7 @@ from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.prune import PruneResult, prune_repository
 from mamori.vault.repository import Repository as LowRepository
 from mamori.vault.restorer import Restorer, RestoreStats
+from mamori.vault.retention import LockStatus, RetentionResult, extend_locks, lock_status
 from mamori.vault.stats import RepoStats, repository_stats
 
 __all__ = [
@@ -49,12 +50,14 @@ __all__ = [
     "CopyResult",
     "FileError",
     "ForgetResult",
+    "LockStatus",
     "NodeInfo",
     "PruneResult",
     "RepoStats",
     "Repository",
     "RestoreResult",
     "RetentionPolicy",
+    "RetentionResult",
     "SnapshotInfo",
     "init_repository",
     "open_repository",
@@ -528,6 +531,15 @@ class Repository:
         """Delete data no snapshot references and rewrite mostly unused packs."""
         with self.low.lock(exclusive=True):
             return prune_repository(self.low)
+
+    def extend_locks(self, *, days: int | None = None) -> RetentionResult:
+        """Keep every object a snapshot needs under Object Lock until now + days (S3 Object Lock only)."""
+        with self.low.lock():
+            return extend_locks(self.low, days=days)
+
+    def lock_status(self) -> LockStatus:
+        """The Object Lock read back from the server: mode, days, until when the newest snapshot is locked."""
+        return lock_status(self.low)
 
     def stats(self) -> RepoStats:
         """Snapshot, pack and blob counts with stored and uncompressed sizes."""

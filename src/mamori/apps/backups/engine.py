@@ -7,9 +7,9 @@ Japanese message and a stable code), so the rest of the app never sees an engine
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.vault import api as vault
 from mamori.vault import errors as vault_errors
+from mamori.vault.backend import ObjectLock
 
 from .errors import BackupError
 
@@ -32,13 +33,60 @@ class EngineError(BackupError):
 
 @dataclass(frozen=True)
 class RepoAccess:
-    """Where a repository is and how to open it; never logged (the password is in it)."""
+    """Where a repository is and how to open it; never logged (the password and secrets are in it).
+
+    `secrets` are the remote backend's, decrypted (`REMOTE_SECRETS` names them); `lock_days` and
+    `lock_mode` only matter when the repository is created (an immutable S3 repository)."""
 
     url: str
     password: str
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    lock_days: int = 0
+    lock_mode: str = "COMPLIANCE"
 
     def __repr__(self) -> str:
-        return f"RepoAccess(url={self.url!r}, password='***')"
+        return f"RepoAccess(url={self.url!r}, password='***', secrets={sorted(self.secrets)!r})"
+
+    def options(self) -> vault.BackendOptions:
+        """The engine's backend options: the secrets, plus known hosts kept under MAMORI_HOME."""
+        unknown = set(self.secrets) - set(REMOTE_SECRETS)
+        if unknown:
+            raise ValueError(f"unknown repository secrets: {sorted(unknown)}")
+        options = vault.BackendOptions(**{k: v for k, v in self.secrets.items() if v})
+        if self.lock_days:
+            options = options.with_lock(ObjectLock(self.lock_mode, self.lock_days))
+        return options
+
+
+REMOTE_SECRETS = (
+    "sftp_key",
+    "sftp_key_passphrase",
+    "sftp_known_hosts",
+    "s3_access_key",
+    "s3_secret_key",
+    "s3_region",
+    "rest_username",
+    "rest_password",
+)
+"""The settings a remote repository may carry besides its URL (kept encrypted like the password)."""
+
+
+@dataclass(frozen=True)
+class LockFacts:
+    """An immutable repository's Object Lock as read back from the server (not as configured)."""
+
+    mode: str | None
+    days: int
+    latest_snapshot: str | None
+    latest_until: datetime | None
+    """Until when every object of the newest snapshot is locked; None: not locked (or no snapshot)."""
+
+
+@dataclass(frozen=True)
+class ExtendOutcome:
+    objects: int
+    extended: int
+    until: datetime
 
 
 @dataclass(frozen=True)
@@ -126,6 +174,17 @@ _ERRORS: list[tuple[type[Exception], str, Any]] = [
     (vault_errors.SnapshotNotFoundError, "snapshot_not_found", _("スナップショットが見つかりません")),
     (vault_errors.NotFoundError, "not_found", _("スナップショット内に見つかりません")),
     (vault_errors.IntegrityError, "integrity", _("リポジトリのデータに整合性の問題があります")),
+    (
+        vault_errors.BackendAccessError,
+        "backend_access",
+        _("リポジトリのサーバに拒否されました（ホスト鍵・認証情報・バケットを確認してください）"),
+    ),
+    (
+        vault_errors.AppendOnlyError,
+        "append_only",
+        _("追記専用のサーバのため削除できません（世代整理は削除できるサーバで実行してください）"),
+    ),
+    (vault_errors.ObjectLockedError, "object_locked", _("改ざん防止の保持期間中のため削除できません")),
     (vault_errors.BackendError, "backend", _("リポジトリに接続できません")),
     (vault_errors.VaultError, "engine", _("バックアップエンジンのエラー")),
     (OSError, "os", _("ファイルの読み書きに失敗しました")),
@@ -153,7 +212,7 @@ def _errors() -> Iterator[None]:
 @contextmanager
 def _open(access: RepoAccess) -> Iterator[Any]:
     with _errors():
-        repo = vault.open_repository(access.url, access.password)
+        repo = vault.open_repository(access.url, access.password, options=access.options())
         try:
             yield repo
         finally:
@@ -186,7 +245,7 @@ def _backup_outcome(r: Any) -> BackupOutcome:
 def repository_init(access: RepoAccess) -> str:
     """Create a new repository (format v2) and return its id."""
     with _errors():
-        repo = vault.init_repository(access.url, access.password)
+        repo = vault.init_repository(access.url, access.password, options=access.options())
         try:
             return str(repo.id)
         finally:
@@ -326,3 +385,24 @@ def forget(
         r = repo.forget(policy, prune=False)
         freed = repo.prune().bytes_freed if prune and r.removed else 0
         return ForgetOutcome(list(r.kept), list(r.removed), freed)
+
+
+def lock_facts(access: RepoAccess) -> LockFacts:
+    """Read back the Object Lock and the retention of the newest snapshot's objects (the fact behind
+    the 3-2-1-1-0 "immutable" flag)."""
+    with _open(access) as repo:
+        status = repo.lock_status()
+        lock = status.lock
+        return LockFacts(
+            lock.mode if lock else None,
+            lock.days if lock else 0,
+            status.latest_snapshot,
+            status.latest_until,
+        )
+
+
+def extend_locks(access: RepoAccess, *, days: int | None = None) -> ExtendOutcome:
+    """Keep every object a snapshot still needs locked until now + days (scheduled for immutable repositories)."""
+    with _open(access) as repo:
+        r = repo.extend_locks(days=days)
+        return ExtendOutcome(r.objects, r.extended, r.until)

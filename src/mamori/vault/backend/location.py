@@ -71,6 +71,8 @@ class BackendOptions:
     (~/.ssh keys and known_hosts; the AWS environment variables, profile and config files)."""
 
     sftp_key_file: str | None = None
+    sftp_key: str | None = field(default=None, repr=False)
+    """The private key itself (OpenSSH/PEM text), e.g. decrypted from the platform's database."""
     sftp_key_passphrase: str | None = field(default=None, repr=False)
     sftp_known_hosts: str | None = None
     s3_access_key: str | None = None

@@ -13,6 +13,7 @@ import base64
 import errno
 import getpass
 import hashlib
+import io
 import os
 import posixpath
 import socket
@@ -69,6 +70,8 @@ class SFTPBackend(Backend):
     # -- connection ------------------------------------------------------------------------------
 
     def _load_key(self) -> paramiko.PKey:
+        if self._options.sftp_key:
+            return self._key_from_text(self._options.sftp_key)
         paths = (
             [self._options.sftp_key_file]
             if self._options.sftp_key_file
@@ -89,6 +92,23 @@ class SFTPBackend(Backend):
                 ) from exc
         raise BackendAccessError(
             f"no SSH key for {self.location}: give one with MAMORI_SFTP_KEY (key files only, no passwords)"
+        )
+
+    def _key_from_text(self, text: str) -> paramiko.PKey:
+        for cls in (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey):
+            try:
+                key: paramiko.PKey = cls.from_private_key(
+                    io.StringIO(text), self._options.sftp_key_passphrase
+                )
+                return key
+            except paramiko.PasswordRequiredException as exc:
+                raise BackendAccessError(
+                    f"the SSH key for {self.location} is encrypted: give its passphrase"
+                ) from exc
+            except (paramiko.SSHException, ValueError):
+                continue
+        raise BackendAccessError(
+            f"the SSH key for {self.location} cannot be read: check the key and its passphrase"
         )
 
     def _host_name(self) -> str:
