@@ -24,6 +24,7 @@ USER_PASSWORD = "correct horse battery staple"
 PEOPLE = f"ou=people,{SUFFIX}"
 JUKI = f"ou=juki,{PEOPLE}"
 AD = f"ou=ad,{SUFFIX}"
+ACCOUNTS = f"ou=accounts,{SUFFIX}"  # for sign-in tests, outside the audited base
 NOW = datetime.now(UTC)
 
 
@@ -69,6 +70,13 @@ def directory_ldif() -> str:
     entries = [
         f"dn: {JUKI}\nobjectClass: organizationalUnit\nou: juki\n",
         f"dn: {AD}\nobjectClass: organizationalUnit\nou: ad\n",
+        f"dn: {ACCOUNTS}\nobjectClass: organizationalUnit\nou: accounts\n",
+        person("tanaka", ACCOUNTS, employee="100011", extra=f"pwdChangedTime: {gtime(3)}"),
+        person("lockme", ACCOUNTS, employee="100012", extra=f"pwdChangedTime: {gtime(3)}"),
+        person("gone", ACCOUNTS, employee="100003", extra=f"pwdChangedTime: {gtime(3)}"),
+        person("nobody", ACCOUNTS, employee=None, extra=f"pwdChangedTime: {gtime(3)}"),
+        person("off", ACCOUNTS, employee="100013", extra="pwdAccountLockedTime: 000001010000Z"),
+        person("admin", ACCOUNTS, employee="100014", extra=f"pwdChangedTime: {gtime(3)}"),
         person("ok", PEOPLE, employee="100001", extra=f"pwdChangedTime: {gtime(10)}\nauthTimestamp: {gtime(1)}"),
         person("overdue", JUKI, employee="100002", extra=f"pwdChangedTime: {gtime(200)}\nauthTimestamp: {gtime(1)}"),
         person("leaver", PEOPLE, employee="100003", extra=f"pwdChangedTime: {gtime(30)}\nauthTimestamp: {gtime(40)}"),
@@ -108,7 +116,7 @@ def staff(db) -> dict[str, Staff]:
     org = Organisation.objects.create(name="みなと台市", prefecture="神奈川県")
     dept = Department.objects.create(organisation=org, code="1004", name="情報政策課")
     people = {}
-    for number in range(100001, 100011):
+    for number in range(100001, 100015):
         status = StaffStatus.LEFT if number == 100003 else StaffStatus.ACTIVE
         people[str(number)] = Staff.objects.create(
             employee_number=str(number), family_name="市", given_name=f"職員{number}", department=dept, status=status,

@@ -62,7 +62,7 @@ def _tls(access: DirectoryAccess) -> ldap3.Tls:
         ) from exc
 
 
-def _connection(access: DirectoryAccess, *, user: str, password: str) -> ldap3.Connection:
+def bind_as(access: DirectoryAccess, *, user: str, password: str) -> ldap3.Connection:
     """An open, TLS-protected connection bound as `user` (each failure named by its step)."""
     if access.security == "plain" and not access.allow_plain:
         raise DirectoryError(
@@ -127,7 +127,7 @@ def _connection(access: DirectoryAccess, *, user: str, password: str) -> ldap3.C
 
 
 def connect(access: DirectoryAccess) -> ldap3.Connection:
-    return _connection(access, user=access.bind_dn, password=access.password)
+    return bind_as(access, user=access.bind_dn, password=access.password)
 
 
 def check_base(conn: ldap3.Connection, base_dn: str) -> None:
@@ -181,9 +181,7 @@ def search_accounts(
             code="filter_invalid",
         ) from exc
     except (lx.LDAPOperationResult, lx.LDAPExceptionError) as exc:
-        raise DirectoryError(
-            _("アカウントを検索できません（%(kind)s）") % {"kind": type(exc).__name__}, code="search"
-        ) from exc
+        raise _search_error(exc) from exc
     finally:
         conn.unbind()
 
@@ -207,25 +205,33 @@ def user_search_filter(login_attribute: str, login: str, user_filter: str) -> st
 
 
 def find_account(
-    access: DirectoryAccess, *, login_attribute: str, login: str, user_filter: str
-) -> str | None:
-    """The DN of the one account whose login is exactly `login`; None when none or several match."""
+    access: DirectoryAccess, *, login_attribute: str, login: str, user_filter: str, attributes: list[str]
+) -> tuple[str, Raw] | None:
+    """The one account whose login is exactly `login`, with `attributes`; None when none or several match."""
     conn = connect(access)
     try:
         conn.search(
             access.base_dn,
             user_search_filter(login_attribute, login, user_filter),
             search_scope=ldap3.SUBTREE,
-            attributes=["1.1"],
+            attributes=attributes or ["1.1"],
             size_limit=2,
         )
-        found = [e["dn"] for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        found = [
+            (e["dn"], dict(e.get("raw_attributes") or {}))
+            for e in conn.response or []
+            if e.get("type") == "searchResEntry"
+        ]
     except lx.LDAPSizeLimitExceededResult:
         return None
     except (lx.LDAPOperationResult, lx.LDAPExceptionError) as exc:
-        raise DirectoryError(
-            _("アカウントを検索できません（%(kind)s）") % {"kind": type(exc).__name__}, code="search"
-        ) from exc
+        raise _search_error(exc) from exc
     finally:
         conn.unbind()
     return found[0] if len(found) == 1 else None
+
+
+def _search_error(exc: Exception) -> DirectoryError:
+    return DirectoryError(
+        _("アカウントを検索できません（%(kind)s）") % {"kind": type(exc).__name__}, code="search"
+    )

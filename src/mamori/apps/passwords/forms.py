@@ -62,3 +62,10 @@ class DirectoryForm(forms.Form):
     match_attribute = forms.CharField(label=_("職員と照合する属性"), max_length=64, initial="employeeNumber")
     match_field = forms.ChoiceField(label=_("照合先の職員項目"), choices=MatchField.choices)
     page_size = forms.IntegerField(label=_("ページサイズ"), min_value=1, max_value=5000, initial=500)
+    sign_in = forms.BooleanField(
+        label=_("このディレクトリのアカウントでのサインインを許可"),
+        required=False,
+        help_text=_(
+            "職員と照合できたアカウントだけがサインインできます（システム管理者はローカルアカウントのみ）"
+        ),
+    )

@@ -76,6 +76,7 @@ class Directory(models.Model):
         _("照合先の職員項目"), max_length=20, choices=MatchField.choices, default=MatchField.EMPLOYEE_NUMBER
     )
     page_size = models.PositiveIntegerField(_("ページサイズ"), default=500)
+    sign_in = models.BooleanField(_("このディレクトリのアカウントでのサインインを許可"), default=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
     last_test_message = models.CharField(max_length=500, blank=True, editable=False)
     last_tested_at = models.DateTimeField(null=True, editable=False)
@@ -85,6 +86,10 @@ class Directory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def login_attribute(self) -> str:
+        return "sAMAccountName" if self.kind == DirectoryKind.ACTIVE_DIRECTORY else "uid"
 
 
 class RunStatus(models.TextChoices):

@@ -42,7 +42,7 @@ POLICY_FIELDS = [
 ]  # fmt: skip
 DIRECTORY_FIELDS = [
     "name", "kind", "host", "port", "security", "allow_plain", "bind_dn", "base_dn", "user_filter",
-    "match_attribute", "match_field", "page_size",
+    "match_attribute", "match_field", "page_size", "sign_in",
 ]  # fmt: skip
 
 MSG_ROTATION_DAYS = _("定期変更の方式では変更間隔（日）を1以上で指定してください")
