@@ -9,10 +9,16 @@ class PasswordsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
+        from mamori.apps.core.navigation import (
+            DashboardCard,
+            NavItem,
+            register_card,
+            register_nav,
+            register_tasks,
+        )
         from mamori.apps.core.permissions import ALL_ROLES, READERS
 
-        from . import kpis, views
+        from . import kpis, reminders, views
 
         register_nav(NavItem("passwords", _("パスワード"), "passwords:home", READERS, order=60))
         register_nav(NavItem("leak-check", _("漏えいチェック"), "passwords:leak-check", ALL_ROLES, order=65))
@@ -26,4 +32,5 @@ class PasswordsConfig(AppConfig):
                 order=40,
             )
         )
+        register_tasks("passwords", reminders.password_tasks)
         kpis.register()

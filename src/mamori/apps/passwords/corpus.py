@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from .breached import OFFSET, PREFIXES, RECORD, corpus_dir
 from .errors import PasswordsError
 
 CHECKPOINT_LINES = 1_000_000
-LINE = re.compile(rb"^([0-9A-Fa-f]{40})(?::\d+)?\s*$")
+SEPARATORS = (b":", b"\n", b"\r", b"")
 
 Progress = Callable[[int, int], None]
 
@@ -31,7 +31,7 @@ def _checkpoint_path(root: Path) -> Path:
     return root / "load.json"
 
 
-def _read_checkpoint(root: Path, source: Path) -> dict[str, int]:
+def _read_checkpoint(root: Path, source: Path) -> dict[str, Any]:
     try:
         state = json.loads(_checkpoint_path(root).read_text())
     except (FileNotFoundError, ValueError):
@@ -42,7 +42,7 @@ def _read_checkpoint(root: Path, source: Path) -> dict[str, int]:
     return state
 
 
-def _write_checkpoint(root: Path, source: Path, hashes, offsets, state: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+def _write_checkpoint(root: Path, source: Path, hashes, offsets, state: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     hashes.flush()
     offsets.flush()
     os.fsync(hashes.fileno())
@@ -58,9 +58,12 @@ def corpus_load(*, source: Path, progress: Progress, directory: Path | None = No
     root = directory or corpus_dir()
     root.mkdir(parents=True, exist_ok=True)
     state = _read_checkpoint(root, source)
-    offset, records, next_prefix, last = (
-        state.get("offset", 0), state.get("records", 0), state.get("next_prefix", 0), state.get("last", -1)
-    )  # fmt: skip
+    offset, records, next_prefix = (
+        state.get("offset", 0),
+        state.get("records", 0),
+        state.get("next_prefix", 0),
+    )
+    last = bytes.fromhex(str(state.get("last", "")))
     total = source.stat().st_size
     mode = "r+b" if state else "wb"
     with (
@@ -77,24 +80,25 @@ def corpus_load(*, source: Path, progress: Progress, directory: Path | None = No
         for raw in src:
             line_number += 1
             offset += len(raw)
-            if not raw.strip():
-                continue
-            m = LINE.match(raw)
-            if m is None:
+            try:
+                digest = bytes.fromhex(raw[:40].decode("ascii"))
+            except (UnicodeDecodeError, ValueError):
+                digest = b""
+            if len(digest) != 20 or raw[40:41] not in SEPARATORS:
+                if not raw.strip():
+                    continue
                 raise PasswordsError(
                     _("%(line)s 行目が「SHA-1:件数」の形式ではありません") % {"line": line_number},
                     code="corpus_format",
                 )
-            digest = bytes.fromhex(m.group(1).decode())
-            value = int.from_bytes(digest, "big")
-            if value <= last:
+            if digest <= last:  # same length: byte order is numeric order
                 raise PasswordsError(
                     _("%(line)s 行目: ハッシュ順に並んでいません（ordered-by-hash の版を使ってください）")
                     % {"line": line_number},
                     code="corpus_order",
                 )
-            last = value
-            prefix = value >> 140  # the first 5 hex digits
+            last = digest
+            prefix = int.from_bytes(digest[:3], "big") >> 4  # the first 5 hex digits
             if next_prefix <= prefix:  # every prefix up to this one starts here
                 offsets.write(OFFSET.pack(records) * (prefix + 1 - next_prefix))
                 next_prefix = prefix + 1
@@ -102,7 +106,7 @@ def corpus_load(*, source: Path, progress: Progress, directory: Path | None = No
             records += 1
             if records % CHECKPOINT_LINES == 0:
                 _write_checkpoint(root, source, hashes, offsets, dict(
-                    offset=offset, records=records, next_prefix=next_prefix, last=last, line=line_number
+                    offset=offset, records=records, next_prefix=next_prefix, last=last.hex(), line=line_number
                 ))  # fmt: skip
                 progress(offset, total)
         offsets.write(OFFSET.pack(records) * (PREFIXES + 1 - next_prefix))

@@ -11,15 +11,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.backups.alerts import alert_recipients
 from mamori.apps.core.audit import Actor, actor_name, audit_record, snapshot_of
 from mamori.apps.core.secretbox import secret_decrypt, secret_encrypt
 
-from . import corpus
+from . import corpus, reminders
 from . import directory as ldap
 from .accounts import Raw
 from .audit import judge_entries
@@ -280,3 +283,26 @@ def corpus_load(*, actor: Actor, source: Path, progress: Progress) -> int:
             after={"file": source.name, "bytes": source.stat().st_size, "hashes": records},
         )
     return records
+
+
+def reminders_send(*, actor: Actor) -> dict[str, int]:
+    """Mail each staff member who must change a password now, and the officers their list; audited."""
+    findings = reminders.due_findings()
+    sent = 0
+    for address, subject, body in reminders.staff_mails(findings):
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
+        sent += 1
+    officer = reminders.officer_mail(findings)
+    recipients = alert_recipients()
+    if officer is not None and recipients:
+        send_mail(officer[0], officer[1], settings.DEFAULT_FROM_EMAIL, recipients)
+    counts = {
+        "staff_mails": sent,
+        "due": len(findings),
+        "officer_mail": int(officer is not None and bool(recipients)),
+    }
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="passwords.reminders.send", object_type="passwords.reminders", after=counts
+        )
+    return counts

@@ -1,8 +1,9 @@
-"""`mamori passwords load-corpus FILE` | `mamori passwords audit [--directory NAME]`.
+"""`mamori passwords load-corpus FILE` | `audit [--directory NAME]` | `remind`.
 
 load-corpus: load a downloaded Pwned Passwords file (ordered by hash) into MAMORI_HOME/pwned, with
 progress; run it again after an interruption to continue. audit: audit every directory (or one), for
-cron or the worker; a failing directory is reported and the others still run.
+cron; a failing directory is reported and the others still run. remind: mail the staff whose change
+is due (rotation) or forced, and the officers the list with the leavers' enabled accounts (daily).
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ class Command(BaseCommand):
         load.add_argument("file", type=Path)
         audit = sub.add_parser("audit", help="audit the directories now")
         audit.add_argument("--directory", help="only the directory with this name")
+        sub.add_parser("remind", help="mail the staff whose password change is due, and the officers")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "load-corpus":
             self._load(options["file"])
+        elif options["action"] == "remind":
+            counts = services.reminders_send(actor=ACTOR)
+            self.stdout.write(f"{counts['staff_mails']} staff reminded, {counts['due']} accounts due")
         else:
             self._audit(options.get("directory"))
 
