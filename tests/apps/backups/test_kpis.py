@@ -68,3 +68,34 @@ def test_drills_passed_and_rto_attained(system):
     assert kpi_get("backups.drills_passed").compute(2026).value == Decimal(2)
     rto = kpi_get("backups.rto_attained").compute(2026)
     assert rto.value == Decimal("33.3") and rto.detail == {"met": 1, "run": 3}
+
+
+def test_offsite_compliance_counts_a_system_that_needs_a_copy_and_has_none(system, departments):
+    """A 機密性2/3 system backed up in the year without any offsite copy is a missed copy, not ignored."""
+    record(system, JobKind.OFFSITE_COPY, RunStatus.SUCCEEDED, datetime(2026, 5, 3, 4, 0, tzinfo=JST))
+    bare = ProtectedSystem.objects.create(
+        code="kaigo",
+        name="介護保険システム",
+        department=departments["shimin"],
+        network_zone="lgwan",
+        classification="c3",
+    )
+    public = ProtectedSystem.objects.create(
+        code="web",
+        name="公開Web",
+        department=departments["shimin"],
+        network_zone="internet",
+        classification="c1",
+    )
+    for s in (bare, public):
+        record(s, JobKind.BACKUP, RunStatus.SUCCEEDED, datetime(2026, 5, 3, 2, 0, tzinfo=JST))
+    value = kpi_get("backups.offsite_compliance").compute(2026)
+    assert value.value == Decimal("50.0") and value.detail == {"succeeded": 1, "due": 2, "missed": 1}
+    assert value.evidence[0].label == "介護保険システム 遠隔地保管なし（機密性3）"
+    assert value.evidence[0].url == "/backups/systems/kaigo/"
+
+
+def test_evidence_is_in_japan_time_and_names_the_department(system):
+    record(system, JobKind.BACKUP, RunStatus.SUCCEEDED, datetime(2026, 12, 4, 17, 25, tzinfo=ZoneInfo("UTC")))
+    evidence = kpi_get("backups.success_rate").compute(2026).evidence[0]
+    assert evidence.label.endswith("2026-12-05 02:25") and evidence.department_id == system.department_id

@@ -15,7 +15,8 @@ from mamori.apps.core.models import AuditEvent
 from mamori.apps.evaluation import services
 from mamori.apps.evaluation.demo import setup_demo
 from mamori.apps.evaluation.models import Indicator, Program, ProgramYear, StaffingLine
-from mamori.apps.evaluation.selectors import program_get
+from mamori.apps.evaluation.render_html import sheet_to_pdf
+from mamori.apps.evaluation.selectors import program_get, sheet_get
 from tests.conftest import require_tool
 
 SEED_FIGURES = ["5,917", "4,761", "10,678", "95", "226", "0.60", "0.00"]
@@ -349,3 +350,36 @@ def test_english_labels_are_available(demo, tmp_path):
     )
     text = html.read_text(encoding="utf-8")
     assert '<article class="sheet" lang="en">' in text and "Contribution to the measure" in text
+
+
+def test_pdf_keeps_the_indicators_with_their_block_and_leaves_out_empty_outcome(
+    drill_kpi_for_flat, demo, tmp_path, artifacts_dir
+):
+    """The current year of the demo: KPI indicators, no 成果 written yet. No page may hold only the
+    indicator table, and no page of empty 成果 headings."""
+    pdftotext = require_tool("pdftotext")
+    program = program_get(reference_number="1379")
+    fy = max(program.years.values_list("fiscal_year", flat=True))
+    sheet = sheet_get(program=program, fiscal_year=fy)
+    assert sheet.sub_programs[0].indicators and not any(
+        b.outcome for b in [sheet.program, *sheet.sub_programs]
+    )
+    pdf = tmp_path / "current.pdf"
+    pdf.write_bytes(sheet_to_pdf(sheet))
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")[:-1]
+    with_indicators = [p for p in pages if "根拠記録" in p]
+    assert len(with_indicators) == 1 and "細事業：" in with_indicators[0] and "対象者" in with_indicators[0]
+    assert not any(re.search(r"^成果$", p, re.MULTILINE) for p in pages)
+    assert len(pages) == 2  # the 事業 block, then the 細事業 block with its indicators
+    subprocess.run(
+        [
+            require_tool("pdftoppm"),
+            "-r",
+            "60",
+            "-png",
+            str(pdf),
+            str(artifacts_dir / f"evaluation-sheet-fy{fy}"),
+        ],
+        check=True,
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, _registry, register_kpi
 from mamori.apps.core.models import AuditEvent, Department, Membership, Role
 from mamori.apps.evaluation import services
 from mamori.apps.evaluation.models import ProgramYear
@@ -56,7 +60,10 @@ def test_officer_sees_the_sheet_with_seed_figures(client, program):
         "継続",
     ]:
         assert text in html, text
-    assert reverse("evaluation:money", args=[program.pk, 2012]) in html
+    sub = program.sub_programs.get()
+    assert reverse("evaluation:money", args=[sub.pk, 2012]) in html  # money is entered per 細事業
+    assert reverse("evaluation:money", args=[program.pk, 2012]) not in html
+    assert "細事業の合計（各細事業で入力）" in html
 
 
 def test_unknown_fiscal_year_on_the_page_is_a_message_not_a_crash(client, program):
@@ -237,3 +244,96 @@ def test_lead_of_a_sub_programs_department_may_not_download_the_parents_sheet(cl
     assert (
         client.get(reverse("evaluation:sheet_download", args=[sub.parent_id, 2012, fmt])).status_code == 200
     )
+
+
+def test_money_and_staffing_of_a_program_with_sub_programs_say_where_the_figures_come_from(client, program):
+    """The sheet sums the 細事業: a 事業-level form would save a figure the sheet never shows."""
+    login(client, Role.SECURITY_OFFICER)
+    sub = program.sub_programs.get()
+    for name in ("money", "staffing"):
+        url = reverse(f"evaluation:{name}", args=[program.pk, 2012])
+        html = client.get(url).content.decode()
+        assert '<form method="post"' not in html and "細事業の合計がシートに載ります" in html
+        assert reverse(f"evaluation:{name}", args=[sub.pk, 2012]) in html
+        events = AuditEvent.objects.count()
+        response = client.post(url, {"program_cost": 999, "general_fund": 999, "regular": "3"})
+        assert "各細事業で入力してください" in response.content.decode()
+        assert AuditEvent.objects.count() == events
+    year = ProgramYear.objects.filter(program=program, fiscal_year=2012).first()
+    assert year is None or (year.program_cost, year.staffing.count()) == (0, 0)
+
+
+def test_staff_of_a_category_without_a_unit_cost_are_warned_about_and_shown(client, sub):
+    login(client, Role.SECURITY_OFFICER)
+    response = client.post(
+        reverse("evaluation:staffing", args=[sub.pk, 2012]),
+        {"regular": "0.60", "fiscal_year": "0.50"},
+        follow=True,
+    )
+    warning = "会計年度任用 0.50人の人件費単価（平成24年度）が未登録のため、人件費に含まれていません。"
+    assert warning in response.content.decode()  # after saving
+    page = client.get(
+        reverse("evaluation:program_detail", args=[sub.parent_id]) + "?fy=2012"
+    ).content.decode()
+    assert warning in page and "会計年度任用職員数(人)" in page and ">0.50<" in page
+    book = load_workbook(
+        io.BytesIO(
+            client.get(reverse("evaluation:sheet_download", args=[sub.parent_id, 2012, "xlsx"])).content
+        )
+    )
+    cells = {c.value: c for row in book.active.iter_rows() for c in row if c.value is not None}
+    label = cells["会計年度任用職員数(人)"]
+    assert book.active.cell(row=label.row, column=9).value == 0.5
+    assert any(warning in str(v) for v in cells)
+    services.unit_cost_set(
+        actor="t",
+        organisation=sub.measure.section.chapter.organisation,
+        fiscal_year=2012,
+        category="fiscal_year",
+        yen=2_000_000,
+    )
+    page = client.get(
+        reverse("evaluation:program_detail", args=[sub.parent_id]) + "?fy=2012"
+    ).content.decode()
+    assert warning not in page and "5,761" in page  # 人件費 4,761 + 0.5 × 2,000千円
+
+
+@pytest.fixture
+def seven_records(sub, organisation):
+    """A KPI with seven records: three of the sheet's own department, four of another."""
+    other = Department.objects.create(organisation=organisation, code="880000", name="税務課")
+    own = sub.parent.department_id
+    evidence = [
+        Evidence(f"記録{n}", url=f"/records/{n}/", department_id=own if n < 3 else other.pk) for n in range(7)
+    ]
+    kpi = Kpi("test.seven", "七件", "件", "up", lambda fy: KpiValue(Decimal(7), evidence))
+    register_kpi(kpi)
+    services.indicator_create(
+        actor="t",
+        program=sub,
+        kind="outcome",
+        name="七件の指標",
+        unit="件",
+        direction="up",
+        kpi_code=kpi.code,
+    )
+    yield
+    _registry.pop(kpi.code, None)
+
+
+def test_the_evidence_list_shows_every_record_it_counts(client, sub, seven_records):
+    login(client, Role.SECURITY_OFFICER)
+    html = client.get(
+        reverse("evaluation:program_detail", args=[sub.parent_id]) + "?fy=2012"
+    ).content.decode()
+    assert "<summary>7件</summary>" in html
+    assert [f'<a href="/records/{n}/">記録{n}</a>' in html for n in range(7)] == [True] * 7
+
+
+def test_a_lead_sees_other_departments_records_as_text_not_links(client, sub, seven_records):
+    login(client, Role.DEPARTMENT_LEAD, department=sub.parent.department)
+    html = client.get(
+        reverse("evaluation:program_detail", args=[sub.parent_id]) + "?fy=2012"
+    ).content.decode()
+    assert [f'<a href="/records/{n}/">' in html for n in range(7)] == [True] * 3 + [False] * 4
+    assert all(f"<li>記録{n}</li>" in html for n in range(3, 7))

@@ -1,7 +1,9 @@
 """KPI providers for the evaluation sheet, per fiscal year (April–March, Japan time), with evidence.
 
 - backups.success_rate: successful backup runs ÷ backup runs due (executed or missed), %
-- backups.offsite_compliance: successful offsite copies ÷ offsite copies due (executed or missed), %
+- backups.offsite_compliance: successful offsite copies ÷ offsite copies due (executed or missed), %;
+  a system backed up in the year whose classification requires an offsite copy but that had no
+  offsite copy due counts as one missed copy (a system with no offsite repository is not "100%")
 - backups.drills_passed: restore drills that passed, 件
 - backups.rto_attained: drills whose measured time met the system's RTO ÷ drills run, %
 """
@@ -15,13 +17,16 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
 
-from .models import OK_STATUSES, JobKind, Run, RunStatus
+from .models import OK_STATUSES, Classification, JobKind, ProtectedSystem, Run, RunStatus
 
 EVIDENCE_LIMIT = 200
+#: classifications whose systems must keep a copy offsite (the 3-2-1-1-0 rule's "1 offsite")
+OFFSITE_REQUIRED = (Classification.CONFIDENTIAL_3, Classification.CONFIDENTIAL_2)
 
 
 def fiscal_year_bounds(fiscal_year: int) -> tuple[datetime, datetime]:
@@ -54,10 +59,11 @@ def _evidence(runs: list[Run]) -> list[Evidence]:
     return [
         Evidence(
             label=f"{r.system.name} {r.get_kind_display()} {r.get_status_display()} "
-            f"{(r.finished_at or r.scheduled_for or r.queued_at):%Y-%m-%d %H:%M}",
+            f"{timezone.localtime(r.finished_at or r.scheduled_for or r.queued_at):%Y-%m-%d %H:%M}",
             object_type="backups.run",
             object_id=str(r.pk),
             url=reverse("backups:run-detail", args=[r.pk]),
+            department_id=r.system.department_id,
         )
         for r in runs[:EVIDENCE_LIMIT]
     ]
@@ -79,7 +85,32 @@ def kpi_backup_success_rate(fiscal_year: int) -> KpiValue:
 
 
 def kpi_offsite_compliance(fiscal_year: int) -> KpiValue:
-    return _rate(JobKind.OFFSITE_COPY, fiscal_year)
+    runs = list(_runs(JobKind.OFFSITE_COPY, fiscal_year))
+    copied = {r.system_id for r in runs}
+    backed_up = _runs(JobKind.BACKUP, fiscal_year).values_list("system_id", flat=True)
+    uncovered = list(
+        ProtectedSystem.objects.filter(pk__in=backed_up, classification__in=OFFSITE_REQUIRED)
+        .exclude(pk__in=copied)
+        .order_by("pk")
+    )
+    ok = [r for r in runs if r.status in OK_STATUSES]
+    missed = sum(1 for r in runs if r.status == RunStatus.MISSED) + len(uncovered)
+    evidence = [
+        Evidence(
+            label=_("%(name)s 遠隔地保管なし（%(classification)s）")
+            % {"name": s.name, "classification": s.get_classification_display()},
+            object_type="backups.protectedsystem",
+            object_id=str(s.pk),
+            url=reverse("backups:system-detail", args=[s.code]),
+            department_id=s.department_id,
+        )
+        for s in uncovered
+    ]
+    return KpiValue(
+        value=_pct(len(ok), len(runs) + len(uncovered)),
+        evidence=(evidence + _evidence(runs))[:EVIDENCE_LIMIT],
+        detail={"succeeded": len(ok), "due": len(runs) + len(uncovered), "missed": missed},
+    )
 
 
 def kpi_drills_passed(fiscal_year: int) -> KpiValue:

@@ -20,6 +20,7 @@ class Evidence:
     object_type: str = ""
     object_id: str = ""
     url: str = ""
+    department_id: int | None = None  # the owning department: the sheet links a lead only to their own
 
 
 @dataclass(frozen=True)

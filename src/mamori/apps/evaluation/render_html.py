@@ -7,6 +7,7 @@ what an officer sees on screen is what gets printed.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
-from .sheet import Costs, ProgramBlock, Sheet
+from .sheet import Costs, ProgramBlock, Sheet, staff_rows
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "evaluation" / "sheet.css"
 COLS = range(12)
@@ -42,39 +43,49 @@ def cost_source_rows() -> list[tuple[str, str]]:
     ]
 
 
-def cost_rows(cur: Costs | None, prev: Costs | None) -> list[dict[str, Any]]:
-    """The nine rows of a 細事業's 事業費・財源 / コスト情報 box, current year and 比較 (previous year)."""
-    left = cost_source_rows()
-    right = [
-        (_("総コスト(千円)"), "total"),
-        (_("事業費"), "program_cost"),
-        (_("人件費"), "personnel"),
-        (_("公債費"), "debt_service"),
-        (_("一人あたり(円)"), "per_resident"),
-        (_("世帯あたり(円)"), "per_household"),
-        (_("職員数(人)"), "fte_regular"),
-        (_("再任用職員数(人)"), "fte_reemployed"),
+def cost_right_rows(cur: Costs | None, prev: Costs | None) -> list[tuple[str, object, object, bool]]:
+    """(label, this year, 比較, is FTE) of the コスト情報・従事職員数 column (HTML and XLSX)."""
+
+    def money(c: Costs | None, key: str) -> object:
+        if c is None:
+            return None
+        return c.thousands[key] if key in c.thousands else getattr(c, key)
+
+    rows: list[tuple[str, object, object, bool]] = [
+        (label, money(cur, key), money(prev, key), False)
+        for label, key in [
+            (_("総コスト(千円)"), "total"),
+            (_("事業費"), "program_cost"),
+            (_("人件費"), "personnel"),
+            (_("公債費"), "debt_service"),
+            (_("一人あたり(円)"), "per_resident"),
+            (_("世帯あたり(円)"), "per_household"),
+        ]
     ]
+    for category, label in staff_rows(cur, prev):
+        fte = [c.fte_by_category.get(category, Decimal(0)) if c else None for c in (cur, prev)]
+        rows.append((_(label), fte[0], fte[1], True))
+    return rows
+
+
+def cost_rows(cur: Costs | None, prev: Costs | None) -> list[dict[str, Any]]:
+    """The rows of a 細事業's 事業費・財源 / コスト情報 box, current year and 比較 (previous year)."""
+    left = cost_source_rows()
 
     def value(c: Costs | None, key: str) -> str | None:
-        if c is None or not key:
-            return None
-        if key in c.thousands:
-            return _fmt(c.thousands[key])
-        return _fmt(getattr(c, key), fte=key.startswith("fte"))
+        return _fmt(c.thousands[key]) if c is not None and key else None
 
     rows = []
-    for i in range(8):
+    for i, (label, now, before, fte) in enumerate(cost_right_rows(cur, prev)):
         lk = left[i] if i < len(left) else ("", "")
-        rk = right[i]
         rows.append(
             {
                 "left_label": lk[0],
                 "left": value(cur, lk[1]),
                 "left_prev": value(prev, lk[1]),
-                "right_label": rk[0],
-                "right": value(cur, rk[1]),
-                "right_prev": value(prev, rk[1]),
+                "right_label": label,
+                "right": _fmt(now, fte=fte),
+                "right_prev": _fmt(before, fte=fte),
             }
         )
     return rows
@@ -87,16 +98,19 @@ def _narrative(block: ProgramBlock) -> dict[str, Any]:
     return {"name": block.name, "paragraphs": paragraphs, "glossary": block.glossary}
 
 
+def narrative_blocks(sheet: Sheet) -> list[tuple[str, ProgramBlock]]:
+    """(事業 / 細事業, block) of the 成果 part: only blocks with a narrative or glossary (no empty headings)."""
+    blocks = [(_("事業"), sheet.program), *((_("細事業"), b) for b in sheet.sub_programs)]
+    return [(title, b) for title, b in blocks if b.outcome.strip() or b.glossary]
+
+
 def sheet_context(sheet: Sheet) -> dict[str, Any]:
     blocks = [sheet.program, *sheet.sub_programs]
     return {
         "sheet": sheet,
         "cols": COLS,
         "subs": [{"block": b, "cost_rows": cost_rows(b.costs, b.previous_costs)} for b in sheet.sub_programs],
-        "narratives": [
-            (_("事業"), _narrative(sheet.program)),
-            *((_("細事業"), _narrative(b)) for b in sheet.sub_programs),
-        ],
+        "narratives": [(title, _narrative(b)) for title, b in narrative_blocks(sheet)],
         "population_note": next((b.costs.population_note for b in blocks if b.costs), ""),
     }
 

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from mamori.apps.core.spreadsheet import xlsx_set
 
-from .render_html import cost_source_rows
+from .render_html import cost_right_rows, cost_source_rows, narrative_blocks
 from .sheet import Costs, ProgramBlock, Sheet
 
 DEFAULT_FONT = "MS Gothic"
@@ -93,7 +93,7 @@ def _display_width(text: str) -> int:
     return sum(1 if ord(ch) < 0x2E80 else 2 for ch in text)
 
 
-def _number(value: Decimal | int | None) -> float | int | None:
+def _number(value: object) -> object:
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -200,52 +200,29 @@ def _costs_table(g: _Grid, cur: Costs | None, prev: Costs | None, fy_label: str)
     r = g.row
     tc = cur.thousands if cur else {}
     tp = prev.thousands if prev else {}
-    g.put(r, 1, _("事業費・財源"), head=True, to_row=r + 8)
-    g.put(r, 2, _("財源内訳"), head=True, to_row=r + 8)
+    right = cost_right_rows(cur, prev)
+    n = len(right)  # 8 on the city's form; more when other employment categories are staffed
+    g.put(r, 1, _("事業費・財源"), head=True, to_row=r + n)
+    g.put(r, 2, _("財源内訳"), head=True, to_row=r + n)
     g.put(r, 3, _("(千円)"), head=True)
     g.put(r, 4, fy_label, head=True)
     g.put(r, 5, _("比較"), head=True)
-    g.put(r, 6, _("コスト情報・従事職員数"), head=True, to_row=r + 8)
+    g.put(r, 6, _("コスト情報・従事職員数"), head=True, to_row=r + n)
     g.put(r, 7, "", head=True, to_col=8)
     g.put(r, 9, fy_label, head=True)
     g.put(r, 10, _("比較"), head=True)
     left = cost_source_rows()
-    for i in range(8):
+    for i in range(n):
         label, key = left[i] if i < len(left) else ("", "")
         g.put(r + 1 + i, 3, label, size=8 if i == 0 else 9)
         g.put(r + 1 + i, 4, tc.get(key) if key else None, fmt=MONEY, align="right")
         g.put(r + 1 + i, 5, tp.get(key) if key else None, fmt=MONEY, align="right")
-    right: list[tuple[str, object, object, str]] = [
-        (_("総コスト(千円)"), tc.get("total"), tp.get("total"), MONEY),
-        (_("事業費"), tc.get("program_cost"), tp.get("program_cost"), MONEY),
-        (_("人件費"), tc.get("personnel"), tp.get("personnel"), MONEY),
-        (_("公債費"), tc.get("debt_service"), tp.get("debt_service"), MONEY),
-        (_("一人あたり(円)"), cur.per_resident if cur else None, prev.per_resident if prev else None, MONEY),
-        (
-            _("世帯あたり(円)"),
-            cur.per_household if cur else None,
-            prev.per_household if prev else None,
-            MONEY,
-        ),
-        (
-            _("職員数(人)"),
-            _number(cur.fte_regular) if cur else None,
-            _number(prev.fte_regular) if prev else None,
-            FTE,
-        ),
-        (
-            _("再任用職員数(人)"),
-            _number(cur.fte_reemployed) if cur else None,
-            _number(prev.fte_reemployed) if prev else None,
-            FTE,
-        ),
-    ]
-    for i, (label, value, previous, fmt) in enumerate(right):
+    for i, (label, value, previous, fte) in enumerate(right):
         g.put(r + 1 + i, 7, label, to_col=8)
-        g.put(r + 1 + i, 9, value, fmt=fmt, align="right")
-        g.put(r + 1 + i, 10, previous, fmt=fmt, align="right")
-    g.put(r, 11, "", to_col=LAST_COL, to_row=r + 8, border=False)
-    g.row = r + 9
+        g.put(r + 1 + i, 9, _number(value), fmt=FTE if fte else MONEY, align="right")
+        g.put(r + 1 + i, 10, _number(previous), fmt=FTE if fte else MONEY, align="right")
+    g.put(r, 11, "", to_col=LAST_COL, to_row=r + n, border=False)
+    g.row = r + n + 1
 
 
 def _sub_program(g: _Grid, block: ProgramBlock, sheet: Sheet) -> None:
@@ -308,13 +285,16 @@ def _indicators(g: _Grid, block: ProgramBlock, sheet: Sheet) -> None:
 
 
 def _narrative(g: _Grid, sheet: Sheet) -> None:
+    blocks = narrative_blocks(sheet)
+    if not blocks:  # no 成果 written yet: no page of empty headings
+        return
     g.row += 1
     g.ws.row_breaks.append(Break(id=g.row - 1))
     g.put(g.row, 1, _("成果"), to_col=LAST_COL, size=12, bold=True, border=False)
     g.row += 1
     width = sum(WIDTHS)
-    for title, block in [("事業", sheet.program), *(("細事業", s) for s in sheet.sub_programs)]:
-        g.put(g.row, 1, f"{_(title)}：{block.name}", to_col=LAST_COL, bold=True, size=10, border=False)
+    for title, block in blocks:
+        g.put(g.row, 1, f"{title}：{block.name}", to_col=LAST_COL, bold=True, size=10, border=False)
         g.row += 1
         for para in [p for p in block.outcome.split("\n") if p.strip()]:
             g.put(g.row, 1, para, to_col=LAST_COL, border=False)
@@ -329,7 +309,7 @@ def _narrative(g: _Grid, sheet: Sheet) -> None:
 
 
 def _notes(g: _Grid, sheet: Sheet) -> None:
-    notes = [sheet.rules_note]
+    notes = [f"※ {w}" for w in sheet.warnings] + [sheet.rules_note]
     pop = next((b.costs.population_note for b in [sheet.program, *sheet.sub_programs] if b.costs), "")
     if pop:
         notes.append(f"{_('一人あたり・世帯あたりの基準人口')}: {pop}")

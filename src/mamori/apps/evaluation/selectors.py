@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.kpis import KpiValue, kpi_get, kpi_list
+from mamori.apps.core.kpis import Evidence, KpiValue, kpi_get, kpi_list
 from mamori.apps.core.models import PopulationRecord
 
 from .errors import EvaluationError
@@ -31,7 +31,7 @@ from .sheet import (
     build_sheet,
 )
 
-EVIDENCE_LINKS_SHOWN = 5
+EVIDENCE_LINKS_SHOWN = 50
 MSG_NO_PROGRAM = _("整理番号 {ref} の事業はありません")
 MSG_NO_SUB_PROGRAM = _("事業 {ref} に細事業 {sub} はありません")
 
@@ -101,7 +101,7 @@ def _year_input(year: ProgramYear | None, unit_costs: dict[tuple[int, str], int]
     if year is None:
         return None
     staffing = tuple(
-        (line.category, line.fte, unit_costs.get((year.fiscal_year, line.category), 0))
+        (line.category, line.fte, unit_costs.get((year.fiscal_year, line.category)))
         for line in year.staffing.all()
     )
     keys = ("relevance", "efficiency", "effectiveness", "overall", "contribution")
@@ -125,9 +125,11 @@ def _year_input(year: ProgramYear | None, unit_costs: dict[tuple[int, str], int]
 
 
 class _KpiCache:
-    """Each bound KPI is computed once per fiscal year per sheet."""
+    """Each bound KPI is computed once per fiscal year per sheet; `departments` is the reader's scope
+    (None: every department), which decides which evidence is a link."""
 
-    def __init__(self) -> None:
+    def __init__(self, departments: set[int] | None = None) -> None:
+        self.departments = departments
         self._values: dict[tuple[str, int], KpiValue | None] = {}
 
     def get(self, code: str, fiscal_year: int) -> KpiValue | None:
@@ -145,6 +147,13 @@ def _safe_url(url: str) -> str:
     return url if url.startswith(("/", "http://", "https://")) and not url.startswith("//") else ""
 
 
+def _evidence_link(e: Evidence, departments: set[int] | None) -> EvidenceLink:
+    """A link only where the reader may open it: a department lead gets other departments'
+    records (and records of no department) as plain text, not as links to a 404."""
+    visible = departments is None or (e.department_id is not None and e.department_id in departments)
+    return EvidenceLink(e.label, _safe_url(e.url) if visible else "", e.department_id)
+
+
 def _indicator_input(ind: Indicator, fy: int, kpis: _KpiCache) -> IndicatorInput:
     by_year = {y.fiscal_year: y for y in ind.years.all()}
     current, previous = by_year.get(fy), by_year.get(fy - 1)
@@ -158,7 +167,7 @@ def _indicator_input(ind: Indicator, fy: int, kpis: _KpiCache) -> IndicatorInput
             actual = value.value
             count = len(value.evidence)
             evidence = tuple(
-                EvidenceLink(e.label, _safe_url(e.url)) for e in value.evidence[:EVIDENCE_LINKS_SHOWN]
+                _evidence_link(e, kpis.departments) for e in value.evidence[:EVIDENCE_LINKS_SHOWN]
             )
         prev = kpis.get(ind.kpi_code, fy - 1)
         if prev is not None and prev.value is not None:
@@ -212,8 +221,15 @@ def _program_input(
     )
 
 
-def sheet_input(*, program: Program, fiscal_year: int, sub_program: Program | None = None) -> SheetInput:
-    """Everything one sheet shows, as plain data; `sub_program` limits the 細事業 part to one."""
+def sheet_input(
+    *,
+    program: Program,
+    fiscal_year: int,
+    sub_program: Program | None = None,
+    departments: set[int] | None = None,
+) -> SheetInput:
+    """Everything one sheet shows, as plain data; `sub_program` limits the 細事業 part to one;
+    `departments` is the reader's scope (a lead's evidence links to other departments become text)."""
     measure = program.measure
     section = measure.section
     chapter = section.chapter
@@ -239,7 +255,7 @@ def sheet_input(*, program: Program, fiscal_year: int, sub_program: Program | No
         Prefetch("years", queryset=IndicatorYear.objects.filter(fiscal_year__in=fys))
     ):
         indicators[ind.program_id].append(ind)
-    kpis = _KpiCache()
+    kpis = _KpiCache(departments)
     department = program.department
     return SheetInput(
         fiscal_year=fiscal_year,
@@ -252,12 +268,20 @@ def sheet_input(*, program: Program, fiscal_year: int, sub_program: Program | No
 
 
 def sheet_get(
-    *, program: Program, fiscal_year: int, sub_program: Program | None = None, rules: SheetRules | None = None
+    *,
+    program: Program,
+    fiscal_year: int,
+    sub_program: Program | None = None,
+    rules: SheetRules | None = None,
+    departments: set[int] | None = None,
 ) -> Sheet:
-    """The computed sheet of a 事業 (a 細事業 is shown within its 事業's sheet)."""
+    """The computed sheet of a 事業 (a 細事業 is shown within its 事業's sheet), for a reader whose
+    scope is `departments` (None: every department)."""
     if program.parent_id is not None:
         sub_program, program = program, program_get_by_pk(program.parent_id)
-    data = sheet_input(program=program, fiscal_year=fiscal_year, sub_program=sub_program)
+    data = sheet_input(
+        program=program, fiscal_year=fiscal_year, sub_program=sub_program, departments=departments
+    )
     return build_sheet(data, rules or sheet_rules())
 
 

@@ -16,6 +16,17 @@ from . import rules as r
 
 REGULAR = "regular"
 REEMPLOYED = "reemployed"
+#: employment categories (core's EmploymentCategory) in sheet order, with the sheet's row label
+STAFF_ROWS = {
+    REGULAR: gettext_noop("職員数(人)"),
+    REEMPLOYED: gettext_noop("再任用職員数(人)"),
+    "fiscal_year": gettext_noop("会計年度任用職員数(人)"),
+}
+CATEGORY_LABELS = {
+    REGULAR: gettext_noop("正職員"),
+    REEMPLOYED: gettext_noop("再任用"),
+    "fiscal_year": gettext_noop("会計年度任用"),
+}
 MONEY_LABELS = {
     "program_cost": "事業費",
     "general_fund": "一般財源",
@@ -51,6 +62,7 @@ ROUNDING_TEXT = {"half_up": gettext_noop("四捨五入"), "floor": gettext_noop(
 class EvidenceLink:
     label: str
     url: str = ""
+    department_id: int | None = None  # whose record it is: a lead sees other departments' as text
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class YearInput:
     municipal_bonds: int = 0
     other_specific: int = 0
     debt_service: int = 0
-    staffing: tuple[tuple[str, Decimal, int], ...] = ()  # (category, FTE, unit cost yen)
+    staffing: tuple[tuple[str, Decimal, int | None], ...] = ()  # (category, FTE, unit cost yen or None)
     population: PopulationInput | None = None
     outcome: str = ""
     glossary: tuple[tuple[str, str], ...] = ()
@@ -137,6 +149,8 @@ class Costs:
     fte_reemployed: Decimal
     fte_total: Decimal
     population_note: str
+    fte_by_category: dict[str, Decimal] = field(default_factory=dict)  # every category with staff
+    unpriced: tuple[tuple[str, Decimal], ...] = ()  # (category, FTE) without a unit cost that year
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,11 @@ class IndicatorRow:
     kpi_code: str
     evidence: tuple[EvidenceLink, ...]
     evidence_count: int
+
+    @property
+    def evidence_more(self) -> int:
+        """Records counted but not listed (the list is cut at EVIDENCE_LINKS_SHOWN)."""
+        return max(self.evidence_count - len(self.evidence), 0)
 
     @property
     def kind_short(self) -> str:
@@ -199,7 +218,7 @@ class Sheet:
     program: ProgramBlock
     sub_programs: tuple[ProgramBlock, ...]
     rules_note: str
-    notes: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # figures the officer should fix (a missing unit cost)
 
 
 MONEY_KEYS = (
@@ -237,9 +256,18 @@ def combine_years(years: list[YearInput], own: YearInput | None) -> YearInput | 
     )
 
 
+def staff_rows(cur: Costs | None, prev: Costs | None) -> list[tuple[str, str]]:
+    """(category, row label) of the 職員数 rows: 職員数 and 再任用職員数 always (the form's rows),
+    then every other category staffed in either year, so no FTE is left off the sheet."""
+    staffed = {c for costs in (cur, prev) if costs for c in costs.fte_by_category}
+    return [(c, label) for c, label in STAFF_ROWS.items() if c in (REGULAR, REEMPLOYED) or c in staffed] + [
+        (c, c) for c in sorted(staffed - set(STAFF_ROWS))
+    ]
+
+
 def compute_costs(year: YearInput, rules: r.SheetRules) -> Costs:
     """総コスト = 事業費 + 人件費 + 公債費, totalled in yen, then shown in 千円 under one rule."""
-    personnel = r.personnel_cost((fte, unit) for _, fte, unit in year.staffing)
+    personnel = r.personnel_cost((fte, unit or 0) for _, fte, unit in year.staffing)
     yen = {
         "program_cost": year.program_cost,
         "general_fund": year.general_fund,
@@ -254,9 +282,12 @@ def compute_costs(year: YearInput, rules: r.SheetRules) -> Costs:
     pop = year.population
     fte = {cat: Decimal(0) for cat in (REGULAR, REEMPLOYED)}
     total_fte = Decimal(0)
-    for cat, value, _ in year.staffing:
+    unpriced: dict[str, Decimal] = {}
+    for cat, value, unit in year.staffing:
         fte[cat] = fte.get(cat, Decimal(0)) + Decimal(value)
         total_fte += Decimal(value)
+        if unit is None and value:
+            unpriced[cat] = unpriced.get(cat, Decimal(0)) + Decimal(value)
     note = ""
     if pop is not None:
         note = gettext("%(date)s現在 %(residents)s人・%(households)s世帯（%(source)s）") % {
@@ -275,6 +306,8 @@ def compute_costs(year: YearInput, rules: r.SheetRules) -> Costs:
         fte_reemployed=fte[REEMPLOYED].quantize(Decimal("0.01")),
         fte_total=total_fte.quantize(Decimal("0.01")),
         population_note=note,
+        fte_by_category={c: v.quantize(Decimal("0.01")) for c, v in fte.items() if v},
+        unpriced=tuple((c, v.quantize(Decimal("0.01"))) for c, v in unpriced.items()),
     )
 
 
@@ -338,19 +371,35 @@ def build_block(program: ProgramInput, rules: r.SheetRules) -> ProgramBlock:
     )
 
 
+def _warnings(blocks: list[ProgramBlock], fy_label: str) -> tuple[str, ...]:
+    """A staffed category without a unit cost that year adds 0 yen to 人件費: say so, per block."""
+    return tuple(
+        gettext(
+            "%(name)s: %(category)s %(fte)s人の人件費単価（%(fy)s）が未登録のため、人件費に含まれていません。"
+        )
+        % {"name": b.name, "category": gettext(CATEGORY_LABELS.get(c, c)), "fte": f"{v:.2f}", "fy": fy_label}
+        for b in blocks
+        if b.costs
+        for c, v in b.costs.unpriced
+    )
+
+
 def build_sheet(data: SheetInput, rules: r.SheetRules) -> Sheet:
     """Compute every figure of one program's sheet for one fiscal year."""
     style = rules.era_style
+    program = build_block(data.program, rules)
+    subs = tuple(build_block(s, rules) for s in data.program.sub_programs)
+    fy_label = format_fiscal_year(data.fiscal_year, style)  # type: ignore[arg-type]
     return Sheet(
         fiscal_year=data.fiscal_year,
-        fiscal_year_label=format_fiscal_year(data.fiscal_year, style),  # type: ignore[arg-type]
+        fiscal_year_label=fy_label,
         previous_label=format_fiscal_year(data.fiscal_year - 1, style),  # type: ignore[arg-type]
         department=data.department,
         chapter=data.chapter,
         section=data.section,
         measure=data.measure,
-        program=build_block(data.program, rules),
-        sub_programs=tuple(build_block(s, rules) for s in data.program.sub_programs),
+        program=program,
+        sub_programs=subs,
         rules_note=gettext(
             "金額は円単位で集計し千円未満を%(money)s、一人あたり・世帯あたりは円未満を%(per_head)s。"
         )
@@ -358,4 +407,5 @@ def build_sheet(data: SheetInput, rules: r.SheetRules) -> Sheet:
             "money": gettext(ROUNDING_TEXT[rules.money_rounding]),
             "per_head": gettext(ROUNDING_TEXT[rules.per_capita_rounding]),
         },
+        warnings=_warnings(list(subs) or [program], fy_label),
     )

@@ -137,7 +137,9 @@ class ProgramDetailView(RoleRequiredMixin, TemplateView):
                 fy = services.fiscal_year_from(raw)
             except EvaluationError as exc:
                 messages.error(self.request, exc.message)
-        sheet = sheet_get(program=program, fiscal_year=fy)
+        sheet = sheet_get(
+            program=program, fiscal_year=fy, departments=membership_department_ids(self.request.user)
+        )
         ctx.update(sheet_context(sheet))
         ctx.update(
             {
@@ -159,7 +161,11 @@ class SheetDownloadView(RoleRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int, fy: int, fmt: str) -> HttpResponse:
         program = _visible_sheet_program(request, pk)
-        sheet = sheet_get(program=program, fiscal_year=_fiscal_year_or_404(fy))
+        sheet = sheet_get(
+            program=program,
+            fiscal_year=_fiscal_year_or_404(fy),
+            departments=membership_department_ids(request.user),
+        )
         name = f"evaluation-{sheet.program.reference_number}-{fy}.{fmt}"
         if fmt == "xlsx":
             return _download(sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font), fmt, name)
@@ -239,6 +245,7 @@ class ServiceFormView(RoleRequiredMixin, FormView):  # type: ignore[type-arg]
             ctx["program"] = self.get_program()
             ctx["back_url"] = self.get_success_url()
         if "fy" in self.kwargs:
+            ctx["fy"] = self.kwargs["fy"]
             ctx["fy_label"] = format_fiscal_year(self.kwargs["fy"])
         return ctx
 
@@ -326,7 +333,29 @@ class SubProgramCreateView(ServiceFormView):
         )
 
 
-class MoneyView(ServiceFormView):
+MSG_SUMMED = _("この事業の事業費・財源内訳と従事職員数は細事業の合計です。各細事業で入力してください。")
+
+
+class SummedFromSubProgramsMixin(ServiceFormView):
+    """A 事業 with 細事業 takes these figures from them (the sheet sums its 細事業): instead of a
+    form whose value the sheet would never use, the page says where the figure comes from."""
+
+    def sub_programs(self) -> list[Program]:
+        return list(self.get_program().sub_programs.order_by("reference_number"))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if subs := self.sub_programs():
+            return self.render_to_response(self.get_context_data(form=None, summed_from=subs))
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if subs := self.sub_programs():
+            messages.error(request, MSG_SUMMED)
+            return self.render_to_response(self.get_context_data(form=None, summed_from=subs))
+        return super().post(request, *args, **kwargs)
+
+
+class MoneyView(SummedFromSubProgramsMixin):
     form_class = MoneyForm
     title = _("事業費・財源内訳")
 
@@ -350,7 +379,7 @@ class MoneyView(ServiceFormView):
         )
 
 
-class StaffingView(ServiceFormView):
+class StaffingView(SummedFromSubProgramsMixin):
     form_class = StaffingForm
     title = _("従事職員数")
 
@@ -365,6 +394,8 @@ class StaffingView(ServiceFormView):
             fiscal_year=self.kwargs["fy"],
             fte={k: v or Decimal(0) for k, v in form.cleaned_data.items()},
         )
+        for warning in sheet_get(program=self.get_program(), fiscal_year=self.kwargs["fy"]).warnings:
+            messages.warning(self.request, warning)
 
 
 class UnitCostView(ServiceFormView):

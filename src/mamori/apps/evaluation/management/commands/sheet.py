@@ -50,3 +50,5 @@ class Command(BaseCommand):
         out = Path(opts["output"])
         write_output(out, data)
         self.stdout.write(f"{out} ({sheet.fiscal_year_label} {sheet.program.name}, {len(data):,} bytes)")
+        for warning in sheet.warnings:
+            self.stderr.write(f"注意: {warning}")
