@@ -43,3 +43,12 @@ def artifacts_dir() -> Path:
     """Where tests keep screenshots, PDFs and PNGs for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# The remote test servers (sshd, SeaweedFS, rclone serve restic): session-scoped, started on first use.
+from tests.remote_servers import (  # noqa: E402, F401 - fixtures; after require_tool, which they use
+    rest_append_only_server,
+    rest_server,
+    s3_server,
+    sftp_server,
+)

@@ -11,14 +11,7 @@ import pytest
 
 from mamori.apps.backups import engine, passwords
 from mamori.apps.backups.engine import RepoAccess
-from tests.remote_servers import (  # noqa: F401 - fixtures
-    S3_KEY,
-    S3_SECRET,
-    S3Server,
-    SSHServer,
-    s3_server,
-    sftp_server,
-)
+from tests.remote_servers import S3_KEY, S3_SECRET, S3Server, SSHServer
 
 PASSWORD = "remote repository password"
 
@@ -39,7 +32,7 @@ def test_secrets_are_encrypted_at_rest_and_never_in_repr() -> None:
 
 
 def test_immutable_repository_facts_are_read_back_and_locks_extended(
-    s3_server: S3Server,  # noqa: F811
+    s3_server: S3Server,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -71,7 +64,7 @@ def test_immutable_repository_facts_are_read_back_and_locks_extended(
     assert S3_SECRET not in caplog.text and PASSWORD not in caplog.text
 
 
-def test_refusals_are_one_engine_error_without_the_secret(s3_server: S3Server) -> None:  # noqa: F811
+def test_refusals_are_one_engine_error_without_the_secret(s3_server: S3Server) -> None:
     with pytest.raises(engine.EngineError) as wrong:
         engine.repository_init(RepoAccess(s3_server.new_url(), PASSWORD, secrets=_secrets("wrong-secret")))
     assert wrong.value.code == "backend_access"
@@ -81,7 +74,7 @@ def test_refusals_are_one_engine_error_without_the_secret(s3_server: S3Server) -
     assert unlocked.value.code == "backend_access" and "Object Lock" in str(unlocked.value)
 
 
-def test_an_sftp_key_given_as_text_logs_in(sftp_server: SSHServer, tmp_path: Path) -> None:  # noqa: F811
+def test_an_sftp_key_given_as_text_logs_in(sftp_server: SSHServer, tmp_path: Path) -> None:
     key = sftp_server.client_key.read_text()
     secrets = {"sftp_key": key, "sftp_known_hosts": str(sftp_server.known_hosts)}
     access = RepoAccess(sftp_server.new_url(), PASSWORD, secrets=secrets)

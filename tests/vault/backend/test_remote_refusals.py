@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,27 @@ def test_object_lock_flags_need_each_other(tmp_path: Path) -> None:
     code, _out, err = run("-r", str(tmp_path / "r"), "init", "--lock-days", "3")
     assert code == 1
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.restic
+def test_an_append_only_rest_server_takes_backups_and_refuses_forget_in_plain_words(
+    rest_append_only_server: RestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = rest_append_only_server.new_url()
+    monkeypatch.setenv("MAMORI_REPOSITORY", url)
+    assert run("init")[0] == 0
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(2):
+        (src / f"f{i}").write_bytes(os.urandom(100_000))
+        code, _out, err = run("backup", str(src))
+        assert code == 0, err  # its lock files are removed (append-only servers allow that)
+    assert run("list", "locks")[1] == ""
+    code, _out, err = run("forget", "--keep-last", "1")
+    assert code == 1
+    _one_line(err, "append-only", "refuses to delete snapshots/", "without --append-only")
+    assert "rest pass" not in err
+    code, out, _ = run("--json", "snapshots")
+    assert len(json.loads(out)) == 2, "nothing was deleted"
+    code, _out, err = run("check", "--read-data")
+    assert code == 0, err
