@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
@@ -64,3 +65,10 @@ def handed_over(media: list[Medium], *, days_ago: int = 1, method: str = Method.
         received_by="受領 太郎",
         witness="立会 花子",
     )
+
+
+def signed_in(world: object, role: str) -> Client:
+    """A test client signed in as the world's login for `role`."""
+    client = Client()
+    client.force_login(world.users[role])  # type: ignore[attr-defined]
+    return client

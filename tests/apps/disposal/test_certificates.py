@@ -137,3 +137,17 @@ def test_a_good_upload_through_the_page_closes_the_media_and_downloads_as_attach
     assert download["X-Content-Type-Options"] == "nosniff"
     assert download["Content-Disposition"].startswith("attachment;")
     assert b"".join(download.streaming_content) == png_bytes()
+
+
+def test_an_oversized_upload_through_the_page_is_refused_and_nothing_saved(world, settings, media_root):
+    settings.MAMORI_CERTIFICATE_MAX_BYTES = 1024 * 1024
+    m = stored("USB-1", world.gyokaku)
+    batch = handed_over([m])
+    client = Client()
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    response = _upload(client, batch.pk, [m.pk], MINIMAL_PDF + b"0" * (1024 * 1024), "scan.pdf")
+    assert (
+        response.status_code == 200
+        and "証明書ファイルが大きすぎます（上限 1 MB）" in response.content.decode()
+    )
+    assert not Certificate.objects.exists() and not any(p.is_file() for p in media_root.rglob("*"))

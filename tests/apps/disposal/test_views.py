@@ -3,24 +3,17 @@ department's media and cannot read or move another department's; the officer han
 
 from __future__ import annotations
 
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from mamori.apps.core.models import Role
 from mamori.apps.disposal.models import DisposalBatch, Medium, MediumState
 
-from .helpers import handed_over, medium, stored
-
-
-def _client(world, role: str) -> Client:
-    client = Client()
-    client.force_login(world.users[role])
-    return client
+from .helpers import handed_over, medium, signed_in, stored
 
 
 def test_a_lead_registers_and_stores_a_medium_of_their_department(world):
-    lead = _client(world, Role.DEPARTMENT_LEAD)
+    lead = signed_in(world, Role.DEPARTMENT_LEAD)
     response = lead.post(
         reverse("disposal:medium-create"),
         {"label": "総務-USB-1", "kind": "usb", "department": world.gyokaku.pk, "classification": "c2",
@@ -33,7 +26,7 @@ def test_a_lead_registers_and_stores_a_medium_of_their_department(world):
 
 
 def test_a_lead_cannot_register_for_another_department(world):
-    lead = _client(world, Role.DEPARTMENT_LEAD)
+    lead = signed_in(world, Role.DEPARTMENT_LEAD)
     response = lead.post(
         reverse("disposal:medium-create"),
         {"label": "福祉-USB-1", "kind": "usb", "department": world.kosodate.pk, "classification": "c2",
@@ -45,7 +38,7 @@ def test_a_lead_cannot_register_for_another_department(world):
 def test_a_lead_can_neither_read_nor_move_another_departments_media(world):
     theirs = medium("福祉-USB-1", world.kosodate)
     batch = handed_over([stored("福祉-USB-2", world.kosodate)])
-    lead = _client(world, Role.DEPARTMENT_LEAD)
+    lead = signed_in(world, Role.DEPARTMENT_LEAD)
     assert lead.get(reverse("disposal:medium-detail", args=[theirs.pk])).status_code == 404
     assert lead.post(reverse("disposal:medium-store", args=[theirs.pk]), {"location": "x"}).status_code == 404
     assert lead.get(reverse("disposal:batch-detail", args=[batch.pk])).status_code == 404
@@ -59,7 +52,7 @@ def test_a_lead_can_neither_read_nor_move_another_departments_media(world):
 
 
 def test_the_officer_hands_over_only_stored_media(world):
-    officer = _client(world, Role.SECURITY_OFFICER)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
     ready, not_ready = stored("USB-1", world.gyokaku), medium("USB-2", world.kosodate)
     form = {
         "contractor": "処理株式会社", "method": "destroy", "received_by": "受領者", "witness": "立会人",
@@ -76,7 +69,7 @@ def test_the_officer_hands_over_only_stored_media(world):
 def test_the_list_shows_overdue_media_and_the_card_turns_red(world, settings):
     settings.MAMORI_DISPOSAL_CERTIFICATE_DAYS = 30
     handed_over([stored("USB-OLD", world.gyokaku)], days_ago=40)
-    officer = _client(world, Role.SECURITY_OFFICER)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
     page = officer.get(reverse("disposal:media")).content.decode()
     assert 'data-section="overdue"' in page and "USB-OLD" in page
     dashboard = officer.get(reverse("dashboard")).content.decode()
@@ -86,6 +79,6 @@ def test_the_list_shows_overdue_media_and_the_card_turns_red(world, settings):
 def test_the_media_list_takes_a_bounded_number_of_queries(world, django_assert_max_num_queries):
     for i in range(15):
         handed_over([stored(f"USB-{i:02}", world.gyokaku)])
-    officer = _client(world, Role.SECURITY_OFFICER)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
     with django_assert_max_num_queries(12):
         assert officer.get(reverse("disposal:media")).status_code == 200

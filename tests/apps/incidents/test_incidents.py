@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from mamori.apps.incidents.errors import IncidentError
 from mamori.apps.incidents.kpis import count_of
 from mamori.apps.incidents.models import Incident, IncidentStatus
 from mamori.apps.incidents.selectors import incident_reports, open_deadlines
-from tests.apps.disposal.helpers import medium
+from tests.apps.disposal.helpers import medium, signed_in
 
 
 def _report(world, *, days_ago: float = 1, actor=None, department=None, **personal) -> Incident:
@@ -30,14 +29,8 @@ def _report(world, *, days_ago: float = 1, actor=None, department=None, **person
     )  # fmt: skip
 
 
-def _client(world, role: str) -> Client:
-    client = Client()
-    client.force_login(world.users[role])
-    return client
-
-
 def test_staff_reports_from_the_short_form_and_the_officer_sees_the_deadline(world):
-    staff = _client(world, Role.STAFF)
+    staff = signed_in(world, Role.STAFF)
     now = timezone.localtime()
     response = staff.post(
         reverse("incidents:report"),
@@ -48,7 +41,7 @@ def test_staff_reports_from_the_short_form_and_the_officer_sees_the_deadline(wor
     )  # fmt: skip
     incident = Incident.objects.get()
     assert response.status_code == 302 and incident.reported_by == world.users[Role.STAFF]
-    page = _client(world, Role.SECURITY_OFFICER).get(reverse("incidents:detail", args=[incident.pk]))
+    page = signed_in(world, Role.SECURITY_OFFICER).get(reverse("incidents:detail", args=[incident.pk]))
     html = page.content.decode()
     final = incident_reports(incident).final.deadline
     assert 'data-deadline="preliminary"' in html and f"{final.day:%Y-%m-%d}" in html
@@ -127,7 +120,7 @@ def test_staff_see_only_their_own_reports_and_leads_their_departments(world):
     mine = _report(world)
     other_staff = _report(world, actor="someone", department=world.gyokaku)
     welfare = _report(world, actor="someone", department=world.kosodate)
-    staff, lead = _client(world, Role.STAFF), _client(world, Role.DEPARTMENT_LEAD)
+    staff, lead = signed_in(world, Role.STAFF), signed_in(world, Role.DEPARTMENT_LEAD)
     assert staff.get(reverse("incidents:detail", args=[mine.pk])).status_code == 200
     assert staff.get(reverse("incidents:detail", args=[other_staff.pk])).status_code == 404
     assert lead.get(reverse("incidents:detail", args=[other_staff.pk])).status_code == 200
@@ -141,7 +134,7 @@ def test_staff_see_only_their_own_reports_and_leads_their_departments(world):
 
 def test_staff_cannot_report_for_another_department(world):
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    response = _client(world, Role.STAFF).post(
+    response = signed_in(world, Role.STAFF).post(
         reverse("incidents:report"),
         {"title": "x", "kind": "loss", "department": world.kosodate.pk, "detected_at": now,
          "learned_at": now, "description": "x", "people_affected": 0},
@@ -151,7 +144,7 @@ def test_staff_cannot_report_for_another_department(world):
 
 def test_the_officer_triages_files_and_closes_through_the_pages(world):
     incident = _report(world, days_ago=2, personal_data=True, people_affected=1, special_care=True)
-    officer = _client(world, Role.SECURITY_OFFICER)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
     officer.post(
         reverse("incidents:triage", args=[incident.pk]),
         {"kind": "loss", "severity": "high", "status": "handling", "personal_data": "on", "people_affected": 1,
@@ -174,7 +167,7 @@ def test_the_officer_triages_files_and_closes_through_the_pages(world):
 
 
 def test_the_officer_is_asked_to_file_and_staff_see_the_card_only_for_their_own_incident(world):
-    officer, staff = _client(world, Role.SECURITY_OFFICER), _client(world, Role.STAFF)
+    officer, staff = signed_in(world, Role.SECURITY_OFFICER), signed_in(world, Role.STAFF)
     assert 'data-card="incidents"' not in staff.get(reverse("dashboard")).content.decode()
     incident = _report(world, personal_data=True, people_affected=1, special_care=True)
     tasks = (
@@ -198,7 +191,7 @@ def test_linked_media_and_systems_lead_to_their_records_and_the_list_queries_are
     usb = medium("USB-9", world.gyokaku)
     incident = _report(world)
     services.incident_triage(actor="o", incident=incident, systems=[system], media=[usb], severity="high")
-    officer = _client(world, Role.SECURITY_OFFICER)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
     page = officer.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
     assert f'href="{reverse("backups:system-detail", args=["jumin"])}"' in page
     assert f'href="{reverse("disposal:medium-detail", args=[usb.pk])}"' in page
@@ -209,7 +202,7 @@ def test_linked_media_and_systems_lead_to_their_records_and_the_list_queries_are
 
 
 def test_the_pages_speak_english_when_english_is_chosen(world):
-    client = _client(world, Role.SECURITY_OFFICER)
+    client = signed_in(world, Role.SECURITY_OFFICER)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     incident = _report(world, personal_data=True, people_affected=1, special_care=True)
     page = client.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
