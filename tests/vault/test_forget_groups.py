@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.errors import InvalidArgumentError
-from mamori.vault.forget import RetentionPolicy, forget_snapshots, parse_group_by, restic_json
+from mamori.vault.forget import Duration, RetentionPolicy, forget_snapshots, parse_group_by, restic_json
 from mamori.vault.gojson import GoTime
 from mamori.vault.repository import Repository
 from tests.vault.repo_helpers import FAST_KDF, PASSWORD, write_snapshot
@@ -39,6 +39,8 @@ policy = st.builds(
     keep_monthly=st.integers(0, 4),
     keep_yearly=st.integers(0, 2),
     keep_tags=st.lists(st.sampled_from(["manual", "daily,monthly"]), max_size=2, unique=True).map(tuple),
+    keep_within=st.none()
+    | st.builds(Duration, st.integers(0, 1), st.integers(0, 3), st.integers(0, 40), st.integers(0, 30)),
 ).filter(lambda p: not p.empty)
 group_by = st.lists(st.sampled_from(["host", "paths", "tags"]), max_size=3, unique=True)
 
@@ -50,6 +52,8 @@ def _restic_args(p: RetentionPolicy) -> list[str]:
             args += [f"--keep-{name}", str(getattr(p, f"keep_{name}"))]
     for spec in p.keep_tags:
         args += ["--keep-tag", spec]
+    if p.keep_within:
+        args += ["--keep-within", str(p.keep_within)]
     return args
 
 
@@ -101,6 +105,15 @@ def test_forget_json_matches_restic_group_by_group(
             assert [s["id"] for s in got[field] or []] == [s["id"] for s in want[field] or []], (key, field)
             assert got[field] == want[field], (key, field)  # every field of every snapshot
         assert got["reasons"] == want["reasons"], key
+
+
+def test_keep_within_counts_calendar_months_like_go() -> None:
+    latest = datetime(2025, 3, 31, 12, tzinfo=UTC)
+    assert Duration.parse("1m").before(latest) == datetime(2025, 3, 3, 12, tzinfo=UTC), "31 Feb rolls over"
+    assert Duration.parse("1y2m3d4h").before(latest) == datetime(2024, 1, 28, 8, tzinfo=UTC)
+    assert str(Duration.parse("1y3d")) == "1y3d" and not Duration.parse("0d")
+    with pytest.raises(InvalidArgumentError, match="1y2m3d4h"):
+        Duration.parse("3 weeks")
 
 
 def test_group_by_is_validated() -> None:

@@ -9,6 +9,7 @@ snapshots without counting. `restic_json` gives restic's `forget --json` shape.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,6 +22,7 @@ from mamori.vault.timefmt import parse_time
 
 __all__ = [
     "GROUP_FIELDS",
+    "Duration",
     "ForgetGroup",
     "ForgetResult",
     "RetentionPolicy",
@@ -35,6 +37,40 @@ __all__ = [
 GROUP_FIELDS = ("host", "paths", "tags")
 
 
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?(?:(\d+)h)?$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """restic's `--keep-within` span: calendar years, months and days, then hours (`1y2m3d4h`)."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+    hours: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION.match(text)
+        if not text or match is None:
+            raise InvalidArgumentError(f"invalid duration {text!r}: use e.g. 1y2m3d4h")
+        return cls(*(int(g or 0) for g in match.groups()))
+
+    def __bool__(self) -> bool:
+        return any((self.years, self.months, self.days, self.hours))
+
+    def __str__(self) -> str:
+        parts = zip((self.years, self.months, self.days, self.hours), "ymdh", strict=True)
+        return "".join(f"{n}{unit}" for n, unit in parts if n)
+
+    def before(self, t: datetime) -> datetime:
+        """`t` minus the span as Go's `t.AddDate(-y, -m, -d).Add(-h)`: a day past the month's end
+        rolls over (31 March minus 1 month is 3 March)."""
+        month0 = t.year * 12 + (t.month - 1) - self.years * 12 - self.months
+        first = t.replace(year=month0 // 12, month=month0 % 12 + 1, day=1)
+        return first + timedelta(days=t.day - 1 - self.days, hours=-self.hours)
+
+
 @dataclass(frozen=True)
 class RetentionPolicy:
     """How many of the newest periods to keep; `keep_tags` entries may be "a,b" (needs both tags)."""
@@ -46,7 +82,7 @@ class RetentionPolicy:
     keep_monthly: int = 0
     keep_yearly: int = 0
     keep_tags: tuple[str, ...] = ()
-    keep_within: timedelta | None = None
+    keep_within: Duration | None = None
 
     def __post_init__(self) -> None:
         counts = (self.keep_last, self.keep_hourly, self.keep_daily, self.keep_weekly)
@@ -168,8 +204,8 @@ def apply_policy_counted(
     for nr, snap in enumerate(ordered):
         why: list[str] = []
         why.extend(_tag_reason(spec) for spec in policy.keep_tags if _has_tags(snap, spec))
-        if policy.keep_within is not None and latest is not None and snap.time > latest - policy.keep_within:
-            why.append("within")
+        if policy.keep_within and latest is not None and snap.time > policy.keep_within.before(latest):
+            why.append(f"within {policy.keep_within}")
         for bucket in buckets:
             if bucket.count > 0:
                 value = bucket.period(snap.time, nr)

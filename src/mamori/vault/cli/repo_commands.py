@@ -7,17 +7,15 @@ import argparse
 import getpass
 import json
 import os
-import re
 import sys
 from dataclasses import asdict
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from mamori.vault.api import open_repository
 from mamori.vault.backend import FileType, Handle, ObjectLock
 from mamori.vault.checker import check_repository
 from mamori.vault.errors import InvalidArgumentError
-from mamori.vault.forget import RetentionPolicy, forget_snapshots, parse_group_by, restic_json
+from mamori.vault.forget import Duration, RetentionPolicy, forget_snapshots, parse_group_by, restic_json
 from mamori.vault.ids import parse_id
 from mamori.vault.keys import add_key, list_keys, remove_key
 from mamori.vault.pack import BlobType
@@ -315,18 +313,6 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)d)?(?:(\d+)h)?$")
-
-
-def _parse_duration(text: str) -> timedelta:
-    """restic's --keep-within syntax, approximating a month as 30 and a year as 365 days."""
-    match = _DURATION.match(text)
-    if not text or match is None:
-        raise InvalidArgumentError(f"invalid duration {text!r}: use e.g. 1y2m3d4h")
-    years, months, days, hours = (int(g or 0) for g in match.groups())
-    return timedelta(days=365 * years + 30 * months + days, hours=hours)
-
-
 def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
     """`forget`: apply a retention policy per host and paths."""
     policy = RetentionPolicy(
@@ -337,7 +323,7 @@ def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
         keep_monthly=args.keep_monthly,
         keep_yearly=args.keep_yearly,
         keep_tags=tuple(args.keep_tag),
-        keep_within=_parse_duration(args.keep_within) if args.keep_within else None,
+        keep_within=Duration.parse(args.keep_within) if args.keep_within else None,
     )
     if policy.empty:
         raise InvalidArgumentError("no policy given: add e.g. --keep-daily 7 --keep-monthly 12")
