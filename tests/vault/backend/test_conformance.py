@@ -275,3 +275,38 @@ def test_s3_layout_matches_restic(s3_server: S3Server) -> None:
     )
     assert keys == [f"{prefix}/config", f"{prefix}/data/3f/{name}"]
     be.close()
+
+
+STRANGERS = ["G" * 64, "ab" * 31 + "-x", "short", "ab" * 32 + ".tmp", "\u3042" * 64]
+
+
+@pytest.mark.parametrize("kind", ["local", "sftp", "s3", "rest"])
+def test_listings_skip_files_a_stranger_put_there(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Names that are not 64 lowercase hex characters, planted straight into the server's storage
+    (not through our writer), never come out of `list`, so they never reach a `Handle`."""
+    be = make_backend(kind, request, tmp_path)
+    good = "cd" * 32
+    be.save(Handle(FileType.SNAPSHOT, good), b"ours")
+    names = STRANGERS
+    if kind == "local":
+        for name in names:
+            (tmp_path / "repo" / "snapshots" / name).write_bytes(b"x")
+    elif kind == "sftp":
+        ssh: SSHServer = request.getfixturevalue("sftp_server")
+        folder = ssh.root / be.location.rsplit("/", 1)[1] / "snapshots"
+        for name in names:
+            (folder / name).write_bytes(b"x")
+    elif kind == "s3":
+        s3: S3Server = request.getfixturevalue("s3_server")
+        prefix = be.location.rsplit("/", 1)[1]
+        for name in names:
+            s3.client().put_object(Bucket="mamori-plain", Key=f"{prefix}/snapshots/{name}", Body=b"x")
+    else:
+        rest: RestServer = request.getfixturevalue("rest_server")
+        folder = rest.store / be.location.rstrip("/").rsplit("/", 1)[1] / "snapshots"
+        for name in names:
+            (folder / name).write_bytes(b"x")
+    assert [i.name for i in be.list(FileType.SNAPSHOT)] == [good]
+    be.close()

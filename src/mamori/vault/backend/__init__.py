@@ -28,7 +28,16 @@ __all__ = [
     "ObjectLock",
     "data_parts",
     "data_size",
+    "is_object_name",
 ]
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_object_name(name: str) -> bool:
+    """A repository file name: 64 lowercase hex characters. Listings skip anything else (temporary
+    uploads, a hostile server's `../config`), so no other name ever reaches a `Handle`."""
+    return len(name) == 64 and set(name) <= _HEX
 
 
 class FileType(enum.StrEnum):

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts, is_object_name
 from mamori.vault.errors import (
     BackendError,
     BackendNotFoundError,
@@ -31,7 +31,6 @@ __all__ = ["LocalBackend"]
 _DIR_MODE = 0o700
 _FILE_MODE = 0o400
 _TRANSIENT = frozenset({errno.EAGAIN, errno.EINTR, errno.EBUSY, errno.ETIMEDOUT, errno.EIO})
-_HEX = frozenset("0123456789abcdef")
 _FADVISE = hasattr(os, "posix_fadvise")
 
 
@@ -213,7 +212,7 @@ class LocalBackend(Backend):
                 raise _convert(exc, str(directory)) from exc
             for entry in entries:
                 name = entry.name
-                if len(name) != 64 or not set(name) <= _HEX:
+                if not is_object_name(name):
                     continue
                 try:
                     size = entry.stat().st_size

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import urllib3
 from urllib3.exceptions import HTTPError
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts, is_object_name
 from mamori.vault.backend.location import BackendOptions, Location
 from mamori.vault.errors import (
     AppendOnlyError,
@@ -164,11 +164,14 @@ class RestBackend(Backend):
                 f"the REST server listed {what} as something other than JSON"
             ) from exc
         v2 = response.headers.get("Content-Type", "").startswith(_V2)
-        for item in items or []:
-            if v2 and isinstance(item, dict):
-                yield FileInfo(str(item["name"]), int(item["size"]))
-            elif isinstance(item, str):  # a v1 server: names only
-                yield FileInfo(item, self.stat(Handle(file_type, item)))
+        for item in items if isinstance(items, list) else []:
+            try:
+                if v2 and isinstance(item, dict) and is_object_name(str(item["name"])):
+                    yield FileInfo(str(item["name"]), int(item["size"]))
+                elif isinstance(item, str) and is_object_name(item):  # a v1 server: names only
+                    yield FileInfo(item, self.stat(Handle(file_type, item)))
+            except (KeyError, TypeError, ValueError):  # a malformed entry: skipped like a stranger
+                continue
 
     def remove(self, handle: Handle) -> None:
         """DELETE; an append-only server refuses (`AppendOnlyError`) except for locks."""

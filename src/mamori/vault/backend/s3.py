@@ -24,7 +24,16 @@ import boto3
 import botocore.exceptions
 from botocore.config import Config as BotoConfig
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, ObjectLock, data_parts
+from mamori.vault.backend import (
+    Backend,
+    Data,
+    FileInfo,
+    FileType,
+    Handle,
+    ObjectLock,
+    data_parts,
+    is_object_name,
+)
 from mamori.vault.backend.location import BackendOptions, Location
 from mamori.vault.errors import (
     BackendAccessError,
@@ -319,7 +328,7 @@ class S3Backend(Backend):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     name = item["Key"].rpartition("/")[2]
-                    if len(name) == 64:
+                    if is_object_name(name):
                         found.append(FileInfo(name, int(item["Size"])))
             return found
 

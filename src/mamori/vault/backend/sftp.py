@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import paramiko
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts, is_object_name
 from mamori.vault.backend.location import BackendOptions, Location
 from mamori.vault.errors import (
     BackendAccessError,
@@ -38,7 +38,6 @@ from mamori.vault.errors import (
 __all__ = ["SFTPBackend"]
 
 T = TypeVar("T")
-_HEX = frozenset("0123456789abcdef")
 _DIRS = ("data", "index", "keys", "locks", "snapshots")
 _DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
 
@@ -351,9 +350,7 @@ class SFTPBackend(Backend):
                 except FileNotFoundError:
                     continue
                 found.extend(
-                    FileInfo(a.filename, int(a.st_size or 0))
-                    for a in entries
-                    if len(a.filename) == 64 and set(a.filename) <= _HEX
+                    FileInfo(a.filename, int(a.st_size or 0)) for a in entries if is_object_name(a.filename)
                 )
             return found
 
