@@ -25,7 +25,13 @@ commands:
 """
 
 
+# Everything mamori creates (database, WAL, keys, checkpoints, repositories, restores' scratch) is
+# private to the service user: files 0600, directories 0700 (docs/security.md).
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in {"-h", "--help", "help"}:
         print(USAGE)

@@ -55,6 +55,8 @@ def test_serve_answers_with_the_login_page_and_static_files(tmp_path: Path):
         process.wait(timeout=SERVE_TIMEOUT)
     assert process.returncode == 0
     assert (tmp_path / "home" / "mamori.sqlite3").exists()  # migrations were applied on start
+    # everything the server created (database, keys, collected static files) is private to its user
+    assert [p for p in (tmp_path / "home").rglob("*") if p.lstat().st_mode & 0o077] == []
 
 
 def test_static_urls_work_before_collectstatic(tmp_path: Path):

@@ -16,7 +16,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent  # src/mamori
 
 def _home() -> Path:
     home = Path(os.environ.get("MAMORI_HOME") or platformdirs.user_data_dir("mamori")).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     return home
 
 
