@@ -128,3 +128,34 @@ def test_an_unreadable_csv_is_refused_with_a_line_number(world):
     result = staff_import(actor="o", data=data)
     assert len(result.errors) == 1 and result.errors[0].startswith("3行目: CSVとして読めません")
     assert not Staff.objects.filter(employee_number="1").exists()
+
+
+def test_a_nul_byte_in_a_value_is_refused_with_its_line_number(world):
+    """SQLite would store it; PostgreSQL refuses the row with an internal error. Neither happens."""
+    data = "職員番号,姓,名,所属コード\n500001,森,茂,1002\n500002,山\x00田,花子,1002\n".encode()
+    result = staff_import(actor="o", data=data)
+    assert result.errors == [
+        "3行目: NUL文字（0x00）が含まれています。CSVのテキストとして保存し直してください"
+    ]
+    assert not Staff.objects.filter(employee_number__in=["500001", "500002"]).exists()
+
+
+def _bad_lines(n: int) -> bytes:
+    return ("職員番号,姓,名,所属コード\n" + "".join(f"{600000 + i},森,茂,X99\n" for i in range(n))).encode()
+
+
+def test_many_bad_lines_give_the_first_100_messages_and_the_count(world):
+    result = staff_import(actor="o", data=_bad_lines(1000))
+    assert result.error_count == 1000 and len(result.errors) == 100 and result.errors_not_shown == 900
+    assert result.errors[0] == "2行目: 所属コード 'X99' が存在しません"
+    assert result.errors[-1] == "101行目: 所属コード 'X99' が存在しません"
+
+
+def test_import_command_prints_the_first_100_errors_and_the_count(world, tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(_bad_lines(1000))
+    with pytest.raises(CommandError) as exc:
+        call_command("import", "staff", str(path))
+    assert str(exc.value) == f"{path}: 1,000 error(s); nothing was imported"
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 101 and err[-1] == "... and 900 more"

@@ -108,6 +108,18 @@ def test_staff_import_page_shows_line_numbered_errors(world, client):
     assert not Staff.objects.filter(employee_number="500001").exists()
 
 
+def test_staff_import_page_shows_the_first_100_errors_and_the_count(world, client):
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    data = (
+        "職員番号,姓,名,所属コード\n" + "".join(f"{600000 + i},森,茂,X99\n" for i in range(1000))
+    ).encode()
+    html = client.post(
+        reverse("staff_import"), {"file": SimpleUploadedFile("staff.csv", data)}
+    ).content.decode()
+    assert "1000件の問題があるため" in html and "ほか 900件は表示していません" in html
+    assert html.count("行目: 所属コード") == 100
+
+
 def test_staff_import_page_imports_a_good_file(world, client):
     client.force_login(world.users[Role.ADMINISTRATOR])
     upload = SimpleUploadedFile("staff.csv", "職員番号,姓,名,所属コード\n500001,森,茂,1002\n".encode())

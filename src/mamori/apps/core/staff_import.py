@@ -66,6 +66,21 @@ STATUS_VALUES = {str(label): value for value, label in StaffStatus.choices} | {
     v: v for v in StaffStatus.values
 }
 DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+# A file of 300,000 bad lines must not become a 63 MB page: the first messages and a count.
+MAX_ERRORS_SHOWN = 100
+
+
+class Problems:
+    """Line-numbered messages: the first MAX_ERRORS_SHOWN kept, every one counted."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.count = 0
+
+    def add(self, message: str) -> None:
+        self.count += 1
+        if len(self.shown) < MAX_ERRORS_SHOWN:
+            self.shown.append(message)
 
 
 @dataclass
@@ -76,11 +91,16 @@ class StaffImportResult:
     updated: int = 0
     transferred: int = 0
     unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the first MAX_ERRORS_SHOWN
+    error_count: int = 0
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.error_count
+
+    @property
+    def errors_not_shown(self) -> int:
+        return self.error_count - len(self.errors)
 
 
 @dataclass
@@ -91,7 +111,7 @@ class _Row:
     present: set[str]
 
 
-def _decode(raw: bytes) -> tuple[str, str, list[str]]:
+def _decode(raw: bytes, errors: Problems) -> tuple[str, str]:
     """Text, encoding name and errors: BOM → UTF-8; valid UTF-8 → UTF-8; else CP932 (Excel)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         encodings = ["utf-8-sig"]
@@ -99,21 +119,32 @@ def _decode(raw: bytes) -> tuple[str, str, list[str]]:
         encodings = ["utf-8", "cp932"]
     for encoding in encodings:
         try:
-            return raw.decode(encoding), encoding, []
+            return raw.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     # Neither reads the whole file: name the lines that CP932 (or UTF-8 after a BOM) cannot read.
     encoding = encodings[-1]
-    errors = []
     for number, line in enumerate(raw.splitlines(), start=1):
         try:
             line.decode(encoding)
         except UnicodeDecodeError:
-            errors.append(
+            errors.add(
                 _("%(line)d行目: 文字コード %(encoding)s として読めない文字があります")
                 % {"line": number, "encoding": "UTF-8" if encoding == "utf-8-sig" else "CP932 (Shift_JIS)"}
             )
-    return "", encoding, errors
+    return "", encoding
+
+
+def _check_nul(text: str, errors: Problems) -> None:
+    """NUL is no text: SQLite would store it, PostgreSQL refuses the row with an internal error."""
+    if "\x00" not in text:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "\x00" in line:
+            errors.add(
+                _("%(line)d行目: NUL文字（0x00）が含まれています。CSVのテキストとして保存し直してください")
+                % {"line": number}
+            )
 
 
 def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
@@ -147,13 +178,13 @@ def _parse_row(
     cells: list[str],
     columns: dict[str, int],
     departments: dict[str, Department],
-    errors: list[str],
+    errors: Problems,
 ) -> _Row | None:
     values = {key: cells[i].strip() if i < len(cells) else "" for key, i in columns.items()}
-    before = len(errors)
+    before = errors.count
 
     def error(message: str, **params: object) -> None:
-        errors.append(_("%(line)d行目: ") % {"line": line} + message % params)
+        errors.add(_("%(line)d行目: ") % {"line": line} + message % params)
 
     for key in REQUIRED:
         if not values.get(key):
@@ -188,7 +219,7 @@ def _parse_row(
                 column=LABELS[key],
                 value=values[key],
             )
-    if len(errors) > before or department is None:
+    if errors.count > before or department is None:
         return None
     data = StaffData(
         employee_number=values["employee_number"],
@@ -207,24 +238,25 @@ def _parse_row(
     return _Row(line, data, dates["effective_date"], set(columns))
 
 
-def _parse(text: str, errors: list[str]) -> list[_Row]:
+def _parse(text: str, errors: Problems) -> list[_Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return _parse_rows(reader, errors)
     except csv.Error as exc:  # e.g. a NUL byte: the file is not a CSV text file
-        errors.append(
+        errors.add(
             _("%(line)d行目: CSVとして読めません（%(reason)s）") % {"line": reader.line_num, "reason": exc}
         )
         return []
 
 
-def _parse_rows(reader: Any, errors: list[str]) -> list[_Row]:
+def _parse_rows(reader: Any, errors: Problems) -> list[_Row]:
     header = next(reader, None)
     if not header or not any(c.strip() for c in header):
-        errors.append(_("ファイルが空です（1行目に見出しが必要です）"))
+        errors.add(_("ファイルが空です（1行目に見出しが必要です）"))
         return []
     columns, header_errors = _header_map(header)
-    errors.extend(header_errors)
+    for message in header_errors:
+        errors.add(message)
     if header_errors:
         return []
     departments = {d.code: d for d in Department.objects.all()}
@@ -236,7 +268,7 @@ def _parse_rows(reader: Any, errors: list[str]) -> list[_Row]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) > len(header):
-            errors.append(
+            errors.add(
                 _("%(line)d行目: 列の数 (%(n)d) が見出しの列の数 (%(m)d) より多いです")
                 % {"line": start, "n": len(cells), "m": len(header)}
             )
@@ -244,15 +276,15 @@ def _parse_rows(reader: Any, errors: list[str]) -> list[_Row]:
         row = _parse_row(start, cells, columns, departments, errors)
         number = cells[columns["employee_number"]].strip() if columns["employee_number"] < len(cells) else ""
         if number and number in first_line:
-            errors.append(
+            errors.add(
                 _("%(line)d行目: 職員番号 '%(number)s' が%(first)d行目と重複しています")
                 % {"line": start, "number": number, "first": first_line[number]}
             )
         first_line.setdefault(number, start)
         if row is not None:
             rows.append(row)
-    if not rows and not errors:
-        errors.append(_("職員の行がありません"))
+    if not rows and not errors.count:
+        errors.add(_("職員の行がありません"))
     return rows
 
 
@@ -278,13 +310,18 @@ def staff_import(
     *, actor: Actor, data: bytes, filename: str = "", today: date | None = None
 ) -> StaffImportResult:
     """Check the whole file, then create / update every row in one transaction, or write nothing."""
-    text, encoding, errors = _decode(data)
-    result = StaffImportResult(encoding="CP932" if encoding == "cp932" else "UTF-8", errors=errors)
-    if errors:
-        return result
-    rows = _parse(text, result.errors)
-    result.rows = len(rows)
-    if result.errors:
+    errors = Problems()
+    text, encoding = _decode(data, errors)
+    if not errors.count:
+        _check_nul(text, errors)
+    rows = _parse(text, errors) if not errors.count else []
+    result = StaffImportResult(
+        encoding="CP932" if encoding == "cp932" else "UTF-8",
+        rows=len(rows),
+        errors=errors.shown,
+        error_count=errors.count,
+    )
+    if not result.ok:
         return result
     effective_default = today or timezone.localdate()
     with transaction.atomic():

@@ -29,7 +29,9 @@ class Command(BaseCommand):
         if not result.ok:
             for line in result.errors:
                 self.stderr.write(line)
-            raise CommandError(f"{path}: {len(result.errors)} error(s); nothing was imported", returncode=1)
+            if result.errors_not_shown:
+                self.stderr.write(f"... and {result.errors_not_shown:,} more")
+            raise CommandError(f"{path}: {result.error_count:,} error(s); nothing was imported", returncode=1)
         self.stdout.write(
             f"{path}: {result.rows} rows ({result.encoding}): {result.created} created, "
             f"{result.updated} updated ({result.transferred} transferred), {result.unchanged} unchanged"
