@@ -188,6 +188,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "mamori.apps.core.storage.StaticStorage"},
 }
 MEDIA_URL = "media/"
+# Django chmods every stored file to 0644 whatever the umask: uploads (certificates of disposal,
+# imports) and collected static files stay private to the service user like the rest of MAMORI_HOME.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 # Database-backed task queue: the django.tasks API (Django 6) through its backport.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
