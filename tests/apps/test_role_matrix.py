@@ -5,7 +5,8 @@ Every named URL pattern of every app is requested as each role and anonymously:
 - allowed roles get 200 / 302 (405 for POST-only views), others 403; auditors get 403 on `writes` views;
 - anonymous requests are redirected to the login page;
 - a forbidden POST to a write view is refused with 403 too;
-- every navigation entry leads to a view its roles may open.
+- every navigation entry leads to a view its roles may open;
+- every response (page or download) is `Cache-Control: no-store`.
 Parameterised URLs take their kwargs from `tests/apps/<app>/matrix_samples.py` (see core's); the
 key "?" holds a query string the view needs.
 """
@@ -127,12 +128,15 @@ def test_every_view_checks_roles_as_declared(quiet_request_log):
                 f"{route.name}: anonymous got {response.status_code}, expected a redirect to login"
             )
         for role in sorted(ALL_ROLES):
-            status = clients[role].get(url).status_code
+            response = clients[role].get(url)
+            status = response.status_code
             allowed = _expected(view, role)
             if (status in ALLOWED) != allowed or (not allowed and status != 403):
                 problems.append(
                     f"{route.name} as {role}: GET {status}, expected {'200/302' if allowed else 403}"
                 )
+            if "no-store" not in response.get("Cache-Control", ""):  # pages and downloads alike
+                problems.append(f"{route.name} as {role}: no Cache-Control: no-store")
             if view.writes and not allowed:
                 post_status = clients[role].post(url, {}).status_code
                 if post_status != 403:

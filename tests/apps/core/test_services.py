@@ -9,6 +9,8 @@ from mamori.apps.core.models import AuditEvent, Membership, Role, StaffTransfer
 from mamori.apps.core.permissions import membership_department_ids
 from mamori.apps.core.services import StaffData
 
+from .factories import UserFactory, user_with_role
+
 pytestmark = pytest.mark.django_db
 
 
@@ -169,3 +171,44 @@ def test_transfers_between_two_dates(world):
     april = selectors.staff_transfer_list(since=date(2026, 4, 1), until=date(2026, 4, 30))
     assert [t.staff for t in april] == [world.staff_in_scope]
     assert selectors.staff_transfer_list().count() == 2
+
+
+# --- the last administrator ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change", [{"role": Role.SECURITY_OFFICER}, {"role": Role.ADMINISTRATOR, "is_active": False}]
+)
+def test_the_last_administrator_cannot_be_demoted_or_deactivated(world, change):
+    admin = world.users[Role.ADMINISTRATOR]
+    events = AuditEvent.objects.count()
+    with pytest.raises(ApplicationError) as exc:
+        services.membership_set(actor=admin, user=admin, **change)
+    assert exc.value.code == "last_administrator"
+    assert str(exc.value).startswith("最後の有効なシステム管理者")
+    admin.refresh_from_db()
+    assert admin.is_active and admin.membership.role == Role.ADMINISTRATOR
+    assert AuditEvent.objects.count() == events
+
+
+def test_an_administrator_may_step_down_while_another_active_one_remains(world):
+    first = world.users[Role.ADMINISTRATOR]
+    second = user_with_role(Role.ADMINISTRATOR, username="admin2")
+    services.membership_set(actor=first, user=first, role=Role.AUDITOR)
+    assert Membership.objects.get(user=first).role == Role.AUDITOR
+    with pytest.raises(ApplicationError, match="最後の有効なシステム管理者"):
+        services.membership_set(actor=first, user=second, role=Role.STAFF)  # by anyone
+
+
+def test_an_inactive_administrator_does_not_count(world):
+    admin = world.users[Role.ADMINISTRATOR]
+    UserFactory(role=Role.ADMINISTRATOR, username="admin2", is_active=False)
+    with pytest.raises(ApplicationError, match="最後の有効なシステム管理者"):
+        services.membership_set(actor=admin, user=admin, role=Role.STAFF)
+
+
+def test_a_superuser_without_a_role_counts_as_an_administrator(world, django_user_model):
+    admin = world.users[Role.ADMINISTRATOR]
+    django_user_model.objects.create_superuser("root", password=None)
+    services.membership_set(actor=admin, user=admin, role=Role.STAFF)
+    assert Membership.objects.get(user=admin).role == Role.STAFF

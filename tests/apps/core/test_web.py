@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -214,3 +216,32 @@ def test_a_population_record_reads_in_the_chosen_language(world):
     assert "人 /" in str(record)
     with translation.override("en"):
         assert "residents" in str(record) and "人" not in str(record)
+
+
+def test_the_last_administrator_sees_why_they_cannot_demote_themselves(world, client):
+    admin = world.users[Role.ADMINISTRATOR]
+    client.force_login(admin)
+    response = client.post(
+        reverse("user_update", kwargs={"pk": admin.pk}), {"role": Role.STAFF, "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert "最後の有効なシステム管理者" in response.content.decode()
+    admin.refresh_from_db()
+    assert admin.membership.role == Role.ADMINISTRATOR
+
+
+def test_a_refused_page_is_one_log_line_naming_the_user(world, client, caplog):
+    client.force_login(world.users[Role.STAFF])
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client.get(reverse("user_list")).status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.exc_info is None
+    assert record.getMessage() == f"Forbidden (Permission denied): {reverse('user_list')} (user staff)"
+    assert "Traceback" not in caplog.text
+
+
+def test_pages_and_the_login_form_are_never_stored_by_a_browser(world, client):
+    assert "no-store" in client.get(reverse("login"))["Cache-Control"]
+    client.force_login(world.users[Role.AUDITOR])
+    response = client.get(reverse("audit_list"))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]

@@ -36,6 +36,9 @@ MSG_SAME_DEPARTMENT = _("異動先が現在の所属と同じです。")
 MSG_DEPARTMENT_CYCLE = _("上位の所属に自分自身または下位の所属は指定できません。")
 MSG_LEAD_NEEDS_DEPARTMENT = _("所属長ロールには担当する所属を指定してください。")
 MSG_USERNAME_TAKEN = _("このユーザー名は既に使われています。")
+MSG_LAST_ADMINISTRATOR = _(
+    "最後の有効なシステム管理者のロールは変更・無効化できません。先に別のログインをシステム管理者にしてください。"
+)
 USER_FIELDS = ["id", "username", "email", "is_active"]
 
 
@@ -239,6 +242,31 @@ def _membership_snapshot(user: AbstractBaseUser) -> dict[str, object]:
     return snap
 
 
+def _is_active_administrator(user: AbstractBaseUser) -> bool:
+    membership = Membership.objects.filter(user=user).first()
+    role = membership.role if membership else (Role.ADMINISTRATOR if user.is_superuser else None)
+    return bool(user.is_active) and role == Role.ADMINISTRATOR
+
+
+def _check_not_last_administrator(user: AbstractBaseUser) -> None:
+    """Someone must always be able to manage logins: the last active administrator stays one.
+
+    Called inside the transaction with the administrators' rows locked, so two administrators
+    demoting each other at once cannot both succeed.
+    """
+    admin_ids = list(
+        Membership.objects.select_for_update()
+        .filter(role=Role.ADMINISTRATOR)
+        .values_list("user_id", flat=True)
+    )
+    others = User.objects.filter(is_active=True).exclude(pk=user.pk)
+    if not (
+        others.filter(pk__in=admin_ids).exists()
+        or others.filter(is_superuser=True, membership__isnull=True).exists()
+    ):
+        raise ApplicationError(MSG_LAST_ADMINISTRATOR, code="last_administrator", http_status=409)
+
+
 def _check_membership(role: str, department: Department | None) -> None:
     if role == Role.DEPARTMENT_LEAD and department is None:
         raise ApplicationError(MSG_LEAD_NEEDS_DEPARTMENT, code="lead_needs_department")
@@ -284,6 +312,8 @@ def membership_set(
     when given, its password — all in one transaction."""
     _check_membership(role, department)
     with transaction.atomic():
+        if _is_active_administrator(user) and (role != Role.ADMINISTRATOR or not is_active):
+            _check_not_last_administrator(user)
         if new_password:
             user_set_password(actor=actor, user=user, password=new_password)
         before = _membership_snapshot(user)

@@ -6,10 +6,13 @@ import contextlib
 import os
 import secrets
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import platformdirs
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent  # src/mamori
 
@@ -80,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mamori.apps.core.middleware.NoStoreMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -196,9 +200,38 @@ FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Database-backed task queue: the django.tasks API (Django 6) through its backport.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-EMAIL_HOST = os.environ.get("MAMORI_SMTP_HOST", "127.0.0.1")
-EMAIL_PORT = int(os.environ.get("MAMORI_SMTP_PORT", "25"))
+# SMTP: (use STARTTLS, use implicit TLS, default port) per MAMORI_SMTP_SECURITY.
+SMTP_SECURITY = {"none": (False, False, 25), "starttls": (True, False, 587), "tls": (False, True, 465)}
+
+
+def smtp_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The mail settings from the environment (docs/deployment.md); one clear error if inconsistent."""
+    security = environ.get("MAMORI_SMTP_SECURITY", "none").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ImproperlyConfigured(f"MAMORI_SMTP_SECURITY={security!r}: use none, starttls or tls")
+    use_tls, use_ssl, port = SMTP_SECURITY[security]
+    user = environ.get("MAMORI_SMTP_USER", "")
+    if user and security == "none":
+        raise ImproperlyConfigured(
+            "MAMORI_SMTP_USER needs MAMORI_SMTP_SECURITY=starttls or tls (a password is never sent in clear)"
+        )
+    password = environ.get("MAMORI_SMTP_PASSWORD", "")
+    if not password and (password_file := environ.get("MAMORI_SMTP_PASSWORD_FILE")):
+        password = Path(password_file).read_text().strip()
+    return {
+        "EMAIL_BACKEND": "mamori.apps.core.mail.SmtpBackend",
+        "EMAIL_HOST": environ.get("MAMORI_SMTP_HOST", "127.0.0.1"),
+        "EMAIL_PORT": int(environ.get("MAMORI_SMTP_PORT") or port),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_HOST_USER": user,
+        "EMAIL_HOST_PASSWORD": password,
+        "EMAIL_TIMEOUT": 30,
+        "MAMORI_SMTP_CA_FILE": environ.get("MAMORI_SMTP_CA_FILE", ""),
+    }
+
+
+globals().update(smtp_settings(os.environ))  # EMAIL_* and MAMORI_SMTP_CA_FILE
 DEFAULT_FROM_EMAIL = os.environ.get("MAMORI_MAIL_FROM", "mamori@localhost")
 MAMORI_ALERT_EMAILS = [a for a in os.environ.get("MAMORI_ALERT_EMAILS", "").split(",") if a]
 # Backups: a run waits this long for a repository another job holds; a lock older than this is stale.
@@ -211,7 +244,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"client_errors": {"()": "mamori.apps.core.request_log.ClientErrorsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"mamori": {"level": "INFO"}},
+    "loggers": {
+        "mamori": {"level": "INFO"},
+        # a refused request (403, 404, 400) is one line, not a traceback
+        "django.request": {"level": "WARNING", "filters": ["client_errors"]},
+    },
 }
