@@ -11,7 +11,7 @@ export MAMORI_HOME ?= $(CURDIR)/var/demo
 # Debian packages the tests and the demo use; installed only as root on Debian, only when missing.
 SYSTEM_PACKAGES := restic borgbackup rclone chromium fonts-noto-cjk fonts-ipafont slapd ldap-utils \
 	openssh-server postgresql poppler-utils poppler-data hyperfine time \
-	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 gettext systemd nginx
 
 setup: system-packages $(STAMP)
 

@@ -73,6 +73,20 @@ def _check_address(host: str, port: int) -> None:
         raise _address_error(host, port, exc) from exc
 
 
+def _proxy_options() -> dict[str, object]:
+    """Behind the HTTPS reverse proxy (MAMORI_TRUSTED_PROXY, its address): believe its
+    X-Forwarded-Proto and X-Forwarded-For, so mamori knows the request was HTTPS and who sent it.
+    Waitress drops those headers from anyone else, so a client cannot claim either."""
+    if not settings.MAMORI_TRUSTED_PROXY:
+        return {}
+    return {
+        "trusted_proxy": settings.MAMORI_TRUSTED_PROXY,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": "x-forwarded-proto x-forwarded-for",
+        "clear_untrusted_proxy_headers": True,
+    }
+
+
 def serve(
     *, host: str, port: int, stdout: TextIO, companions: Sequence[Sequence[str]] = (), threads: int = 8
 ) -> None:
@@ -83,7 +97,9 @@ def serve(
     _check_address(host, port)  # fail fast, before migrating
     prepare(stdout)  # before the app exists: WhiteNoise indexes the collected files when it starts
     try:
-        server = create_server(get_wsgi_application(), host=host, port=port, threads=threads, ident="mamori")
+        server = create_server(
+            get_wsgi_application(), host=host, port=port, threads=threads, ident="mamori", **_proxy_options()
+        )
     except OSError as exc:
         raise _address_error(host, port, exc) from exc
     actual_port = server.socket.getsockname()[1]  # type: ignore[union-attr]

@@ -46,6 +46,8 @@ def _home_secret(variable: str, filename: str) -> str:
     return path.read_text().strip()
 
 
+# The reverse proxy's address, whose X-Forwarded-Proto / -For `mamori serve` believes (production).
+MAMORI_TRUSTED_PROXY = os.environ.get("MAMORI_TRUSTED_PROXY", "")
 SECRET_KEY = _home_secret("MAMORI_SECRET_KEY", "secret_key")
 # The audit chain's HMAC key (`mamori.apps.core.audit`): whoever can write the database but not
 # read this key cannot rewrite the log unseen. Checkpoints of the chain head go next to it.
