@@ -12,7 +12,9 @@ class ClientErrorsOnOneLine(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         status = getattr(record, "status_code", None)
-        if isinstance(status, int) and 400 <= status < 500:
+        # logging configured twice attaches the filter twice: rewrite each record once
+        if isinstance(status, int) and 400 <= status < 500 and not getattr(record, "one_line", False):
+            record.one_line = True
             record.exc_info = None
             record.exc_text = None
             user = getattr(getattr(record, "request", None), "user", None)
