@@ -4,6 +4,7 @@ past, and stays quiet when nothing is pending."""
 from __future__ import annotations
 
 import io
+import socket
 from datetime import timedelta
 
 import pytest
@@ -53,4 +54,16 @@ def test_pending_reminders_without_recipients_fail_loudly(world, settings):
     settings.MAMORI_ALERT_EMAILS = []
     handed_over([stored("USB-OLD", world.gyokaku)], days_ago=40)
     with pytest.raises(CommandError, match="no recipients"):
+        _remind()
+
+
+def test_a_mail_server_that_refuses_ends_the_command_with_the_setting_to_check(world, settings):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.MAMORI_ALERT_EMAILS = ["security@city.example.jp"]
+    handed_over([stored("USB-OLD", world.gyokaku)], days_ago=40)
+    with pytest.raises(CommandError, match="MAMORI_SMTP_HOST"):
         _remind()
