@@ -225,3 +225,18 @@ def test_incidents_count_in_the_fiscal_year_the_city_learned_of_them_in_japan_ti
     assert (fy2026.value, fy2027.value) == (1, 1)
     assert "3月末" in fy2026.evidence[0].label and "4月1日" in fy2027.evidence[0].label
     assert fy2026.detail["loss"] == 1 and count_of("malware")(2026).value == 0
+
+
+def test_hostile_text_in_a_report_is_shown_as_text(world):
+    script = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    learned = timezone.now() - timedelta(hours=1)
+    incident = services.incident_report(
+        actor=world.users[Role.STAFF], scope=None, title=script, kind="other", department=world.gyokaku,
+        detected_at=learned, learned_at=learned, description=f"1行目\n{script}",
+    )  # fmt: skip
+    for role in (Role.SECURITY_OFFICER, Role.STAFF):
+        client = signed_in(world, role)
+        for url in (reverse("incidents:detail", args=[incident.pk]), reverse("incidents:list")):
+            page = client.get(url).content.decode()
+            assert "<script>alert" not in page and "<img src=x" not in page
+            assert "&lt;script&gt;alert" in page
