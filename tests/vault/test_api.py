@@ -92,7 +92,9 @@ def test_result_fields_match_the_contract() -> None:
         "failed",
         "verified",
         "duration_s",
+        "files_skipped",
     ]
+    assert _fields(api.FoundNode) == ["snapshot", "node"]
     for cls in (api.BackupResult, api.SnapshotInfo, api.RestoreResult, api.FileError):
         assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
 

@@ -274,3 +274,48 @@ def test_list_dir_reads_only_the_trees_along_the_path(tmp_path: Path, repo_url: 
         assert [c.path for c in repo.list_dir(snap, f"{src}/課2")] == [f"{src}/課2/{f}.txt" for f in range(3)]
         with pytest.raises(NotFoundError):
             repo.list_dir(snap, f"{src}/課2/0.txt")
+
+
+def test_restore_a_folder_into_a_chosen_folder_keeping_or_replacing_what_is_there(
+    tmp_path: Path, repo_url: str
+) -> None:
+    src = tmp_path / "src"
+    (src / "課" / "sub").mkdir(parents=True)
+    (src / "課" / "見積書.xlsx").write_text("from the snapshot")
+    (src / "課" / "sub" / "a.txt").write_text("a")
+    with open_repository(repo_url, PASSWORD) as repo:
+        snap = repo.backup([src]).snapshot_id
+        dest = tmp_path / "dest"
+        (dest / "課").mkdir(parents=True)
+        (dest / "課" / "見積書.xlsx").write_text("edited since")
+        (dest / "課" / "mine.txt").write_text("mine")
+        kept = repo.restore(snap, dest, paths=[f"{src}/課"], base=str(src), overwrite="never")
+        assert (kept.files_restored, kept.files_skipped) == (1, 1)
+        assert (dest / "課" / "見積書.xlsx").read_text() == "edited since"
+        assert (dest / "課" / "sub" / "a.txt").read_text() == "a"
+        replaced = repo.restore(snap, dest, paths=[f"{src}/課"], base=str(src), overwrite="always")
+        assert (replaced.files_restored, replaced.files_skipped) == (2, 0)
+        assert (dest / "課" / "見積書.xlsx").read_text() == "from the snapshot"
+        assert (dest / "課" / "mine.txt").read_text() == "mine"  # never deleted
+        with pytest.raises(InvalidArgumentError):
+            repo.restore(snap, dest, paths=["/"], base=f"{src}/課/見積書.xlsx")
+
+
+def test_find_names_each_path_once_with_the_newest_snapshot_holding_it(tmp_path: Path, repo_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "見積書[最終].xlsx").write_text("v1")
+    (src / "議事録.txt").write_text("x")
+    now = datetime.now(UTC)
+    with open_repository(repo_url, PASSWORD) as repo:
+        old = repo.backup([src], time=now - timedelta(days=40)).snapshot_id
+        week = repo.backup([src], time=now - timedelta(days=7)).snapshot_id
+        (src / "見積書[最終].xlsx").unlink()
+        repo.backup([src], time=now)
+        hits = repo.find("*見積書[[]最終]*", since=now - timedelta(days=30))
+        assert [(h.node.path, h.snapshot.id) for h in hits] == [(f"{src}/見積書[最終].xlsx", week)]
+        assert [h.snapshot.id for h in repo.find("*見積書*")] == [week]
+        assert repo.find("*見積書*", since=now - timedelta(days=1)) == []
+        assert old

@@ -7,8 +7,10 @@ failure is a `VaultError` subclass with a one-line message.
 
 from __future__ import annotations
 
+import fnmatch
 import getpass
 import os
+import re
 import socket
 import time as _time
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +52,7 @@ __all__ = [
     "CopyResult",
     "FileError",
     "ForgetResult",
+    "FoundNode",
     "LockStatus",
     "NodeInfo",
     "PruneResult",
@@ -129,6 +132,14 @@ class NodeInfo:
 
 
 @dataclass(frozen=True)
+class FoundNode:
+    """A `find` hit: the path and the newest snapshot (of those searched) that holds it."""
+
+    snapshot: SnapshotInfo
+    node: NodeInfo
+
+
+@dataclass(frozen=True)
 class RestoreResult:
     """A finished restore; `failed` lists what could not be restored (e.g. its pack is missing)."""
 
@@ -137,6 +148,8 @@ class RestoreResult:
     failed: list[FileError]
     verified: bool
     duration_s: float
+    files_skipped: int = 0
+    """Files already at the target and kept (`overwrite="never"`)."""
 
 
 def init_repository(
@@ -447,6 +460,38 @@ class Repository:
         prefix = base.rstrip("/") + "/"
         return ((prefix + os.fsdecode(node.name), node) for node in self._tree(tree_id, base or "/"))
 
+    def find(self, pattern: str, *, since: datetime | None = None) -> list[FoundNode]:
+        """Entries whose name matches the glob `pattern` (ignoring case) in the snapshots taken since
+        `since`, one per path with the newest snapshot holding it, sorted by path. A folder already
+        searched at the same place in a newer snapshot (same tree id) is not read again, so daily
+        snapshots of a share cost about one walk plus what changed."""
+        self.tree_errors = []
+        self.low.load_index()
+        match = re.compile(fnmatch.translate(pattern), re.IGNORECASE | re.DOTALL).match
+        found: dict[str, FoundNode] = {}
+        walked: set[tuple[bytes, str]] = set()
+        for snap_id, snap in reversed(self._all_snapshots()):
+            if since is not None and snap.time.to_datetime() < since:
+                continue
+            info = _info(snap_id, snap)
+            stack = [(snap.tree, "/")]
+            while stack:
+                tree_id, base = stack.pop()
+                if (tree_id, base) in walked:
+                    continue
+                walked.add((tree_id, base))
+                try:
+                    children = list(self._children(tree_id, base))
+                except VaultError as exc:
+                    self.tree_errors.append((base, str(exc)))
+                    continue
+                for path, node in children:
+                    if path not in found and match(path.rsplit("/", 1)[1]):
+                        found[path] = FoundNode(info, _node_info(path, node))
+                    if node.subtree is not None:
+                        stack.append((node.subtree, path))
+        return [found[p] for p in sorted(found)]
+
     def open_file(self, ref: str, path: str) -> Iterator[bytes]:
         """Stream one file's content, blob by blob."""
         _snap_id, snap = self._find(ref)
@@ -465,12 +510,16 @@ class Repository:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         paths: Sequence[str] | None = None,
+        base: str = "/",
+        overwrite: str = "always",
         verify: bool = False,
         progress: Callable[[RestoreStats], None] | None = None,
     ) -> RestoreResult:
-        """Restore a snapshot below `target`, with full snapshot paths: all of it, the part the
-        `include`/`exclude` patterns select, or exactly `paths` (each with everything below it;
-        `[`, `*`, `?` are plain characters there; `/` is everything)."""
+        """Restore a snapshot into `target`: all of it, the part the `include`/`exclude` patterns
+        select, or exactly `paths` (each with everything below it; `[`, `*`, `?` are plain
+        characters there; `/` is everything). The snapshot folder `base` maps to `target` (restic's
+        `snapshot:subfolder`): by default the target holds the snapshot's absolute paths.
+        `overwrite="never"` keeps what is already there (restic's `--overwrite`)."""
         start = _time.monotonic()
         with self.low.lock():
             _snap_id, snap = self._find(ref)
@@ -483,9 +532,18 @@ class Repository:
                 include=include,
                 exclude=exclude,
                 paths=paths,
+                overwrite=overwrite,
                 progress=progress,
             )
-            stats = restorer.run(snap.tree, verify=verify)
+            base = "/" + "/".join(p for p in base.split("/") if p)
+            node = self._lookup(snap.tree, base)
+            if node is not None and (node.type != "dir" or node.subtree is None):
+                raise InvalidArgumentError(
+                    f"{base} is not a folder of the snapshot: restore its folder instead"
+                )
+            tree = snap.tree if node is None else node.subtree
+            assert tree is not None
+            stats = restorer.run(tree, verify=verify, root_path=base)
         failed = [FileError(p, m) for p, m in stats.failed]
         if failed and self.index_errors:
             names = ", ".join(f"index/{i}" for i, _ in self.index_errors)
@@ -502,6 +560,7 @@ class Repository:
             failed=failed,
             verified=stats.verified,
             duration_s=_time.monotonic() - start,
+            files_skipped=stats.files_skipped,
         )
 
     # -- maintenance (the format layer) --------------------------------------

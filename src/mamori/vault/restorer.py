@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from mamori.vault.errors import VaultError
+from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.fsmeta import posix_mode
 from mamori.vault.model import Node, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob
@@ -59,6 +59,7 @@ class RestoreStats:
     bytes_restored: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     verified: bool = False
+    files_skipped: int = 0  # already there and kept (overwrite="never")
 
 
 class ExactPaths:
@@ -126,9 +127,13 @@ class Restorer:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         paths: Sequence[str] | None = None,
+        overwrite: str = "always",
         workers: int = 0,
         progress: Callable[[RestoreStats], None] | None = None,
     ) -> None:
+        if overwrite not in OVERWRITE:
+            raise InvalidArgumentError(f"overwrite must be one of {', '.join(OVERWRITE)}, not {overwrite!r}")
+        self.overwrite = overwrite
         self.repo = repo
         self.target = os.fsencode(os.path.abspath(target))
         self.include = PathFilter(include)
@@ -142,7 +147,9 @@ class Restorer:
         self._made: dict[bytes, tuple[int, int]] = {}  # path -> (device, inode) of what the plan made
         self._sources: dict[tuple[int, int], _File] = {}
         self._failed: dict[bytes, _File] = {}
+        self._planned: set[bytes] = set()  # files of pass 1, hard links included
         self._is_root = os.geteuid() == 0
+        self._root_path = "/"
 
     # -- walking the snapshot with directory descriptors ------------------------------------
 
@@ -188,8 +195,9 @@ class Restorer:
         Iterative (trees may be thousands of levels deep); beyond `_OPEN_LEVELS` the upper levels'
         descriptors are closed and reopened through ".." of the child, checked by (device, inode).
         """
+        root = self._root_path
         stack = [
-            _Level(self._children(tree_id, "/", report), root_fd, _ident(root_fd), self.target, "/", None)
+            _Level(self._children(tree_id, root, report), root_fd, _ident(root_fd), self.target, root, None)
         ]
         while stack:
             top = stack[-1]
@@ -235,11 +243,15 @@ class Restorer:
     def _plan_node(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> None:
         if node.type != "file":
             return  # links, symlinks, fifos and devices come after the content (pass 2)
+        if self._keep_existing(parent.fd, node.name):
+            return
         key = (node.device_id, node.inode)
         if node.links > 1 and key in self._sources:
+            self._planned.add(path)
             return  # a hard link of a file already planned
         f = _File(path, node, snap_path)
         self._files.append(f)
+        self._planned.add(path)
         if node.links > 1:
             self._sources[key] = f
         offset = 0
@@ -316,7 +328,20 @@ class Restorer:
             raise TargetChangedError(f"{os.fsdecode(path)} was replaced during the restore: restore again")
         return fd
 
+    def _keep_existing(self, dir_fd: int, name: bytes) -> bool:
+        """With overwrite="never": True (and counted) when something is already at `name`."""
+        if self.overwrite != "never":
+            return False
+        try:
+            os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        self.stats.files_skipped += 1
+        return True
+
     def _finish_node(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> None:
+        if node.type == "file" and path not in self._planned:
+            return  # kept as it was (overwrite="never")
         if node.type == "file":
             key = (node.device_id, node.inode)
             source = self._sources.get(key) if node.links > 1 else None
@@ -324,6 +349,8 @@ class Restorer:
                 self._link(parent.fd, node.name, source, snap_path)
             elif (failed := self._failed.get(path)) is not None:
                 _unlink_if(parent.fd, node.name, failed.ident)
+            return
+        if self._keep_existing(parent.fd, node.name):
             return
         try:
             _remove_non_dir(parent.fd, node.name)
@@ -378,8 +405,10 @@ class Restorer:
 
     # -- the run --------------------------------------------------------------
 
-    def run(self, tree_id: bytes, verify: bool = False) -> RestoreStats:
-        """Restore the tree under `target` (keeping the snapshot's absolute paths below it)."""
+    def run(self, tree_id: bytes, verify: bool = False, root_path: str = "/") -> RestoreStats:
+        """Restore the tree (the snapshot folder `root_path`) into `target`: its children become the
+        target's children, so `/` keeps the snapshot's absolute paths below the target."""
+        self._root_path = root_path
         os.makedirs(self.target, exist_ok=True)
         root_fd = os.open(self.target, _OPEN_DIR & ~os.O_NOFOLLOW)
         try:
@@ -449,6 +478,7 @@ def _fail(group: list[tuple[PackedBlob, list[tuple[_File, int]]]], reason: str) 
             f.error = f.error or reason
 
 
+OVERWRITE = ("always", "never")  # restic's --overwrite choices that mamori offers
 _OPEN_LEVELS = 64
 _OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC

@@ -54,6 +54,7 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
                 "retention-set",
                 "run-now",
                 "snapshots",
+                "search",
             )
         },
         "backups:browse": snapshot,

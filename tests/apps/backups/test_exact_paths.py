@@ -32,7 +32,8 @@ def odd(sut):
 
 def _restore(client, users, sut, path, target):
     response = as_user(client, users, "officer").post(
-        reverse("backups:restore", args=[sut.system.code, "latest"]), {"path": path, "target": str(target)}
+        reverse("backups:restore", args=[sut.system.code, "latest"]),
+        {"path": path, "where": "folder", "target": str(target), "overwrite": "never"},
     )
     assert response.status_code == 302
     return sut.system.runs.filter(kind=JobKind.RESTORE).latest("pk")
@@ -42,10 +43,10 @@ def test_a_folder_with_brackets_restores_exactly_its_files(odd, users, client, t
     folder = f"{odd.data}/共有/フォルダ[2026]"
     run = _restore(client, users, odd, folder, tmp_path / "out")
     assert run.status == RunStatus.SUCCEEDED, run.error_text
-    restored = tmp_path / "out" / folder.lstrip("/")
+    restored = tmp_path / "out" / "フォルダ[2026]"
     assert sorted(p.name for p in restored.iterdir()) == ["見積書[最終].xlsx", "見積書最.xlsx"]
     assert run.files_total == 2
-    assert not (tmp_path / "out" / str(odd.data).lstrip("/") / "共有" / "フォルダ2").exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["フォルダ[2026]"]
 
 
 def test_a_file_named_star_is_one_file_not_a_wildcard(odd, users, client, tmp_path):

@@ -40,7 +40,7 @@ def test_web_restore_stays_in_its_target_and_fails_naming_the_bad_entry(
     target = target_of(base)
     response = as_user(client, users, "officer").post(
         reverse("backups:restore", args=["nas", bad.snapshots[case]]),
-        {"path": "/data", "target": str(target)},
+        {"path": "/data", "where": "folder", "target": str(target)},
     )
     assert response.status_code == 302
     run = sut.system.runs.get(kind=JobKind.RESTORE)

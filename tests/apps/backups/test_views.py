@@ -134,28 +134,52 @@ def test_queued_run_fragment_keeps_polling(world, users, client):
     assert 'hx-trigger="every 1s"' in html and reverse("backups:run-progress", args=[run.pk]) in html
 
 
-def test_restore_a_folder_to_a_path(world, users, client, tmp_path):
+def test_restore_a_folder_into_a_chosen_folder_names_where_it_went(world, users, client, tmp_path):
     target = tmp_path / "restored"
     folder = str(world.data / "共有" / "総務課")
-    response = as_user(client, users, "officer").post(
-        reverse("backups:restore", args=["fileserver", "latest"]), {"path": folder, "target": str(target)}
+    client = as_user(client, users, "officer")
+    response = client.post(
+        reverse("backups:restore", args=["fileserver", "latest"]),
+        {"path": folder, "where": "folder", "target": str(target), "overwrite": "never"},
     )
     assert response.status_code == 302
-    restored = target / folder.lstrip("/") / "会議録.txt"
+    restored = target / "総務課" / "会議録.txt"  # the folder itself, not its eight parents
     assert restored.read_bytes() == (world.data / "共有" / "総務課" / "会議録.txt").read_bytes()
-    assert not (target / str(world.data).lstrip("/") / "共有" / "名簿.csv").exists()
+    assert sorted(p.name for p in target.iterdir()) == ["総務課"]
+    page = client.get(response["Location"]).content.decode()
+    assert f'data-field="restored-to">{target}/総務課<' in page
     assert AuditEvent.objects.filter(action="backups.run.request", actor="officer").exists()
 
 
-def test_restore_refuses_a_non_empty_target(world, users, client, tmp_path):
-    (tmp_path / "busy").mkdir()
-    (tmp_path / "busy" / "keep.txt").write_text("mine")
-    response = as_user(client, users, "officer").post(
-        reverse("backups:restore", args=["fileserver", "latest"]),
-        {"path": "/", "target": str(tmp_path / "busy")},
-    )
-    assert response.status_code == 400 and "空のフォルダ" in response.content.decode()
-    assert (tmp_path / "busy" / "keep.txt").read_text() == "mine"
+def test_restore_into_an_existing_folder_keeps_or_replaces_as_chosen(world, users, client, tmp_path):
+    busy = tmp_path / "busy"
+    (busy / "総務課").mkdir(parents=True)
+    (busy / "総務課" / "会議録.txt").write_text("edited after the backup")
+    (busy / "keep.txt").write_text("mine")
+    client = as_user(client, users, "officer")
+    url = reverse("backups:restore", args=["fileserver", "latest"])
+    folder = str(world.data / "共有" / "総務課")
+    for overwrite, expected in (("never", "edited after the backup"), ("always", None)):
+        response = client.post(
+            url, {"path": folder, "where": "folder", "target": str(busy), "overwrite": overwrite}
+        )
+        run = Run.objects.get(pk=int(response["Location"].rstrip("/").rsplit("/", 1)[1]))
+        assert run.status == RunStatus.SUCCEEDED, run.error_text
+        text = (busy / "総務課" / "会議録.txt").read_text()
+        assert text == (expected or (world.data / "共有" / "総務課" / "会議録.txt").read_text())
+    assert (busy / "keep.txt").read_text() == "mine"
+
+
+def test_restore_to_the_original_place_only_inside_the_backed_up_folders(world, users, client, tmp_path):
+    client = as_user(client, users, "officer")
+    url = reverse("backups:restore", args=["fileserver", "latest"])
+    response = client.post(url, {"path": "/", "where": "original", "overwrite": "always"})
+    assert response.status_code == 400 and "バックアップ元フォルダの中" in response.content.decode()
+    lost = world.data / "共有" / "名簿.csv"
+    content = lost.read_bytes()
+    lost.unlink()
+    response = client.post(url, {"path": str(lost), "where": "original", "overwrite": "never"})
+    assert response.status_code == 302 and lost.read_bytes() == content
 
 
 def test_alert_shown_until_acknowledged(world, users, client):
@@ -264,3 +288,14 @@ def test_a_large_folder_is_browsed_page_by_page(sut, users, client):
     assert first.count("data-entry=") == 200 and 'data-pages="3"' in first and "文書000.txt" in first
     last = client.get(url, {"path": str(big), "page": 3}).content.decode()
     assert last.count("data-entry=") == 50 and "文書449.txt" in last and 'rel="next"' not in last
+
+
+def test_search_finds_a_name_across_snapshots_and_only_officers_get_restore_buttons(world, users, client):
+    url = reverse("backups:search", args=["fileserver"])
+    page = as_user(client, users, "officer").get(url, {"q": "会議", "days": "30"}).content.decode()
+    assert 'data-hits="1"' in page and "会議録.txt" in page and 'data-action="restore-original"' in page
+    client.logout()
+    page = as_user(client, users, "auditor").get(url, {"q": "会議", "days": "30"}).content.decode()
+    assert 'data-hits="1"' in page and 'data-action="restore-original"' not in page
+    page = client.get(url, {"q": "[", "days": "7"}).content.decode()
+    assert 'data-hits="0"' in page  # a bracket is a character, not a pattern

@@ -137,6 +137,20 @@ class RestoreOutcome:
     failed: list[str]
     verified: bool
     duration_s: float
+    files_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Found:
+    """A search hit: a path and the newest snapshot (of those searched) that holds it."""
+
+    snapshot_id: str
+    short_id: str
+    time: datetime
+    path: str
+    type: str
+    size: int
+    mtime: datetime
 
 
 @dataclass(frozen=True)
@@ -335,18 +349,39 @@ def restore(
     target: Path,
     *,
     paths: Sequence[str],
+    base: str = "/",
+    overwrite: str = "always",
     verify: bool = True,
 ) -> RestoreOutcome:
-    """Restore exactly `paths` of a snapshot (file or folder names taken literally; `/` is everything)."""
+    """Restore exactly `paths` of a snapshot (names taken literally; `/` is everything); the snapshot
+    folder `base` becomes `target`; `overwrite="never"` keeps files already there."""
     with _open(access) as repo:
-        r = repo.restore(ref, target, paths=list(paths), verify=verify)
+        r = repo.restore(ref, target, paths=list(paths), base=base, overwrite=overwrite, verify=verify)
         return RestoreOutcome(
             r.files_restored,
             r.bytes_restored,
             [f"{e.path}: {e.message}" for e in r.failed],
             r.verified,
             r.duration_s,
+            r.files_skipped,
         )
+
+
+def find(access: RepoAccess, pattern: str, *, since: datetime | None = None) -> list[Found]:
+    """Files and folders whose name matches the glob `pattern` in the snapshots since `since`."""
+    with _open(access) as repo:
+        return [
+            Found(
+                h.snapshot.id,
+                h.snapshot.short_id,
+                h.snapshot.time,
+                h.node.path,
+                h.node.type,
+                h.node.size,
+                h.node.mtime,
+            )
+            for h in repo.find(pattern, since=since)
+        ]
 
 
 def check(

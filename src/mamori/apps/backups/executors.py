@@ -324,11 +324,17 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
 
 
 def restore(run: Run, progress: ProgressFn) -> Outcome:
-    """A person's restore of a folder or file of a snapshot into an empty target directory."""
+    """A person's restore of a folder or file of a snapshot, into its original folder or a chosen one."""
     repo = run.repository or primary_of(run)
     target = Path(run.detail["target"])
     result = engine.restore(
-        repository_access(repo), run.detail["snapshot"], target, paths=[run.detail["path"]], verify=True
+        repository_access(repo),
+        run.detail["snapshot"],
+        target,
+        paths=[run.detail["path"]],
+        base=run.detail.get("base", "/"),
+        overwrite=run.detail.get("overwrite", "always"),
+        verify=True,
     )
     if result.failed:
         raise BackupError(RESTORE_FAILED.format(files=" / ".join(result.failed[:5])), code="restore_failed")
@@ -336,6 +342,7 @@ def restore(run: Run, progress: ProgressFn) -> Outcome:
         snapshot_id=run.detail["snapshot"],
         files_total=result.files_restored,
         bytes_total=result.bytes_restored,
+        detail={"files_skipped": result.files_skipped},
     )
 
 

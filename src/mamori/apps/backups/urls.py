@@ -24,6 +24,7 @@ urlpatterns = [
     path("systems/<slug:code>/retention/", config_views.RetentionSetView.as_view(), name="retention-set"),
     path("systems/<slug:code>/run/", views.RunNowView.as_view(), name="run-now"),
     path("systems/<slug:code>/snapshots/", views.SnapshotListView.as_view(), name="snapshots"),
+    path("systems/<slug:code>/search/", views.SnapshotSearchView.as_view(), name="search"),
     path("systems/<slug:code>/snapshots/<str:ref>/", views.SnapshotBrowseView.as_view(), name="browse"),
     path(
         "systems/<slug:code>/snapshots/<str:ref>/file/<path:path>",

@@ -27,6 +27,7 @@ from .jobs import run_request
 from .models import JobKind
 
 BROWSE_PAGE = 200  # entries per page of a snapshot folder
+SEARCH_DAYS = {"7": 7, "30": 30, "90": 90, "365": 365}
 
 RUN_NOW_KINDS = {JobKind.BACKUP, JobKind.RESTORE_DRILL, JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET}
 
@@ -135,7 +136,9 @@ class SnapshotBrowseView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         system = selectors.system_get(user=self.request.user, code=kwargs["code"])
-        path = self.request.GET.get("path", "/") or "/"
+        path = self.request.GET.get("path") or browse.snapshot_start_path(
+            snapshot=browse.snapshot_get(system=system, ref=kwargs["ref"])
+        )
         entries = Paginator(
             browse.snapshot_children(system=system, ref=kwargs["ref"], path=path), BROWSE_PAGE
         )
@@ -175,7 +178,7 @@ class FileDownloadView(RoleRequiredMixin, BackupErrorMixin, View):
 
 
 class RestoreView(RoleRequiredMixin, BackupErrorMixin, View):
-    """Restore a folder of a snapshot to a path on the server (queued, audited)."""
+    """Restore a folder or file of a snapshot to where it was or to a folder on the server (queued, audited)."""
 
     allowed_roles = OFFICERS
     writes = True
@@ -187,9 +190,33 @@ class RestoreView(RoleRequiredMixin, BackupErrorMixin, View):
             system=system,
             ref=ref,
             path=request.POST.get("path", "/"),
+            where=request.POST.get("where", "folder"),
             target=request.POST.get("target", ""),
+            overwrite=request.POST.get("overwrite", "never"),
         )
         return HttpResponseRedirect(reverse("backups:run-detail", args=[run.pk]))
+
+
+class SnapshotSearchView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
+    """「ファイルを探す」: a name searched across the snapshots of the last N days."""
+
+    allowed_roles = READERS
+    template_name = "backups/search.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        system = selectors.system_get(user=self.request.user, code=kwargs["code"])
+        text = self.request.GET.get("q", "")
+        days = SEARCH_DAYS.get(self.request.GET.get("days", ""), 30)
+        ctx.update(
+            system=system,
+            q=text,
+            days=days,
+            day_choices=sorted(SEARCH_DAYS.values()),
+            hits=browse.snapshot_search(system=system, text=text, days=days) if text.strip() else None,
+            can_act=user_role(self.request.user) in OFFICERS,
+        )
+        return ctx
 
 
 class AlertAcknowledgeView(RoleRequiredMixin, BackupErrorMixin, View):

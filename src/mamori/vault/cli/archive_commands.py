@@ -15,6 +15,7 @@ from mamori.vault.api import BackupProgress, BackupResult, NodeInfo, SnapshotInf
 from mamori.vault.cli.allocator import tune_allocator
 from mamori.vault.errors import InvalidArgumentError
 from mamori.vault.pathfilter import read_pattern_file
+from mamori.vault.restorer import OVERWRITE
 
 if TYPE_CHECKING:
     from mamori.vault.cli import Context
@@ -66,6 +67,12 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--include", action="append", default=[], metavar="PATTERN")
     p.add_argument("-e", "--exclude", action="append", default=[], metavar="PATTERN")
     p.add_argument("--verify", action="store_true", help="re-read restored files and check their hashes")
+    p.add_argument(
+        "--overwrite",
+        choices=OVERWRITE,
+        default="always",
+        help="a file already at the target: replace it (always, the default) or keep it (never)",
+    )
     p.set_defaults(handler=cmd_restore)
 
 
@@ -248,7 +255,12 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     """Restore a snapshot below --target; exit 1 and list the files that could not be restored."""
     with ctx.open_repository() as repo:
         result = repo.restore(
-            args.snapshot, Path(args.target), include=args.include, exclude=args.exclude, verify=args.verify
+            args.snapshot,
+            Path(args.target),
+            include=args.include,
+            exclude=args.exclude,
+            overwrite=args.overwrite,
+            verify=args.verify,
         )
     for index_id, problem in repo.index_errors:
         ctx.warn(f"warning: index {index_id[:8]} skipped: {problem}")
@@ -260,9 +272,10 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
         ctx.out_json(doc)
     else:
         verified = ", verified" if result.verified else ""
+        kept = f", {result.files_skipped} already there and kept" if result.files_skipped else ""
         ctx.out(
             f"restored {result.files_restored} files, {_size(result.bytes_restored)} "
-            f"in {result.duration_s:.2f}s{verified}"
+            f"in {result.duration_s:.2f}s{verified}{kept}"
         )
     return 1 if result.failed else 0
 
