@@ -212,3 +212,16 @@ def test_a_superuser_without_a_role_counts_as_an_administrator(world, django_use
     django_user_model.objects.create_superuser("root", password=None)
     services.membership_set(actor=admin, user=admin, role=Role.STAFF)
     assert Membership.objects.get(user=admin).role == Role.STAFF
+
+
+def test_a_nul_character_is_refused_by_the_services_whoever_calls_them(world):
+    """Forms refuse NUL; imports call the services directly (PostgreSQL would raise an internal error)."""
+    data = StaffData(
+        employee_number="700001", family_name="山\x00田", given_name="花子", department=world.johou
+    )
+    with pytest.raises(ApplicationError) as exc:
+        services.staff_create(actor="import", data=data)
+    assert exc.value.code == "nul_character" and str(exc.value) == "姓 にNUL文字（0x00）は使えません。"
+    with pytest.raises(ApplicationError, match="所属名 にNUL文字"):
+        services.department_create(actor="import", organisation=world.organisation, code="9", name="課\x00")
+    assert not AuditEvent.objects.filter(action__in=["staff.create", "department.create"]).exists()

@@ -36,6 +36,7 @@ MSG_SAME_DEPARTMENT = _("異動先が現在の所属と同じです。")
 MSG_DEPARTMENT_CYCLE = _("上位の所属に自分自身または下位の所属は指定できません。")
 MSG_LEAD_NEEDS_DEPARTMENT = _("所属長ロールには担当する所属を指定してください。")
 MSG_USERNAME_TAKEN = _("このユーザー名は既に使われています。")
+MSG_NUL_CHARACTER = _("%(field)s にNUL文字（0x00）は使えません。")
 MSG_LAST_ADMINISTRATOR = _(
     "最後の有効なシステム管理者のロールは変更・無効化できません。先に別のログインをシステム管理者にしてください。"
 )
@@ -43,7 +44,15 @@ USER_FIELDS = ["id", "username", "email", "is_active"]
 
 
 def _validated(obj: models.Model, *, exclude: list[str] | None = None) -> None:
-    """`full_clean()` with Django's field errors turned into one ApplicationError line."""
+    """`full_clean()` with Django's field errors turned into one ApplicationError line.
+
+    NUL is refused first: forms refuse it, but services are also called by imports, and PostgreSQL
+    would refuse the row with an internal error where SQLite stores it.
+    """
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if isinstance(value, str) and "\x00" in value:
+            raise ApplicationError(MSG_NUL_CHARACTER % {"field": field.verbose_name}, code="nul_character")
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:
