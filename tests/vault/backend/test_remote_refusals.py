@@ -155,3 +155,23 @@ def test_an_append_only_rest_server_takes_backups_and_refuses_forget_in_plain_wo
     assert len(json.loads(out)) == 2, "nothing was deleted"
     code, _out, err = run("check", "--read-data")
     assert code == 0, err
+
+
+def test_s3_credentials_from_an_aws_profile(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[city-offsite]\naws_access_key_id = mamori-test-key\naws_secret_access_key = mamori-test-secret\n"
+    )
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_PROFILE", "city-offsite")
+    url = s3_server.new_url()
+    code, _out, err = run("-r", url, "init")
+    assert code == 0, err
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    code, _out, err = run("-r", url, "snapshots")
+    assert code == 13
+    _one_line(err, "no-such-profile", "AWS config files")

@@ -87,7 +87,10 @@ class S3Backend(Backend):
                 region_name=options.s3_region,
             )
         except botocore.exceptions.ProfileNotFound as exc:
-            raise BackendAccessError(f"the AWS profile {options.s3_profile!r} does not exist: {exc}") from exc
+            raise BackendAccessError(
+                f"{exc} (AWS_PROFILE or the repository's profile): add it to the AWS config files "
+                "or choose another"
+            ) from exc
         self._client: Any = session.client(
             "s3",
             endpoint_url=location.endpoint,
