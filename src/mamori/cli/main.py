@@ -16,7 +16,7 @@ commands:
   serve                serve the web UI
   worker | run-due     run scheduled jobs continuously / once
   vault <command>      the backup engine (restic-compatible): init, backup, snapshots, restore, check, ...
-  audit verify         verify the hash chain of the audit log
+  audit verify         verify the audit log's keyed hash chain and its checkpoints
   import staff FILE    import staff from CSV (UTF-8 or CP932)
   remind               mail overdue disposal certificates and report deadlines (daily, from cron)
   sheet | kpi | status the evaluation sheet, KPIs, backup status

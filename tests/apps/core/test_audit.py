@@ -305,3 +305,14 @@ def test_the_migration_records_an_unkeyed_chain_that_was_already_broken():
     AuditEvent.objects.filter(sequence=2).update(actor="mallory")
     _migrate_rechain()
     assert AuditEvent.objects.get(action="audit.chain_keyed").after["unkeyed_chain"] == "broken at event #2"
+
+
+def test_emptying_the_log_and_its_head_is_caught_by_a_checkpoint():
+    """Without a checkpoint an emptied log looks like a new installation; with one it does not."""
+    _three_events()
+    audit_checkpoint_write()
+    AuditEvent.objects.all().delete()
+    AuditChainHead.objects.all().delete()
+    result = audit_verify()
+    assert not result.ok and result.first_problem.sequence == 1
+    assert "names event #3, the log ends at #0" in result.first_problem.reason
