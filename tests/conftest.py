@@ -7,10 +7,17 @@ A missing tool or server is a failure, never a skip: `make test` installs everyt
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.remote_servers import (  # noqa: F401 - session fixtures: sshd, SeaweedFS, rclone serve restic
+    rest_append_only_server,
+    rest_server,
+    s3_server,
+    sftp_server,
+)
+from tests.tools import require_tool  # noqa: F401 - imported from here by many tests
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -28,27 +35,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-def require_tool(name: str) -> str:
-    """Absolute path of an external program the test needs; fail with the install hint if absent."""
-    path = shutil.which(name)
-    if path is None:
-        pytest.fail(
-            f"{name} is not installed: run `make test` (it installs the system packages) or apt-get install it"
-        )
-    return path
-
-
 @pytest.fixture
 def artifacts_dir() -> Path:
     """Where tests keep screenshots, PDFs and PNGs for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
-
-
-# The remote test servers (sshd, SeaweedFS, rclone serve restic): session-scoped, started on first use.
-from tests.remote_servers import (  # noqa: E402, F401 - fixtures; after require_tool, which they use
-    rest_append_only_server,
-    rest_server,
-    s3_server,
-    sftp_server,
-)

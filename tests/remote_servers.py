@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from mamori.vault.backend.location import BackendOptions
-from tests.conftest import require_tool
+from tests.tools import require_tool
 
 S3_KEY = "mamori-test-key"
 S3_SECRET = "mamori-test-secret"

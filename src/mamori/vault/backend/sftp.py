@@ -39,6 +39,7 @@ __all__ = ["SFTPBackend"]
 
 T = TypeVar("T")
 _DIRS = ("data", "index", "keys", "locks", "snapshots")
+_SMALL_READ = 64 * 1024
 _DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
 
 
@@ -312,12 +313,20 @@ class SFTPBackend(Backend):
 
         def run(sftp: paramiko.SFTPClient) -> bytes:
             with sftp.open(self._path(handle), "rb") as f:
-                if offset:
+                if 0 < length <= _SMALL_READ:
                     f.seek(offset)
-                if length > 0:
                     return bytes(f.read(length))
-                f.prefetch()
-                return bytes(f.read())
+                if length <= 0 and offset == 0:
+                    f.prefetch()
+                    return bytes(f.read())
+                # pipelined requests (prefetch), not one round trip per 32 KiB
+                size = int(f.stat().st_size or 0)
+                end = size if length <= 0 else min(size, offset + length)
+                if end <= offset:
+                    return b""
+                f.seek(offset)
+                f.prefetch(end)  # from the position to `end` only
+                return bytes(f.read(end - offset))
 
         return self._call(str(handle), run)
 
