@@ -3,13 +3,18 @@ leavers, and the task on the person's own dashboard."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 
+from mamori.apps.backups.worker import BackupWorker
 from mamori.apps.core.models import AuditEvent, Membership, Role
 from mamori.apps.passwords import services
+from mamori.apps.passwords.models import AuditRun, RunStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +48,27 @@ def test_the_person_sees_the_task_on_the_dashboard(audited, staff, client):
     Membership.objects.create(user=other, role=Role.STAFF, staff=staff["100001"])
     client.force_login(other)
     assert "パスワードを変更してください" not in client.get("/").content.decode()
+
+
+def test_the_worker_audits_each_directory_on_its_interval_and_reminds_once_a_day(directory, policies, staff):
+    now = timezone.now()
+    worker = BackupWorker(clock=lambda: now)
+    worker.run_once()
+    assert AuditRun.objects.filter(directory=directory, status=RunStatus.OK).count() == 1
+    reminded = AuditEvent.objects.filter(action="passwords.reminders.send").count()
+    assert reminded == 1 and len(mail.outbox) >= 2
+    worker.clock = lambda: now + timedelta(hours=23)
+    worker.run_once()  # nothing due yet
+    assert AuditRun.objects.count() == 1
+    assert AuditEvent.objects.filter(action="passwords.reminders.send").count() == 1
+    worker.clock = lambda: now + timedelta(hours=25)
+    worker.run_once()
+    assert AuditRun.objects.count() == 2
+    assert AuditEvent.objects.filter(action="passwords.reminders.send").count() == 2
+
+
+def test_a_refused_mail_is_counted_not_fatal(audited, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1  # nothing listens there
+    counts = services.reminders_send(actor="worker")
+    assert counts["failed"] == 2 and counts["staff_mails"] == 0 and counts["officer_mail"] == 0

@@ -60,7 +60,8 @@ def test_officer_configures_the_directory_tests_it_and_runs_an_audit(client, sla
     form = {"name": "庁内LDAP", "kind": "openldap", "host": "127.0.0.1", "port": str(slapd.port),
             "security": "starttls", "ca_certificate": slapd.ca_pem, "bind_dn": f"cn=admin,{PEOPLE.split(',', 1)[1]}",
             "password": BIND_PASSWORD, "base_dn": PEOPLE, "user_filter": "(objectClass=inetOrgPerson)",
-            "match_attribute": "employeeNumber", "match_field": "employee_number", "page_size": "500"}  # fmt: skip
+            "match_attribute": "employeeNumber", "match_field": "employee_number", "page_size": "500",
+            "audit_every_hours": "24"}  # fmt: skip
     assert client.post("/passwords/directories/new/", form).status_code == 302
     directory = Directory.objects.get()
     page = client.post(f"/passwords/directories/{directory.pk}/test/", follow=True).content.decode()

@@ -24,6 +24,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DbWorker
 from django_tasks_db.models import DBTaskResult
 
 from mamori.apps.core.audit import audit_checkpoint_write
+from mamori.apps.core.periodic import periodic_run
 
 from .models import Run
 from .scheduling import schedule_tick
@@ -78,10 +79,11 @@ class BackupWorker:
         return ran
 
     def run_once(self) -> list[Run]:
-        """One tick: queue what is due at `clock()`, run the queue dry, checkpoint the audit chain."""
+        """One tick: queue what is due at `clock()`, run the queue dry, the apps' periodic work, checkpoint."""
         close_old_connections()
         queued = schedule_tick(now=self.clock())
         self.drain()
+        periodic_run(now=self.clock())  # the other apps' periodic work (directory audits, reminders)
         audit_checkpoint_write(now=self.clock())
         return [Run.objects.get(pk=r.pk) for r in queued]
 

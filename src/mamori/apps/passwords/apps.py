@@ -16,9 +16,10 @@ class PasswordsConfig(AppConfig):
             register_nav,
             register_tasks,
         )
+        from mamori.apps.core.periodic import register_periodic
         from mamori.apps.core.permissions import ALL_ROLES, READERS
 
-        from . import kpis, reminders, views
+        from . import kpis, periodic, reminders, views
 
         register_nav(NavItem("passwords", _("パスワード"), "passwords:home", READERS, order=60))
         register_nav(NavItem("leak-check", _("漏えいチェック"), "passwords:leak-check", ALL_ROLES, order=65))
@@ -33,4 +34,5 @@ class PasswordsConfig(AppConfig):
             )
         )
         register_tasks("passwords", reminders.password_tasks)
+        register_periodic("passwords", periodic.periodic_tick)
         kpis.register()

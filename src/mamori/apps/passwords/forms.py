@@ -62,6 +62,9 @@ class DirectoryForm(forms.Form):
     match_attribute = forms.CharField(label=_("職員と照合する属性"), max_length=64, initial="employeeNumber")
     match_field = forms.ChoiceField(label=_("照合先の職員項目"), choices=MatchField.choices)
     page_size = forms.IntegerField(label=_("ページサイズ"), min_value=1, max_value=5000, initial=500)
+    audit_every_hours = forms.IntegerField(
+        label=_("自動監査の間隔（時間、0で停止）"), min_value=0, max_value=24 * 31, initial=24
+    )
     sign_in = forms.BooleanField(
         label=_("このディレクトリのアカウントでのサインインを許可"),
         required=False,

@@ -76,6 +76,7 @@ class Directory(models.Model):
         _("照合先の職員項目"), max_length=20, choices=MatchField.choices, default=MatchField.EMPLOYEE_NUMBER
     )
     page_size = models.PositiveIntegerField(_("ページサイズ"), default=500)
+    audit_every_hours = models.PositiveIntegerField(_("自動監査の間隔（時間、0で停止）"), default=24)
     sign_in = models.BooleanField(_("このディレクトリのアカウントでのサインインを許可"), default=False)
     last_test_ok = models.BooleanField(null=True, editable=False)
     last_test_message = models.CharField(max_length=500, blank=True, editable=False)

@@ -6,6 +6,8 @@ the audit log (only `password_set: true`), a message or a page.
 
 from __future__ import annotations
 
+import logging
+import smtplib
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -45,7 +47,7 @@ POLICY_FIELDS = [
 ]  # fmt: skip
 DIRECTORY_FIELDS = [
     "name", "kind", "host", "port", "security", "allow_plain", "bind_dn", "base_dn", "user_filter",
-    "match_attribute", "match_field", "page_size", "sign_in",
+    "match_attribute", "match_field", "page_size", "audit_every_hours", "sign_in",
 ]  # fmt: skip
 
 MSG_ROTATION_DAYS = _("定期変更の方式では変更間隔（日）を1以上で指定してください")
@@ -54,6 +56,8 @@ MSG_PLAIN = _("暗号化なしの接続を選ぶには「暗号化なしの接�
 MSG_FILTER = _("アカウントの検索フィルタを解釈できません（例: (objectClass=inetOrgPerson)）")
 MSG_ATTRIBUTE = _("照合する属性名は英数字とハイフンで指定してください（例: employeeNumber）")
 MSG_PASSWORD = _("バインドパスワードを指定してください")
+
+logger = logging.getLogger(__name__)
 
 
 def _full_clean(obj: Any) -> None:
@@ -285,21 +289,44 @@ def corpus_load(*, actor: Actor, source: Path, progress: Progress) -> int:
     return records
 
 
+def _mail(subject: str, body: str, recipients: list[str]) -> bool | None:
+    """True when sent, False when refused, None when the mail server cannot be reached at all."""
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    except smtplib.SMTPException as exc:
+        logger.warning("password reminder not sent: %s", exc)
+        return False
+    except OSError as exc:
+        logger.warning("password reminders not sent, the mail server is unreachable: %s", exc)
+        return None
+    return True
+
+
 def reminders_send(*, actor: Actor) -> dict[str, int]:
-    """Mail each staff member who must change a password now, and the officers their list; audited."""
+    """Mail each staff member who must change a password now, and the officers their list; audited.
+
+    A mail the server refuses is counted as failed (and logged), never fatal: the rest still go; an
+    unreachable server stops the round (every remaining mail counts as failed).
+    """
     findings = reminders.due_findings()
-    sent = 0
-    for address, subject, body in reminders.staff_mails(findings):
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-        sent += 1
+    mails = reminders.staff_mails(findings)
+    results: list[bool] = []
+    for address, subject, body in mails:
+        outcome = _mail(subject, body, [address])
+        if outcome is None:
+            break
+        results.append(outcome)
+    sent = sum(results)
     officer = reminders.officer_mail(findings)
     recipients = alert_recipients()
-    if officer is not None and recipients:
-        send_mail(officer[0], officer[1], settings.DEFAULT_FROM_EMAIL, recipients)
+    officer_sent = (
+        officer is not None and bool(recipients) and bool(_mail(officer[0], officer[1], recipients))
+    )
     counts = {
-        "staff_mails": sent,
         "due": len(findings),
-        "officer_mail": int(officer is not None and bool(recipients)),
+        "staff_mails": sent,
+        "failed": len(mails) - sent,
+        "officer_mail": int(officer_sent),
     }
     with transaction.atomic():
         audit_record(
