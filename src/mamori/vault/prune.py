@@ -85,6 +85,14 @@ def prune_repository(
     index.compact()
     repo.index = index
     on_disk = repo.list_packs()
+    gone = sorted(p for p in packs if p not in on_disk)
+    if gone:  # damage, never a leftover: prune deletes packs only after the index files naming them
+        raise IntegrityError(
+            f"{len(gone)} packs named by the index are missing from the repository "
+            f"({', '.join(p[:8] for p in gone[:5])}): prune changed nothing; run `mamori vault check` to see "
+            "what is lost, then `mamori vault rebuild-index` and a new backup",
+            pack_id=gone[0],
+        )
 
     say("finding used blobs")
     used = used_blobs(repo, _snapshot_trees(repo))
@@ -103,8 +111,6 @@ def prune_repository(
     seen: set[tuple[BlobType, bytes]] = set()
     repack_unused = 0
     for pack_id, blobs in packs.items():
-        if pack_id not in on_disk:
-            continue  # already gone: drop from the index
         needed = []
         for b in blobs:
             key = (b.type, b.id)

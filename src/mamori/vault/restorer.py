@@ -148,6 +148,7 @@ class Restorer:
         self._sources: dict[tuple[int, int], _File] = {}
         self._failed: dict[bytes, _File] = {}
         self._planned: set[bytes] = set()  # files of pass 1, hard links included
+        self._on_the_way: set[bytes] = set()
         self._is_root = os.geteuid() == 0
         self._root_path = "/"
 
@@ -187,7 +188,7 @@ class Restorer:
         *,
         enter: Callable[[_Level, Node, bytes, str], int | None],
         visit: Callable[[_Level, Node, bytes, str], None],
-        leave: Callable[[_Level], None],
+        leave: Callable[[_Level, _Level], None],
         report: bool,
     ) -> None:
         """Depth first over the wanted nodes, holding a descriptor for each directory on the way.
@@ -207,7 +208,7 @@ class Restorer:
                 if stack and stack[-1].fd < 0:
                     stack[-1].fd = _open_parent(top.fd, stack[-1].ident)
                 if top.node is not None:
-                    leave(top)
+                    leave(top, stack[-1])
                     os.close(top.fd)
                 continue
             path = top.path + b"/" + node.name
@@ -233,12 +234,30 @@ class Restorer:
 
     def _make_dir(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> int | None:
         try:
-            fd = _mkdir_at(parent.fd, node.name)
+            fd, new = _mkdir_at(parent.fd, node.name)
         except OSError as exc:
             self.stats.failed.append((snap_path, exc.strerror or str(exc)))
             return None
         self._made[path] = _ident(fd)
+        if new and not self._selected(snap_path):
+            self._on_the_way.add(path)  # made only to reach what was selected: removed if it stays empty
         return fd
+
+    def _selected(self, snap_path: str) -> bool:
+        """Is the node itself selected (not merely a directory on the way to a selected one)?"""
+        if self.exact is not None:
+            return self.exact.wanted(snap_path, False)[0]
+        return not self.include or self.include.matches(snap_path)
+
+    def _leave_dir(self, level: _Level, parent: _Level) -> None:
+        assert level.node is not None
+        if level.path in self._on_the_way and not os.listdir(level.fd):
+            try:
+                os.rmdir(level.node.name, dir_fd=parent.fd)
+                return
+            except OSError:
+                pass
+        _fd_meta(level.fd, level.node, self._is_root)
 
     def _plan_node(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> None:
         if node.type != "file":
@@ -425,7 +444,7 @@ class Restorer:
                 root_fd,
                 enter=self._open_made_dir,
                 visit=self._finish_node,
-                leave=lambda level: _fd_meta(level.fd, level.node, self._is_root) if level.node else None,
+                leave=self._leave_dir,
                 report=False,
             )
         finally:
@@ -489,7 +508,7 @@ def _ident(fd: int) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def _no_leave(level: _Level) -> None:
+def _no_leave(level: _Level, parent: _Level) -> None:
     pass
 
 
@@ -512,8 +531,9 @@ def _remove_non_dir(dir_fd: int, name: bytes) -> None:
         os.unlink(name, dir_fd=dir_fd)
 
 
-def _mkdir_at(dir_fd: int, name: bytes) -> int:
-    """Make (or reuse) the directory `name` and open it; a symlink or file in its place is replaced."""
+def _mkdir_at(dir_fd: int, name: bytes) -> tuple[int, bool]:
+    """Make (or reuse) the directory `name` and open it: (fd, made now); a symlink or file there is replaced."""
+    new = True
     try:
         os.mkdir(name, 0o700, dir_fd=dir_fd)
     except FileExistsError:
@@ -521,8 +541,8 @@ def _mkdir_at(dir_fd: int, name: bytes) -> int:
         try:
             os.mkdir(name, 0o700, dir_fd=dir_fd)
         except FileExistsError:
-            pass  # an existing directory: restore into it
-    return os.open(name, _OPEN_DIR, dir_fd=dir_fd)
+            new = False  # an existing directory: restore into it
+    return os.open(name, _OPEN_DIR, dir_fd=dir_fd), new
 
 
 def _reopen(path: bytes, ident: tuple[int, int], flags: int) -> int:

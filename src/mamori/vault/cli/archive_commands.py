@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import os
 import sys
 from dataclasses import asdict
@@ -13,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from mamori.vault.api import BackupProgress, BackupResult, NodeInfo, SnapshotInfo
 from mamori.vault.cli.allocator import tune_allocator
-from mamori.vault.errors import InvalidArgumentError
-from mamori.vault.pathfilter import read_pattern_file
+from mamori.vault.errors import InvalidArgumentError, VaultError
+from mamori.vault.pathfilter import PathFilter, read_pattern_file
 from mamori.vault.restorer import OVERWRITE
 
 if TYPE_CHECKING:
@@ -51,8 +50,11 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("-l", "--long", action="store_true", help="show mode, size and time")
     p.set_defaults(handler=cmd_ls)
 
-    p = sub.add_parser("find", parents=[parent], help="find files by name pattern in snapshots")
-    p.add_argument("pattern", help="glob matched against names (or paths, if it contains /)")
+    p = sub.add_parser("find", parents=[parent], help="find files by pattern in snapshots")
+    p.add_argument(
+        "pattern",
+        help="restic pattern: a relative one matches at any depth, a directory includes its content",
+    )
     p.add_argument("-s", "--snapshot", action="append", default=[], help="search only these snapshots")
     p.set_defaults(handler=cmd_find)
 
@@ -216,19 +218,27 @@ def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_find(ctx: Context, args: argparse.Namespace) -> int:
-    """Find files whose name (or path, for patterns with /) matches, in all or given snapshots."""
-    by_path = "/" in args.pattern
+    """Find paths matching a restic pattern (a relative one at any depth; a matching directory with
+    everything below it), in all or given snapshots; an unreadable snapshot is named, the rest searched."""
+    pattern = PathFilter([args.pattern])
     found: list[dict[str, Any]] = []
+    broken = 0
     with ctx.open_repository() as repo:
         snaps = [repo.find_snapshot(s) for s in args.snapshot] if args.snapshot else repo.snapshots()
+        for snap_id, problem in repo.snapshot_errors:
+            ctx.warn(f"warning: snapshot {snap_id[:8]} skipped: {problem}")
+            broken += 1
         for snap in snaps:
-            for node in repo.ls(snap.id):
-                subject = node.path if by_path else os.path.basename(node.path)
-                if fnmatch.fnmatchcase(subject, args.pattern):
-                    found.append({"snapshot": snap.short_id, **_node_json(node)})
-                    ctx.out(f"{snap.short_id} {_node_line(node, True)}")
+            try:
+                for node in repo.ls(snap.id):
+                    if pattern.matches(node.path):
+                        found.append({"snapshot": snap.short_id, **_node_json(node)})
+                        ctx.out(f"{snap.short_id} {_node_line(node, True)}")
+            except VaultError as exc:
+                ctx.warn(f"error: snapshot {snap.short_id} cannot be searched: {exc}")
+                broken += 1
     ctx.out_json(found)
-    return 0
+    return 1 if broken else 0
 
 
 def cmd_diff(ctx: Context, args: argparse.Namespace) -> int:
