@@ -85,7 +85,19 @@ def test_result_fields_match_the_contract() -> None:
         "parent",
         "original",
     ]
-    assert _fields(api.NodeInfo) == ["path", "type", "size", "mode", "mtime", "content"]
+    assert _fields(api.NodeInfo) == [
+        "path",
+        "type",
+        "size",
+        "mode",
+        "mtime",
+        "content",
+        "uid",
+        "gid",
+        "user",
+        "group",
+        "linktarget",
+    ]
     assert _fields(api.RestoreResult) == [
         "files_restored",
         "bytes_restored",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
@@ -167,3 +168,62 @@ def test_restore_with_an_include_pattern_makes_only_the_folders_on_the_way(
     ours = _dirs(tmp_path / "mamori" / str(src).lstrip("/"))
     assert ours == {"a", "b", "b/c"}
     assert ours == _dirs(tmp_path / "restic" / str(src).lstrip("/"))
+
+
+def test_diff_reports_what_restic_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 5: a mode-only change is not shown, a change of type is T, folders end in /."""
+    import re
+
+    repo, src = tmp_path / "repo", tmp_path / "src"
+    for rel in ("same.txt", "mode.txt", "content.txt", "gone/x.txt", "kind"):
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(rel)
+    restic(repo, "init")
+    restic(repo, "backup", str(src))
+    (src / "mode.txt").chmod(0o600)
+    (src / "content.txt").write_text("changed")
+    (src / "gone" / "x.txt").unlink()
+    (src / "gone").rmdir()
+    (src / "kind").unlink()
+    (src / "kind").mkdir()
+    (src / "added").mkdir()
+    (src / "added" / "y.txt").write_text("y")
+    restic(repo, "backup", str(src))
+    first, second = (s["id"] for s in json.loads(restic(repo, "--json", "snapshots").stdout))
+    line = re.compile(r"^([+\-MTU]+)\s+(/.*)$")
+    theirs = {
+        m.groups()
+        for m in map(line.match, restic(repo, "diff", first, second).stdout.decode().splitlines())
+        if m
+    }
+    monkeypatch.setenv("MAMORI_PASSWORD", PASSWORD)
+    out = io.StringIO()
+    assert main(["-r", str(repo), "diff", first, second], stdout=out, stderr=io.StringIO()) == 0
+    ours = {m.groups() for m in map(line.match, out.getvalue().splitlines()) if m}
+    changed = {p for _, p in ours}
+    assert (
+        f"{src}/mode.txt" not in changed and ("T", f"{src}/kind/") in ours and ("+", f"{src}/added/") in ours
+    )
+    assert ours - {("M", f"{src}/")} == theirs - {("M", f"{src}/")}  # restic may mark the parent folder
+
+
+def test_ls_long_shows_setuid_owner_and_link_target(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 7: 4755 stays 4755; the owner and a symlink's target are shown."""
+    repo, src = tmp_path / "repo", tmp_path / "src"
+    src.mkdir()
+    (src / "tool").write_text("#!/bin/sh\n")
+    (src / "tool").chmod(0o4755)
+    os.symlink("tool", src / "link")
+    restic(repo, "init")
+    restic(repo, "backup", str(src))
+    monkeypatch.setenv("MAMORI_PASSWORD", PASSWORD)
+    out = io.StringIO()
+    assert main(["-r", str(repo), "ls", "-l", "latest", str(src)], stdout=out, stderr=io.StringIO()) == 0
+    lines = {
+        line.rsplit(" ", 1)[-1] if "->" not in line else line.split()[-3]: line
+        for line in out.getvalue().splitlines()
+    }
+    tool = lines[f"{src}/tool"]
+    owner = f"{src.stat().st_uid}"
+    assert " 4755 " in tool and (owner in tool or "root" in tool)
+    assert lines[f"{src}/link"].endswith(f"{src}/link -> tool")

@@ -129,6 +129,11 @@ class NodeInfo:
     mode: int
     mtime: datetime
     content: list[str] | None
+    uid: int = 0
+    gid: int = 0
+    user: str = ""
+    group: str = ""
+    linktarget: str = ""
 
 
 @dataclass(frozen=True)
@@ -615,6 +620,11 @@ def _node_info(path: str, node: Node) -> NodeInfo:
         mode=node.mode,
         mtime=node.mtime.to_datetime(),
         content=None if node.content is None else [c.hex() for c in node.content],
+        uid=node.uid,
+        gid=node.gid,
+        user=node.user,
+        group=node.group,
+        linktarget=os.fsdecode(node.linktarget),
     )
 
 

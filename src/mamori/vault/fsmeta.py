@@ -53,12 +53,17 @@ def go_mode(st_mode: int) -> tuple[str, int]:
 
 def posix_mode(node: Node) -> int:
     """Permission bits (incl. setuid/setgid/sticky) for chmod from a node's Go mode."""
-    mode = node.mode & 0o777
-    if node.mode & MODE_SETUID:
+    return posix_mode_bits(node.mode)
+
+
+def posix_mode_bits(go_mode: int) -> int:
+    """Permission bits (incl. setuid/setgid/sticky) of a Go `fs.FileMode` as restic stores it."""
+    mode = go_mode & 0o777
+    if go_mode & MODE_SETUID:
         mode |= stat.S_ISUID
-    if node.mode & MODE_SETGID:
+    if go_mode & MODE_SETGID:
         mode |= stat.S_ISGID
-    if node.mode & MODE_STICKY:
+    if go_mode & MODE_STICKY:
         mode |= stat.S_ISVTX
     return mode
 

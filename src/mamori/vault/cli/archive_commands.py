@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mamori.vault.api import BackupProgress, BackupResult, NodeInfo, SnapshotInfo
 from mamori.vault.cli.allocator import tune_allocator
 from mamori.vault.errors import InvalidArgumentError, VaultError
+from mamori.vault.fsmeta import posix_mode_bits
 from mamori.vault.pathfilter import PathFilter, read_pattern_file
 from mamori.vault.restorer import OVERWRITE
 
@@ -190,6 +191,8 @@ def _node_json(n: NodeInfo) -> dict[str, Any]:
         "name": os.path.basename(n.path),
         "type": n.type,
         "path": n.path,
+        "uid": n.uid,
+        "gid": n.gid,
         "size": n.size,
         "mode": n.mode,
         "mtime": n.mtime.isoformat(),
@@ -198,10 +201,13 @@ def _node_json(n: NodeInfo) -> dict[str, Any]:
 
 
 def _node_line(n: NodeInfo, long: bool) -> str:
+    """A path, or with -l: type, permissions with setuid/setgid/sticky, owner, size, time, path, link target."""
     if not long:
         return n.path
     when = n.mtime.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    return f"{n.type:<8}{n.mode & 0o7777:04o} {n.size:>12} {when} {n.path}"
+    owner = f"{n.user or n.uid}:{n.group or n.gid}"
+    target = f" -> {n.linktarget}" if n.type == "symlink" else ""
+    return f"{n.type:<8}{posix_mode_bits(n.mode):04o} {owner:<17} {n.size:>12} {when} {n.path}{target}"
 
 
 def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
@@ -242,19 +248,23 @@ def cmd_find(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def cmd_diff(ctx: Context, args: argparse.Namespace) -> int:
-    """Paths added (+), removed (-) and modified (M) from the first snapshot to the second."""
+    """Like restic 0.14: added (+), removed (-), changed type (T), changed file content (M); folders end
+    in /; a change of mode or times alone is not shown."""
     with ctx.open_repository() as repo:
         a = {n.path: n for n in repo.ls(args.first)}
         b = {n.path: n for n in repo.ls(args.second)}
     changes: list[tuple[str, str]] = []
     for path in sorted(a.keys() | b.keys()):
         old, new = a.get(path), b.get(path)
+        shown = path + "/" if (new or old).type == "dir" else path  # type: ignore[union-attr]
         if old is None:
-            changes.append(("+", path))
+            changes.append(("+", shown))
         elif new is None:
-            changes.append(("-", path))
-        elif old.type != new.type or old.content != new.content or old.mode != new.mode:
-            changes.append(("M", path))
+            changes.append(("-", shown))
+        elif old.type != new.type:
+            changes.append(("T", shown))
+        elif old.type == "file" and old.content != new.content:
+            changes.append(("M", shown))
     for change, path in changes:
         ctx.out(f"{change}    {path}")
     ctx.out_json([{"modifier": c, "path": p} for c, p in changes])
