@@ -84,6 +84,10 @@ def test_result_fields_match_the_contract() -> None:
         "tree",
         "parent",
         "original",
+        "uid",
+        "gid",
+        "excludes",
+        "time_text",
     ]
     assert _fields(api.NodeInfo) == [
         "path",

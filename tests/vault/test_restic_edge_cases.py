@@ -227,3 +227,30 @@ def test_ls_long_shows_setuid_owner_and_link_target(tmp_path: Path, monkeypatch:
     owner = f"{src.stat().st_uid}"
     assert " 4755 " in tool and (owner in tool or "root" in tool)
     assert lines[f"{src}/link"].endswith(f"{src}/link -> tool")
+
+
+def test_json_output_reads_like_restics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 8: snapshots --json keeps the stored time (nanoseconds, offset), uid and gid; ls --json starts
+    with the snapshot and writes a non-UTF-8 name as restic does (strict JSON parsers accept it)."""
+    repo, src = tmp_path / "repo", tmp_path / "src"
+    src.mkdir()
+    with open(os.path.join(os.fsencode(src), b"bad\xffname"), "wb") as f:
+        f.write(b"x")
+    restic(repo, "init")
+    restic(repo, "backup", str(src), "--time", "2026-04-01 09:00:00")
+    monkeypatch.setenv("MAMORI_PASSWORD", PASSWORD)
+    (theirs,) = json.loads(restic(repo, "--json", "snapshots").stdout)
+    out = io.StringIO()
+    assert main(["-r", str(repo), "--json", "snapshots"], stdout=out, stderr=io.StringIO()) == 0
+    (ours,) = json.loads(out.getvalue())
+    for key in ("time", "tree", "paths", "hostname", "username", "uid", "gid", "id", "short_id"):
+        assert ours.get(key) == theirs.get(key), key
+
+    their_lines = [json.loads(line) for line in restic(repo, "--json", "ls", "latest").stdout.splitlines()]
+    out = io.StringIO()
+    assert main(["-r", str(repo), "--json", "ls", "latest"], stdout=out, stderr=io.StringIO()) == 0
+    our_lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert our_lines[0]["struct_type"] == their_lines[0]["struct_type"] == "snapshot"
+    assert our_lines[0]["id"] == their_lines[0]["id"]
+    assert {n["path"] for n in our_lines[1:]} == {n["path"] for n in their_lines[1:]}
+    assert all("\\udc" not in line for line in out.getvalue().splitlines())

@@ -14,7 +14,7 @@ import re
 import socket
 import time as _time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -117,6 +117,11 @@ class SnapshotInfo:
     tree: str
     parent: str | None
     original: str | None
+    uid: int = 0
+    gid: int = 0
+    excludes: list[str] = field(default_factory=list)
+    time_text: str = ""
+    """The time exactly as stored (RFC 3339, nanoseconds, the original UTC offset), as restic prints it."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,10 @@ def _info(snap_id: str, snap: Snapshot) -> SnapshotInfo:
         tree=snap.tree.hex(),
         parent=snap.parent.hex() if snap.parent else None,
         original=snap.original.hex() if snap.original else None,
+        uid=snap.uid,
+        gid=snap.gid,
+        excludes=list(snap.excludes),
+        time_text=snap.time.format(),
     )
 
 

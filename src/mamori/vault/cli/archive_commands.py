@@ -145,16 +145,29 @@ def cmd_backup(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if result.errors else 0
 
 
+def _text(value: str) -> str:
+    """A file name for JSON as Go writes it: bytes that are not UTF-8 become U+FFFD (a lone surrogate
+    would be rejected by strict JSON parsers)."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _snapshot_json(s: SnapshotInfo) -> dict[str, Any]:
+    """restic's snapshot JSON: the stored time to the nanosecond with its offset, uid, gid, excludes."""
     doc: dict[str, Any] = {
-        "time": s.time.isoformat(),
+        "time": s.time_text or s.time.isoformat(),
         "tree": s.tree,
-        "paths": s.paths,
+        "paths": [_text(p) for p in s.paths],
         "hostname": s.hostname,
         "username": s.username,
-        "id": s.id,
-        "short_id": s.short_id,
     }
+    if s.uid:
+        doc["uid"] = s.uid
+    if s.gid:
+        doc["gid"] = s.gid
+    if s.excludes:
+        doc["excludes"] = s.excludes
+    doc["id"] = s.id
+    doc["short_id"] = s.short_id
     if s.parent:
         doc["parent"] = s.parent
     if s.tags:
@@ -188,9 +201,9 @@ def cmd_snapshots(ctx: Context, args: argparse.Namespace) -> int:
 
 def _node_json(n: NodeInfo) -> dict[str, Any]:
     return {
-        "name": os.path.basename(n.path),
+        "name": _text(os.path.basename(n.path)),
         "type": n.type,
-        "path": n.path,
+        "path": _text(n.path),
         "uid": n.uid,
         "gid": n.gid,
         "size": n.size,
@@ -213,6 +226,8 @@ def _node_line(n: NodeInfo, long: bool) -> str:
 def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
     """List the files of a snapshot (below PATH)."""
     with ctx.open_repository() as repo:
+        if ctx.json:  # restic's first line: the snapshot
+            ctx.out_json({**_snapshot_json(repo.find_snapshot(args.snapshot)), "struct_type": "snapshot"})
         for node in repo.ls(args.snapshot, args.path):
             if ctx.json:
                 ctx.out_json(_node_json(node))
