@@ -5,11 +5,14 @@ sparse files come back sparse), and the blobs to write are grouped by pack. Work
 each pack's needed range once, decrypt and verify every blob in it, and `pwrite` it to every place
 it belongs. A missing or damaged pack fails only the files that need it; they are listed, the rest
 is restored. Metadata (owner when root, mode, xattrs, times) comes last, directories deepest first.
+
+Names from the repository are refused unless they are plain file names (`model.safe_nodes`), and
+every file-system step goes through `confined`: nothing is written outside the target or through a
+symlink, whatever the repository holds.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import posixpath
@@ -19,8 +22,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from mamori.vault.confined import (
+    CREATE,
+    OPEN_DIR,
+    TargetChangedError,
+    fd_meta,
+    inode_of,
+    mkdir_at,
+    name_meta,
+    open_parent,
+    remove_non_dir,
+    reopen,
+    unlink_if,
+)
 from mamori.vault.errors import InvalidArgumentError, VaultError
-from mamori.vault.fsmeta import posix_mode
 from mamori.vault.model import Node, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.pathfilter import PathFilter
@@ -103,10 +118,6 @@ class _Level:
     path: bytes
     snap_path: str
     node: Node | None  # None for the target itself
-
-
-class TargetChangedError(VaultError):
-    """A directory of the restore was replaced while the restore ran; nothing more is written."""
 
 
 class Restorer:
@@ -198,7 +209,7 @@ class Restorer:
         """
         root = self._root_path
         stack = [
-            _Level(self._children(tree_id, root, report), root_fd, _ident(root_fd), self.target, root, None)
+            _Level(self._children(tree_id, root, report), root_fd, inode_of(root_fd), self.target, root, None)
         ]
         while stack:
             top = stack[-1]
@@ -206,7 +217,7 @@ class Restorer:
             if node is None:
                 stack.pop()
                 if stack and stack[-1].fd < 0:
-                    stack[-1].fd = _open_parent(top.fd, stack[-1].ident)
+                    stack[-1].fd = open_parent(top.fd, stack[-1].ident)
                 if top.node is not None:
                     leave(top, stack[-1])
                     os.close(top.fd)
@@ -223,7 +234,7 @@ class Restorer:
             if fd is None:
                 continue
             nodes = self._children(node.subtree, snap_path, report) if descend else iter(())
-            stack.append(_Level(nodes, fd, _ident(fd), path, snap_path, node))
+            stack.append(_Level(nodes, fd, inode_of(fd), path, snap_path, node))
             if len(stack) > _OPEN_LEVELS:
                 deep = stack[-_OPEN_LEVELS - 1]
                 if deep.node is not None and deep.fd >= 0:
@@ -234,11 +245,11 @@ class Restorer:
 
     def _make_dir(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> int | None:
         try:
-            fd, new = _mkdir_at(parent.fd, node.name)
+            fd, new = mkdir_at(parent.fd, node.name)
         except OSError as exc:
             self.stats.failed.append((snap_path, exc.strerror or str(exc)))
             return None
-        self._made[path] = _ident(fd)
+        self._made[path] = inode_of(fd)
         if new and not self._selected(snap_path):
             self._on_the_way.add(path)  # made only to reach what was selected: removed if it stays empty
         return fd
@@ -257,7 +268,7 @@ class Restorer:
                 return
             except OSError:
                 pass
-        _fd_meta(level.fd, level.node, self._is_root)
+        fd_meta(level.fd, level.node, self._is_root)
 
     def _plan_node(self, parent: _Level, node: Node, path: bytes, snap_path: str) -> None:
         if node.type != "file":
@@ -285,11 +296,11 @@ class Restorer:
             f.lengths.append(blob.plaintext_length)
             offset += blob.plaintext_length
         try:
-            _remove_non_dir(parent.fd, node.name)
-            fd = os.open(node.name, _CREATE, 0o600, dir_fd=parent.fd)
+            remove_non_dir(parent.fd, node.name)
+            fd = os.open(node.name, CREATE, 0o600, dir_fd=parent.fd)
             try:
                 os.ftruncate(fd, offset)
-                f.ident = _ident(fd)
+                f.ident = inode_of(fd)
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -323,7 +334,7 @@ class Restorer:
 
     def _write(self, f: _File, offset: int, data: bytes) -> None:
         try:
-            fd = _reopen(f.path, f.ident, os.O_WRONLY)
+            fd = reopen(f.path, f.ident, os.O_WRONLY)
             try:
                 os.pwrite(fd, data, offset)
             finally:
@@ -338,11 +349,11 @@ class Restorer:
         if ident is None:
             return None  # pass 1 could not make it (already reported)
         try:
-            fd = os.open(node.name, _OPEN_DIR, dir_fd=parent.fd)
+            fd = os.open(node.name, OPEN_DIR, dir_fd=parent.fd)
         except OSError as exc:
             self.stats.failed.append((snap_path, exc.strerror or str(exc)))
             return None
-        if _ident(fd) != ident:
+        if inode_of(fd) != ident:
             os.close(fd)
             raise TargetChangedError(f"{os.fsdecode(path)} was replaced during the restore: restore again")
         return fd
@@ -367,12 +378,12 @@ class Restorer:
             if source is not None and source.path != path:
                 self._link(parent.fd, node.name, source, snap_path)
             elif (failed := self._failed.get(path)) is not None:
-                _unlink_if(parent.fd, node.name, failed.ident)
+                unlink_if(parent.fd, node.name, failed.ident)
             return
         if self._keep_existing(parent.fd, node.name):
             return
         try:
-            _remove_non_dir(parent.fd, node.name)
+            remove_non_dir(parent.fd, node.name)
             if node.type == "symlink":
                 os.symlink(node.linktarget, node.name, dir_fd=parent.fd)
             elif node.type == "fifo":
@@ -385,16 +396,16 @@ class Restorer:
         except OSError as exc:
             self.stats.failed.append((snap_path, exc.strerror or str(exc)))
             return
-        _name_meta(parent.fd, node, self._is_root)
+        name_meta(parent.fd, node, self._is_root)
 
     def _link(self, dir_fd: int, name: bytes, source: _File, snap_path: str) -> None:
         if source.error:
             self.stats.failed.append((snap_path, "the file it is a hard link of was not restored"))
             return
         try:
-            fd = _reopen(source.path, source.ident, os.O_RDONLY)
+            fd = reopen(source.path, source.ident, os.O_RDONLY)
             try:
-                _remove_non_dir(dir_fd, name)
+                remove_non_dir(dir_fd, name)
                 # linkat(AT_EMPTY_PATH) needs privileges; /proc/self/fd links the proven inode
                 os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=dir_fd, follow_symlinks=True)
             finally:
@@ -408,9 +419,9 @@ class Restorer:
         for f in self._files:
             if not f.error:
                 try:
-                    fd = _reopen(f.path, f.ident, os.O_RDONLY)
+                    fd = reopen(f.path, f.ident, os.O_RDONLY)
                     try:
-                        _fd_meta(fd, f.node, self._is_root)
+                        fd_meta(fd, f.node, self._is_root)
                     finally:
                         os.close(fd)
                 except OSError as exc:
@@ -429,7 +440,7 @@ class Restorer:
         target's children, so `/` keeps the snapshot's absolute paths below the target."""
         self._root_path = root_path
         os.makedirs(self.target, exist_ok=True)
-        root_fd = os.open(self.target, _OPEN_DIR & ~os.O_NOFOLLOW)
+        root_fd = os.open(self.target, OPEN_DIR & ~os.O_NOFOLLOW)
         try:
             self._walk(
                 tree_id, root_fd, enter=self._make_dir, visit=self._plan_node, leave=_no_leave, report=True
@@ -461,7 +472,7 @@ class Restorer:
             if f.error:
                 continue
             try:
-                fd = _reopen(f.path, f.ident, os.O_RDONLY)
+                fd = reopen(f.path, f.ident, os.O_RDONLY)
                 with open(fd, "rb", buffering=0) as fh:
                     for blob_id, length in zip(f.node.content or [], f.lengths, strict=True):
                         if hashlib.sha256(fh.read(length)).digest() != blob_id:
@@ -499,103 +510,7 @@ def _fail(group: list[tuple[PackedBlob, list[tuple[_File, int]]]], reason: str) 
 
 OVERWRITE = ("always", "never")  # restic's --overwrite choices that mamori offers
 _OPEN_LEVELS = 64
-_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def _ident(fd: int) -> tuple[int, int]:
-    st = os.fstat(fd)
-    return st.st_dev, st.st_ino
 
 
 def _no_leave(level: _Level, parent: _Level) -> None:
     pass
-
-
-def _open_parent(child_fd: int, ident: tuple[int, int]) -> int:
-    """Reopen a directory whose descriptor was closed, through ".." of its child, and prove it is the same."""
-    fd = os.open(b"..", _OPEN_DIR, dir_fd=child_fd)
-    if _ident(fd) != ident:
-        os.close(fd)
-        raise TargetChangedError("a directory of the restore was moved during the restore: restore again")
-    return fd
-
-
-def _remove_non_dir(dir_fd: int, name: bytes) -> None:
-    """Remove what is at `name` unless it is a directory (a symlink is removed, never followed)."""
-    try:
-        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISDIR(st.st_mode):
-        os.unlink(name, dir_fd=dir_fd)
-
-
-def _mkdir_at(dir_fd: int, name: bytes) -> tuple[int, bool]:
-    """Make (or reuse) the directory `name` and open it: (fd, made now); a symlink or file there is replaced."""
-    new = True
-    try:
-        os.mkdir(name, 0o700, dir_fd=dir_fd)
-    except FileExistsError:
-        _remove_non_dir(dir_fd, name)
-        try:
-            os.mkdir(name, 0o700, dir_fd=dir_fd)
-        except FileExistsError:
-            new = False  # an existing directory: restore into it
-    return os.open(name, _OPEN_DIR, dir_fd=dir_fd), new
-
-
-def _reopen(path: bytes, ident: tuple[int, int], flags: int) -> int:
-    """Open the file the plan created at `path`, or fail: never another inode, never a device.
-
-    O_PATH opens nothing (no device or fifo side effects); the (device, inode) proof then allows the
-    real open through /proc/self/fd, which reaches exactly that inode.
-    """
-    probe = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        st = os.fstat(probe)
-        if (st.st_dev, st.st_ino) != ident or not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.ESTALE, "replaced during the restore, not written")
-        return os.open(f"/proc/self/fd/{probe}", flags | os.O_CLOEXEC)
-    finally:
-        os.close(probe)
-
-
-def _unlink_if(dir_fd: int, name: bytes, ident: tuple[int, int]) -> None:
-    """Remove `name` from `dir_fd` if it is still the inode `ident` (a file that failed to restore)."""
-    try:
-        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        if (st.st_dev, st.st_ino) == ident:
-            os.unlink(name, dir_fd=dir_fd)
-    except OSError:
-        pass
-
-
-def _fd_meta(fd: int, node: Node, is_root: bool) -> None:
-    """Owner (as root), mode, xattrs and times of an open file or directory."""
-    try:
-        if is_root:
-            os.fchown(fd, node.uid, node.gid)
-        os.fchmod(fd, posix_mode(node))
-        for name, value in node.extended_attributes:
-            try:
-                os.setxattr(fd, name, value)
-            except OSError:
-                pass
-        os.utime(fd, ns=(node.atime.ns, node.mtime.ns))
-    except OSError:
-        pass
-
-
-def _name_meta(dir_fd: int, node: Node, is_root: bool) -> None:
-    """Owner and times of a symlink, fifo or device just made in `dir_fd` (never following a link)."""
-    try:
-        if is_root:
-            os.chown(node.name, node.uid, node.gid, dir_fd=dir_fd, follow_symlinks=False)
-        if node.type != "symlink":
-            st = os.stat(node.name, dir_fd=dir_fd, follow_symlinks=False)
-            if not stat.S_ISLNK(st.st_mode):
-                os.chmod(node.name, posix_mode(node), dir_fd=dir_fd)
-        os.utime(node.name, ns=(node.atime.ns, node.mtime.ns), dir_fd=dir_fd, follow_symlinks=False)
-    except OSError:
-        pass
