@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_tool
+from tests.tools import require_tool
 
 from .tls import self_signed_certificate
 
