@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.models import Department, EmploymentCategory, PopulationRecord
 
-from .models import Direction, DirectionCode, Implementation, IndicatorKind
+from .models import Direction, DirectionCode, EraStyle, Implementation, IndicatorKind, RoundingRule
 
 GRADE_CHOICES = [("", "—"), ("A", "A"), ("B", "B"), ("C", "C")]
 YEN = {"min_value": 0, "widget": forms.NumberInput(attrs={"step": 1})}
@@ -151,4 +151,27 @@ class IndicatorYearForm(forms.Form):
     target = forms.DecimalField(label=_("目標値"), required=False, max_digits=14, decimal_places=2)
     actual = forms.DecimalField(
         label=_("実績値（KPI 連動時は不要）"), required=False, max_digits=14, decimal_places=2
+    )
+
+
+class SheetSettingsForm(forms.Form):
+    """The organisation's sheet settings; the service checks the thresholds against each other."""
+
+    money_rounding = forms.ChoiceField(label=_("千円未満の端数"), choices=RoundingRule.choices)
+    per_capita_rounding = forms.ChoiceField(
+        label=_("一人あたり・世帯あたりの円未満の端数"), choices=RoundingRule.choices
+    )
+    era_style = forms.ChoiceField(label=_("年度の表記"), choices=EraStyle.choices)
+    threshold_a = forms.DecimalField(
+        label=_("評価Aの達成率(%)以上"), min_value=0, max_value=100, decimal_places=1, max_digits=5
+    )
+    threshold_b = forms.DecimalField(
+        label=_("評価Bの達成率(%)以上"), min_value=0, max_value=100, decimal_places=1, max_digits=5
+    )
+    footnote = forms.CharField(
+        label=_("シート下部の注記"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("すべてのシートの末尾に印刷されます。"),
     )

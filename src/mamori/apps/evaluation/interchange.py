@@ -28,6 +28,7 @@ from . import services
 from .document import MAX_NODES, DocumentTooLargeError, parse, preview
 from .errors import EvaluationError
 from .models import Indicator, PersonnelUnitCost, Program, ProgramYear
+from .selectors import sheet_settings_values
 from .services import PROGRAM_TEXT_FIELDS, fiscal_year_from
 from .sheet import MONEY_FIELDS, RATING_KEYS
 
@@ -103,6 +104,11 @@ def _program_doc(program: Program, *, top: bool) -> dict[str, Any]:
     return doc
 
 
+def _settings_doc(organisation_id: int | None) -> dict[str, Any]:
+    values = sheet_settings_values(organisation_id)
+    return {k: _num(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
 def evaluation_export(*, reference_number: str | None = None) -> dict[str, Any]:
     """The document for every 事業 (or one), with the unit costs and population records they use."""
     programs = (
@@ -127,6 +133,7 @@ def evaluation_export(*, reference_number: str | None = None) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "organisation": {"name": org.name, "prefecture": org.prefecture} if org else None,
+        "settings": _settings_doc(org.pk if org else None),
         "unit_costs": [
             {"fiscal_year": c.fiscal_year, "category": c.category, "yen": c.yen}
             for c in PersonnelUnitCost.objects.filter(organisation_id__in=org_ids)
@@ -433,6 +440,14 @@ def evaluation_import(*, actor: Actor, document: dict[str, Any]) -> dict[str, in
     errors = _Errors()
     with transaction.atomic():
         org = _organisation(actor, document.get("organisation"))
+        if document.get("settings") is not None:
+            settings_doc = document["settings"]
+            errors.attempt(
+                "settings",
+                settings_doc,
+                getattr(settings_doc, "line", None),
+                lambda: services.sheet_settings_set(actor=actor, organisation=org, **settings_doc),
+            )
 
         def unit_cost(cost: dict[str, Any]) -> None:
             services.unit_cost_set(

@@ -230,3 +230,39 @@ class IndicatorYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} FY{self.fiscal_year}"
+
+
+class RoundingRule(models.TextChoices):
+    HALF_UP = "half_up", _("四捨五入")
+    FLOOR = "floor", _("切り捨て")
+    CEILING = "ceiling", _("切り上げ")
+
+
+class EraStyle(models.TextChoices):
+    WAREKI = "wareki", _("和暦")
+    SEIREKI = "seireki", _("西暦")
+
+
+class SheetSettings(models.Model):
+    """How one organisation's sheets are computed and printed. Without a row the installation's
+    default applies (`MAMORI_EVALUATION` in Django settings)."""
+
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="sheet_settings")
+    money_rounding = models.CharField(
+        _("千円未満の端数"), max_length=10, choices=RoundingRule.choices, default=RoundingRule.HALF_UP
+    )
+    per_capita_rounding = models.CharField(
+        _("一人あたり・世帯あたりの円未満の端数"),
+        max_length=10,
+        choices=RoundingRule.choices,
+        default=RoundingRule.HALF_UP,
+    )
+    era_style = models.CharField(
+        _("年度の表記"), max_length=10, choices=EraStyle.choices, default=EraStyle.WAREKI
+    )
+    threshold_a = models.DecimalField(_("評価Aの達成率(%)以上"), max_digits=5, decimal_places=1, default=100)
+    threshold_b = models.DecimalField(_("評価Bの達成率(%)以上"), max_digits=5, decimal_places=1, default=80)
+    footnote = models.TextField(_("シート下部の注記"), blank=True, max_length=2000)
+
+    def __str__(self) -> str:
+        return f"{self.organisation} の評価シート設定"

@@ -309,7 +309,7 @@ def _narrative(g: _Grid, sheet: Sheet) -> None:
 
 
 def _notes(g: _Grid, sheet: Sheet) -> None:
-    notes = [f"※ {w}" for w in sheet.warnings] + [sheet.rules_note]
+    notes = [f"※ {w}" for w in sheet.warnings] + [sheet.rules_note, *sheet.footnote.splitlines()]
     pop = next((b.costs.population_note for b in [sheet.program, *sheet.sub_programs] if b.costs), "")
     if pop:
         notes.append(f"{_('一人あたり・世帯あたりの基準人口')}: {pop}")

@@ -1,23 +1,25 @@
 """The sheet's arithmetic as pure functions: 千円 rounding, personnel cost, per-capita cost,
 indicator attainment (達成率) and rating suggestions. Settings only choose among documented rules.
 
-Settings (`MAMORI_EVALUATION` in Django settings, every key optional):
-- `money_rounding`: "half_up" (四捨五入, default) or "floor" (切り捨て), yen → 千円 for display;
+Settings (`MAMORI_EVALUATION` in Django settings, every key optional; an organisation's own
+settings, set on the web or in the import document, override them — `sheet_settings.py`):
+- `money_rounding`: "half_up" (四捨五入, default), "floor" (切り捨て) or "ceiling" (切り上げ), yen → 千円;
 - `per_capita_rounding`: same choices, for 一人あたり / 世帯あたり (円);
 - `era_style`: "wareki" (default) or "seireki" for fiscal-year labels on the sheet;
 - `xlsx_font`: the Japanese font named in the XLSX cells (default "MS Gothic");
-- `rating_thresholds`: minimum mean attainment (%) for A and B, default {"A": 100, "B": 80}.
+- `rating_thresholds`: minimum mean attainment (%) for A and B, default {"A": 100, "B": 80};
+- `footnote`: a text printed at the foot of every sheet (default none).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
-ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "floor": ROUND_FLOOR}
-ROUNDING_LABELS = {"half_up": "四捨五入", "floor": "切り捨て"}
+ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "floor": ROUND_FLOOR, "ceiling": ROUND_CEILING}
+ROUNDING_LABELS = {"half_up": "四捨五入", "floor": "切り捨て", "ceiling": "切り上げ"}
 GRADES = ("A", "B", "C")
 
 
@@ -30,6 +32,7 @@ class SheetRules:
     era_style: str = "wareki"
     xlsx_font: str = "MS Gothic"
     thresholds: dict[str, Decimal] = field(default_factory=lambda: {"A": Decimal(100), "B": Decimal(80)})
+    footnote: str = ""
 
     def __post_init__(self) -> None:
         for name in ("money_rounding", "per_capita_rounding"):
@@ -39,6 +42,9 @@ class SheetRules:
                 )
         if self.era_style not in {"wareki", "seireki"}:
             raise ValueError(f"era_style must be 'wareki' or 'seireki', not {self.era_style!r}")
+        a, b = self.thresholds.get("A"), self.thresholds.get("B")
+        if a is None or b is None or not Decimal(0) <= b <= a <= Decimal(100):
+            raise ValueError(f"rating thresholds must satisfy 0 <= B <= A <= 100, not A={a}, B={b}")
 
     @classmethod
     def from_settings(cls, conf: dict[str, Any] | None) -> SheetRules:
@@ -52,6 +58,7 @@ class SheetRules:
             era_style=conf.get("era_style", "wareki"),
             xlsx_font=conf.get("xlsx_font", "MS Gothic"),
             thresholds=thresholds,
+            footnote=conf.get("footnote", ""),
         )
 
 

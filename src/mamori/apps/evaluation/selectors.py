@@ -6,9 +6,11 @@ so rendering cost does not grow with the number of sub-programs or indicators.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -18,7 +20,7 @@ from mamori.apps.core.kpis import Evidence, KpiValue, kpi_get, kpi_list
 from mamori.apps.core.models import PopulationRecord
 
 from .errors import EvaluationError
-from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, ProgramYear
+from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, ProgramYear, SheetSettings
 from .rules import SheetRules
 from .sheet import (
     EvidenceLink,
@@ -36,8 +38,47 @@ MSG_NO_PROGRAM = _("整理番号 {ref} の事業はありません")
 MSG_NO_SUB_PROGRAM = _("事業 {ref} に細事業 {sub} はありません")
 
 
-def sheet_rules() -> SheetRules:
+def default_rules() -> SheetRules:
+    """The installation's default (`MAMORI_EVALUATION` in Django settings)."""
     return SheetRules.from_settings(getattr(settings, "MAMORI_EVALUATION", None))
+
+
+def _plain(value: Decimal) -> Decimal:
+    """80.0 from the database reads 80, as the default and the import document write it."""
+    value = Decimal(value)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _apply(rules: SheetRules, row: SheetSettings) -> SheetRules:
+    return dataclasses.replace(
+        rules,
+        money_rounding=row.money_rounding,
+        per_capita_rounding=row.per_capita_rounding,
+        era_style=row.era_style,
+        thresholds={"A": _plain(row.threshold_a), "B": _plain(row.threshold_b)},
+        footnote=row.footnote,
+    )
+
+
+def sheet_rules(organisation_id: int | None) -> SheetRules:
+    """The rules an organisation's sheets are computed under: its own settings (saved on the
+    settings page or by an import) over the installation default."""
+    rules = default_rules()
+    row = SheetSettings.objects.filter(organisation_id=organisation_id).first() if organisation_id else None
+    return _apply(rules, row) if row is not None else rules
+
+
+def sheet_settings_values(organisation_id: int | None) -> dict[str, Any]:
+    """The effective settings as the form and the import document spell them."""
+    rules = sheet_rules(organisation_id)
+    return {
+        "money_rounding": rules.money_rounding,
+        "per_capita_rounding": rules.per_capita_rounding,
+        "era_style": rules.era_style,
+        "threshold_a": rules.thresholds["A"],
+        "threshold_b": rules.thresholds["B"],
+        "footnote": rules.footnote,
+    }
 
 
 def program_list(*, department_ids: set[int] | None = None) -> QuerySet[Program]:
@@ -282,7 +323,7 @@ def sheet_get(
     data = sheet_input(
         program=program, fiscal_year=fiscal_year, sub_program=sub_program, departments=departments
     )
-    return build_sheet(data, rules or sheet_rules())
+    return build_sheet(data, rules or sheet_rules(program.measure.section.chapter.organisation_id))
 
 
 def kpi_values(fiscal_year: int) -> list[dict[str, object]]:

@@ -30,8 +30,10 @@ from .models import (
     PolicySection,
     Program,
     ProgramYear,
+    SheetSettings,
     StaffingLine,
 )
+from .selectors import sheet_settings_values
 from .sheet import MONEY_LABELS, RATING_KEYS, RATING_LABELS
 
 MSG_FUNDS_MISMATCH = _("財源内訳の合計 {funds:,}円が事業費 {cost:,}円と一致しません")
@@ -47,6 +49,15 @@ MSG_OVERRIDE_REASON = _("提案と異なる評価（{labels}）には変更理�
 MSG_UNKNOWN_KPI = _("KPI {code!r} は登録されていません")
 MSG_BAD_NUMBER = _("{label}は数値で入力してください（{value!r}）")
 MSG_UNKNOWN_CHOICE = _("{label} {value!r} は不明です（{choices}）")
+MSG_BAD_THRESHOLDS = _("評価の基準は 0 ≦ B ≦ A ≦ 100 で入力してください（A {a}・B {b}）")
+SETTINGS_FIELDS = (
+    "money_rounding",
+    "per_capita_rounding",
+    "era_style",
+    "threshold_a",
+    "threshold_b",
+    "footnote",
+)
 
 FUND_FIELDS = ("general_fund", "national_prefectural", "municipal_bonds", "other_specific")
 PROGRAM_TEXT_FIELDS = (
@@ -514,5 +525,29 @@ def indicator_year_set(
             obj=row,
             before=before,
             after=snapshot_of(row),
+        )
+    return row
+
+
+def sheet_settings_set(*, actor: Actor, organisation: Organisation, **values: Any) -> SheetSettings:
+    """Save the organisation's sheet settings (keys left out keep their effective value); audited."""
+    unknown = set(values) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise EvaluationError(f"不明な項目: {', '.join(sorted(unknown))}", code="unknown_field")
+    merged = {**sheet_settings_values(organisation.pk), **values}
+    a, b = _decimal(merged["threshold_a"], "評価Aの基準"), _decimal(merged["threshold_b"], "評価Bの基準")
+    if a is None or b is None or not Decimal(0) <= b <= a <= Decimal(100):
+        raise EvaluationError(MSG_BAD_THRESHOLDS.format(a=a, b=b), code="bad_thresholds")
+    with transaction.atomic():
+        row = SheetSettings.objects.select_for_update().filter(organisation=organisation).first()
+        before = snapshot_of(row) if row else None
+        row = row or SheetSettings(organisation=organisation)
+        row.money_rounding, row.per_capita_rounding = merged["money_rounding"], merged["per_capita_rounding"]
+        row.era_style, row.threshold_a, row.threshold_b = merged["era_style"], a, b
+        row.footnote = str(merged["footnote"] or "").strip()
+        _full_clean(row)
+        row.save()
+        _audit_change(
+            actor=actor, action="evaluation.settings.set", obj=row, before=before, after=snapshot_of(row)
         )
     return row

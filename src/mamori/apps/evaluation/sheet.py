@@ -55,7 +55,11 @@ DIRECTION_LABELS = {
     "suspend": gettext_noop("休止・廃止"),
     "complete": gettext_noop("完了"),
 }
-ROUNDING_TEXT = {"half_up": gettext_noop("四捨五入"), "floor": gettext_noop("切り捨て")}
+ROUNDING_TEXT = {
+    "half_up": gettext_noop("四捨五入"),
+    "floor": gettext_noop("切り捨て"),
+    "ceiling": gettext_noop("切り上げ"),
+}
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,7 @@ class Sheet:
     program: ProgramBlock
     sub_programs: tuple[ProgramBlock, ...]
     rules_note: str
+    footnote: str = ""  # the organisation's own note under the rules
     warnings: tuple[str, ...] = ()  # figures the officer should fix (a missing unit cost)
 
 
@@ -407,5 +412,6 @@ def build_sheet(data: SheetInput, rules: r.SheetRules) -> Sheet:
             "money": gettext(ROUNDING_TEXT[rules.money_rounding]),
             "per_head": gettext(ROUNDING_TEXT[rules.per_capita_rounding]),
         },
+        footnote=rules.footnote,
         warnings=_warnings(list(subs) or [program], fy_label),
     )

@@ -23,6 +23,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from mamori.apps.core.kpis import kpi_list
+from mamori.apps.core.models import Organisation
 from mamori.apps.core.permissions import (
     LEADS_AND_READERS,
     OFFICERS,
@@ -43,6 +44,7 @@ from .forms import (
     ProgramEditForm,
     ProgramForm,
     RatingForm,
+    SheetSettingsForm,
     StaffingForm,
     SubProgramForm,
     TextsForm,
@@ -52,7 +54,14 @@ from .interchange import dump, evaluation_export
 from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, ProgramYear
 from .render_html import sheet_context, sheet_to_html, sheet_to_pdf
 from .render_xlsx import sheet_to_xlsx
-from .selectors import program_fiscal_years, program_get_by_pk, program_list, sheet_get, sheet_rules
+from .selectors import (
+    default_rules,
+    program_fiscal_years,
+    program_get_by_pk,
+    program_list,
+    sheet_get,
+    sheet_settings_values,
+)
 from .sheet import MONEY_FIELDS, RATING_KEYS
 
 CONTENT_TYPES = {
@@ -168,7 +177,7 @@ class SheetDownloadView(RoleRequiredMixin, View):
         )
         name = f"evaluation-{sheet.program.reference_number}-{fy}.{fmt}"
         if fmt == "xlsx":
-            return _download(sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font), fmt, name)
+            return _download(sheet_to_xlsx(sheet, font=default_rules().xlsx_font), fmt, name)
         if fmt == "pdf":
             return _download(sheet_to_pdf(sheet), fmt, name)
         if fmt == "html":
@@ -251,6 +260,30 @@ class ServiceFormView(RoleRequiredMixin, FormView):  # type: ignore[type-arg]
 
     def year(self) -> ProgramYear | None:
         return ProgramYear.objects.filter(program=self.get_program(), fiscal_year=self.kwargs["fy"]).first()
+
+
+class SheetSettingsView(ServiceFormView):
+    """The organisation's sheet settings (rounding, era style, rating thresholds, footnote); audited."""
+
+    form_class = SheetSettingsForm
+    title = _("評価シートの設定")
+
+    def organisation(self) -> Organisation:
+        org = Organisation.objects.order_by("pk").first()
+        if org is None:
+            raise Http404
+        return org
+
+    def get_initial(self) -> dict[str, Any]:
+        return sheet_settings_values(self.organisation().pk)
+
+    def perform(self, form: djforms.Form) -> None:
+        services.sheet_settings_set(
+            actor=self.request.user, organisation=self.organisation(), **form.cleaned_data
+        )
+
+    def get_success_url(self) -> str:
+        return reverse("evaluation:program_list")
 
 
 class ProgramCreateView(ServiceFormView):

@@ -11,7 +11,7 @@ from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.management.output import write_output
 from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf
 from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx
-from mamori.apps.evaluation.selectors import program_get, sheet_get, sheet_rules
+from mamori.apps.evaluation.selectors import default_rules, program_get, sheet_get
 from mamori.apps.evaluation.services import fiscal_year_from
 
 
@@ -42,7 +42,7 @@ class Command(BaseCommand):
         with translation.override(opts["language"]):
             sheet = sheet_get(program=program, fiscal_year=fy, sub_program=sub)
             if fmt == "xlsx":
-                data = sheet_to_xlsx(sheet, font=sheet_rules().xlsx_font)
+                data = sheet_to_xlsx(sheet, font=default_rules().xlsx_font)
             elif fmt == "pdf":
                 data = sheet_to_pdf(sheet)
             else:
