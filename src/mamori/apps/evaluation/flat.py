@@ -123,7 +123,7 @@ def flat_rows(*, fiscal_year: int | None = None) -> tuple[list[list[Any]], list[
         for block, sub in [(sheet.program, ""), *((s, s.reference_number) for s in sheet.sub_programs)]:
             if block.costs is not None:
                 programs.append(_program_row(sheet, block, sub))
-            if sub:
+            if sub or not sheet.sub_programs:  # a 事業 with 細事業: their indicators, not a second copy
                 for row in block.indicators:
                     indicators.append(
                         [

@@ -104,12 +104,20 @@ def narrative_blocks(sheet: Sheet) -> list[tuple[str, ProgramBlock]]:
     return [(title, b) for title, b in blocks if b.outcome.strip() or b.glossary]
 
 
+def detail_kind(sheet: Sheet) -> str:
+    """細事業, or 事業 when a program without 細事業 prints its own detail block."""
+    return _("細事業") if sheet.sub_programs else _("事業")
+
+
 def sheet_context(sheet: Sheet) -> dict[str, Any]:
     blocks = [sheet.program, *sheet.sub_programs]
     return {
         "sheet": sheet,
         "cols": COLS,
-        "subs": [{"block": b, "cost_rows": cost_rows(b.costs, b.previous_costs)} for b in sheet.sub_programs],
+        "subs": [
+            {"block": b, "kind": detail_kind(sheet), "cost_rows": cost_rows(b.costs, b.previous_costs)}
+            for b in sheet.detail_blocks
+        ],
         "narratives": [(title, _narrative(b)) for title, b in narrative_blocks(sheet)],
         "population_note": next((b.costs.population_note for b in blocks if b.costs), ""),
     }

@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from mamori.apps.core.spreadsheet import xlsx_set
 
-from .render_html import cost_right_rows, cost_source_rows, narrative_blocks
+from .render_html import cost_right_rows, cost_source_rows, detail_kind, narrative_blocks
 from .sheet import Costs, ProgramBlock, Sheet
 
 DEFAULT_FONT = "MS Gothic"
@@ -228,7 +228,7 @@ def _costs_table(g: _Grid, cur: Costs | None, prev: Costs | None, fy_label: str)
 def _sub_program(g: _Grid, block: ProgramBlock, sheet: Sheet) -> None:
     g.put(g.row, 1, _("事業優先順位"), head=True, size=8)
     g.put(g.row, 2, block.priority, align="center")
-    _title(g, block, 3, _("細事業"))
+    _title(g, block, 3, detail_kind(sheet))
     r = g.row
     g.put(r, 1, _("事業実施主体"), head=True, size=8)
     g.put(r, 2, block.implementation, align="center")
@@ -330,8 +330,8 @@ def sheet_to_xlsx(sheet: Sheet, *, font: str = DEFAULT_FONT) -> bytes:
     _header(g, sheet)
     _program(g, sheet.program)
     g.row += 1
-    for sub in sheet.sub_programs:
-        _sub_program(g, sub, sheet)
+    for block in sheet.detail_blocks:
+        _sub_program(g, block, sheet)
         g.row += 1
     _narrative(g, sheet)
     _notes(g, sheet)

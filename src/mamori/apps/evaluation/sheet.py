@@ -225,6 +225,12 @@ class Sheet:
     footnote: str = ""  # the organisation's own note under the rules
     warnings: tuple[str, ...] = ()  # figures the officer should fix (a missing unit cost)
 
+    @property
+    def detail_blocks(self) -> tuple[ProgramBlock, ...]:
+        """The blocks printed with staffing, ratings and indicators: the 細事業, or a 事業 without
+        細事業 itself (a single-level program's sheet carries every figure a 細事業 block has)."""
+        return self.sub_programs or (self.program,)
+
 
 MONEY_KEYS = (
     "program_cost",
