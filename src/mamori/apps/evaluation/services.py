@@ -543,7 +543,12 @@ def sheet_settings_set(*, actor: Actor, organisation: Organisation, **values: An
         before = snapshot_of(row) if row else None
         row = row or SheetSettings(organisation=organisation)
         row.money_rounding, row.per_capita_rounding = merged["money_rounding"], merged["per_capita_rounding"]
-        row.era_style, row.threshold_a, row.threshold_b = merged["era_style"], a, b
+        tenth = Decimal("0.1")  # as the column stores it, so an unchanged save compares equal
+        row.era_style, row.threshold_a, row.threshold_b = (
+            merged["era_style"],
+            a.quantize(tenth),
+            b.quantize(tenth),
+        )
         row.footnote = str(merged["footnote"] or "").strip()
         _full_clean(row)
         row.save()
