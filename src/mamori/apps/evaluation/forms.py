@@ -175,3 +175,10 @@ class SheetSettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("すべてのシートの末尾に印刷されます。"),
     )
+
+
+class ImportForm(forms.Form):
+    """A `mamori-evaluation` document (YAML or JSON) to preview, or its text posted back to confirm."""
+
+    file = forms.FileField(label=_("評価データ（YAML / JSON）"), required=False)
+    document = forms.CharField(widget=forms.HiddenInput, required=False)

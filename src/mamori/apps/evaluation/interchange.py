@@ -172,26 +172,37 @@ def dump(document: dict[str, Any], fmt: str) -> str:
 def load(path: Path) -> dict[str, Any]:
     """Read a YAML or JSON document (JSON is YAML), with a one-line error for unreadable files."""
     try:
-        data = parse(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvaluationError(
+            f"{path}: 読み込めません: {str(exc).splitlines()[0]}", code="unreadable"
+        ) from None
+    return load_text(text, name=str(path))
+
+
+def load_text(text: str, *, name: str) -> dict[str, Any]:
+    """The document in `text` (an uploaded file, a file's contents); errors start with `name`."""
+    try:
+        data = parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{mark.line + 1}行目 {mark.column + 1}文字目: " if mark is not None else ""
         raise EvaluationError(
-            f"{path}: 読み込めません: {where}{exc.problem or exc.context}", code="unreadable"
+            f"{name}: 読み込めません: {where}{exc.problem or exc.context}", code="unreadable"
         ) from None
     except DocumentTooLargeError as exc:
         raise EvaluationError(
-            MSG_TOO_LARGE.format(path=path, line=exc.args[0], limit=MAX_NODES), code="too_large"
+            MSG_TOO_LARGE.format(path=name, line=exc.args[0], limit=MAX_NODES), code="too_large"
         ) from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
         raise EvaluationError(
-            f"{path}: 読み込めません: {str(exc).splitlines()[0]}", code="unreadable"
+            f"{name}: 読み込めません: {str(exc).splitlines()[0]}", code="unreadable"
         ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise EvaluationError(f"{path}: format: {FORMAT} の文書ではありません", code="bad_format")
+        raise EvaluationError(f"{name}: format: {FORMAT} の文書ではありません", code="bad_format")
     if data.get("version") != VERSION:
         raise EvaluationError(
-            f"{path}: version {preview(data.get('version'))} には対応していません（{VERSION}）",
+            f"{name}: version {preview(data.get('version'))} には対応していません（{VERSION}）",
             code="bad_version",
         )
     return data

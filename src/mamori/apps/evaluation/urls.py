@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.ProgramListView.as_view(), name="program_list"),
     path("programs/new/", views.ProgramCreateView.as_view(), name="program_create"),
     path("settings/", views.SheetSettingsView.as_view(), name="sheet_settings"),
+    path("import/", views.ImportView.as_view(), name="import"),
     path("programs/<int:pk>/", views.ProgramDetailView.as_view(), name="program_detail"),
     path("programs/<int:pk>/edit/", views.ProgramEditView.as_view(), name="program_edit"),
     path(

@@ -38,6 +38,7 @@ from . import services
 from .errors import EvaluationError
 from .flat import flat_rows, rows_to_csv, rows_to_xlsx
 from .forms import (
+    ImportForm,
     IndicatorForm,
     IndicatorYearForm,
     MoneyForm,
@@ -50,7 +51,8 @@ from .forms import (
     TextsForm,
     UnitCostForm,
 )
-from .interchange import dump, evaluation_export
+from .import_preview import evaluation_preview
+from .interchange import dump, evaluation_export, evaluation_import, load_text
 from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, ProgramYear
 from .render_html import sheet_context, sheet_to_html, sheet_to_pdf
 from .render_xlsx import sheet_to_xlsx
@@ -206,6 +208,65 @@ class ExportView(RoleRequiredMixin, View):
 
 
 # ---------------------------------------------------------------- writes (officers)
+
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024  # the confirmation posts the text back: within DATA_UPLOAD_MAX_MEMORY_SIZE
+MSG_IMPORT_TOO_BIG = _(
+    "{name}: {size:,} バイトは大きすぎます（{limit:,} バイトまで）。mamori evaluation import を使ってください"
+)
+MSG_IMPORT_NO_FILE = _("ファイルを選んでください")
+
+
+class ImportView(RoleRequiredMixin, TemplateView):
+    """Upload a document, see what it would create or change per program and year, then confirm.
+
+    The preview is the import itself rolled back, so it shows the same line-numbered errors; the
+    confirmation posts the same text back and imports it (all or nothing, audited)."""
+
+    allowed_roles = OFFICERS
+    writes = True
+    template_name = "evaluation/import.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx.setdefault("form", ImportForm())
+        ctx["title"] = _("評価データの取り込み")
+        return ctx
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ImportForm(request.POST, request.FILES)
+        form.is_valid()
+        upload = form.cleaned_data.get("file")
+        try:
+            if upload is not None:
+                if upload.size > MAX_IMPORT_BYTES:
+                    raise EvaluationError(
+                        MSG_IMPORT_TOO_BIG.format(name=upload.name, size=upload.size, limit=MAX_IMPORT_BYTES),
+                        code="too_large",
+                    )
+                name, text = upload.name, upload.read().decode("utf-8-sig")
+            elif form.cleaned_data.get("document"):
+                name, text = request.POST.get("filename", ""), form.cleaned_data["document"]
+            else:
+                raise EvaluationError(MSG_IMPORT_NO_FILE, code="no_file")
+            document = load_text(text, name=name)
+            if request.POST.get("confirm"):
+                counts = evaluation_import(actor=request.user, document=document)
+                messages.success(request, MSG_IMPORTED.format(**counts))
+                return redirect("evaluation:program_list")
+            changes, _counts = evaluation_preview(actor=request.user, document=document)
+        except UnicodeDecodeError:
+            return self.render_to_response(self.get_context_data(errors=[MSG_NOT_UTF8]))
+        except EvaluationError as exc:
+            return self.render_to_response(self.get_context_data(errors=str(exc.message).splitlines()))
+        summary = {s: sum(1 for c in changes if c.status == s) for s in ("created", "updated", "unchanged")}
+        return self.render_to_response(
+            self.get_context_data(changes=changes, summary=summary, document_text=text, filename=name)
+        )
+
+
+MSG_IMPORTED = _("取り込みました：事業 {programs} 件・細事業 {sub_programs} 件・年度 {years} 件")
+MSG_NOT_UTF8 = _("ファイルを UTF-8 の文字として読めません。YAML か JSON を UTF-8 で保存してください")
 
 
 class ServiceFormView(RoleRequiredMixin, FormView):  # type: ignore[type-arg]
