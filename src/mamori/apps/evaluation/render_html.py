@@ -125,9 +125,13 @@ def sheet_context(sheet: Sheet) -> dict[str, Any]:
 
 def sheet_to_html(sheet: Sheet) -> str:
     """A standalone A4 HTML document (stylesheet inlined), for files and for the PDF."""
-    body = render_to_string("evaluation/_sheet.html", sheet_context(sheet))
+    return _document([sheet], f"{sheet.fiscal_year_label} {sheet.program.name}")
+
+
+def _document(sheets: list[Sheet], title_text: str) -> str:
+    body = "".join(render_to_string("evaluation/_sheet.html", sheet_context(s)) for s in sheets)
     css = STYLESHEET.read_text(encoding="utf-8")
-    title = escape(f"{sheet.fiscal_year_label} {sheet.program.name}")
+    title = escape(title_text)
     return (
         f'<!doctype html><html lang="{get_language() or "ja"}"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{css}</style></head><body>{body}</body></html>"
@@ -137,3 +141,9 @@ def sheet_to_html(sheet: Sheet) -> str:
 def sheet_to_pdf(sheet: Sheet) -> bytes:
     """The PDF of the A4 HTML sheet (WeasyPrint; needs a Japanese font such as Noto Sans CJK JP)."""
     return HTML(string=sheet_to_html(sheet)).write_pdf()  # type: ignore[no-any-return]
+
+
+def year_to_pdf(sheets: list[Sheet]) -> bytes:
+    """A whole year in one PDF: each 事業's sheet starts on a new page, in the report book's order."""
+    label = sheets[0].fiscal_year_label if sheets else ""
+    return HTML(string=_document(sheets, f"{label} 事務事業評価シート")).write_pdf()  # type: ignore[no-any-return]

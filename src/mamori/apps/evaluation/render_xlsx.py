@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from mamori.apps.core.spreadsheet import xlsx_set
+from mamori.apps.core.spreadsheet import xlsx_append, xlsx_set
 
 from .render_html import cost_right_rows, cost_source_rows, detail_kind, narrative_blocks
 from .sheet import Costs, ProgramBlock, Sheet
@@ -318,12 +319,8 @@ def _notes(g: _Grid, sheet: Sheet) -> None:
         g.row += 1
 
 
-def sheet_to_xlsx(sheet: Sheet, *, font: str = DEFAULT_FONT) -> bytes:
-    """The workbook's bytes: one worksheet, A4 portrait, fit to one page wide, print area set."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = f"{sheet.program.reference_number}_{sheet.fiscal_year}"
+def _fill(ws: Worksheet, sheet: Sheet, font: str) -> None:
+    """One sheet on one worksheet: A4 portrait, fit to one page wide, print area set."""
     for i, w in enumerate(WIDTHS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     g = _Grid(ws, font)
@@ -345,6 +342,82 @@ def sheet_to_xlsx(sheet: Sheet, *, font: str = DEFAULT_FONT) -> bytes:
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.print_area = f"A1:{get_column_letter(LAST_COL)}{g.row}"
     ws.oddFooter.center.text = "&P / &N"
+
+
+def _save(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def sheet_to_xlsx(sheet: Sheet, *, font: str = DEFAULT_FONT) -> bytes:
+    """The workbook's bytes: one worksheet holding the sheet."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = f"{sheet.program.reference_number}_{sheet.fiscal_year}"
+    _fill(ws, sheet, font)
+    return _save(wb)
+
+
+def _worksheet_title(reference_number: str, taken: set[str]) -> str:
+    """整理番号 as a worksheet name: Excel allows 31 characters and none of []:*?/\\."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", reference_number)[:28] or "_"
+    title, n = base, 1
+    while title.lower() in taken:
+        n += 1
+        title = f"{base}~{n}"
+    taken.add(title.lower())
+    return title
+
+
+def index_rows(sheets: list[Sheet]) -> list[list[object]]:
+    """The 目次 of a whole year: one row per 事業, in the order of the sheets (the report book's)."""
+    rows: list[list[object]] = [
+        [
+            _("章"),
+            _("節"),
+            _("施策"),
+            _("整理番号"),
+            _("事業名"),
+            _("総コスト(千円)"),
+            _("総合評価"),
+            _("方向性"),
+        ]
+    ]
+    for sheet in sheets:
+        b = sheet.program
+        rows.append(
+            [
+                sheet.chapter,
+                sheet.section,
+                sheet.measure,
+                b.reference_number,
+                b.name,
+                b.costs.thousands["total"] if b.costs else None,
+                b.ratings["overall"],
+                _(b.direction_code_label) if b.direction_code_label else "",
+            ]
+        )
+    return rows
+
+
+def year_to_xlsx(sheets: list[Sheet], *, font: str = DEFAULT_FONT) -> bytes:
+    """A whole year in one workbook: the 目次, then one worksheet per 事業 named by its 整理番号."""
+    wb = Workbook()
+    index = wb.active
+    assert index is not None
+    index.title = _("目次")
+    for row in index_rows(sheets):
+        xlsx_append(index, row)
+    for cell in index[1]:
+        cell.font = Font(name=font, bold=True)
+    for (total,) in index.iter_rows(min_row=2, min_col=6, max_col=6):
+        total.number_format = MONEY
+    for letter, width in zip("ABCDEFGH", [22, 16, 28, 10, 36, 14, 9, 10], strict=True):
+        index.column_dimensions[letter].width = width
+    index.freeze_panes = "A2"
+    taken = {index.title.lower()}
+    for sheet in sheets:
+        _fill(wb.create_sheet(_worksheet_title(sheet.program.reference_number, taken)), sheet, font)
+    return _save(wb)

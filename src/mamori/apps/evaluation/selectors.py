@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import Evidence, KpiValue, kpi_get, kpi_list
@@ -342,3 +342,22 @@ def kpi_values(fiscal_year: int) -> list[dict[str, object]]:
             }
         )
     return out
+
+
+def year_sheets(fiscal_year: int, *, departments: set[int] | None = None) -> Iterator[Sheet]:
+    """Every 事業 with a record in the fiscal year (its own or a 細事業's), as the city's report book
+    orders them: 章, 節, 施策, 整理番号. A generator, so a caller can report progress."""
+    with_year = ProgramYear.objects.filter(fiscal_year=fiscal_year)
+    programs = (
+        program_list(department_ids=departments)
+        .filter(Q(pk__in=with_year.values("program_id")) | Q(sub_programs__in=with_year.values("program_id")))
+        .distinct()
+        .order_by(
+            "measure__section__chapter__number",
+            "measure__section__number",
+            "measure__number",
+            "reference_number",
+        )
+    )
+    for program in programs:
+        yield sheet_get(program=program, fiscal_year=fiscal_year, departments=departments)
