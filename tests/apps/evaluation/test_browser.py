@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import sync_playwright
 
 from mamori.apps.core.models import Membership, Role
+from mamori.apps.evaluation import services
+from mamori.apps.evaluation.interchange import dump, evaluation_export
 from mamori.apps.evaluation.selectors import program_get
 from tests.conftest import CHROMIUM_ARGS, require_tool
 
@@ -52,3 +54,64 @@ def test_officer_reads_the_sheet_and_sees_a_refused_entry(
         page.screenshot(path=str(artifacts_dir / "evaluation-money-refused.png"), full_page=True)
         browser.close()
     assert program.years.filter(fiscal_year=2012).exists()
+
+
+@pytest.mark.browser
+def test_officer_sets_the_rounding_rule_and_imports_a_document_with_a_preview(
+    transactional_db, demo, live_server, client, artifacts_dir, monkeypatch, tmp_path
+):
+    chromium = require_tool("chromium")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    user = get_user_model().objects.create_user(username="officer", password="x" * 12)
+    Membership.objects.create(user=user, role=Role.SECURITY_OFFICER)
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    program = program_get(reference_number="1379")
+    sub = program_get(reference_number="1379", sub="01")
+    population = sub.years.get(fiscal_year=2012).population
+    services.program_year_set_money(  # 10,678,400 yen in all: 10,678 truncated, 10,679 rounded up
+        actor="t",
+        program=sub,
+        fiscal_year=2012,
+        program_cost=5_917_400,
+        general_fund=5_917_400,
+        population=population,
+    )
+    document = evaluation_export()
+    document["programs"][0]["name"] = "情報化安全対策事業（改）"
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(dump(document, "yaml"), encoding="utf-8")
+    bad_text = dump(document, "yaml").replace("general_fund: 5917400\n", "general_fund: 1\n", 1)
+    bad.write_text(bad_text, encoding="utf-8")
+    bad_line = bad_text.splitlines().index("    - fiscal_year: 2012") + 1
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1000, "height": 1400}, locale="ja-JP")
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page = context.new_page()
+        for rule, label, total in [("floor", "切り捨て", "10,678"), ("ceiling", "切り上げ", "10,679")]:
+            page.goto(f"{live_server.url}/evaluation/")
+            page.click("text=評価シートの設定")
+            page.select_option("#id_money_rounding", rule)
+            page.click("button:has-text('保存')")
+            page.goto(f"{live_server.url}/evaluation/programs/{program.pk}/?fy=2012")
+            text = page.locator("article.sheet").inner_text()
+            assert total in text and f"千円未満を{label}" in text
+        page.screenshot(path=str(artifacts_dir / "evaluation-rounding-ceiling.png"), full_page=True)
+        page.goto(f"{live_server.url}/evaluation/")
+        page.click("text=評価データの取り込み")
+        page.set_input_files("#id_file", str(bad))
+        page.click("button:has-text('確認する')")
+        alert = page.locator("[role=alert]").inner_text()
+        assert f"（{bad_line}行目）: 財源内訳の合計 1円が事業費 5,917,400円と一致しません" in alert
+        page.set_input_files("#id_file", str(good))
+        page.click("button:has-text('確認する')")
+        assert "変更" in page.locator("table.list").inner_text()
+        page.screenshot(path=str(artifacts_dir / "evaluation-import-preview.png"), full_page=True)
+        assert program_get(reference_number="1379").name == "情報化安全対策事業"  # nothing saved yet
+        page.click("button:has-text('この内容で取り込む')")
+        assert "取り込みました" in page.content()
+        browser.close()
+    assert program_get(reference_number="1379").name == "情報化安全対策事業（改）"
