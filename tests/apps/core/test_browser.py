@@ -174,3 +174,27 @@ def test_a_keyboard_user_skips_to_the_content_and_sees_the_focus_on_the_dark_hea
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED)["inMain"]
     page.close()
+
+
+def test_officer_imports_a_csv_that_renames_someone_and_confirms_it_from_the_preview(
+    browser, live_server, artifacts_dir, tmp_path
+):
+    world = build_world()
+    csv_file = tmp_path / "改姓.csv"
+    csv_file.write_bytes("職員番号,姓,名,所属コード\n100001,田中,花子,1002\n".encode("cp932"))
+    page = _sign_in(browser, live_server.url, "officer")
+    page.goto(f"{live_server.url}/staff/import/")
+    page.set_input_files("#id_file", str(csv_file))
+    page.click("button.primary")
+    assert page.locator("main h1").inner_text() == "取込内容の確認"
+    change = page.locator("table.import-changes tr[data-employee='100001']")
+    assert change.locator("del").inner_text() == "佐藤" and change.locator("ins").inner_text() == "田中"
+    assert "変更 1人" in page.locator(".preview-summary").inner_text()
+    world.staff_in_scope.refresh_from_db()
+    assert world.staff_in_scope.family_name == "佐藤"  # nothing saved before the confirmation
+    page.screenshot(path=artifacts_dir / "core-import-preview.png", full_page=True)
+    page.click("text=この内容で取り込む")
+    page.wait_for_url(f"{live_server.url}/staff/")
+    assert "1行を取り込みました" in page.locator("main .message").inner_text()
+    assert "田中 花子" in page.locator("table.list").inner_text()
+    page.close()

@@ -5,7 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from mamori.apps.core.models import AuditEvent, Staff, StaffTransfer
-from mamori.apps.core.staff_import import staff_import
+from mamori.apps.core.staff_import import PLAN_CHANGED, FieldChange, staff_import, staff_import_preview
+
+from .factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +161,102 @@ def test_import_command_prints_the_first_100_errors_and_the_count(world, tmp_pat
     assert str(exc.value) == f"{path}: 1,000 error(s); nothing was imported"
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 101 and err[-1] == "... and 900 more"
+
+
+# The preview: what an import would do, per person and per field, before anything is written.
+
+RENAME_AND_MOVE = "職員番号,姓,名,所属コード,職名\n100001,田中,花子,4004,主査\n400001,鈴木,一郎,4004,主事\n"
+
+
+def test_the_preview_shows_each_change_old_to_new_and_the_transfer_and_writes_nothing(world):
+    before = _count()
+    result = staff_import_preview(data=RENAME_AND_MOVE.encode())
+    assert result.ok and _count() == before
+    assert (result.created, result.updated, result.transferred, result.unchanged) == (0, 1, 1, 1)
+    [change] = result.changes
+    assert (change.line, change.employee_number, change.name) == (2, "100001", "佐藤 花子")
+    assert FieldChange("姓", "佐藤", "田中") in change.fields
+    assert FieldChange("職名", "主事", "主査") in change.fields
+    assert change.transfer == FieldChange("所属", "総務部 行政改革課", "福祉部 子育て支援課")
+    assert {f.label for f in change.fields} == {"姓", "職名"}  # unchanged fields are not listed
+
+
+def test_the_preview_lists_creations_with_their_department(world):
+    result = staff_import_preview(data=GOOD.encode())
+    assert [(c.line, c.employee_number, c.name, c.department) for c in result.creations] == [
+        (2, "200001", "渡辺 恵子", "総務部 行政改革課"),
+        (3, "200002", "髙橋 翔太", "福祉部 子育て支援課"),
+    ]
+
+
+def test_a_number_stripped_of_its_leading_zeros_is_warned_about(world):
+    StaffFactory(employee_number="000002", family_name="山田", given_name="太郎", department=world.gyokaku)
+    data = "職員番号,姓,名,所属コード\n2,山田,太郎,1002\n"
+    result = staff_import_preview(data=data.encode())
+    assert result.ok and result.created == 1
+    assert result.warnings == [
+        "2行目: 職員番号 '2' は登録済みの '000002'（山田 太郎）の先頭の0が落ちたものかもしれません。"
+        "このままでは別の職員として新規登録されます"
+    ]
+
+
+def test_a_short_number_in_a_zero_padded_register_is_warned_about(world):
+    Staff.objects.all().delete()
+    for number in ("000101", "000102", "010003"):
+        StaffFactory(employee_number=number, department=world.gyokaku)
+    data = "職員番号,姓,名,所属コード\n555,森,茂,1002\n000555,林,茂,1002\n"
+    result = staff_import_preview(data=data.encode())
+    assert result.warnings == [
+        "2行目: 職員番号 '555' は登録済みの番号（6桁、先頭を0で埋める）より短く、先頭の0が落ちているかもしれません"
+    ]
+
+
+def test_unpadded_registers_and_known_numbers_raise_no_warning(world):
+    """100001 / 400001 are not zero-padded: a new number 7 is just a new number."""
+    data = "職員番号,姓,名,所属コード\n7,森,茂,1002\n100001,佐藤,花子,1002\n"
+    assert staff_import_preview(data=data.encode()).warnings == []
+
+
+def test_a_confirmation_imports_only_what_its_preview_showed(world):
+    preview = staff_import_preview(data=RENAME_AND_MOVE.encode())
+    Staff.objects.filter(employee_number="100001").update(position="課長")  # someone edits meanwhile
+    before = _count()
+    result = staff_import(actor="o", data=RENAME_AND_MOVE.encode(), expected_digest=preview.digest)
+    assert result.errors == [str(PLAN_CHANGED)] and _count() == before
+    [change] = result.changes  # the new preview comes back with the refusal
+    assert FieldChange("職名", "課長", "主査") in change.fields
+    result = staff_import(actor="o", data=RENAME_AND_MOVE.encode(), expected_digest=result.digest)
+    assert result.ok and Staff.objects.get(employee_number="100001").family_name == "田中"
+
+
+def test_a_different_file_does_not_match_the_preview(world):
+    preview = staff_import_preview(data=RENAME_AND_MOVE.encode())
+    other = RENAME_AND_MOVE.replace("田中", "中村").encode()
+    assert staff_import(actor="o", data=other, expected_digest=preview.digest).errors == [str(PLAN_CHANGED)]
+
+
+def test_import_command_dry_run_prints_the_preview_and_writes_nothing(world, tmp_path, capsys):
+    path = tmp_path / "staff.csv"
+    path.write_bytes((RENAME_AND_MOVE + "300001,森,茂,1004,\n").encode("cp932"))
+    before = _count()
+    call_command("import", "staff", str(path), "--dry-run")
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "+ 300001 森 茂 — 総務部 情報政策課 (line 4)",
+        "~ 100001 佐藤 花子 (line 2): 姓: 佐藤 → 田中; 職名: 主事 → 主査; 所属: 総務部 行政改革課 → 福祉部 子育て支援課",
+        f"{path}: 3 rows (CP932): would be 1 created, 1 updated (1 transferred), 1 unchanged; dry run, nothing imported",
+    ]
+    assert _count() == before
+
+
+def test_import_command_stops_on_a_warning_unless_accepted(world, tmp_path, capsys):
+    StaffFactory(employee_number="000002", department=world.gyokaku)
+    path = tmp_path / "staff.csv"
+    path.write_bytes("職員番号,姓,名,所属コード\n2,山田,太郎,1002\n".encode())
+    with pytest.raises(CommandError, match=r"1 warning\(s\); nothing was imported") as exc:
+        call_command("import", "staff", str(path))
+    assert exc.value.returncode == 1
+    assert "warning: 2行目: 職員番号 '2' は登録済みの '000002'" in capsys.readouterr().err
+    assert not Staff.objects.filter(employee_number="2").exists()
+    call_command("import", "staff", str(path), "--accept-warnings")
+    assert Staff.objects.filter(employee_number="2").exists()

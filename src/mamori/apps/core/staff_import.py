@@ -4,6 +4,10 @@ The whole file is checked first; any problem yields line-numbered messages and n
 A known 職員番号 updates that staff record, and a new 所属コード for them is recorded as a transfer.
 Staff missing from the file are left as they are (a file need not be the whole roster).
 
+`staff_import_preview` says what an import would do — each creation, each change (old → new, per
+field), each transfer — and warns of numbers that look stripped of their leading zeros (Excel saves
+`000002` as `2`); `staff_import(expected_digest=...)` imports only if that is still what it would do.
+
 Header (first line; the Japanese names, or the English aliases in parentheses):
 職員番号 (employee_number), 姓 (family_name), 名 (given_name) and 所属コード (department_code) are
 required; 姓かな (family_name_kana), 名かな (given_name_kana), メール (email), 職名 (position),
@@ -30,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from .audit import Actor, audit_record
 from .models import Department, EmploymentCategory, Staff, StaffStatus
-from .services import StaffData, staff_create, staff_update
+from .services import STAFF_PLAIN_FIELDS, StaffData, staff_create, staff_update
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "employee_number": ("職員番号", "employee_number", "employee number"),
@@ -68,6 +72,11 @@ STATUS_VALUES = {str(label): value for value, label in StaffStatus.choices} | {
 DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 # A file of 300,000 bad lines must not become a 63 MB page: the first messages and a count.
 MAX_ERRORS_SHOWN = 100
+# The preview lists this many creations and changes each; the counts cover them all.
+MAX_PREVIEW_SHOWN = 1000
+PLAN_CHANGED = _(
+    "プレビューの後に職員の登録内容が変わったため、取り込みませんでした。新しいプレビューを確認してください。"
+)
 
 
 class Problems:
@@ -83,6 +92,32 @@ class Problems:
             self.shown.append(message)
 
 
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class StaffCreation:
+    line: int
+    employee_number: str
+    name: str
+    department: str
+
+
+@dataclass(frozen=True)
+class StaffChange:
+    """What the import changes in one stored person; `transfer` is the department's old → new."""
+
+    line: int
+    employee_number: str
+    name: str
+    fields: list[FieldChange]
+    transfer: FieldChange | None
+
+
 @dataclass
 class StaffImportResult:
     encoding: str = ""
@@ -93,6 +128,13 @@ class StaffImportResult:
     unchanged: int = 0
     errors: list[str] = field(default_factory=list)  # the first MAX_ERRORS_SHOWN
     error_count: int = 0
+    # the preview: the first MAX_PREVIEW_SHOWN of each, the warnings, and the digest that binds a
+    # confirmation to this file and this state of the register
+    creations: list[StaffCreation] = field(default_factory=list)
+    changes: list[StaffChange] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    digest: str = ""
+    stale: bool = False  # refused: the import would no longer do what the expected preview showed
 
     @property
     def ok(self) -> bool:
@@ -306,10 +348,91 @@ def _merge(staff: Staff, row: _Row) -> StaffData:
     return data
 
 
-def staff_import(
-    *, actor: Actor, data: bytes, filename: str = "", today: date | None = None
-) -> StaffImportResult:
-    """Check the whole file, then create / update every row in one transaction, or write nothing."""
+def _shown(value: Any, name: str) -> str:
+    """A stored or imported value as the preview shows it (choice labels, ISO dates)."""
+    if value is None or value == "":
+        return ""
+    choices = dict(Staff._meta.get_field(name).flatchoices)
+    return str(choices.get(value, value))
+
+
+def _diff(staff: Staff, row: _Row) -> StaffChange | None:
+    data = _merge(staff, row)
+    fields_changed = [
+        FieldChange(str(Staff._meta.get_field(name).verbose_name), _shown(old, name), _shown(new, name))
+        for name in STAFF_PLAIN_FIELDS
+        if (old := getattr(staff, name)) != (new := getattr(data, name))
+    ]
+    transfer = None
+    if data.department.pk != staff.department_id:
+        transfer = FieldChange(str(_("所属")), staff.department.full_name, data.department.full_name)
+    if not fields_changed and transfer is None:
+        return None
+    return StaffChange(row.line, staff.employee_number, staff.full_name, fields_changed, transfer)
+
+
+def _stripped_zero_warnings(rows: list[_Row], existing: dict[str, Staff]) -> Problems:
+    """New numbers that look like stored ones without their leading zeros (Excel drops them)."""
+    warnings = Problems()
+    stored = list(Staff.objects.values_list("employee_number", "family_name", "given_name"))
+    padded = {n.lstrip("0"): (n, f"{f} {g}") for n, f, g in stored if n.isdigit() and n.startswith("0")}
+    widths = {len(n) for n, _f, _g in stored if n.isdigit()}
+    width = widths.pop() if len(widths) == 1 and padded else None  # the register is zero-padded
+    for row in rows:
+        number = row.data.employee_number
+        if number in existing or not number.isdigit():
+            continue
+        if number.lstrip("0") in padded:
+            match, name = padded[number.lstrip("0")]
+            warnings.add(
+                _(
+                    "%(line)d行目: 職員番号 '%(number)s' は登録済みの '%(match)s'（%(name)s）の先頭の0が"
+                    "落ちたものかもしれません。このままでは別の職員として新規登録されます"
+                )
+                % {"line": row.line, "number": number, "match": match, "name": name}
+            )
+        elif width is not None and len(number) < width:
+            warnings.add(
+                _(
+                    "%(line)d行目: 職員番号 '%(number)s' は登録済みの番号（%(width)d桁、先頭を0で埋める）より"
+                    "短く、先頭の0が落ちているかもしれません"
+                )
+                % {"line": row.line, "number": number, "width": width}
+            )
+    return warnings
+
+
+def _plan(rows: list[_Row], existing: dict[str, Staff], result: StaffImportResult, sha256: str) -> None:
+    """Fill the result's counts, lists, warnings and digest with what importing `rows` would do."""
+    digest = hashlib.sha256(sha256.encode())
+    for row in rows:
+        staff = existing.get(row.data.employee_number)
+        if staff is None:
+            result.created += 1
+            item: StaffCreation | StaffChange | None = StaffCreation(
+                row.line,
+                row.data.employee_number,
+                f"{row.data.family_name} {row.data.given_name}",
+                row.data.department.full_name,
+            )
+            if len(result.creations) < MAX_PREVIEW_SHOWN:
+                result.creations.append(item)  # type: ignore[arg-type]
+        else:
+            item = _diff(staff, row)
+            if item is None:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+                result.transferred += int(item.transfer is not None)
+                if len(result.changes) < MAX_PREVIEW_SHOWN:
+                    result.changes.append(item)
+        digest.update(repr(item).encode())
+    warnings = _stripped_zero_warnings(rows, existing)
+    result.warnings = warnings.shown
+    result.digest = digest.hexdigest()
+
+
+def _prepare(data: bytes) -> tuple[StaffImportResult, list[_Row]]:
     errors = Problems()
     text, encoding = _decode(data, errors)
     if not errors.count:
@@ -321,50 +444,77 @@ def staff_import(
         errors=errors.shown,
         error_count=errors.count,
     )
+    return result, rows
+
+
+def _existing(rows: list[_Row], *, lock: bool) -> dict[str, Staff]:
+    staff = Staff.objects.select_related("department__parent")
+    if lock:
+        staff = staff.select_for_update()
+    return {
+        s.employee_number: s for s in staff.filter(employee_number__in=[r.data.employee_number for r in rows])
+    }
+
+
+def staff_import_preview(*, data: bytes) -> StaffImportResult:
+    """Check the whole file and say what importing it would do; writes nothing."""
+    result, rows = _prepare(data)
+    if result.ok:
+        _plan(rows, _existing(rows, lock=False), result, hashlib.sha256(data).hexdigest())
+    return result
+
+
+def staff_import(
+    *,
+    actor: Actor,
+    data: bytes,
+    filename: str = "",
+    today: date | None = None,
+    expected_digest: str = "",
+) -> StaffImportResult:
+    """Check the whole file, then create / update every row in one transaction, or write nothing.
+
+    With `expected_digest` (a preview's), nothing is written unless the import would still do
+    exactly what that preview showed; the result then carries the new preview.
+    """
+    result, rows = _prepare(data)
     if not result.ok:
         return result
     effective_default = today or timezone.localdate()
+    sha256 = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        existing = {
-            s.employee_number: s
-            for s in Staff.objects.select_for_update().filter(
-                employee_number__in=[r.data.employee_number for r in rows]
-            )
-        }
+        existing = _existing(rows, lock=True)
+        _plan(rows, existing, result, sha256)
+        if expected_digest and expected_digest != result.digest:
+            result.errors, result.error_count, result.stale = [str(PLAN_CHANGED)], 1, True
+            return result
         for row in rows:
             staff = existing.get(row.data.employee_number)
             if staff is None:
                 staff_create(actor=actor, data=row.data)
-                result.created += 1
-                continue
-            moved = staff.department_id != row.data.department.pk
-            snapshot = {f.attname: getattr(staff, f.attname) for f in Staff._meta.concrete_fields}
-            staff_update(
-                actor=actor,
-                staff=staff,
-                data=_merge(staff, row),
-                effective_date=row.effective_date or effective_default,
-                note=_("職員取込"),
-            )
-            after = {f.attname: getattr(staff, f.attname) for f in Staff._meta.concrete_fields}
-            result.transferred += int(moved)
-            if after == snapshot:
-                result.unchanged += 1
             else:
-                result.updated += 1
+                staff_update(
+                    actor=actor,
+                    staff=staff,
+                    data=_merge(staff, row),
+                    effective_date=row.effective_date or effective_default,
+                    note=_("職員取込"),
+                )
         audit_record(
             actor=actor,
             action="staff.import",
             object_type="core.staff",
+            object_name=filename,
             after={
                 "filename": filename,
-                "sha256": hashlib.sha256(data).hexdigest(),
+                "sha256": sha256,
                 "encoding": result.encoding,
                 "rows": result.rows,
                 "created": result.created,
                 "updated": result.updated,
                 "transferred": result.transferred,
                 "unchanged": result.unchanged,
+                "warnings": result.warnings,
             },
         )
     return result

@@ -10,6 +10,7 @@ urlpatterns = [
     path("staff/", staff.StaffListView.as_view(), name="staff_list"),
     path("staff/new/", staff.StaffCreateView.as_view(), name="staff_create"),
     path("staff/import/", staff.StaffImportView.as_view(), name="staff_import"),
+    path("staff/import/confirm/", staff.StaffImportConfirmView.as_view(), name="staff_import_confirm"),
     path("staff/<int:pk>/", staff.StaffDetailView.as_view(), name="staff_detail"),
     path("staff/<int:pk>/edit/", staff.StaffUpdateView.as_view(), name="staff_update"),
     path("staff/<int:pk>/transfer/", staff.StaffTransferView.as_view(), name="staff_transfer"),

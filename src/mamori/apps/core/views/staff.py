@@ -5,14 +5,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from django.shortcuts import get_object_or_404
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import TemplateView
 
 from .. import selectors, services
 from ..errors import ApplicationError
 from ..forms import (
+    MAX_IMPORT_BYTES,
     DepartmentForm,
     DepartmentUpdateForm,
     StaffFilterForm,
@@ -21,9 +25,17 @@ from ..forms import (
     StaffTransferForm,
 )
 from ..models import Department, Staff
+from ..pending_uploads import pending_discard, pending_load, pending_store
 from ..permissions import LEADS_AND_READERS, OFFICERS, RoleRequiredMixin, membership_department_ids, user_role
 from ..services import StaffData
-from ..staff_import import COLUMNS, REQUIRED, staff_import
+from ..staff_import import (
+    COLUMNS,
+    PLAN_CHANGED,
+    REQUIRED,
+    StaffImportResult,
+    staff_import,
+    staff_import_preview,
+)
 from .base import ServiceFormView, paginate
 
 
@@ -127,8 +139,28 @@ class StaffTransferView(ServiceFormView):
         return reverse("staff_detail", kwargs={"pk": self.staff.pk})
 
 
+IMPORT_DONE = _(
+    "%(rows)d行を取り込みました（%(encoding)s）：新規 %(c)d人、更新 %(u)d人（うち異動 %(t)d人）、変更なし %(n)d人。"
+)
+IMPORT_CANCELLED = _("取込を取り消しました。何も変更していません。")
+ACCEPT_WARNINGS = _("警告の内容を確かめたら「警告を確認しました」にチェックを入れてください。")
+
+
+def _preview_page(
+    request: HttpRequest, result: StaffImportResult, token: str, filename: str, error: Any = ""
+) -> HttpResponse:
+    ctx = {
+        "result": result,
+        "token": token,
+        "filename": filename,
+        "error": error,
+        "title": _("取込内容の確認"),
+    }
+    return render(request, "core/staff_import_preview.html", ctx, status=409 if error else 200)
+
+
 class StaffImportView(ServiceFormView):
-    """Upload a staff CSV; a bad file shows every line-numbered problem and imports nothing."""
+    """Upload a staff CSV: a bad file shows every line-numbered problem; a good one goes to its preview."""
 
     allowed_roles = OFFICERS
     form_class = StaffImportForm
@@ -137,8 +169,12 @@ class StaffImportView(ServiceFormView):
 
     def form_valid(self, form: StaffImportForm) -> Any:
         upload = form.cleaned_data["file"]
-        result = staff_import(actor=self.request.user, data=upload.read(), filename=upload.name)
-        return self.render_to_response(self.get_context_data(form=StaffImportForm(), result=result))
+        data = upload.read()
+        result = staff_import_preview(data=data)
+        if not result.ok:
+            return self.render_to_response(self.get_context_data(form=StaffImportForm(), result=result))
+        token = pending_store(self.request, data=data, filename=upload.name, max_bytes=MAX_IMPORT_BYTES)
+        return _preview_page(self.request, result, token, upload.name)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         columns = [
@@ -146,6 +182,53 @@ class StaffImportView(ServiceFormView):
             for key, names in COLUMNS.items()
         ]
         return super().get_context_data(columns=columns, **kwargs)
+
+
+class StaffImportConfirmView(RoleRequiredMixin, View):
+    """Import the previewed file if it still does what the preview showed, or cancel it."""
+
+    allowed_roles = OFFICERS
+    writes = True
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        token = request.POST.get("token", "")
+        try:
+            pending = pending_load(request, token)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("staff_import")
+        if "cancel" in request.POST:
+            pending_discard(request, token)
+            messages.info(request, IMPORT_CANCELLED)
+            return redirect("staff_import")
+        preview = staff_import_preview(data=pending.data)
+        if preview.ok and preview.warnings and not request.POST.get("accept_warnings"):
+            return _preview_page(request, preview, token, pending.filename, ACCEPT_WARNINGS)
+        result = staff_import(
+            actor=request.user,
+            data=pending.data,
+            filename=pending.filename,
+            expected_digest=request.POST.get("digest", ""),
+        )
+        if result.stale:
+            return _preview_page(request, result, token, pending.filename, PLAN_CHANGED)
+        pending_discard(request, token)
+        if not result.ok:  # the register changed under the file (e.g. a department removed)
+            messages.error(request, "\n".join(result.errors))
+            return redirect("staff_import")
+        messages.success(
+            request,
+            IMPORT_DONE
+            % {
+                "rows": result.rows,
+                "encoding": result.encoding,
+                "c": result.created,
+                "u": result.updated,
+                "t": result.transferred,
+                "n": result.unchanged,
+            },
+        )
+        return redirect("staff_list")
 
 
 class DepartmentListView(RoleRequiredMixin, TemplateView):

@@ -1,4 +1,9 @@
-"""`mamori import staff FILE`: import staff from CSV (UTF-8 or CP932), all or nothing."""
+"""`mamori import staff FILE [--dry-run] [--accept-warnings]`: import staff from CSV, all or nothing.
+
+Every creation and change (old → new) is printed, one line each; `--dry-run` prints them and writes
+nothing. A warning (a number that looks stripped of its leading zeros) stops the import unless
+`--accept-warnings` is given, so a script never creates duplicate people unnoticed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mamori.apps.core.staff_import import staff_import
+from mamori.apps.core.staff_import import StaffImportResult, staff_import, staff_import_preview
+
+
+def preview_lines(result: StaffImportResult) -> list[str]:
+    """`+` a new person, `~` a changed one, with each changed field as `label: old → new`."""
+    lines = [f"+ {c.employee_number} {c.name} — {c.department} (line {c.line})" for c in result.creations]
+    for change in result.changes:
+        fields = [*change.fields, *([change.transfer] if change.transfer else [])]
+        diff = "; ".join(f"{f.label}: {f.old or '-'} → {f.new or '-'}" for f in fields)
+        lines.append(f"~ {change.employee_number} {change.name} (line {change.line}): {diff}")
+    listed = len(result.creations) + len(result.changes)
+    if listed < result.created + result.updated:
+        lines.append(f"... and {result.created + result.updated - listed:,} more")
+    return lines
 
 
 class Command(BaseCommand):
@@ -18,6 +36,16 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="kind", required=True, metavar="staff")
         staff = sub.add_parser("staff", help="import staff from a CSV file (all or nothing)")
         staff.add_argument("file", type=Path)
+        staff.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="print what the import would create and change; write nothing",
+        )
+        staff.add_argument(
+            "--accept-warnings",
+            action="store_true",
+            help="import even when a number looks stripped of its leading zeros",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["file"]
@@ -25,14 +53,34 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror}", returncode=1) from exc
-        result = staff_import(actor=f"cli:{getpass.getuser()}", data=data, filename=path.name)
+        result = staff_import_preview(data=data)
+        if result.ok and not options["dry_run"] and (options["accept_warnings"] or not result.warnings):
+            result = staff_import(
+                actor=f"cli:{getpass.getuser()}", data=data, filename=path.name, expected_digest=result.digest
+            )
         if not result.ok:
             for line in result.errors:
                 self.stderr.write(line)
             if result.errors_not_shown:
                 self.stderr.write(f"... and {result.errors_not_shown:,} more")
             raise CommandError(f"{path}: {result.error_count:,} error(s); nothing was imported", returncode=1)
-        self.stdout.write(
-            f"{path}: {result.rows} rows ({result.encoding}): {result.created} created, "
-            f"{result.updated} updated ({result.transferred} transferred), {result.unchanged} unchanged"
+        for line in preview_lines(result):
+            self.stdout.write(line)
+        for warning in result.warnings:
+            self.stderr.write(f"warning: {warning}")
+        counts = (
+            f"{result.created} created, {result.updated} updated ({result.transferred} transferred), "
+            f"{result.unchanged} unchanged"
         )
+        if options["dry_run"]:
+            self.stdout.write(
+                f"{path}: {result.rows} rows ({result.encoding}): would be {counts}; dry run, nothing imported"
+            )
+        elif result.warnings and not options["accept_warnings"]:
+            raise CommandError(
+                f"{path}: {len(result.warnings)} warning(s); nothing was imported "
+                "(check the numbers; --accept-warnings imports anyway)",
+                returncode=1,
+            )
+        else:
+            self.stdout.write(f"{path}: {result.rows} rows ({result.encoding}): {counts}")
