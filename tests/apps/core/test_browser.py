@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from mamori.apps.backups.services import system_create, system_update
 from mamori.apps.core.models import Role
 from mamori.apps.core.navigation import cards, nav_items
 from tests.apps.core.world import build_world
@@ -197,4 +198,30 @@ def test_officer_imports_a_csv_that_renames_someone_and_confirms_it_from_the_pre
     page.wait_for_url(f"{live_server.url}/staff/")
     assert "1行を取り込みました" in page.locator("main .message").inner_text()
     assert "田中 花子" in page.locator("table.list").inner_text()
+    page.close()
+
+
+def test_officer_finds_a_systems_change_in_the_audit_log_by_its_name(browser, live_server, artifacts_dir):
+    world = build_world()
+    officer = world.users[Role.SECURITY_OFFICER]
+    system = system_create(actor=officer, code="kaigo", name="介護保険システム", department=world.fukushi)
+    system_update(actor=officer, system=system, rto_minutes=180)
+    system_create(actor=officer, code="jumin", name="住民情報システム", department=world.soumu)
+    page = _sign_in(browser, live_server.url, "officer")
+    page.click("nav.main a[data-nav=audit]")
+    page.fill("#q", "介護保険システム")
+    page.click("form.filters button")
+    rows = page.locator("table.audit tbody tr[data-sequence]")
+    assert rows.count() == 2  # created, then changed; nothing of 住民情報システム
+    change = rows.first
+    assert change.locator("td.object strong").inner_text() == "介護保険システム"
+    assert change.locator("li[data-field=rto_minutes] .field").inner_text() == "目標復旧時間 RTO（分）"
+    assert change.locator("li[data-field=rto_minutes] del").inner_text() == "240"
+    assert change.locator("li[data-field=rto_minutes] ins").inner_text() == "180"
+    page.screenshot(path=artifacts_dir / "core-audit-search.png", full_page=True)
+    # From the system's page, 「履歴」 leads to the same entries.
+    page.goto(f"{live_server.url}/backups/systems/kaigo/")
+    page.click("a.history")
+    assert "介護保険システム" in page.locator(".object-history").inner_text()
+    assert page.locator("table.audit tbody tr[data-sequence]").count() == 2
     page.close()

@@ -153,13 +153,37 @@ def security_contact_list() -> list[Contact]:
     return sorted(found, key=lambda c: c.name)
 
 
-def audit_event_list(*, query: str = "") -> QuerySet[AuditEvent]:
-    """Newest first; `query` matches the action, the actor or the object type."""
+def audit_event_list(
+    *, query: str = "", person: str = "", obj: tuple[str, str] | None = None
+) -> QuerySet[AuditEvent]:
+    """Newest first, narrowed by every word of `query`, by `person` and to one object.
+
+    A word matches the action, the actor, the object type or the object's name as written; an object
+    whose name matched in any event brings all its events (so a renamed system's older entries too).
+    `person` matches the actor's username or the name of the staff member or user behind it.
+    """
     events = AuditEvent.objects.order_by("-sequence")
     for word in query.split():
-        events = events.filter(
-            Q(action__icontains=word) | Q(actor__icontains=word) | Q(object_type__icontains=word)
-        )
+        match = Q(action__icontains=word) | Q(actor__icontains=word) | Q(object_type__icontains=word)
+        named = AuditEvent.objects.filter(object_name__icontains=word).exclude(object_id="")
+        # One uncorrelated IN (subquery) per object type that has a match, not one per event.
+        for object_type in named.values_list("object_type", flat=True).distinct().order_by():
+            ids = named.filter(object_type=object_type).values("object_id")
+            match |= Q(object_type=object_type, object_id__in=ids)
+        events = events.filter(match | Q(object_name__icontains=word))
+    for word in person.split():
+        usernames = User.objects.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(membership__staff__family_name__icontains=word)
+            | Q(membership__staff__given_name__icontains=word)
+            | Q(membership__staff__family_name_kana__icontains=word)
+            | Q(membership__staff__given_name_kana__icontains=word)
+        ).values("username")
+        events = events.filter(Q(actor__icontains=word) | Q(actor__in=usernames))
+    if obj is not None:
+        events = events.filter(object_type=obj[0], object_id=obj[1])
     return events
 
 
