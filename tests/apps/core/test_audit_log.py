@@ -44,6 +44,7 @@ def test_an_entry_names_its_object_and_shows_the_changed_field_old_to_new(world,
     )
     assert 'data-field="given_name"' not in row.split("<details>")[0]  # only what changed is highlighted
     assert "core.staff #" not in row
+    assert '<span class="muted small">職員</span>' in row  # the model's verbose name
 
 
 def test_searching_a_name_finds_the_objects_entries_from_before_a_rename(world, client):

@@ -16,6 +16,10 @@ class Organisation(models.Model):
     prefecture = models.CharField(_("都道府県"), max_length=10)
     code = models.CharField(_("団体コード"), max_length=6, blank=True)
 
+    class Meta:
+        verbose_name = _("団体")
+        verbose_name_plural = _("団体")
+
     def __str__(self) -> str:
         return self.name
 
@@ -31,6 +35,8 @@ class PopulationRecord(models.Model):
 
     class Meta:
         ordering = ["-reference_date"]
+        verbose_name = _("人口の記録")
+        verbose_name_plural = _("人口の記録")
         constraints = [
             models.UniqueConstraint(fields=["organisation", "reference_date"], name="uniq_population_date")
         ]
@@ -55,6 +61,8 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("所属")
+        verbose_name_plural = _("所属")
 
     def __str__(self) -> str:
         return self.full_name
@@ -107,6 +115,8 @@ class Staff(models.Model):
 
     class Meta:
         ordering = ["employee_number"]
+        verbose_name = _("職員")
+        verbose_name_plural = _("職員")
 
     def __str__(self) -> str:
         return f"{self.family_name} {self.given_name}"
@@ -127,6 +137,8 @@ class StaffTransfer(models.Model):
 
     class Meta:
         ordering = ["-effective_date"]
+        verbose_name = _("人事異動")
+        verbose_name_plural = _("人事異動")
 
     def __str__(self) -> str:
         return f"{self.effective_date} {self.staff} → {self.to_department}"
@@ -149,6 +161,10 @@ class Membership(models.Model):
         Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="membership"
     )
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("ロール")
+        verbose_name_plural = _("ロール")
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
