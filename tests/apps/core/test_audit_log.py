@@ -145,3 +145,18 @@ def test_the_audit_page_queries_do_not_grow_with_the_entries(world, client, djan
     client.force_login(world.users[Role.AUDITOR])
     with django_assert_max_num_queries(15):
         client.get(reverse("audit_list"), {"q": "姓"})
+
+
+def test_payloads_that_do_not_fit_the_model_are_shown_as_written(world, client):
+    """Payload keys are free: a name where a key is expected, lists, nested objects, markup."""
+    audit_record(
+        actor="<script>x</script>",
+        action="staff.update",
+        obj=world.staff_in_scope,
+        before={"department": "庁内LDAP", "status": ["left"], "department_id": {"pk": 1}},
+        after={"department": "<b>課</b>", "status": "left", "department_id": 999999},
+    )
+    [row] = _rows(_page(client, world, q="staff.update"))
+    assert "<del>庁内LDAP</del> → <ins>&lt;b&gt;課&lt;/b&gt;</ins>" in row
+    assert "<del>[&quot;left&quot;]</del> → <ins>退職</ins>" in row
+    assert "<ins>#999999</ins>" in row and "&lt;script&gt;" in row

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -99,7 +99,10 @@ class _Names:
     def get(self, model: type[models.Model], pk: Any) -> str | None:
         key = (model, str(pk))
         if key not in self.cache:
-            obj = model._default_manager.filter(pk=pk).first()
+            try:
+                obj = model._default_manager.filter(pk=pk).first()
+            except (ValueError, TypeError, ValidationError):  # a payload value that is no key
+                obj = None
             self.cache[key] = str(obj) if obj is not None else ""
         return self.cache[key] or None
 
@@ -109,13 +112,15 @@ def _shown(field: models.Field[Any, Any] | None, value: Any, names: _Names) -> s
         return "—"
     if isinstance(value, bool):
         return _("はい") if value else _("いいえ")
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if field is not None and field.is_relation and field.related_model is not None:
         name = names.get(field.related_model, value)  # type: ignore[arg-type]
-        return f"{name} (#{value})" if name else f"#{value}"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        if name:
+            return f"{name} (#{value})"
+        return f"#{value}" if isinstance(value, int) else str(value)
     return str(value)
 
 
