@@ -170,3 +170,12 @@ def test_the_preview_reads_in_english(world, client):
     html, _ = _upload(client)
     assert "1 new, 1 changed (1 transferred), 0 unchanged. Nothing has been saved yet." in html
     assert "Import these changes" in html
+
+
+def test_a_stale_preview_is_explained_in_english_too(world, client):
+    _officer(world, client)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    _, fields = _upload(client)
+    Staff.objects.filter(employee_number="100001").update(given_name="華子")
+    html = client.post(reverse("staff_import_confirm"), fields).content.decode()
+    assert "The staff register changed after the preview, so nothing was imported." in html

@@ -31,6 +31,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .audit import Actor, audit_record
 from .models import Department, EmploymentCategory, Staff, StaffStatus
@@ -74,7 +75,7 @@ DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 MAX_ERRORS_SHOWN = 100
 # The preview lists this many creations and changes each; the counts cover them all.
 MAX_PREVIEW_SHOWN = 1000
-PLAN_CHANGED = _(
+PLAN_CHANGED = gettext_lazy(
     "プレビューの後に職員の登録内容が変わったため、取り込みませんでした。新しいプレビューを確認してください。"
 )
 
