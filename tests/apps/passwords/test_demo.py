@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from mamori.apps.core.demo_city import demo_city_setup
-from mamori.apps.core.models import AuditEvent
+from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.passwords import services
-from mamori.apps.passwords.demo import setup_demo
+from mamori.apps.passwords.demo import demo_sign_in_example, setup_demo
 from mamori.apps.passwords.models import AuditRun, PasswordPolicy, RunStatus
 from tests.conftest import require_tool
 
@@ -32,3 +33,13 @@ def test_demo_audits_a_real_directory_once_and_keeps_it_reachable():
     assert AuditEvent.objects.count() == events and AuditRun.objects.count() == 1
     tested = services.directory_test(actor="officer", directory=run.directory)  # the server still answers
     assert tested.last_test_ok is True, tested.last_test_message
+
+
+def test_demo_staff_sign_in_with_their_directory_account(client):
+    require_tool("slapd")
+    city = demo_city_setup()
+    setup_demo(organisation=city.organisation, stdout=io.StringIO())
+    login = demo_sign_in_example()
+    assert login and client.post("/login/", {"username": login, "password": city.password}).status_code == 302
+    user = get_user_model().objects.get(username=login)
+    assert user.membership.role == Role.STAFF and user.membership.staff.email.startswith(login)

@@ -20,6 +20,7 @@ from typing import IO
 from django.conf import settings
 from django.utils import timezone
 
+from mamori.apps.core.demo_city import demo_city_setup
 from mamori.apps.core.models import Organisation, Staff, StaffStatus
 from mamori.apps.core.services import StaffData, staff_update
 
@@ -101,7 +102,7 @@ def _ldif(entries: list[tuple[str, Raw]], password: str) -> str:
             f"dn: {dn}",
             "objectClass: inetOrgPerson",
             "objectClass: shadowAccount",
-            f"userPassword: {password}",
+            ldif_line("userPassword", password),
         ]
         lines += [ldif_line(k, v[0].decode()) for k, v in raw.items()]
         blocks.append("\n".join(lines) + "\n")
@@ -135,9 +136,9 @@ def _start_directory(root: Path, stdout: IO[str]) -> Directory:
     directory = Directory.objects.filter(name=DIRECTORY_NAME).first()
     if not (root / "slapd.conf").exists():
         password = secrets.token_urlsafe(12)
-        slapd_prepare(
-            root, _ldif(demo_entries(timezone.now()), secrets.token_urlsafe(12)), root_password=password
-        )
+        # every account's password is the demo logins' one, so staff can sign in with the directory
+        user_password = demo_city_setup().password
+        slapd_prepare(root, _ldif(demo_entries(timezone.now()), user_password), root_password=password)
         (root / "bind-password").write_text(password)
     password = (root / "bind-password").read_text()
     server = slapd_run(root, port=directory.port if directory else 0)
@@ -145,7 +146,7 @@ def _start_directory(root: Path, stdout: IO[str]) -> Directory:
     fields = dict(
         name=DIRECTORY_NAME, kind=DirectoryKind.OPENLDAP, host="127.0.0.1", port=server.port,
         security=Security.STARTTLS, ca_certificate=server.ca_pem, bind_dn=ROOT_DN, base_dn=PEOPLE,
-        user_filter="(objectClass=inetOrgPerson)", match_attribute="employeeNumber",
+        user_filter="(objectClass=inetOrgPerson)", match_attribute="employeeNumber", sign_in=True,
     )  # fmt: skip
     if directory is None:
         directory = services.directory_create(actor=ACTOR, password=password, **fields)
@@ -154,7 +155,20 @@ def _start_directory(root: Path, stdout: IO[str]) -> Directory:
     stdout.write(
         f"パスワード: デモ用ディレクトリ slapd を ldap://127.0.0.1:{server.port}/ で起動（終了時に停止）\n"
     )
+    if example := demo_sign_in_example():
+        stdout.write(
+            f"パスワード: 職員はディレクトリのアカウントでもサインインできます（例: {example}、パスワードは上と同じ）\n"
+        )
     return directory
+
+
+def demo_sign_in_example() -> str:
+    """A directory login of an active staff member without a mamori login (the demo's first)."""
+    staff = Staff.objects.filter(status=StaffStatus.ACTIVE, membership__isnull=True).order_by(
+        "employee_number"
+    )
+    person = staff.exclude(email="").first()
+    return person.email.split("@")[0] if person else ""
 
 
 def _recorded_directory() -> Directory:
