@@ -174,3 +174,21 @@ def pg_server() -> Iterator[PgServer]:
     finally:
         subprocess.run([str(script), "stop", str(folder)], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def write_profiles(path: Path, text: str) -> Path:
+    """A dump-profiles.toml as the host administrator writes it (mode 600)."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def dump_profiles(settings, tmp_path):
+    """Point the app at a profiles file in tmp_path; call it with the TOML text."""
+
+    def configure(text: str) -> Path:
+        settings.MAMORI_DUMP_PROFILES = write_profiles(tmp_path / "dump-profiles.toml", text)
+        return settings.MAMORI_DUMP_PROFILES
+
+    return configure

@@ -1,5 +1,6 @@
-"""A real PostgreSQL database, dumped with the real pg_dump straight into the engine's stdin backup,
-restored through the restore service and loaded into a NEW database: the rows are identical."""
+"""A real PostgreSQL database, dumped by the real pg_dump of a server-side profile (credentials in a
+PGPASSFILE, never on the command line) straight into the engine's stdin backup, restored through the
+restore service and loaded into a NEW database: the rows are identical."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from mamori.apps.backups.jobs import run_execute, run_request
 from mamori.apps.backups.models import JobKind, RunStatus, SourceKind
 from tests.conftest import require_tool
 
-from .conftest import REPO_PASSWORD
+from .conftest import REPO_PASSWORD, write_profiles
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -30,8 +31,34 @@ def psql(pg, db: str, sql: str) -> str:
     return out.stdout
 
 
-def test_pg_dump_backup_restores_into_a_new_database_with_identical_rows(pg_server, tmp_path, departments):
+PG_PROFILE = """
+[profiles.postgres]
+label = "PostgreSQL（pg_dump）"
+program = "{pg_dump}"
+args = ["--no-owner", "--no-privileges", "--host={host}", "--port={port}", "--username={user}",
+        "--dbname={{database}}"]
+filename = "{{database}}.sql"
+env = {{ PGPASSFILE = "{passfile}" }}
+
+[profiles.postgres.parameters.database]
+label = "データベース名"
+pattern = "[a-z_][a-z0-9_]{{0,62}}"
+"""
+
+
+def test_pg_dump_backup_restores_into_a_new_database_with_identical_rows(
+    pg_server, tmp_path, departments, settings
+):
     pg = pg_server
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"{pg.host}:{pg.port}:*:{pg.user}:{pg.password or 'unused'}\n")
+    passfile.chmod(0o600)
+    settings.MAMORI_DUMP_PROFILES = write_profiles(
+        tmp_path / "dump-profiles.toml",
+        PG_PROFILE.format(
+            pg_dump=require_tool("pg_dump"), host=pg.host, port=pg.port, user=pg.user, passfile=passfile
+        ),
+    )
     source_db, restored_db = f"jumin_{uuid.uuid4().hex[:8]}", f"restored_{uuid.uuid4().hex[:8]}"
     psql(pg, "postgres", f"CREATE DATABASE {source_db}")
     psql(pg, "postgres", f"CREATE DATABASE {restored_db}")
@@ -46,9 +73,12 @@ def test_pg_dump_backup_restores_into_a_new_database_with_identical_rows(pg_serv
         system = services.system_create(
             actor="t", code="jumin", name="住民情報システム", department=departments["shimin"]
         )
-        command = " ".join([require_tool("pg_dump"), "--no-owner", "--no-privileges", *pg.args(source_db)])
         services.source_create(
-            actor="t", system=system, kind=SourceKind.COMMAND, command=command, stdin_filename="jumin.sql"
+            actor="t",
+            system=system,
+            kind=SourceKind.DUMP,
+            profile="postgres",
+            parameters={"database": source_db},
         )
         services.repository_create(
             actor="t",
@@ -67,11 +97,11 @@ def test_pg_dump_backup_restores_into_a_new_database_with_identical_rows(pg_serv
 
         target = tmp_path / "restore"
         restore = snapshot_restore(
-            actor="t", system=system, ref="latest", path="/jumin.sql", where="folder", target=str(target)
+            actor="t", system=system, ref="latest", path=f"/{source_db}.sql", where="folder", target=str(target)
         )
         restore = run_execute(run_id=restore.pk)
         assert restore.status == RunStatus.SUCCEEDED, restore.error_text
-        dump = target / "jumin.sql"
+        dump = target / f"{source_db}.sql"
         loaded = subprocess.run(
             [require_tool("psql"), *pg.args(restored_db), "-v", "ON_ERROR_STOP=1", "-q", "-f", str(dump)],
             capture_output=True,
@@ -87,16 +117,19 @@ def test_pg_dump_backup_restores_into_a_new_database_with_identical_rows(pg_serv
         psql(pg, "postgres", f"DROP DATABASE IF EXISTS {restored_db}")
 
 
-def test_a_failing_dump_command_fails_the_run(tmp_path, departments):
+def test_a_failing_dump_fails_the_run(tmp_path, departments, settings):
+    settings.MAMORI_DUMP_PROFILES = write_profiles(
+        tmp_path / "dump-profiles.toml",
+        '[profiles.broken]\nprogram = "/bin/sh"\nargs = ["-c", "echo partial; echo boom >&2; exit 3"]\n',
+    )
     system = services.system_create(
         actor="t", code="bad", name="壊れたダンプ", department=departments["shimin"]
     )
     services.source_create(
         actor="t",
         system=system,
-        kind=SourceKind.COMMAND,
-        command="sh -c 'echo partial; echo boom >&2; exit 3'",
-        stdin_filename="x.sql",
+        kind=SourceKind.DUMP,
+        profile="broken",
     )
     services.repository_create(
         actor="t",

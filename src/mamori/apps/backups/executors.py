@@ -2,7 +2,7 @@
 
 Sources: paths (include patterns expand to the paths given to the engine, exclude patterns go to the
 engine), SQLite files (copied with SQLite's online backup API into a staging directory first, so a
-live database is captured consistently), and dump commands streamed into the engine's stdin backup.
+live database is captured consistently), and dumps streamed into the engine's stdin backup (argv built from a server-side profile, `profiles`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import random
-import shlex
 import shutil
 import socket
 import sqlite3
@@ -24,7 +23,9 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from . import engine
+from mamori.apps.core.redaction import redact_text
+
+from . import engine, profiles
 from .errors import BackupError
 from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
 from .services import repository_access
@@ -36,7 +37,10 @@ NO_PRIMARY = _("一次リポジトリが登録されていません")
 NO_OFFSITE = _("遠隔地リポジトリが登録されていません")
 NO_SOURCES = _("バックアップ元が登録されていません")
 NO_SNAPSHOT = _("復元できるスナップショットがありません")
-DUMP_FAILED = _("ダンプコマンドが失敗しました（終了コード {code}）: {stderr}")
+DUMP_FAILED = _("ダンプが失敗しました（終了コード {code}）: {stderr}")
+NEEDS_PROFILE = _(
+    "旧形式のダンプコマンドは実行しません。バックアップ元を編集してサーバ側のダンププロファイルを選んでください"
+)
 CHECK_ERRORS = _("整合性検査でエラーが見つかりました: {problems}")
 RESTORE_FAILED = _("復元に失敗したファイルがあります: {files}")
 NOT_RESTORED = _("{path}: 復元されていません")
@@ -126,6 +130,8 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
     sources = list(run.system.sources.all())
     if not sources:
         raise BackupError(NO_SOURCES, code="no_sources")
+    if any(s.needs_profile for s in sources):  # before anything runs: a legacy command line never does
+        raise BackupError(NEEDS_PROFILE, code="needs_profile")
     paths: list[Path] = []
     excludes: list[str] = []
     staging = staging_dir(run)
@@ -147,8 +153,8 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
     finally:
         shutil.rmtree(staging, ignore_errors=True)  # no plaintext copy of a database is left lying around
     for source in sources:
-        if source.kind == SourceKind.COMMAND:
-            results.append(_backup_command(access, source, run, host, progress))
+        if source.kind == SourceKind.DUMP:
+            results.append(_backup_dump(access, source, run, host, progress))
     out = Outcome(
         snapshot_id=results[0].snapshot_id,
         files_total=sum(r.files_total for r in results),
@@ -161,11 +167,17 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
     return out
 
 
-def _backup_command(
+def _backup_dump(
     access: engine.RepoAccess, source: Source, run: Run, host: str, progress: ProgressFn
 ) -> engine.BackupOutcome:
+    """Stream a profile's dump into the engine: argv from the server-side profile, no shell."""
+    if source.needs_profile:
+        raise BackupError(NEEDS_PROFILE, code="needs_profile")
+    dump = profiles.dump_command(source.profile, source.parameters)
     try:
-        proc = subprocess.Popen(shlex.split(source.command), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            dump.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=dump.env
+        )
     except OSError as exc:
         raise BackupError(DUMP_FAILED.format(code="-", stderr=exc), code="dump_failed") from exc
     assert proc.stdout is not None and proc.stderr is not None
@@ -173,7 +185,7 @@ def _backup_command(
         result = engine.backup_stream(
             access,
             proc.stdout,
-            source.stdin_filename,
+            dump.filename,
             tags=[*_tags(run), "dump"],
             host=host,
             progress=progress,
@@ -183,7 +195,7 @@ def _backup_command(
         stderr = proc.stderr.read().decode(errors="replace").strip()
         code = proc.wait()
     if code != 0:
-        tail = stderr.splitlines()[-1] if stderr else ""
+        tail = redact_text(stderr.splitlines()[-1] if stderr else "")
         raise BackupError(DUMP_FAILED.format(code=code, stderr=tail), code="dump_failed")
     return result
 

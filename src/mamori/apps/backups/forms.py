@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.models import Department
 
+from .errors import BackupError
 from .models import (
     SCHEDULABLE_KINDS,
     Classification,
@@ -15,6 +18,7 @@ from .models import (
     RepositoryRole,
     SourceKind,
 )
+from .profiles import profiles_load, profiles_path
 
 
 class SystemForm(forms.Form):
@@ -29,16 +33,47 @@ class SystemForm(forms.Form):
 
 
 class SourceForm(forms.Form):
+    """A path, an SQLite file, or a dump by a server-side profile with its parameters; the profiles and
+    their parameter fields (`param_<name>`) come from the administrator's file, never a command line."""
+
     kind = forms.ChoiceField(label=_("種類"), choices=SourceKind.choices)
     path = forms.CharField(label=_("パス（絶対パス）"), max_length=500, required=False)
-    command = forms.CharField(label=_("ダンプコマンド"), max_length=500, required=False)
-    stdin_filename = forms.CharField(label=_("ダンプのファイル名"), max_length=100, required=False)
+    profile = forms.ChoiceField(label=_("ダンププロファイル"), required=False, choices=[])
     includes = forms.CharField(
         label=_("含めるパターン（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     excludes = forms.CharField(
         label=_("除外パターン（1行に1つ）"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        try:
+            available = profiles_load()
+            self.profiles_problem = ""
+        except BackupError as exc:
+            available, self.profiles_problem = {}, exc.message
+        self.fields["profile"].choices = [("", "—"), *((p.name, p.label) for p in available.values())]
+        if not available:
+            self.fields["profile"].help_text = self.profiles_problem or _(
+                "管理者がサーバの {path} にプロファイルを用意すると選べます"
+            ).format(path=profiles_path())
+        self.param_names: list[str] = []
+        for p in available.values():
+            for param in p.parameters:
+                field = f"param_{param.name}"
+                if field in self.fields:
+                    continue
+                self.param_names.append(param.name)
+                self.fields[field] = forms.CharField(label=param.label, max_length=200, required=False)
+        self.order_fields(["kind", "path", "profile", *(f"param_{n}" for n in self.param_names)])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("kind") == SourceKind.DUMP and self.profiles_problem:
+            raise forms.ValidationError(self.profiles_problem)
+        data["parameters"] = {n: data.pop(f"param_{n}", "") for n in self.param_names}
+        return data
 
 
 class RepositoryForm(forms.Form):

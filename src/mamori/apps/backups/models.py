@@ -55,17 +55,23 @@ class ProtectedSystem(models.Model):
 
 class SourceKind(models.TextChoices):
     PATH = "path", _("フォルダ・ファイル")
-    COMMAND = "command", _("ダンプコマンド（標準出力）")
+    DUMP = "dump", _("ダンプ（サーバ側のプロファイル）")
     SQLITE = "sqlite", _("SQLiteデータベース")
 
 
 class Source(models.Model):
-    """What to back up: a path (with include / exclude patterns), a dump command, or an SQLite file."""
+    """What to back up: a path (with include / exclude patterns), a dump by a server-side profile
+    (`profiles.py`: the web UI never holds a command line), or an SQLite file.
+
+    `legacy_command` keeps a command line entered before profiles existed: never run, never shown;
+    such a source waits for an officer to choose a profile (`needs_profile`)."""
 
     system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="sources")
     kind = models.CharField(_("種類"), max_length=10, choices=SourceKind.choices, default=SourceKind.PATH)
     path = models.CharField(_("パス"), max_length=500, blank=True)
-    command = models.CharField(_("コマンド"), max_length=500, blank=True)
+    profile = models.CharField(_("ダンププロファイル"), max_length=40, blank=True)
+    parameters = models.JSONField(_("プロファイルのパラメータ"), default=dict, blank=True)
+    legacy_command = models.CharField(max_length=500, blank=True, editable=False)
     stdin_filename = models.CharField(_("ダンプのファイル名"), max_length=100, blank=True)
     includes = models.TextField(_("含めるパターン（1行に1つ）"), blank=True)
     excludes = models.TextField(_("除外パターン（1行に1つ）"), blank=True)
@@ -74,7 +80,16 @@ class Source(models.Model):
         ordering = ["system", "pk"]
 
     def __str__(self) -> str:
-        return self.command if self.kind == SourceKind.COMMAND else self.path
+        if self.kind != SourceKind.DUMP:
+            return self.path
+        if self.needs_profile:
+            return str(_("旧形式のダンプコマンド（実行されません：プロファイルを選んでください）"))
+        values = " ".join(f"{k}={v}" for k, v in sorted(self.parameters.items()))
+        return f"{self.profile} {values}".strip()
+
+    @property
+    def needs_profile(self) -> bool:
+        return self.kind == SourceKind.DUMP and not self.profile
 
     @staticmethod
     def _lines(text: str) -> list[str]:

@@ -7,6 +7,7 @@ touch the database and never appear in the audit log (only `password_set: true`)
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.models import Department
 
-from . import engine
+from . import engine, profiles
 from .cron import cron_next, cron_validate
 from .errors import BackupError
 from .models import (
@@ -82,24 +83,21 @@ def source_create(
     system: ProtectedSystem,
     kind: str = SourceKind.PATH,
     path: str = "",
-    command: str = "",
-    stdin_filename: str = "",
+    profile: str = "",
+    parameters: dict[str, Any] | None = None,
     includes: str = "",
     excludes: str = "",
 ) -> Source:
+    """Add a source. A dump source names a server-side profile and fills its parameters (each checked
+    against the profile's pattern); no command line is accepted from here."""
+    source = Source(system=system, kind=kind, path=path, includes=includes, excludes=excludes)
     if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
         raise BackupError(_("バックアップ元のパスは絶対パスで指定してください"), code="relative_path")
-    if kind == SourceKind.COMMAND and not (command.strip() and stdin_filename.strip()):
-        raise BackupError(_("ダンプコマンドとファイル名の両方を指定してください"), code="command_required")
-    source = Source(
-        system=system,
-        kind=kind,
-        path=path,
-        command=command,
-        stdin_filename=stdin_filename,
-        includes=includes,
-        excludes=excludes,
-    )
+    if kind == SourceKind.DUMP:
+        chosen = profiles.profile_get(profile)
+        source.path, source.profile = "", chosen.name
+        source.parameters = profiles.parameters_clean(chosen, parameters or {})
+        source.stdin_filename = profiles.dump_filename(chosen, source.parameters)
     source.full_clean()
     with transaction.atomic():
         source.save()
