@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record
+from mamori.apps.core.redaction import redact_text
 
 from . import engine, executors
 from .alerts import alert_raise
@@ -198,11 +199,11 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: fl
                 error = _("復元訓練で検証エラー: {problems}").format(
                     problems=" / ".join(outcome.detail["problems"][:5])
                 )
-        if error:
-            run.status, run.error_text = RunStatus.FAILED, error
+        if error:  # an engine or dump message may quote a URL: no credential reaches the record
+            run.status, run.error_text = RunStatus.FAILED, redact_text(str(error))
         elif outcome is not None and outcome.warnings:
             run.status = RunStatus.WARNING
-            run.error_text = "\n".join(outcome.warnings[:100])
+            run.error_text = redact_text("\n".join(outcome.warnings[:100]))
         else:
             run.status = RunStatus.SUCCEEDED
         run.save()

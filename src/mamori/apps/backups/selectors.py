@@ -6,7 +6,6 @@ the last successful backup is older than the RPO (or there is none); green other
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.permissions import membership_department_ids
+from mamori.apps.core.redaction import redact_text
 
 from .models import (
     OK_STATUSES,
@@ -30,12 +30,6 @@ from .models import (
 )
 
 GREEN, AMBER, RED = "green", "amber", "red"
-_USERINFO = re.compile(r"(//[^/:@]+):[^/@]*@")
-
-
-def url_without_secrets(url: str) -> str:
-    """A repository URL with any password in its user-info replaced (`rest:http://u:***@host/`)."""
-    return _USERINFO.sub(r"\1:***@", url)
 
 
 def system_list(*, user: Any = None) -> QuerySet[ProtectedSystem]:
@@ -238,7 +232,7 @@ def status_as_dict(st: SystemStatus) -> dict[str, Any]:
         "department": st.system.department.full_name,
         "network_zone": st.system.network_zone,
         "status": st.light,
-        "reason": str(st.reason),
+        "reason": redact_text(str(st.reason)),
         "last_backup": {"time": when(st.last_backup), "snapshot": st.last_backup.snapshot_id}
         if st.last_backup
         else None,
@@ -264,7 +258,7 @@ def status_as_dict(st: SystemStatus) -> dict[str, Any]:
         "repositories": [
             {
                 "name": r.name,
-                "url": url_without_secrets(r.url),
+                "url": redact_text(r.url),
                 "role": r.role,
                 "medium": r.medium,
                 "immutable": r.immutable,

@@ -34,6 +34,7 @@ from .audit_checkpoints import (
     checkpoint_save,
 )
 from .models import AuditChainHead, AuditEvent
+from .redaction import redact_value
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +53,14 @@ def actor_name(actor: Actor) -> str:
 
 
 def redact(data: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Secrets never reach the audit log: any field whose name looks secret is replaced."""
+    """Secrets never reach the audit log: any field whose name looks secret is replaced, and credentials
+    inside values (a repository URL's password) are masked."""
     if data is None:
         return None
-    return {k: ("***" if any(m in k.lower() for m in SECRET_FIELD_MARKERS) else v) for k, v in data.items()}
+    return {
+        k: ("***" if any(m in k.lower() for m in SECRET_FIELD_MARKERS) else redact_value(v))
+        for k, v in data.items()
+    }
 
 
 def snapshot_of(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
