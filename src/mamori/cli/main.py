@@ -17,6 +17,7 @@ commands:
   worker | run-due     run scheduled jobs continuously / once
   vault <command>      the backup engine (restic-compatible): init, backup, snapshots, restore, check, ...
   audit verify         verify the audit log's keyed hash chain and its checkpoints
+  self-backup setup|restore  back up mamori's own database and audit checkpoints / restore them
   import staff FILE    import staff from CSV (UTF-8 or CP932)
   remind               mail overdue disposal certificates and report deadlines (daily, from cron)
   sheet | kpi | status the evaluation sheet, KPIs, backup status

@@ -28,6 +28,7 @@ from mamori.apps.core.redaction import redact_text
 from . import engine, profiles
 from .errors import BackupError
 from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
+from .selfbackup import self_backup_stage
 from .services import repository_access
 
 ProgressFn = Callable[[engine.Progress], None]
@@ -144,6 +145,8 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
                 excludes.extend(source.exclude_patterns)
             elif source.kind == SourceKind.SQLITE:
                 paths.append(_sqlite_copy(source, staging))
+            elif source.kind == SourceKind.MAMORI:
+                paths.append(self_backup_stage(staging))
         if paths:
             results.append(
                 engine.backup_paths(

@@ -36,7 +36,9 @@ class SourceForm(forms.Form):
     """A path, an SQLite file, or a dump by a server-side profile with its parameters; the profiles and
     their parameter fields (`param_<name>`) come from the administrator's file, never a command line."""
 
-    kind = forms.ChoiceField(label=_("種類"), choices=SourceKind.choices)
+    kind = forms.ChoiceField(
+        label=_("種類"), choices=[(k.value, k.label) for k in SourceKind if k != SourceKind.MAMORI]
+    )
     path = forms.CharField(label=_("パス（絶対パス）"), max_length=500, required=False)
     profile = forms.ChoiceField(label=_("ダンププロファイル"), required=False, choices=[])
     includes = forms.CharField(

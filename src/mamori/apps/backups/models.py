@@ -45,6 +45,7 @@ class ProtectedSystem(models.Model):
     rto_minutes = models.PositiveIntegerField(_("目標復旧時間 RTO（分）"), default=240)
     description = models.TextField(_("説明"), blank=True)
     active = models.BooleanField(_("有効"), default=True)
+    builtin = models.BooleanField(_("組み込み（mamori 自身のデータ）"), default=False, editable=False)
 
     class Meta:
         ordering = ["pk"]
@@ -57,6 +58,7 @@ class SourceKind(models.TextChoices):
     PATH = "path", _("フォルダ・ファイル")
     DUMP = "dump", _("ダンプ（サーバ側のプロファイル）")
     SQLITE = "sqlite", _("SQLiteデータベース")
+    MAMORI = "mamori", _("mamori 自身のデータ（データベースと監査チェックポイント）")
 
 
 class Source(models.Model):

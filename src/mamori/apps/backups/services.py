@@ -58,8 +58,10 @@ def system_create(
     rpo_hours: int = 24,
     rto_minutes: int = 240,
     description: str = "",
+    builtin: bool = False,
 ) -> ProtectedSystem:
     system = ProtectedSystem(
+        builtin=builtin,
         code=code,
         name=name,
         department=department,
@@ -91,6 +93,8 @@ def source_create(
     """Add a source. A dump source names a server-side profile and fills its parameters (each checked
     against the profile's pattern); no command line is accepted from here."""
     source = Source(system=system, kind=kind, path=path, includes=includes, excludes=excludes)
+    if kind == SourceKind.MAMORI and not system.builtin:
+        raise BackupError(_("mamori 自身のデータは組み込みのシステムだけがバックアップします"), code="builtin_only")
     if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
         raise BackupError(_("バックアップ元のパスは絶対パスで指定してください"), code="relative_path")
     if kind == SourceKind.DUMP:
