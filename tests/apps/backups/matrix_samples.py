@@ -29,7 +29,8 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
     system = services.system_create(
         actor="test", code="matrix", name="行政改革課サーバ", department=world.gyokaku
     )
-    services.source_create(actor="test", system=system, path=str(data))
+    source = services.source_create(actor="test", system=system, path=str(data))
+    schedule = services.schedule_set(actor="test", system=system, kind=JobKind.BACKUP, cron="0 2 * * *")
     repo = services.repository_create(
         actor="test",
         system=system,
@@ -55,12 +56,19 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
                 "run-now",
                 "snapshots",
                 "search",
+                "system-delete",
+                "system-active",
             )
         },
         "backups:browse": snapshot,
         "backups:restore": snapshot,
         "backups:download": {**snapshot, "path": str(data / "規程.txt").lstrip("/")},
         "backups:repository-password": {**code, "pk": repo.pk},
+        "backups:repository-edit": {**code, "pk": repo.pk},
+        "backups:repository-delete": {**code, "pk": repo.pk},
+        "backups:source-edit": {**code, "pk": source.pk},
+        "backups:source-delete": {**code, "pk": source.pk},
+        "backups:schedule-delete": {**code, "pk": schedule.pk},
         "backups:run-detail": {"pk": run.pk},
         "backups:run-progress": {"pk": run.pk},
         "backups:alert-ack": {"pk": alert.pk},

@@ -91,6 +91,16 @@ class RepositoryForm(forms.Form):
     initialize = forms.BooleanField(label=_("新しいリポジトリを作成する"), required=False, initial=True)
 
 
+class RepositoryEditForm(forms.Form):
+    """A repository's description; its URL and password are not edited here."""
+
+    name = forms.CharField(label=_("名称"), max_length=100)
+    role = forms.ChoiceField(label=_("役割"), choices=RepositoryRole.choices)
+    medium = forms.ChoiceField(label=_("媒体"), choices=Medium.choices)
+    immutable = forms.BooleanField(label=_("改ざん防止（イミュータブル）"), required=False)
+    immutable_days = forms.IntegerField(label=_("保持期間（日）"), min_value=0, initial=0)
+
+
 class RepositoryPasswordForm(forms.Form):
     password = forms.CharField(
         label=_("新しいパスワード"), widget=forms.PasswordInput(render_value=False), strip=False

@@ -32,9 +32,12 @@ from .models import (
 GREEN, AMBER, RED = "green", "amber", "red"
 
 
-def system_list(*, user: Any = None) -> QuerySet[ProtectedSystem]:
-    """Active systems; department leads see their own department's subtree only."""
-    qs = ProtectedSystem.objects.filter(active=True).select_related("department__parent")
+def system_list(*, user: Any = None, include_inactive: bool = False) -> QuerySet[ProtectedSystem]:
+    """Active systems (with `include_inactive`, deactivated ones too); department leads see their own
+    department's subtree only."""
+    qs = ProtectedSystem.objects.select_related("department__parent")
+    if not include_inactive:
+        qs = qs.filter(active=True)
     if user is not None:
         ids = membership_department_ids(user)
         if ids is not None:
@@ -43,13 +46,18 @@ def system_list(*, user: Any = None) -> QuerySet[ProtectedSystem]:
 
 
 def system_get(*, user: Any, code: str) -> ProtectedSystem:
-    return get_object_or_404(system_list(user=user), code=code)
+    """A system by code, deactivated ones included (their page offers to reactivate or delete)."""
+    return get_object_or_404(system_list(user=user, include_inactive=True), code=code)
+
+
+def inactive_system_list(*, user: Any) -> QuerySet[ProtectedSystem]:
+    return system_list(user=user, include_inactive=True).filter(active=False)
 
 
 def run_get(*, user: Any, pk: int) -> Run:
     return get_object_or_404(
         Run.objects.select_related("system", "repository", "target_repository").filter(
-            system__in=system_list(user=user)
+            system__in=system_list(user=user, include_inactive=True)
         ),
         pk=pk,
     )

@@ -66,7 +66,12 @@ def _password() -> str:
 
 
 def self_backup_setup(
-    *, actor: Actor, department: Department, primary_url: str, offsite_url: str = "", now: datetime | None = None
+    *,
+    actor: Actor,
+    department: Department,
+    primary_url: str,
+    offsite_url: str = "",
+    now: datetime | None = None,
 ) -> ProtectedSystem:
     """Create the built-in system for mamori's own data (idempotent: an existing one is returned)."""
     existing = ProtectedSystem.objects.filter(code=SELF_CODE, builtin=True).first()

@@ -6,6 +6,8 @@ touch the database and never appear in the audit log (only `password_set: true`)
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.models import Department
+from mamori.apps.core.redaction import redact_text
 
 from . import engine, profiles
 from .cron import cron_next, cron_validate
@@ -33,6 +36,11 @@ from .models import (
     SourceKind,
 )
 from .passwords import decrypt_password, encrypt_password
+
+BUILTIN_FIXED = _("組み込みのシステム（mamori 自身のデータ）のこの設定は変更・削除できません")
+PATH_NOT_FOUND = _(
+    "保存しました。ただし {path} はこのサーバから見て存在しません。ワーカーが別のホストで動く場合はそちらで確認してください。このままではバックアップが失敗します"
+)
 
 REPOSITORY_FIELDS = [
     "id",
@@ -79,6 +87,27 @@ def system_create(
     return system
 
 
+def _source_fill(
+    source: Source, *, kind: str, path: str, profile: str, parameters: dict[str, Any] | None
+) -> None:
+    """Check and set what a source backs up. A dump names a server-side profile and fills its
+    parameters (each checked against the profile's pattern); no command line is accepted here."""
+    if kind == SourceKind.MAMORI and not source.system.builtin:
+        raise BackupError(
+            _("mamori 自身のデータは組み込みのシステムだけがバックアップします"), code="builtin_only"
+        )
+    if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
+        raise BackupError(_("バックアップ元のパスは絶対パスで指定してください"), code="relative_path")
+    source.kind, source.path = kind, path
+    source.profile, source.parameters, source.stdin_filename = "", {}, ""
+    if kind == SourceKind.DUMP:
+        chosen = profiles.profile_get(profile)
+        source.path, source.profile = "", chosen.name
+        source.parameters = profiles.parameters_clean(chosen, parameters or {})
+        source.stdin_filename = profiles.dump_filename(chosen, source.parameters)
+        source.legacy_command = ""
+
+
 def source_create(
     *,
     actor: Actor,
@@ -90,23 +119,58 @@ def source_create(
     includes: str = "",
     excludes: str = "",
 ) -> Source:
-    """Add a source. A dump source names a server-side profile and fills its parameters (each checked
-    against the profile's pattern); no command line is accepted from here."""
-    source = Source(system=system, kind=kind, path=path, includes=includes, excludes=excludes)
-    if kind == SourceKind.MAMORI and not system.builtin:
-        raise BackupError(_("mamori 自身のデータは組み込みのシステムだけがバックアップします"), code="builtin_only")
-    if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
-        raise BackupError(_("バックアップ元のパスは絶対パスで指定してください"), code="relative_path")
-    if kind == SourceKind.DUMP:
-        chosen = profiles.profile_get(profile)
-        source.path, source.profile = "", chosen.name
-        source.parameters = profiles.parameters_clean(chosen, parameters or {})
-        source.stdin_filename = profiles.dump_filename(chosen, source.parameters)
+    """Add a source (a path, an SQLite file, a dump by a server-side profile)."""
+    source = Source(system=system, includes=includes, excludes=excludes)
+    _source_fill(source, kind=kind, path=path, profile=profile, parameters=parameters)
     source.full_clean()
     with transaction.atomic():
         source.save()
         audit_record(actor=actor, action="backups.source.create", obj=source, after=snapshot_of(source))
     return source
+
+
+def source_update(
+    *,
+    actor: Actor,
+    source: Source,
+    kind: str,
+    path: str = "",
+    profile: str = "",
+    parameters: dict[str, Any] | None = None,
+    includes: str = "",
+    excludes: str = "",
+) -> Source:
+    """Correct a source (a mistyped path, another profile); the next backup uses it."""
+    with transaction.atomic():
+        source = Source.objects.select_for_update().select_related("system").get(pk=source.pk)
+        if source.kind == SourceKind.MAMORI:
+            raise BackupError(BUILTIN_FIXED, code="builtin")
+        before = snapshot_of(source)
+        source.includes, source.excludes = includes, excludes
+        _source_fill(source, kind=kind, path=path, profile=profile, parameters=parameters)
+        source.full_clean()
+        source.save()
+        audit_record(
+            actor=actor, action="backups.source.update", obj=source, before=before, after=snapshot_of(source)
+        )
+    return source
+
+
+def source_delete(*, actor: Actor, source: Source) -> None:
+    """Remove a source; snapshots already taken stay in the repositories."""
+    if source.kind == SourceKind.MAMORI:
+        raise BackupError(BUILTIN_FIXED, code="builtin")
+    with transaction.atomic():
+        before = snapshot_of(source)
+        audit_record(actor=actor, action="backups.source.delete", obj=source, before=before)
+        source.delete()
+
+
+def source_path_warning(source: Source) -> str:
+    """A warning (not a refusal) when a path source does not exist as seen from this server."""
+    if source.kind in (SourceKind.PATH, SourceKind.SQLITE) and not os.path.exists(source.path):
+        return str(PATH_NOT_FOUND.format(path=source.path))
+    return ""
 
 
 def repository_create(
@@ -263,3 +327,113 @@ def system_update(*, actor: Actor, system: ProtectedSystem, **fields: object) ->
             actor=actor, action="backups.system.update", obj=system, before=before, after=snapshot_of(system)
         )
     return system
+
+
+def system_set_active(*, actor: Actor, system: ProtectedSystem, active: bool) -> ProtectedSystem:
+    """Deactivate (schedules stop, the system leaves the dashboard; runs and repositories stay) or
+    reactivate a system."""
+    with transaction.atomic():
+        system = ProtectedSystem.objects.select_for_update().get(pk=system.pk)
+        before = {"active": system.active}
+        system.active = active
+        system.save(update_fields=["active"])
+        if active:
+            now = timezone.now()
+            for schedule in system.schedules.filter(enabled=True):
+                schedule.next_due_at = cron_next(schedule.cron, now)
+                schedule.save(update_fields=["next_due_at"])
+        audit_record(
+            actor=actor, action="backups.system.activate" if active else "backups.system.deactivate",
+            obj=system, before=before, after={"active": active},
+        )  # fmt: skip
+    return system
+
+
+@dataclass(frozen=True)
+class DeletionImpact:
+    """What deleting a system or repository removes, and what it leaves; shown on the confirm page."""
+
+    runs: int
+    sources: int
+    schedules: int
+    repositories: list[str]
+
+
+def system_deletion_impact(system: ProtectedSystem) -> DeletionImpact:
+    return DeletionImpact(
+        runs=system.runs.count(),
+        sources=system.sources.count(),
+        schedules=system.schedules.count(),
+        repositories=[redact_text(r.url) for r in system.repositories.all()],
+    )
+
+
+def system_delete(*, actor: Actor, system: ProtectedSystem, confirm_code: str) -> DeletionImpact:
+    """Delete a system with its sources, schedules, repository records and run history. The data in
+    its repositories is never deleted by mamori. The officer types the system's code to confirm."""
+    if system.builtin:
+        raise BackupError(BUILTIN_FIXED, code="builtin")
+    if confirm_code != system.code:
+        raise BackupError(_("確認のため、システムのコードを正しく入力してください"), code="confirm")
+    with transaction.atomic():
+        impact = system_deletion_impact(system)
+        audit_record(
+            actor=actor,
+            action="backups.system.delete",
+            obj=system,
+            before=snapshot_of(system),
+            after={"runs_deleted": impact.runs, "repositories_kept_data": impact.repositories},
+        )
+        system.delete()
+    return impact
+
+
+def repository_update(
+    *,
+    actor: Actor,
+    repository: Repository,
+    name: str,
+    role: str,
+    medium: str,
+    immutable: bool = False,
+    immutable_days: int = 0,
+) -> Repository:
+    """Change how a repository is described (name, role, medium, immutability); its URL is fixed:
+    another URL is another repository."""
+    if immutable and immutable_days <= 0:
+        raise BackupError(
+            _("イミュータブルなリポジトリには保持期間（日）を指定してください"), code="immutable_days"
+        )
+    with transaction.atomic():
+        repository = Repository.objects.select_for_update().get(pk=repository.pk)
+        before = snapshot_of(repository, REPOSITORY_FIELDS)
+        repository.name, repository.role, repository.medium = name, role, medium
+        repository.immutable, repository.immutable_days = immutable, immutable_days
+        repository.full_clean()
+        repository.save(update_fields=["name", "role", "medium", "immutable", "immutable_days"])
+        audit_record(
+            actor=actor, action="backups.repository.update", obj=repository,
+            before=before, after=snapshot_of(repository, REPOSITORY_FIELDS),
+        )  # fmt: skip
+    return repository
+
+
+def repository_delete(*, actor: Actor, repository: Repository) -> None:
+    """Forget a repository: mamori stops using it; its snapshots stay where they are (never deleted by
+    mamori) and past runs keep their record without the link."""
+    if repository.system.builtin:
+        raise BackupError(BUILTIN_FIXED, code="builtin")
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="backups.repository.delete", obj=repository,
+            before=snapshot_of(repository, REPOSITORY_FIELDS), after={"data_deleted": False},
+        )  # fmt: skip
+        repository.delete()
+
+
+def schedule_delete(*, actor: Actor, schedule: Schedule) -> None:
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="backups.schedule.delete", obj=schedule, before=snapshot_of(schedule)
+        )
+        schedule.delete()

@@ -64,6 +64,7 @@ class SystemListView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
         ctx["statuses"] = selectors.status_list(user=self.request.user)
         ctx["alerts"] = selectors.alert_list(user=self.request.user)[:50]
         ctx["can_act"] = user_role(self.request.user) in OFFICERS
+        ctx["inactive"] = selectors.inactive_system_list(user=self.request.user)
         return ctx
 
 

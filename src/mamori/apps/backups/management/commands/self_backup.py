@@ -63,4 +63,6 @@ class Command(BaseCommand):
         done = self_restore(url=options["repo"], password=password, snapshot=options["snapshot"])
         where = done.installed or "the configured PostgreSQL database"
         self.stdout.write(f"restored snapshot {done.snapshot}: {done.database} database into {where}")
-        self.stdout.write(f"{len(done.checkpoints)} audit checkpoint file(s) added; next: mamori audit verify")
+        self.stdout.write(
+            f"{len(done.checkpoints)} audit checkpoint file(s) added; next: mamori audit verify"
+        )
