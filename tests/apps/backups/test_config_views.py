@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from mamori.apps.backups.alerts import alert_raise
 from mamori.apps.backups.models import ProtectedSystem, Repository, Schedule
 from mamori.apps.core.models import AuditEvent
 
@@ -98,3 +99,23 @@ def test_edit_and_retention_pages_prefill(sut, users, client):
     assert response.status_code == 302
     sut.system.retention.refresh_from_db()
     assert sut.system.retention.keep_daily == 7
+
+
+def test_small_things_an_officer_reads(sut, users, client, departments):
+    client = as_user(client, users, "officer")
+    form = {"code": "file server!", "name": "ファイルサーバ", "department": departments["shimin"].pk,
+            "network_zone": "lgwan", "classification": "c2", "rpo_hours": 24, "rto_minutes": 60}  # fmt: skip
+    page = client.post(reverse("backups:system-create"), form).content.decode()
+    assert "半角の英数字" in page and "slug" not in page.lower()
+    page = client.post(reverse("backups:system-create"), {**form, "code": "fs2"}).content.decode()
+    assert "同じ名前のシステム「ファイルサーバ」が既にあります" in page
+    assert ProtectedSystem.objects.count() == 1
+    detail = client.get(reverse("backups:system-detail", args=["fileserver"])).content.decode()
+    assert "直近 0 / 日次 14 / 週次 8 / 月次 12 / 年次 5" in detail and "daily" not in detail
+
+
+def test_the_unacknowledged_alerts_badge_links_to_the_alerts(sut, users, client):
+    alert_raise(system=sut.system, kind="missed", message="x")
+    page = as_user(client, users, "officer").get(reverse("dashboard")).content.decode()
+    assert 'href="/backups/#alerts" data-alerts-link' in page
+    assert 'id="alerts"' in client.get(reverse("backups:systems")).content.decode()

@@ -22,7 +22,13 @@ from .profiles import profiles_load, profiles_path
 
 
 class SystemForm(forms.Form):
-    code = forms.SlugField(label=_("コード（英数字）"), max_length=40)
+    code = forms.SlugField(
+        label=_("コード（英数字）"),
+        max_length=40,
+        error_messages={
+            "invalid": _("コードは半角の英数字・ハイフン・アンダースコアで入力してください（例: jumin）")
+        },
+    )
     name = forms.CharField(label=_("システム名"), max_length=100)
     department = forms.ModelChoiceField(label=_("所管課"), queryset=Department.objects.all())
     network_zone = forms.ChoiceField(label=_("ネットワーク区分"), choices=NetworkZone.choices)

@@ -156,9 +156,14 @@ class RetentionPolicy(models.Model):
     prune = models.BooleanField(_("不要データを削除（prune）"), default=True)
 
     def __str__(self) -> str:
-        return (
-            f"last {self.keep_last} / daily {self.keep_daily} / weekly {self.keep_weekly} / "
-            f"monthly {self.keep_monthly} / yearly {self.keep_yearly}"
+        return str(
+            _("直近 {last} / 日次 {daily} / 週次 {weekly} / 月次 {monthly} / 年次 {yearly}").format(
+                last=self.keep_last,
+                daily=self.keep_daily,
+                weekly=self.keep_weekly,
+                monthly=self.keep_monthly,
+                yearly=self.keep_yearly,
+            )
         )
 
 

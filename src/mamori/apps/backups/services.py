@@ -55,6 +55,18 @@ REPOSITORY_FIELDS = [
 ]
 
 
+def _name_unique(system: ProtectedSystem) -> None:
+    """Two systems of one organisation may not share a name (the dashboard could not tell them apart)."""
+    same = ProtectedSystem.objects.filter(
+        name=system.name, department__organisation_id=system.department.organisation_id
+    ).exclude(pk=system.pk)
+    if same.exists():
+        raise BackupError(
+            _("同じ名前のシステム「{name}」が既にあります。別の名前にしてください").format(name=system.name),
+            code="duplicate_name",
+        )
+
+
 def system_create(
     *,
     actor: Actor,
@@ -80,6 +92,7 @@ def system_create(
         description=description,
     )
     system.full_clean()
+    _name_unique(system)
     with transaction.atomic():
         system.save()
         RetentionPolicy.objects.create(system=system)
@@ -322,6 +335,7 @@ def system_update(*, actor: Actor, system: ProtectedSystem, **fields: object) ->
         for name, value in fields.items():
             setattr(system, name, value)
         system.full_clean()
+        _name_unique(system)
         system.save(update_fields=list(fields))
         audit_record(
             actor=actor, action="backups.system.update", obj=system, before=before, after=snapshot_of(system)
