@@ -185,7 +185,7 @@ def test_a_legacy_command_source_is_never_run_nor_shown(tmp_path, departments, u
     services.source_create(actor="t", system=sut.system, path=str(data))
     legacy = f"sh -c 'touch {marker}; PGPASSWORD=hunter2 pg_dump jumin'"
     Source.objects.create(system=sut.system, kind="command", legacy_command=legacy, stdin_filename="x.sql")
-    migration = importlib.import_module("mamori.apps.backups.migrations.0002_dump_profiles")
+    migration = importlib.import_module("mamori.apps.backups.migrations.0003_dump_profiles")
     migration.command_sources_need_a_profile(django_apps, None)
     assert Source.objects.get(legacy_command=legacy).needs_profile
     run = sut.run()

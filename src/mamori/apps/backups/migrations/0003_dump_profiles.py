@@ -15,7 +15,7 @@ def back_to_commands(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("backups", "0001_initial")]
+    dependencies = [("backups", "0002_alert_message_key")]
 
     operations = [
         migrations.RenameField(model_name="source", old_name="command", new_name="legacy_command"),
