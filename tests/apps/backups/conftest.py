@@ -23,6 +23,7 @@ from mamori.apps.backups import services
 from mamori.apps.backups.jobs import run_execute, run_request
 from mamori.apps.backups.models import JobKind, Medium, ProtectedSystem, RepositoryRole, Run, SourceKind
 from mamori.apps.core.models import Department, Membership, Organisation, Role
+from tests.remote_servers import rest_server  # noqa: F401 - fixture: a real REST server (another service)
 
 REPO_PASSWORD = "correct horse battery staple"
 ROOT = Path(__file__).resolve().parents[3]

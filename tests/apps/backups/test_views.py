@@ -78,9 +78,9 @@ def test_lead_sees_only_own_departments_systems(world, users, client):
     assert "住民情報システム" in page and "ファイルサーバ" not in page
 
 
-def test_overview_shows_green_lights_and_the_checklist(world, users, client):
+def test_overview_shows_the_lights_with_their_reason_and_the_checklist(world, users, client):
     page = as_user(client, users, "officer").get(reverse("backups:systems")).content.decode()
-    assert page.count('data-light="green"') == 2
+    assert page.count('data-light="amber"') == 2 and "同じサーバ上のパスのため遠隔地とみなしません" in page
     assert 'data-check="three_copies"' in page and 'data-check="zero_errors"' in page
 
 
@@ -214,7 +214,7 @@ def test_status_json_has_no_secrets(world, capsys):
     out = capsys.readouterr().out
     data = json.loads(out)
     fs = next(s for s in data["systems"] if s["code"] == "fileserver")
-    assert fs["status"] == "green" and fs["last_backup"]["snapshot"]
+    assert fs["status"] == "amber" and fs["protection_gaps"] and fs["last_backup"]["snapshot"]
     assert {r["role"] for r in fs["repositories"]} == {"primary", "offsite"}
     assert REPO_PASSWORD not in out and "password" not in out
 

@@ -1,7 +1,8 @@
 """Reads: systems visible to a user, the status light and 3-2-1-1-0 checklist of each system, histories.
 
 Status light: red when the latest finished run of any job kind failed; amber when nothing failed but
-the last successful backup is older than the RPO (or there is none); green otherwise.
+the last successful backup is older than the RPO (or there is none), or the system is not yet protected
+as its classification requires (`protection_gaps`, each gap a reason); green otherwise.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mamori.apps.core.redaction import redact_text
 from .models import (
     OK_STATUSES,
     Alert,
+    Classification,
     JobKind,
     ProtectedSystem,
     Repository,
@@ -145,6 +147,7 @@ class SystemStatus:
     open_alerts: int
     active_run: Run | None
     latest_failures: list[Run] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)
 
 
 def _repos_with_data(
@@ -159,6 +162,65 @@ def _repos_with_data(
     return holding
 
 
+REMOTE_SCHEMES = ("sftp:", "s3:", "rest:")  # another host or service; a bare path or local: is this host
+CHECK_MAX_DAYS = {
+    Classification.CONFIDENTIAL_3: 7,
+    Classification.CONFIDENTIAL_2: 31,
+    Classification.CONFIDENTIAL_1: 92,
+}
+IMMUTABLE_REQUIRED = {Classification.CONFIDENTIAL_3}
+
+LOCAL_NOT_OFFSITE = _(
+    "遠隔地リポジトリ「{name}」は同じサーバ上のパスのため遠隔地とみなしません（別のホストかサービス sftp: / s3: / rest: を指定してください）"
+)
+NO_OFFSITE_REPOSITORY = _("遠隔地リポジトリがありません")
+NO_OFFSITE_COPY = _("遠隔地コピーがまだありません（「今すぐ遠隔地コピー」で実行できます）")
+TOO_FEW_COPIES = _("コピーが3つありません（本番を含めて {copies} つ）")
+ONE_MEDIUM = _("2種類目の媒体（別のホストかサービス）にコピーがありません")
+NO_IMMUTABLE = _("{classification}のシステムには改ざん防止（イミュータブル）のコピーが必要です")
+NO_CHECK = _("整合性検査がまだありません（「今すぐ検査」で実行できます）")
+OLD_CHECK = _("整合性検査が{days}日以上行われていません（{classification}は{days}日ごと）")
+
+
+def repository_is_remote(repo: Repository) -> bool:
+    """Offsite and a second medium count only for another host or service (the design rule)."""
+    return repo.url.startswith(REMOTE_SCHEMES)
+
+
+def protection_gaps(
+    system: ProtectedSystem,
+    checklist: Checklist,
+    repos: list[Repository],
+    last_check: Run | None,
+    now: datetime,
+) -> list[str]:
+    """Why a system is not yet protected as its classification requires: the 3-2-1-0 part of the rule
+    for every system, an immutable copy for 機密性3, and a clean check within the classification's days."""
+    gaps: list[str] = []
+    offsite_repos = [r for r in repos if r.role == RepositoryRole.OFFSITE]
+    if not checklist.offsite:
+        local = [r for r in offsite_repos if not repository_is_remote(r)]
+        if not offsite_repos:
+            gaps.append(str(NO_OFFSITE_REPOSITORY))
+        elif local and len(local) == len(offsite_repos):
+            gaps.append(str(LOCAL_NOT_OFFSITE.format(name=local[0].name)))
+        else:
+            gaps.append(str(NO_OFFSITE_COPY))
+    if checklist.copies < 3:
+        gaps.append(str(TOO_FEW_COPIES.format(copies=checklist.copies)))
+    if checklist.media < 2 and checklist.offsite:  # both copies on one kind of remote medium
+        gaps.append(str(ONE_MEDIUM))
+    label = system.get_classification_display()
+    if system.classification in IMMUTABLE_REQUIRED and not checklist.immutable:
+        gaps.append(str(NO_IMMUTABLE.format(classification=label)))
+    days = CHECK_MAX_DAYS.get(system.classification)
+    if last_check is None or last_check.status not in OK_STATUSES:
+        gaps.append(str(NO_CHECK))
+    elif days and last_check.finished_at and now - last_check.finished_at > timedelta(days=days):
+        gaps.append(str(OLD_CHECK.format(days=days, classification=label)))
+    return gaps
+
+
 def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> SystemStatus:
     now = now or timezone.now()
     last, last_any = _latest(system)
@@ -168,8 +230,9 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
     last_check_any = last_any[JobKind.CHECK_SUBSET]
     checklist = Checklist(
         copies=1 + len(holding),
-        media=len({r.medium for r in holding}),
-        offsite=any(r.role == RepositoryRole.OFFSITE for r in holding),
+        # every repository on this host is one medium with the production data's host
+        media=len({r.medium if repository_is_remote(r) else "this-host" for r in holding}),
+        offsite=any(r.role == RepositoryRole.OFFSITE and repository_is_remote(r) for r in holding),
         immutable=any(r.immutable for r in holding),
         check_clean=last_check_any is not None and last_check_any.status in OK_STATUSES,
     )
@@ -180,10 +243,13 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
         and (now - backup.finished_at <= timedelta(hours=system.rpo_hours))
     )
     drill = last_any[JobKind.RESTORE_DRILL]
+    gaps = protection_gaps(system, checklist, repos, last[JobKind.CHECK_SUBSET], now)
     if failures:
         light, reason = RED, _("{kind}が失敗しています").format(kind=failures[0].get_kind_display())
     elif not rpo_met:
         light, reason = AMBER, _("RPO内に成功したバックアップがありません")
+    elif gaps:
+        light, reason = AMBER, " ／ ".join(gaps)
     else:
         light, reason = GREEN, _("正常")
     active = system.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
@@ -202,6 +268,7 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
         open_alerts=system.alerts.filter(acknowledged_at__isnull=True).count(),
         active_run=active,
         latest_failures=failures,
+        gaps=gaps,
     )
 
 
@@ -241,6 +308,7 @@ def status_as_dict(st: SystemStatus) -> dict[str, Any]:
         "network_zone": st.system.network_zone,
         "status": st.light,
         "reason": redact_text(str(st.reason)),
+        "protection_gaps": [redact_text(g) for g in st.gaps],
         "last_backup": {"time": when(st.last_backup), "snapshot": st.last_backup.snapshot_id}
         if st.last_backup
         else None,
