@@ -60,14 +60,36 @@ def test_offsite_compliance(system):
 
 def test_drills_passed_and_rto_attained(system):
     when = datetime(2026, 6, 1, 10, 0, tzinfo=JST)
-    record(system, JobKind.RESTORE_DRILL, RunStatus.SUCCEEDED, when, passed=True, rto_met=True, duration_s=30)
+    full = {"full": True}
     record(
-        system, JobKind.RESTORE_DRILL, RunStatus.SUCCEEDED, when, passed=True, rto_met=False, duration_s=4000
+        system,
+        JobKind.RESTORE_DRILL,
+        RunStatus.SUCCEEDED,
+        when,
+        passed=True,
+        rto_met=True,
+        duration_s=30,
+        detail=full,
     )
-    record(system, JobKind.RESTORE_DRILL, RunStatus.FAILED, when, passed=False, rto_met=False)
-    assert kpi_get("backups.drills_passed").compute(2026).value == Decimal(2)
+    record(
+        system,
+        JobKind.RESTORE_DRILL,
+        RunStatus.SUCCEEDED,
+        when,
+        passed=True,
+        rto_met=False,
+        duration_s=4000,
+        detail=full,
+    )
+    record(system, JobKind.RESTORE_DRILL, RunStatus.FAILED, when, passed=False, rto_met=False, detail=full)
+    sample = {"full": False, "sampled": 20, "available": 181, "extrapolated_seconds": 17.1}
+    record(
+        system, JobKind.RESTORE_DRILL, RunStatus.SUCCEEDED, when, passed=True, duration_s=1.9, detail=sample
+    )
+    assert kpi_get("backups.drills_passed").compute(2026).value == Decimal(3)
     rto = kpi_get("backups.rto_attained").compute(2026)
-    assert rto.value == Decimal("33.3") and rto.detail == {"met": 1, "run": 3}
+    assert rto.value == Decimal("33.3") and rto.detail == {"met": 1, "run": 3, "samples_excluded": 1}
+    assert "全体復元" in str(kpi_get("backups.rto_attained").label)
 
 
 def test_offsite_compliance_counts_a_system_that_needs_a_copy_and_has_none(system, departments):

@@ -288,14 +288,16 @@ def _system(organisation: Organisation, spec: DemoSystem, data: Path, password: 
                 initialize=True,
             )
         for job, cron in SCHEDULES:
-            services.schedule_set(actor=ACTOR, system=system, kind=job, cron=cron)
+            full = {"drill_sample": 0} if job == JobKind.RESTORE_DRILL else {}  # the RTO needs a full restore
+            services.schedule_set(actor=ACTOR, system=system, kind=job, cron=cron, **full)
     return system
 
 
 def _ensure_run(system: ProtectedSystem, kind: str, stdout: IO[str]) -> None:
     if system.runs.filter(kind=kind, status__in=OK_STATUSES).exists():
         return
-    run = run_request(actor=ACTOR, system=system, kind=kind, enqueue=False)
+    detail = {"sample": 0} if kind == JobKind.RESTORE_DRILL else None  # a full-restore drill
+    run = run_request(actor=ACTOR, system=system, kind=kind, enqueue=False, detail=detail)
     run = run_execute(run_id=run.pk)
     stdout.write(
         f"  {system.name}: {run.get_kind_display()} {run.get_status_display()} {run.error_text}".rstrip()

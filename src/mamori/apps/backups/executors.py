@@ -290,7 +290,8 @@ def _verify(access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node,
 
 
 def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
-    """Restore a random sample (or everything), verify it against the snapshot, time it, clean up."""
+    """Restore a random sample or everything (the full-restore drill: the only one that judges the RTO),
+    verify it against the snapshot, time it, clean up."""
     started = time.monotonic()
     access = repository_access(primary_of(run))
     snaps = _latest_per_paths(engine.snapshots(access))
@@ -321,6 +322,11 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = time.monotonic() - started
     passed = not problems
+    full = len(chosen) == len(files)
+    available_bytes = sum(n.size or 0 for _s, n in files)
+    estimate = {}
+    if not full and restored_bytes:  # a sample says nothing certain about the RTO: an estimate, labelled
+        estimate = {"extrapolated_seconds": round(seconds * available_bytes / restored_bytes, 1)}
     return Outcome(
         snapshot_id=snaps[-1].id,
         files_total=len(chosen),
@@ -332,6 +338,9 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
             "rto_seconds": run.system.rto_minutes * 60,
             "sampled": len(chosen),
             "available": len(files),
+            "full": full,
+            "bytes_available": available_bytes,
+            **estimate,
             "problems": problems[:50],
             "snapshots": [s.id for s in snaps],
         },

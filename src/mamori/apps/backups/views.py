@@ -99,7 +99,10 @@ class RunNowView(RoleRequiredMixin, BackupErrorMixin, View):
         kind = request.POST.get("kind", "")
         if kind not in RUN_NOW_KINDS:
             raise BackupError(_("実行できないジョブ種別です: {kind}").format(kind=kind), code="bad_kind")
-        run = run_request(actor=request.user, system=system, kind=kind)
+        full = kind == JobKind.RESTORE_DRILL and request.POST.get("full") == "1"  # restores everything
+        run = run_request(
+            actor=request.user, system=system, kind=kind, detail={"sample": 0} if full else None
+        )
         return HttpResponseRedirect(reverse("backups:run-detail", args=[run.pk]))
 
 
