@@ -24,7 +24,9 @@ def test_a_sample_drill_does_not_judge_the_rto(sut, users, client):
     assert drill.status == RunStatus.SUCCEEDED and drill.passed is True
     assert drill.detail["full"] is False and drill.detail["sampled"] == 20 and drill.detail["available"] == 32
     assert drill.rto_met is None and drill.detail["extrapolated_seconds"] > 0
-    page = as_user(client, users, "auditor").get(reverse("backups:run-detail", args=[drill.pk])).content.decode()
+    page = (
+        as_user(client, users, "auditor").get(reverse("backups:run-detail", args=[drill.pk])).content.decode()
+    )
     assert "サンプル訓練のため判定しません" in page and "推定（外挿）" in page
 
 

@@ -21,6 +21,7 @@ from mamori.apps.core.permissions import OFFICERS, RoleRequiredMixin
 from mamori.apps.core.redaction import redact_text
 
 from . import selectors, services
+from .cron import CRON, plan_from_cron
 from .errors import BackupError
 from .forms import (
     RepositoryEditForm,
@@ -137,6 +138,26 @@ class RepositoryPasswordView(ConfigFormView):
 class ScheduleSetView(ConfigFormView):
     form_class = ScheduleForm
     title = _("スケジュールを設定")
+
+    def get_initial(self) -> dict[str, Any]:
+        """Editing in place: ?kind= fills the form with that job's schedule."""
+        system = self.system()
+        schedule = system.schedules.filter(kind=self.request.GET.get("kind", "")).first() if system else None
+        if schedule is None:
+            return {"kind": self.request.GET.get("kind", "")}
+        plan = plan_from_cron(schedule.cron)
+        initial = {"kind": schedule.kind, "cron": schedule.cron, "enabled": schedule.enabled,
+                   "check_subset": schedule.check_subset, "drill_sample": schedule.drill_sample}  # fmt: skip
+        if plan is None:
+            return {**initial, "frequency": CRON}
+        return {**initial, "frequency": plan.frequency, "at": f"{plan.hour:02}:{plan.minute:02}",
+                "weekday": plan.weekday, "day": plan.day}  # fmt: skip
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        system = ctx["system"]
+        ctx["schedules"] = system.schedules.all() if system else []
+        return ctx
 
     def perform(self, data: dict[str, Any]) -> ProtectedSystem:
         system = self.system()

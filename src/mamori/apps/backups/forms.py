@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.models import Department
 
+from .cron import CRON, DAILY, MONTHLY, WEEKDAYS, WEEKLY, Plan, cron_from_plan
 from .errors import BackupError
 from .models import (
     SCHEDULABLE_KINDS,
@@ -114,13 +115,51 @@ class RepositoryPasswordForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
+    """「毎日 02:00」「毎週 日曜 04:00」「毎月 1日 10:00」, or a cron expression as the advanced choice."""
+
     kind = forms.ChoiceField(label=_("ジョブ"), choices=[(k.value, k.label) for k in SCHEDULABLE_KINDS])
-    cron = forms.CharField(label=_("cron式（例: 0 2 * * *）"), max_length=100)
+    frequency = forms.ChoiceField(
+        label=_("頻度"),
+        choices=[
+            (DAILY, _("毎日")),
+            (WEEKLY, _("毎週")),
+            (MONTHLY, _("毎月")),
+            (CRON, _("cron式（上級者向け）")),
+        ],
+        initial=DAILY,
+        required=False,
+    )
+    at = forms.TimeField(
+        label=_("時刻"), initial="02:00", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    weekday = forms.TypedChoiceField(
+        label=_("曜日（毎週）"), choices=WEEKDAYS, coerce=int, initial=0, required=False
+    )
+    day = forms.IntegerField(
+        label=_("日（毎月、1〜28）"), min_value=1, max_value=28, initial=1, required=False
+    )
+    cron = forms.CharField(label=_("cron式（上級者向け、例: 0 2 * * *）"), max_length=100, required=False)
     enabled = forms.BooleanField(label=_("有効"), required=False, initial=True)
     check_subset = forms.CharField(
         label=_("検査するデータの割合"), max_length=10, initial="10%", required=False
     )
     drill_sample = forms.IntegerField(label=_("訓練で復元するファイル数（0は全体）"), min_value=0, initial=20)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        frequency, at = data.pop("frequency", ""), data.pop("at", None)
+        weekday, day = data.pop("weekday", None), data.pop("day", None)
+        frequency = frequency or (CRON if data.get("cron", "").strip() else DAILY)
+        if frequency == CRON:
+            if not data.get("cron", "").strip():
+                raise forms.ValidationError(_("cron式を入力してください"))
+            data["cron"] = data["cron"].strip()
+        elif at is None:
+            raise forms.ValidationError(_("時刻を入力してください"))
+        else:
+            plan = Plan(frequency, at.hour, at.minute, weekday=weekday or 0, day=day or 1)
+            data["cron"] = cron_from_plan(plan)
+        return data
 
 
 class RetentionForm(forms.Form):

@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.backups.charts import human_bytes, human_seconds
+from mamori.apps.backups.cron import cron_describe
 
 register = template.Library()
 
@@ -37,3 +38,8 @@ def light_label(value: str) -> object:
 @register.filter
 def check_label(value: str) -> object:
     return CHECK_LABELS.get(value, value)
+
+
+@register.filter
+def cron_human(value: str) -> str:
+    return cron_describe(value)
