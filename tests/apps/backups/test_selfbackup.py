@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,9 @@ import pytest
 from mamori.apps.backups import services
 from mamori.apps.backups.errors import BackupError
 from mamori.apps.backups.models import SourceKind
+from mamori.apps.backups.selfbackup import database_dump, database_install
+
+from .test_postgres_dump import psql
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +118,24 @@ def test_only_the_builtin_system_backs_up_mamoris_data(departments):
     system = services.system_create(actor="t", code="x", name="x", department=departments["joho"])
     with pytest.raises(BackupError, match="組み込みのシステムだけ"):
         services.source_create(actor="t", system=system, kind=SourceKind.MAMORI)
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_is_dumped_and_loaded_back(pg_server, tmp_path):
+    """The PostgreSQL half on the real server: pg_dump with the password in the environment, psql into
+    an empty database, identical rows."""
+    pg, name = pg_server, f"mamori_{uuid.uuid4().hex[:8]}"
+    restored = f"{name}_restored"
+    psql(pg, "postgres", f"CREATE DATABASE {name}")
+    psql(pg, "postgres", f"CREATE DATABASE {restored}")
+    try:
+        psql(pg, name, "CREATE TABLE core_auditevent (sequence int PRIMARY KEY, action text);"
+             "INSERT INTO core_auditevent SELECT i, 'backups.run.finish' FROM generate_series(1, 500) i;")  # fmt: skip
+        db = {"NAME": name, "HOST": pg.host, "PORT": pg.port, "USER": pg.user, "PASSWORD": pg.password}
+        assert database_dump(tmp_path, db, "postgresql") == "mamori.sql"
+        assert database_install(tmp_path / "mamori.sql", {**db, "NAME": restored}, "postgresql") is None
+        query = "SELECT count(*), max(sequence) FROM core_auditevent"
+        assert psql(pg, restored, query) == psql(pg, name, query) == "500|500\n"
+    finally:
+        psql(pg, "postgres", f"DROP DATABASE IF EXISTS {name}")
+        psql(pg, "postgres", f"DROP DATABASE IF EXISTS {restored}")

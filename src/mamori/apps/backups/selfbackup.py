@@ -136,9 +136,10 @@ def _pg_args(db: dict[str, Any]) -> list[str]:
     return args
 
 
-def _dump_database(folder: Path) -> str:
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
+def database_dump(folder: Path, db: dict[str, Any], vendor: str) -> str:
+    """Copy the database into `folder`: SQLite's online backup API, or pg_dump (password in the
+    environment). Returns the file's name."""
+    if vendor == "sqlite":
         dest = folder / "mamori.sqlite3"
         live = sqlite3.connect(f"file:{db['NAME']}?mode=ro", uri=True)
         copy = sqlite3.connect(dest)
@@ -163,7 +164,7 @@ def self_backup_stage(staging: Path) -> Path:
     folder = staging / "self-backup"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, mode=0o700)
-    database = _dump_database(folder)
+    database = database_dump(folder, settings.DATABASES["default"], connection.vendor)
     checkpoints = checkpoint_dir()
     if checkpoints.is_dir():
         shutil.copytree(checkpoints, folder / "audit-checkpoints")
@@ -207,7 +208,9 @@ def self_restore(*, url: str, password: str, snapshot: str = "latest") -> SelfRe
             raise BackupError(" / ".join(result.failed[:5]), code="restore_failed")
         folder = _find_manifest(Path(tmp) / "r", snapshot)
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        installed = _install_database(folder / manifest["file"], manifest["database"])
+        installed = database_install(
+            folder / manifest["file"], settings.DATABASES["default"], manifest["database"]
+        )
         restored = _install_checkpoints(folder / "audit-checkpoints")
     return SelfRestore(snapshot, manifest["database"], installed, restored)
 
@@ -226,8 +229,9 @@ def _sqlite_has_tables(path: Path) -> bool:
         return True  # unreadable: let a person move it aside
 
 
-def _install_database(source: Path, vendor: str) -> Path | None:
-    db = settings.DATABASES["default"]
+def database_install(source: Path, db: dict[str, Any], vendor: str) -> Path | None:
+    """SQLite: install the file (never over a database with tables); PostgreSQL: load the dump with psql
+    into the configured database, which must be empty."""
     if vendor == "sqlite":
         dest = Path(db["NAME"])
         if _sqlite_has_tables(dest):
