@@ -30,7 +30,9 @@ def test_offsite_copy_copies_missing_snapshots_once(sut):
     again = sut.run(JobKind.OFFSITE_COPY)
     assert again.status == RunStatus.SUCCEEDED and again.detail["copied"] == []
     flags = selectors.system_status(system=sut.system).checklist.flags
-    assert flags["three_copies"] and flags["two_media"] and flags["one_offsite"]
+    assert flags["three_copies"]
+    # both repositories are folders on this host: not offsite, not a second medium (the design rule)
+    assert not flags["two_media"] and not flags["one_offsite"]
     assert not flags["one_immutable"]  # neither local repository is immutable: the checklist says so
 
 
