@@ -97,7 +97,12 @@ def test_pg_dump_backup_restores_into_a_new_database_with_identical_rows(
 
         target = tmp_path / "restore"
         restore = snapshot_restore(
-            actor="t", system=system, ref="latest", path=f"/{source_db}.sql", where="folder", target=str(target)
+            actor="t",
+            system=system,
+            ref="latest",
+            path=f"/{source_db}.sql",
+            where="folder",
+            target=str(target),
         )
         restore = run_execute(run_id=restore.pk)
         assert restore.status == RunStatus.SUCCEEDED, restore.error_text
