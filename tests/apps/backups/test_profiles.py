@@ -198,3 +198,19 @@ def test_a_legacy_command_source_is_never_run_nor_shown(tmp_path, departments, u
             .content.decode()
         )
         assert "旧形式のダンプコマンド" in page and "hunter2" not in page and "touch" not in page
+
+
+def test_the_profiles_file_can_live_outside_mamori_home(tmp_path, departments, monkeypatch, settings):
+    """Production keeps it root-owned in /etc/mamori, named by MAMORI_DUMP_PROFILES in the environment."""
+    settings.MAMORI_DUMP_PROFILES = None
+    etc = tmp_path / "etc-mamori"
+    etc.mkdir()
+    path = etc / "dump-profiles.toml"
+    path.write_text(ECHO_PROFILE, encoding="utf-8")
+    path.chmod(0o640)
+    monkeypatch.setenv("MAMORI_DUMP_PROFILES", str(path))
+    sut = new_system(tmp_path, departments)
+    source = services.source_create(
+        actor="t", system=sut.system, kind=SourceKind.DUMP, profile="echo", parameters={"database": "jumin"}
+    )
+    assert source.stdin_filename == "jumin.sql"

@@ -83,9 +83,10 @@ class DumpCommand:
 
 
 def profiles_path() -> Path:
-    return Path(
-        getattr(settings, "MAMORI_DUMP_PROFILES", None) or Path(settings.MAMORI_HOME) / "dump-profiles.toml"
-    )
+    """The setting, else the environment (`/etc/mamori/dump-profiles.toml` in production), else
+    `MAMORI_HOME/dump-profiles.toml`."""
+    configured = getattr(settings, "MAMORI_DUMP_PROFILES", None) or os.environ.get("MAMORI_DUMP_PROFILES")
+    return Path(configured or Path(settings.MAMORI_HOME) / "dump-profiles.toml")
 
 
 def _refuse(name: str, reason: str) -> BackupError:
