@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from mamori.apps.evaluation import rules as r
 from mamori.apps.evaluation.sheet import PopulationInput, YearInput, compute_costs
@@ -77,3 +78,19 @@ def test_rules_from_settings_refuse_unknown_modes():
     assert r.SheetRules.from_settings({"money_rounding": "floor"}).money_rounding == "floor"
     with pytest.raises(ValueError, match="money_rounding must be one of half_up, floor"):
         r.SheetRules.from_settings({"money_rounding": "banker"})
+
+
+def test_the_rating_explanation_follows_the_language():
+    thresholds = {"A": Decimal(100), "B": Decimal(80)}
+    with translation.override("en"):
+        basis = r.suggest_ratings(
+            activity=[], outcome=[Decimal(90)], relevance=None, thresholds=thresholds
+        ).basis
+    assert (
+        basis.startswith("Mean attainment of 1 outcome and 0 activity indicators") and "B from 80%" in basis
+    )
+    with translation.override("ja"):
+        basis = r.suggest_ratings(
+            activity=[], outcome=[Decimal(90)], relevance=None, thresholds=thresholds
+        ).basis
+    assert basis.startswith("成果指標1件・活動指標0件の平均達成率（各100%上限）: 100%以上A / 80%以上B")

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "floor": ROUND_FLOOR, "ceiling": ROUND_CEILING}
 ROUNDING_LABELS = {"half_up": "四捨五入", "floor": "切り捨て", "ceiling": "切り上げ"}
 GRADES = ("A", "B", "C")
@@ -150,8 +152,8 @@ def suggest_ratings(
     efficiency = grade_for(activity, thresholds)
     overall = worst([relevance, efficiency, effectiveness]) if (efficiency or effectiveness) else None
     a, b = thresholds["A"], thresholds["B"]
-    basis = (
-        f"成果指標{len(outcome)}件・活動指標{len(activity)}件の平均達成率（各100%上限）: "
-        f"{a}%以上A / {b}%以上B / それ未満C。総合評価は妥当性・効率性・有効性の最も低い評価。"
-    )
+    basis = gettext(  # in the reader's language, like the rest of the sheet
+        "成果指標%(outcome)s件・活動指標%(activity)s件の平均達成率（各100%%上限）: "
+        "%(a)s%%以上A / %(b)s%%以上B / それ未満C。総合評価は妥当性・効率性・有効性の最も低い評価。"
+    ) % {"outcome": len(outcome), "activity": len(activity), "a": a, "b": b}
     return Suggestion(None, efficiency, effectiveness, overall, effectiveness, basis)
