@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.remote_servers import (  # noqa: F401 - session fixtures: sshd, SeaweedFS, rclone serve restic
     rest_append_only_server,
@@ -18,6 +19,11 @@ from tests.remote_servers import (  # noqa: F401 - session fixtures: sshd, Seawe
     sftp_server,
 )
 from tests.tools import require_tool  # noqa: F401 - imported from here by many tests
+
+# Timings belong in `make bench`: hypothesis's per-example deadline (200 ms) fails tests on a busy
+# 2-core machine while proving nothing about correctness.
+settings.register_profile("mamori", deadline=None)
+settings.load_profile("mamori")
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
