@@ -9,6 +9,7 @@ with matching rules, so an AD-shaped directory can be audited without a Windows 
 from __future__ import annotations
 
 import base64
+import ctypes
 import ipaddress
 import os
 import shutil
@@ -28,6 +29,7 @@ from cryptography.x509.oid import NameOID
 SUFFIX = "dc=minatodai,dc=example"
 ROOT_DN = f"cn=admin,{SUFFIX}"
 MS = "1.2.840.113556.1.4"
+PR_SET_PDEATHSIG = 1
 
 AD_LITE_SCHEMA = f"""
 attributetype ( {MS}.221 NAME 'sAMAccountName' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
@@ -193,11 +195,15 @@ class Slapd:
     tls_port: int  # ldaps://
     ca_pem: str
     pid: int
+    process: subprocess.Popen[bytes] | None = None  # our child, when we started it
 
     def stop(self) -> None:
         try:
             os.kill(self.pid, signal.SIGTERM)
         except ProcessLookupError:
+            return
+        if self.process is not None:
+            self.process.wait(timeout=10)
             return
         for _ in range(100):
             try:
@@ -260,10 +266,31 @@ def _running_pid(root: Path) -> int | None:
     return pid
 
 
-def _launch(slapd: str, root: Path, port: int, tls_port: int) -> tuple[int, int]:
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the process that started it ends, however it ends
+    (Ctrl-C, SIGTERM or SIGKILL of the demo or the test run), so no slapd outlives it (Linux)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _launch(slapd: str, root: Path, port: int, tls_port: int) -> subprocess.Popen[bytes] | None:
+    """slapd in the foreground (`-d 0`) as our child; None when it exits at once (a port is taken)."""
     urls = f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"
-    subprocess.run([slapd, "-f", str(root / "slapd.conf"), "-h", urls], check=True, capture_output=True)
-    return port, tls_port
+    with (root / "slapd.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [slapd, "-d", "0", "-f", str(root / "slapd.conf"), "-h", urls],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            preexec_fn=_die_with_parent,
+        )
+    for _ in range(200):
+        if proc.poll() is not None:
+            return None
+        if _answers(port):
+            return proc
+        time.sleep(0.05)
+    proc.terminate()
+    return None
 
 
 def slapd_run(root: Path, *, port: int = 0, tls_port: int = 0) -> Slapd:
@@ -272,16 +299,14 @@ def slapd_run(root: Path, *, port: int = 0, tls_port: int = 0) -> Slapd:
     ca_pem = (root / "ca.pem").read_text()
     if (pid := _running_pid(root)) and port and _answers(port):
         return Slapd(root, port, tls_port, ca_pem, pid)
-    try:
-        port, tls_port = _launch(slapd, root, port or _free_port(), tls_port or _free_port())
-    except subprocess.CalledProcessError:  # a remembered port is taken now: any free one will do
-        port, tls_port = _launch(slapd, root, _free_port(), _free_port())
-    pid = int((root / "slapd.pid").read_text().strip())
-    for _ in range(100):
-        if _answers(port):
-            break
-        time.sleep(0.05)
-    return Slapd(root, port, tls_port, ca_pem, pid)
+    port, tls_port = port or _free_port(), tls_port or _free_port()
+    proc = _launch(slapd, root, port, tls_port)
+    if proc is None:  # a remembered port is taken now: any free one will do
+        port, tls_port = _free_port(), _free_port()
+        proc = _launch(slapd, root, port, tls_port)
+    if proc is None:
+        raise RuntimeError(f"slapd did not start; see {root / 'slapd.log'}")
+    return Slapd(root, port, tls_port, ca_pem, proc.pid, proc)
 
 
 def slapd_start(root: Path, ldif: str, *, root_password: str) -> Slapd:
