@@ -50,6 +50,9 @@ def test_the_person_sees_the_task_on_the_dashboard(audited, staff, client):
     assert "パスワードを変更してください" not in client.get("/").content.decode()
 
 
+# The worker closes stale connections at each tick, as in production: on PostgreSQL that needs real
+# transactions, not the test's wrapping atomic block (SQLite's in-memory test database never closes).
+@pytest.mark.django_db(transaction=True)
 def test_the_worker_audits_each_directory_on_its_interval_and_reminds_once_a_day(directory, policies, staff):
     now = timezone.now()
     worker = BackupWorker(clock=lambda: now)

@@ -451,7 +451,9 @@ def _prepare(data: bytes) -> tuple[StaffImportResult, list[_Row]]:
 def _existing(rows: list[_Row], *, lock: bool) -> dict[str, Staff]:
     staff = Staff.objects.select_related("department__parent")
     if lock:
-        staff = staff.select_for_update()
+        # Lock the staff rows only: PostgreSQL refuses FOR UPDATE on the nullable side of the
+        # department's parent join.
+        staff = staff.select_for_update(of=("self",))
     return {
         s.employee_number: s for s in staff.filter(employee_number__in=[r.data.employee_number for r in rows])
     }
