@@ -43,7 +43,7 @@ MSG_LAST_ADMINISTRATOR = _(
 USER_FIELDS = ["id", "username", "email", "is_active"]
 
 
-def _validated(obj: models.Model, *, exclude: list[str] | None = None) -> None:
+def validated(obj: models.Model, *, exclude: list[str] | None = None) -> None:
     """`full_clean()` with Django's field errors turned into one ApplicationError line.
 
     NUL is refused first: forms refuse it, but services are also called by imports, and PostgreSQL
@@ -75,7 +75,7 @@ def organisation_upsert(
         before = snapshot_of(org) if org else None
         org = org or Organisation()
         org.name, org.prefecture, org.name_en, org.code = name, prefecture, name_en, code
-        _validated(org)
+        validated(org)
         org.save()
         if before != snapshot_of(org):
             audit_record(
@@ -107,7 +107,7 @@ def population_record_set(
         before = snapshot_of(record) if record else None
         record = record or PopulationRecord(organisation=organisation, reference_date=reference_date)
         record.residents, record.households, record.source = residents, households, source
-        _validated(record, exclude=["organisation", "reference_date"])
+        validated(record, exclude=["organisation", "reference_date"])
         record.save()
         if before != snapshot_of(record):
             audit_record(
@@ -128,7 +128,7 @@ def department_create(
 ) -> Department:
     with transaction.atomic():
         dept = Department(organisation=organisation, code=code.strip(), name=name.strip(), parent=parent)
-        _validated(dept)
+        validated(dept)
         dept.save()
         audit_record(actor=actor, action="department.create", obj=dept, after=snapshot_of(dept))
     return dept
@@ -143,7 +143,7 @@ def department_update(
     with transaction.atomic():
         before = snapshot_of(department)
         department.name, department.parent = name.strip(), parent
-        _validated(department)
+        validated(department)
         department.save(update_fields=["name", "parent"])
         audit_record(
             actor=actor,
@@ -182,7 +182,7 @@ STAFF_PLAIN_FIELDS = [f.name for f in fields(StaffData) if f.name not in {"depar
 def staff_create(*, actor: Actor, data: StaffData) -> Staff:
     with transaction.atomic():
         staff = Staff(**{f.name: getattr(data, f.name) for f in fields(StaffData)})
-        _validated(staff)
+        validated(staff)
         staff.save()
         audit_record(actor=actor, action="staff.create", obj=staff, after=snapshot_of(staff))
     return staff
@@ -204,7 +204,7 @@ def staff_update(
         before = snapshot_of(staff)
         for name in STAFF_PLAIN_FIELDS:
             setattr(staff, name, getattr(data, name))
-        _validated(staff)
+        validated(staff)
         if snapshot_of(staff) != before:
             staff.save(update_fields=STAFF_PLAIN_FIELDS)
             audit_record(

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.models import Department
-from mamori.apps.core.services import _validated  # full_clean as one ApplicationError line
+from mamori.apps.core.services import validated
 
 from .certificates import CheckedFile, certificate_write
 from .errors import DisposalError
@@ -115,7 +115,7 @@ def medium_register(
         registered_by=_user(actor),
         registered_at=timezone.now(),
     )
-    _validated(medium)
+    validated(medium)
     try:
         with transaction.atomic():
             medium.save()
@@ -171,7 +171,7 @@ def batch_hand_over(
         witness=witness,
         note=note,
     )
-    _validated(batch)
+    validated(batch)
     with transaction.atomic():
         locked = _locked(media)
         mynumber = [m for m in locked if m.requires_destruction]
@@ -219,7 +219,7 @@ def certificate_register(
         uploaded_at=timezone.now(),
         stored_name=f"{checked.sha256}.{checked.extension}",
     )
-    _validated(certificate)
+    validated(certificate)
     with transaction.atomic():
         locked = _locked(media)
         outside = [m for m in locked if m.batch_id != batch.pk]

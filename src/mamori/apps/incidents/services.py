@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from mamori.apps.backups.models import ProtectedSystem
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.models import Department
-from mamori.apps.core.services import _validated  # full_clean as one ApplicationError line
+from mamori.apps.core.services import validated
 from mamori.apps.disposal.models import Medium
 
 from .errors import IncidentError
@@ -91,7 +91,7 @@ def incident_report(
         reported_at=timezone.now(),
         **{k: v for k, v in personal.items() if k in PERSONAL_FIELDS},
     )
-    _validated(incident)
+    validated(incident)
     with transaction.atomic():
         incident.save()
         _entry(incident, actor, str(_("報告を受け付けました")))
@@ -118,7 +118,7 @@ def incident_triage(
     for name in TRIAGE_FIELDS:
         if name in changes:
             setattr(incident, name, changes[name])
-    _validated(incident)
+    validated(incident)
     with transaction.atomic():
         incident.save(update_fields=[n for n in TRIAGE_FIELDS if n in changes])
         incident.systems.set(list(systems))
