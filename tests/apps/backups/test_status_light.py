@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from mamori.apps.backups import selectors, services
-from mamori.apps.backups.models import Classification, JobKind, Medium, RepositoryRole, RunStatus
+from mamori.apps.backups.models import JobKind, Medium, RepositoryRole, RunStatus
+from mamori.apps.core.models import Classification
 
 from .conftest import REPO_PASSWORD, SystemUnderTest
 

@@ -9,8 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from mamori.apps.backups.models import Classification, NetworkZone
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Classification, Department, NetworkZone
 from mamori.apps.disposal import services
 from mamori.apps.disposal.certificates import CheckedFile, certificate_check
 from mamori.apps.disposal.models import DisposalBatch, Medium, MediumKind, Method

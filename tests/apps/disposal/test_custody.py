@@ -10,8 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mamori.apps.backups.models import NetworkZone
-from mamori.apps.core.models import AuditEvent, Role
+from mamori.apps.core.models import AuditEvent, NetworkZone, Role
 from mamori.apps.disposal import services
 from mamori.apps.disposal.errors import DisposalError
 from mamori.apps.disposal.models import Certificate, DisposalBatch, Medium, MediumState, Method

@@ -21,16 +21,14 @@ from typing import IO
 from django.conf import settings
 from django.db import transaction
 
-from mamori.apps.core.models import Department, Organisation
+from mamori.apps.core.models import Classification, Department, NetworkZone, Organisation
 
 from . import services
 from .jobs import run_execute, run_request
 from .models import (
     OK_STATUSES,
-    Classification,
     JobKind,
     Medium,
-    NetworkZone,
     ProtectedSystem,
     RepositoryRole,
     SourceKind,

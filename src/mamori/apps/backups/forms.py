@@ -7,15 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Classification, Department, NetworkZone
 
 from .cron import CRON, DAILY, MONTHLY, WEEKDAYS, WEEKLY, Plan, cron_from_plan
 from .errors import BackupError
 from .models import (
     SCHEDULABLE_KINDS,
-    Classification,
     Medium,
-    NetworkZone,
     RepositoryRole,
     SourceKind,
 )

@@ -22,8 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+from mamori.apps.core.models import Classification
 
-from .models import OK_STATUSES, Classification, JobKind, ProtectedSystem, Run, RunStatus
+from .models import OK_STATUSES, JobKind, ProtectedSystem, Run, RunStatus
 
 EVIDENCE_LIMIT = 200
 #: classifications whose systems must keep a copy offsite (the 3-2-1-1-0 rule's "1 offsite")

@@ -11,19 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from mamori.apps.core.models import Department
-
-
-class NetworkZone(models.TextChoices):
-    MYNUMBER = "mynumber", _("マイナンバー利用事務系")
-    LGWAN = "lgwan", _("LGWAN接続系")
-    INTERNET = "internet", _("インターネット接続系")
-
-
-class Classification(models.TextChoices):
-    CONFIDENTIAL_3 = "c3", _("機密性3")
-    CONFIDENTIAL_2 = "c2", _("機密性2")
-    CONFIDENTIAL_1 = "c1", _("機密性1")
+from mamori.apps.core.models import Classification, Department, NetworkZone
 
 
 class ProtectedSystem(models.Model):

@@ -16,13 +16,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.models import Classification
 from mamori.apps.core.permissions import membership_department_ids
 from mamori.apps.core.redaction import redact_text
 
 from .models import (
     OK_STATUSES,
     Alert,
-    Classification,
     JobKind,
     ProtectedSystem,
     Repository,

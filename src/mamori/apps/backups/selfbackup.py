@@ -28,12 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_checkpoint_write
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Classification, Department
 from mamori.apps.core.redaction import redact_text
 
 from . import engine, services
 from .errors import BackupError
-from .models import Classification, JobKind, Medium, ProtectedSystem, RepositoryRole, SourceKind
+from .models import JobKind, Medium, ProtectedSystem, RepositoryRole, SourceKind
 from .passwords import generate_password
 
 SELF_CODE = "mamori"

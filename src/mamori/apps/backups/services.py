@@ -16,17 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Classification, Department, NetworkZone
 from mamori.apps.core.redaction import redact_text
 
 from . import engine, profiles
 from .cron import cron_next, cron_validate
 from .errors import BackupError
 from .models import (
-    Classification,
     JobKind,
     Medium,
-    NetworkZone,
     ProtectedSystem,
     Repository,
     RepositoryRole,

@@ -93,6 +93,22 @@ class StaffStatus(models.TextChoices):
     LEFT = "left", _("退職")
 
 
+class NetworkZone(models.TextChoices):
+    """The three network segments of 三層の対策; a medium, system or device belongs to one."""
+
+    MYNUMBER = "mynumber", _("マイナンバー利用事務系")
+    LGWAN = "lgwan", _("LGWAN接続系")
+    INTERNET = "internet", _("インターネット接続系")
+
+
+class Classification(models.TextChoices):
+    """Information-asset confidentiality classes (機密性) of the city's security policy."""
+
+    CONFIDENTIAL_3 = "c3", _("機密性3")
+    CONFIDENTIAL_2 = "c2", _("機密性2")
+    CONFIDENTIAL_1 = "c1", _("機密性1")
+
+
 class Staff(models.Model):
     """An employee (職員)."""
 

@@ -11,8 +11,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from weasyprint import HTML
 
-from mamori.apps.backups.models import Classification, NetworkZone
-from mamori.apps.core.models import Department, Organisation
+from mamori.apps.core.models import Classification, Department, NetworkZone, Organisation
 
 from . import services
 from .certificates import certificate_check

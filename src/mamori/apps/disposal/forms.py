@@ -8,8 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.backups.models import Classification, NetworkZone
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Classification, Department, NetworkZone
 
 from .certificates import max_bytes
 from .models import Medium, MediumKind, Method

@@ -11,8 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.backups.models import Classification, NetworkZone
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Classification, Department, NetworkZone
 
 
 class MediumKind(models.TextChoices):
