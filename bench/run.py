@@ -1,8 +1,14 @@
-"""Benchmark mamori.vault against restic and borg on the same synthetic municipal data set.
+"""Benchmark mamori.vault against restic and borg on the same synthetic data sets.
 
-Run by `make bench`. For each tool, in one run on this machine: first backup, backup after
-`make-dataset --mutate`, backup with nothing changed, full restore, check with full data read.
-Each step is a separate process measured by `/usr/bin/time -v` (wall clock, peak RSS); steps
+Run by `make bench`. Two data sets: the 512 MiB municipal set (`--set municipal`: first backup,
+backup after `make-dataset --mutate`, backup with nothing changed, full restore, check with full
+data read) and the small-files set of `bench/smallfiles.py` (`--set small`: first backup,
+backup with nothing changed, full restore; `--files N`, `--tiny`); `--scale 10000,100000,1000000`
+runs the small set of tiny files at each size and tabulates how each cost grows.
+Each step is a separate process measured by `/usr/bin/time -v` (wall clock, user+system CPU of
+the process and its children, the largest process's peak RSS) while the process tree's
+proportional set size is sampled every 20 ms (worker processes share pages with their parent;
+their sum is the memory the step takes); steps
 are interleaved across tools so that load from other work on the machine hits all three alike.
 Everything is repeated `--rounds` times (default 3) with a fresh data set and fresh repositories;
 the table shows medians, and each ratio is the median of the rounds' own ratios to restic (paired
@@ -26,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
 TOOLS = ("mamori", "restic", "borg")
 STEPS = ("first backup", "backup after mutate", "no-change backup", "full restore", "check --read-data")
+SMALL_STEPS = ("first backup", "no-change backup", "full restore")
 
 
 @dataclass
@@ -45,10 +53,55 @@ class Measure:
     peak_rss_mib: float
     data_mib: float
     repo_mib: float
+    cpu_s: float = 0.0
+    tree_pss_mib: float = 0.0
 
     @property
     def throughput(self) -> float:
         return self.data_mib / self.wall_s if self.wall_s else 0.0
+
+    @property
+    def memory_mib(self) -> float:
+        """The step's peak memory: the sampled sum over its processes, at least its largest one."""
+        return max(self.peak_rss_mib, self.tree_pss_mib)
+
+
+@dataclass
+class DataSet:
+    """A data set for one round: how to create it, an optional mutation, the steps to run."""
+
+    key: str
+    title: str
+    steps: tuple[str, ...]
+    create: Callable[[Path], None]
+    mutate: Callable[[Path], None] | None = None
+
+
+def municipal_set(size_mb: int) -> DataSet:
+    tool = dataset_tool()
+    return DataSet(
+        key=f"municipal-{size_mb}",
+        title=f"{size_mb} MiB municipal data set",
+        steps=STEPS,
+        create=lambda data: _run([sys.executable, str(tool), str(data), "--size-mb", str(size_mb)]),
+        mutate=lambda data: _run([sys.executable, str(tool), str(data), "--mutate"]),
+    )
+
+
+def small_set(files: int, tiny: bool) -> DataSet:
+    script = ROOT / "bench" / "smallfiles.py"
+    extra = ["--tiny"] if tiny else []
+    kind = "tiny files of 16–1,024 bytes" if tiny else "files of 1–12 KiB"
+    return DataSet(
+        key=f"small-{files}{'-tiny' if tiny else ''}",
+        title=f"small-files data set: {files:,} {kind} (bench/smallfiles.py)",
+        steps=SMALL_STEPS,
+        create=lambda data: _run([sys.executable, str(script), str(data), "--files", str(files), *extra]),
+    )
+
+
+def _run(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, capture_output=True)
 
 
 def dataset_tool() -> Path:
@@ -69,26 +122,68 @@ def tree_mib(path: Path) -> float:
     return total / 2**20
 
 
-def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float]:
-    """Run under /usr/bin/time -v; returns (wall seconds, peak RSS MiB); exits on failure."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        proc = subprocess.run(
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def tree_pss_mib(root: int) -> float:
+    """The proportional set size of a process and all its descendants (shared pages split)."""
+    kids = _children()
+    todo, total = [root], 0
+    while todo:
+        pid = todo.pop()
+        todo += kids.get(pid, [])
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as f:
+                for line in f:
+                    if line.startswith(b"Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total / 1024
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> tuple[float, float, float, float]:
+    """Run under /usr/bin/time -v, sampling memory; returns (wall s, peak RSS MiB, CPU s, tree PSS MiB).
+
+    Exits on failure."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
             ["/usr/bin/time", "-v", "-o", report.name, *cmd],
             env=env,
             cwd=cwd,
-            capture_output=True,
-            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
         )
+        pss = 0.0
+        while proc.poll() is None:
+            pss = max(pss, tree_pss_mib(proc.pid))
+            time.sleep(0.02)
         text = report.read()
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
     # restic/mamori exit 3 would mean unreadable files; nothing else but 0 is acceptable here
     if proc.returncode != 0:
-        sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+        sys.exit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{stderr[-2000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", text)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
-    if wall is None or rss is None:
+    user = re.search(r"User time \(seconds\): ([\d.]+)", text)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", text)
+    if wall is None or rss is None or user is None or system is None:
         sys.exit(f"bench: cannot parse /usr/bin/time output:\n{text}")
     hours, minutes, seconds = wall.groups()
-    return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds), int(rss.group(1)) / 1024
+    wall_s = int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+    return wall_s, int(rss.group(1)) / 1024, float(user.group(1)) + float(system.group(1)), pss
 
 
 class Runner:
@@ -154,13 +249,12 @@ class Runner:
         return tree_mib(self.repo)
 
 
-def run(size_mb: int, keep: bool, round_no: int = 1) -> list[Measure]:
+def run(dataset: DataSet, keep: bool, round_no: int = 1) -> list[Measure]:
     """One round: a fresh data set and fresh repositories, every step for every tool."""
-    tool = dataset_tool()
     work = Path(tempfile.mkdtemp(prefix="mamori-bench-"))
     data = work / "data"
-    print(f"bench: working in {work}; creating a {size_mb} MiB data set", flush=True)
-    subprocess.run([sys.executable, str(tool), str(data), "--size-mb", str(size_mb)], check=True)
+    print(f"bench: working in {work}; creating the {dataset.title}", flush=True)
+    dataset.create(data)
     runners = {t: Runner(t, work, data) for t in TOOLS}
     for r in runners.values():
         r.init()
@@ -169,65 +263,102 @@ def run(size_mb: int, keep: bool, round_no: int = 1) -> list[Measure]:
     def step(name: str, argv_for: dict[str, tuple[list[str], Path | None]], data_mib: float) -> None:
         for t in TOOLS:
             argv, cwd = argv_for[t]
-            wall, rss = timed(argv, runners[t].env, cwd)
-            m = Measure(t, name, round_no, wall, rss, data_mib, runners[t].repo_mib())
+            wall, rss, cpu, pss = timed(argv, runners[t].env, cwd)
+            m = Measure(t, name, round_no, wall, rss, data_mib, runners[t].repo_mib(), cpu, pss)
             results.append(m)
-            print(f"  {name:<22} {t:<7} {wall:7.2f} s {m.throughput:8.1f} MiB/s {rss:7.1f} MiB", flush=True)
+            print(
+                f"  {name:<22} {t:<7} {wall:7.2f} s {m.throughput:8.1f} MiB/s {cpu:6.2f} CPU s "
+                f"{rss:7.1f} MiB RSS {pss:7.1f} MiB PSS",
+                flush=True,
+            )
 
     size = tree_mib(data)
-    step(STEPS[0], {t: (r.backup(), None) for t, r in runners.items()}, size)
-    subprocess.run([sys.executable, str(tool), str(data), "--mutate"], check=True, capture_output=True)
-    size = tree_mib(data)
-    step(STEPS[1], {t: (r.backup(), None) for t, r in runners.items()}, size)
-    step(STEPS[2], {t: (r.backup(), None) for t, r in runners.items()}, size)
-    targets = {t: work / f"restore-{t}" for t in TOOLS}
-    step(STEPS[3], {t: r.restore(targets[t]) for t, r in runners.items()}, size)
-    for t, target in targets.items():
-        restored = tree_mib(target)
-        if abs(restored - size) > 0.01:
-            sys.exit(f"bench: {t} restored {restored:.2f} MiB, expected {size:.2f} MiB")
-        shutil.rmtree(target)
-    step(
-        STEPS[4],
-        {t: (r.check(), None) for t, r in runners.items()},
-        max(r.repo_mib() for r in runners.values()),
-    )
+    for name in dataset.steps:
+        if name == "backup after mutate":
+            assert dataset.mutate is not None
+            dataset.mutate(data)
+            size = tree_mib(data)
+        if name in ("first backup", "backup after mutate", "no-change backup"):
+            step(name, {t: (r.backup(), None) for t, r in runners.items()}, size)
+        elif name == "full restore":
+            targets = {t: work / f"restore-{t}" for t in TOOLS}
+            step(name, {t: r.restore(targets[t]) for t, r in runners.items()}, size)
+            for t, target in targets.items():
+                restored = tree_mib(target)
+                if abs(restored - size) > 0.01:
+                    sys.exit(f"bench: {t} restored {restored:.2f} MiB, expected {size:.2f} MiB")
+                shutil.rmtree(target)
+        else:
+            step(
+                name,
+                {t: (r.check(), None) for t, r in runners.items()},
+                max(r.repo_mib() for r in runners.values()),
+            )
     if not keep:
         shutil.rmtree(work)
     return results
 
 
-def table(results: list[Measure]) -> str:
+def _ratio(ms: list[Measure], base: list[Measure], value: Callable[[Measure], float]) -> float:
+    return statistics.median(value(m) / value(b) for m, b in zip(ms, base, strict=True))
+
+
+def table(results: list[Measure], steps: tuple[str, ...]) -> str:
     """Medians over the rounds; the ratios are medians of each round's own ratio to restic."""
     rounds = sorted({m.round for m in results})
     by = {(m.tool, m.step, m.round): m for m in results}
     lines = [
-        "| step | tool | wall s | MiB/s | peak RSS MiB | repo MiB | time vs restic | RSS vs restic |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| step | tool | wall s | MiB/s | CPU s | peak memory MiB | repo MiB | time vs restic "
+        "| CPU vs restic | memory vs restic |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for step_name in STEPS:
+    for step_name in steps:
         for t in TOOLS:
             ms = [by[(t, step_name, r)] for r in rounds]
             base = [by[("restic", step_name, r)] for r in rounds]
             wall = statistics.median(m.wall_s for m in ms)
             data = statistics.median(m.data_mib for m in ms)
-            rss = statistics.median(m.peak_rss_mib for m in ms)
+            cpu = statistics.median(m.cpu_s for m in ms)
+            mem = statistics.median(m.memory_mib for m in ms)
             repo = statistics.median(m.repo_mib for m in ms)
-            t_ratio = statistics.median(m.wall_s / b.wall_s for m, b in zip(ms, base, strict=True))
-            r_ratio = statistics.median(
-                m.peak_rss_mib / b.peak_rss_mib for m, b in zip(ms, base, strict=True)
-            )
             lines.append(
-                f"| {step_name} | {t} | {wall:.2f} | {data / wall:.1f} | {rss:.1f} | "
-                f"{repo:.1f} | {t_ratio:.2f}× | {r_ratio:.2f}× |"
+                f"| {step_name} | {t} | {wall:.2f} | {data / wall:.1f} | {cpu:.2f} | {mem:.1f} | {repo:.1f} "
+                f"| {_ratio(ms, base, lambda m: m.wall_s):.2f}× | {_ratio(ms, base, lambda m: m.cpu_s):.2f}× "
+                f"| {_ratio(ms, base, lambda m: m.memory_mib):.2f}× |"
             )
-    firsts = [by[("restic", STEPS[0], r)].wall_s / by[("mamori", STEPS[0], r)].wall_s for r in rounds]
     lines.append("")
-    lines.append(
-        "First backup, mamori's throughput as a multiple of restic's, round by round: "
-        + ", ".join(f"{f:.2f}×" for f in firsts)
-        + "."
-    )
+    for step_name in steps:
+        pairs = [(by[("mamori", step_name, r)], by[("restic", step_name, r)]) for r in rounds]
+        lines.append(
+            f"{step_name}: mamori's time as a multiple of restic's, round by round: "
+            + ", ".join(f"{m.wall_s / b.wall_s:.2f}×" for m, b in pairs)
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def scale_table(results: dict[int, list[Measure]]) -> str:
+    """One row per (files, step): each tool's median wall time, CPU and memory, and µs per file."""
+    lines = [
+        "| files | step | tool | wall s | µs per file | CPU s | peak memory MiB | time vs restic "
+        "| memory vs restic |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for files, ms in sorted(results.items()):
+        rounds = sorted({m.round for m in ms})
+        by = {(m.tool, m.step, m.round): m for m in ms}
+        for step_name in SMALL_STEPS:
+            for t in TOOLS:
+                mine = [by[(t, step_name, r)] for r in rounds]
+                base = [by[("restic", step_name, r)] for r in rounds]
+                wall = statistics.median(m.wall_s for m in mine)
+                lines.append(
+                    f"| {files:,} | {step_name} | {t} | {wall:.2f} | {wall / files * 1e6:.1f} "
+                    f"| {statistics.median(m.cpu_s for m in mine):.2f} "
+                    f"| {statistics.median(m.memory_mib for m in mine):.1f} "
+                    f"| {_ratio(mine, base, lambda m: m.wall_s):.2f}× "
+                    f"| {_ratio(mine, base, lambda m: m.memory_mib):.2f}× |"
+                )
     return "\n".join(lines)
 
 
@@ -243,41 +374,69 @@ def versions() -> str:
     return f"{out(['restic', 'version'])}; {out(['borg', '--version'])}; Python {platform.python_version()}"
 
 
+def load_note() -> str:
+    """The machine's load when the run ended (other work shares the cores)."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min) at the end"
+
+
+def write_block(key: str, text: str) -> Path:
+    """Replace (or append) the results block `key` of docs/benchmarks.md."""
+    doc = ROOT / "docs" / "benchmarks.md"
+    old = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    start, end = f"<!-- results:{key} -->", f"<!-- /results:{key} -->"
+    block = f"{start}\n{text}\n{end}"
+    if start in old and end in old:
+        new = old.split(start)[0] + block + old.split(end, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    doc.write_text(new, encoding="utf-8")
+    return doc
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size-mb", type=int, default=512)
+    parser.add_argument("--set", choices=("municipal", "small"), default="municipal")
+    parser.add_argument("--size-mb", type=int, default=512, help="municipal set size")
+    parser.add_argument("--files", type=int, default=100_000, help="small set: number of files")
+    parser.add_argument("--tiny", action="store_true", help="small set: 16–1,024 bytes per file")
+    parser.add_argument("--scale", help="comma-separated file counts: the tiny-files series")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--rounds", type=int, default=3, help="repeat everything; the table shows medians")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/benchmarks.md")
     args = parser.parse_args()
     started = time.time()
-    results: list[Measure] = []
-    for round_no in range(1, args.rounds + 1):
-        print(f"bench: round {round_no} of {args.rounds}", flush=True)
-        results += run(args.size_mb, args.keep, round_no)
-    text = table(results)
-    print()
-    print(text)
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / f"bench-{int(started)}.json").write_text(
-        json.dumps([asdict(m) | {"throughput": m.throughput} for m in results], indent=1)
+    if args.scale:
+        series: dict[int, list[Measure]] = {}
+        for files in (int(n) for n in args.scale.split(",")):
+            dataset = small_set(files, tiny=True)
+            for round_no in range(1, args.rounds + 1):
+                print(f"bench: {files} files, round {round_no} of {args.rounds}", flush=True)
+                series.setdefault(files, []).extend(run(dataset, args.keep, round_no))
+        key, text = "scale", scale_table(series)
+        raw = [m for ms in series.values() for m in ms]
+        title = "tiny-files series (bench/smallfiles.py --tiny)"
+    else:
+        dataset = municipal_set(args.size_mb) if args.set == "municipal" else small_set(args.files, args.tiny)
+        raw = []
+        for round_no in range(1, args.rounds + 1):
+            print(f"bench: round {round_no} of {args.rounds}", flush=True)
+            raw += run(dataset, args.keep, round_no)
+        key, text, title = dataset.key, table(raw, dataset.steps), dataset.title
+    print()
+    print(text)
+    (out_dir / f"bench-{key}-{int(started)}.json").write_text(
+        json.dumps([asdict(m) | {"throughput": m.throughput} for m in raw], indent=1)
     )
     if not args.no_write:
-        doc = ROOT / "docs" / "benchmarks.md"
-        doc.parent.mkdir(exist_ok=True)
-        head = doc.read_text(encoding="utf-8").split("<!-- results -->")[0] if doc.exists() else ""
-        doc.write_text(
-            (head or "# Benchmarks\n\n")
-            + "<!-- results -->\n"
-            + f"Run {stamp} on {os.cpu_count()} CPUs, {args.size_mb} MiB data set, {args.rounds} rounds "
-            + f"(medians); {versions()}.\n\n"
-            + text
-            + "\n",
-            encoding="utf-8",
+        head = (
+            f"Run {stamp} on {os.cpu_count()} CPUs, {title}, {args.rounds} rounds (medians); "
+            f"{versions()}; {load_note()}.\n\n"
         )
-        print(f"\nwritten to {doc}")
+        print(f"\nwritten to {write_block(key, head + text)}")
 
 
 if __name__ == "__main__":
