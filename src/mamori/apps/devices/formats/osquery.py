@@ -40,13 +40,22 @@ TOO_MANY_ROWS = gettext_noop("1行の結果が多すぎます（上限 %(limit)d
 UNUSED_QUERY = gettext_noop("クエリ '%(name)s' の結果は使わないので読み飛ばしました")
 NO_REPORTS = gettext_noop("衛生状態に使える結果（ウイルス対策・パッチ・OS）がありません")
 
-TABLES: tuple[tuple[str, frozenset[str]], ...] = (
-    ("windows_security_products", frozenset({"type", "name", "state", "signatures_up_to_date"})),
-    ("windows_security_center", frozenset({"antivirus", "firewall", "autoupdate"})),
-    ("patches", frozenset({"hotfix_id", "installed_on"})),
-    ("windows_update_history", frozenset({"update_id", "result_code", "date"})),
-    ("os_version", frozenset({"name", "version", "platform"})),
-    ("system_info", frozenset({"hostname", "hardware_serial"})),
+# (table, the columns that tell it, the columns read from it)
+TABLES: tuple[tuple[str, frozenset[str], tuple[str, ...]], ...] = (
+    (
+        "windows_security_products",
+        frozenset({"type", "name", "state", "signatures_up_to_date"}),
+        ("type", "name", "state", "signatures_up_to_date"),
+    ),
+    ("windows_security_center", frozenset({"antivirus", "firewall", "autoupdate"}), ("antivirus",)),
+    ("patches", frozenset({"hotfix_id", "installed_on"}), ("hotfix_id", "installed_on")),
+    (
+        "windows_update_history",
+        frozenset({"update_id", "result_code", "date"}),
+        ("result_code", "date", "operation"),
+    ),
+    ("os_version", frozenset({"name", "version", "platform"}), ("name", "version")),
+    ("system_info", frozenset({"hostname", "hardware_serial"}), ("hardware_serial",)),
 )
 
 
@@ -65,11 +74,11 @@ class _Day:
             self.latest_patch = day
 
 
-def _table_of(columns: dict[str, Any]) -> str | None:
+def _table_of(columns: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
     keys = columns.keys()
-    for table, needed in TABLES:
+    for table, needed, used in TABLES:
         if needed <= keys:
-            return table
+            return table, used
     return None
 
 
@@ -83,12 +92,13 @@ def read_osquery(data: bytes, *, tz: tzinfo = CITY_TZ) -> Parsed[HygieneReport]:
         if host is None or day is None:
             continue
         for columns in _rows(entry, number, problems):
-            table = _table_of(columns)
-            if table is None:
+            found = _table_of(columns)
+            if found is None:
                 name = str(entry.get("name", ""))[:MAX_TEXT]
                 unused.setdefault(name, number)
                 continue
-            row = _clean(columns, number, problems)
+            table, used = found
+            row = _clean(columns, used, number, problems)
             if row is None:
                 continue
             state = days.get((host.casefold(), day))
@@ -159,12 +169,17 @@ def _rows(entry: dict[str, Any], line: int, problems: Problems) -> list[dict[str
     return rows
 
 
-def _clean(columns: dict[str, Any], line: int, problems: Problems) -> dict[str, str] | None:
-    """osquery logs every value as a string (numbers too, unless `numerics` is on)."""
+def _clean(
+    columns: dict[str, Any], used: tuple[str, ...], line: int, problems: Problems
+) -> dict[str, str] | None:
+    """The columns read, as text: osquery logs every value as a string (numbers too, unless
+    `numerics` is on); the others are not looked at."""
     row = {}
-    for key, value in columns.items():
+    for key in used:
+        value = columns.get(key)
         if isinstance(value, bool) or not isinstance(value, str | int | float):
-            if value is None:
+            if value is None:  # a NULL column: osquery writes "" but a hand-made log may not
+                row[key] = ""
                 continue
             problems.add(
                 WRONG_TYPE, line=line, field=str(key)[:50], expected="文字列", found=type_name(value)

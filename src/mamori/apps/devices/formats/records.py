@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
 from .errors import Problem
@@ -26,6 +27,7 @@ SOURCES = ("wazuh", "osquery", "csv")
 Source = Literal["wazuh", "osquery", "csv"]
 
 
+@lru_cache(maxsize=65536)
 def host_key(hostname: str) -> str:
     """`PC-001.city.lg.jp` → `pc-001`: how hostnames from different tools are compared."""
     name = unicodedata.normalize("NFKC", hostname).strip().casefold()

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from mamori.apps.core import wareki
 
@@ -33,6 +34,8 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
+# Cached: a month of reports repeats the same few dates tens of thousands of times.
+@lru_cache(maxsize=8192)
 def parse_date(text: str) -> date:
     """2024-04-01, 2024/4/1, 2024.4.1, 2024年4月1日, 令和6年4月1日, R6.4.1; a time after it is ignored."""
     folded = _TIME_TAIL.sub("", fold(text))
@@ -44,6 +47,7 @@ def parse_date(text: str) -> date:
     return value
 
 
+@lru_cache(maxsize=8192)
 def parse_us_date(text: str) -> date:
     """4/16/2024 as Windows writes a hotfix's InstalledOn; ISO is accepted too."""
     folded = _TIME_TAIL.sub("", fold(text))
