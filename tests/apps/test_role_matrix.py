@@ -32,7 +32,7 @@ from mamori.apps.core.navigation import all_nav_items
 from mamori.apps.core.permissions import ALL_ROLES, RoleRequiredMixin
 from tests.apps.core.world import World, build_world
 
-PUBLIC_URLS = {"login", "logout", "set_language"}
+PUBLIC_URLS = {"login", "logout", "set_language", "password_set"}  # password_set: the mailed link
 ALLOWED = {200, 302, 405}
 
 

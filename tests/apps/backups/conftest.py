@@ -1,13 +1,10 @@
-"""Fixtures for the backup app: users per role, a protected system with real repositories on disk,
-a real SMTP server (aiosmtpd) and a real PostgreSQL server for dump tests."""
+"""Fixtures for the backup app: users per role, a protected system with real repositories on disk
+and a real PostgreSQL server for dump tests (the real SMTP server, `smtp_sink`, is shared by all apps)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -16,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.contrib.auth import get_user_model
 
 from mamori.apps.backups import services
@@ -107,38 +103,6 @@ def make_system(
 @pytest.fixture
 def sut(tmp_path, departments) -> SystemUnderTest:
     return make_system(tmp_path, departments["joho"])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_sink(settings) -> Iterator[Sink]:
-    """A real SMTP server on 127.0.0.1 and Django's SMTP backend pointed at it."""
-    sink = Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_TIMEOUT = 5
-    try:
-        yield sink
-    finally:
-        controller.stop()
 
 
 @dataclass(frozen=True)

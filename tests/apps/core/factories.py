@@ -8,6 +8,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from mamori.apps.core.models import Department, Membership, Organisation, PopulationRecord, Role, Staff
+from mamori.apps.core.services import user_create
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -84,4 +85,18 @@ def user_with_role(role: str, *, department: Department | None = None, username:
     return UserFactory(**params)
 
 
-__all__ = ["TEST_PASSWORD", "Role"]
+def staff_login(*, staff: Staff | None = None, password: str | None = TEST_PASSWORD, **staff_fields: object):
+    """A staff member's 職員 login, named by the 職員番号 as `staff_logins_create` makes it.
+
+    With `password` (default TEST_PASSWORD) it is as if the mail's link had been used, so a test or a
+    browser can sign in with it; `password=None` leaves it waiting for the first password. Extra
+    keyword arguments go to `StaffFactory` (e.g. `department=...`).
+    """
+    staff = staff or StaffFactory(**staff_fields)
+    return user_create(
+        actor="test", username=staff.employee_number, password=password, role=Role.STAFF,
+        email=staff.email, staff=staff, department=staff.department,
+    )  # fmt: skip
+
+
+__all__ = ["TEST_PASSWORD", "Role", "staff_login"]

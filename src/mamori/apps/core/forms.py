@@ -164,3 +164,7 @@ class UserCreateForm(_MembershipFields):
 
 class UserUpdateForm(_MembershipFields):
     is_active = forms.BooleanField(label=_("ログインを有効にする"), required=False)
+
+
+class StaffLoginsForm(forms.Form):
+    department = department_field(required=False, label=_("対象の所属（空欄なら全職員）"))

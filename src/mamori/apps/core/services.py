@@ -210,7 +210,33 @@ def staff_update(
             audit_record(
                 actor=actor, action="staff.update", obj=staff, before=before, after=snapshot_of(staff)
             )
+        if staff.status == StaffStatus.LEFT:
+            _leaver_login_disable(actor=actor, staff=staff)
     return staff
+
+
+def _leaver_login_disable(*, actor: Actor, staff: Staff) -> None:
+    """A leaver (退職) can no longer sign in: their login is disabled with the record (edit or import).
+
+    Their sessions end with it (Django signs out an inactive login on its next request); the last
+    administrator is the one exception, refused as everywhere else.
+    """
+    membership = Membership.objects.select_related("user").filter(staff=staff, user__is_active=True).first()
+    if membership is None:
+        return
+    user = membership.user
+    if _is_active_administrator(user):
+        _check_not_last_administrator(user)
+    before = _membership_snapshot(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="user.update",
+        obj=user,
+        before=before,
+        after=_membership_snapshot(user) | {"reason": "staff.left"},
+    )
 
 
 def staff_transfer(

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import Actor, audit_record
+from .errors import ApplicationError
 from .models import Department, EmploymentCategory, Staff, StaffStatus
 from .services import STAFF_PLAIN_FIELDS, StaffData, staff_create, staff_update
 
@@ -493,16 +494,21 @@ def staff_import(
             return result
         for row in rows:
             staff = existing.get(row.data.employee_number)
-            if staff is None:
-                staff_create(actor=actor, data=row.data)
-            else:
-                staff_update(
-                    actor=actor,
-                    staff=staff,
-                    data=_merge(staff, row),
-                    effective_date=row.effective_date or effective_default,
-                    note=_("職員取込"),
-                )
+            try:
+                if staff is None:
+                    staff_create(actor=actor, data=row.data)
+                else:
+                    staff_update(
+                        actor=actor,
+                        staff=staff,
+                        data=_merge(staff, row),
+                        effective_date=row.effective_date or effective_default,
+                        note=_("職員取込"),
+                    )
+            except ApplicationError as exc:  # e.g. a 退職 row for the last administrator's record
+                transaction.set_rollback(True)
+                result.errors, result.error_count = [_("%(line)d行目: ") % {"line": row.line} + str(exc)], 1
+                return result
         audit_record(
             actor=actor,
             action="staff.import",

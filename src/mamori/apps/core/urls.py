@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import audit, dashboard, organisation, staff, users
+from .views import audit, dashboard, organisation, staff, staff_logins, users
 
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", staff.StaffListView.as_view(), name="staff_list"),
     path("staff/new/", staff.StaffCreateView.as_view(), name="staff_create"),
+    path("staff/logins/", staff_logins.StaffLoginsView.as_view(), name="staff_logins"),
+    path("password/set/<uidb64>/<token>/", staff_logins.FirstPasswordView.as_view(), name="password_set"),
     path("staff/import/", staff.StaffImportView.as_view(), name="staff_import"),
     path("staff/import/confirm/", staff.StaffImportConfirmView.as_view(), name="staff_import_confirm"),
     path("staff/<int:pk>/", staff.StaffDetailView.as_view(), name="staff_detail"),

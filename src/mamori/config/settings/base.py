@@ -140,6 +140,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# The lifetime of a first-password link (its only user: a staff login's invitation mail).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("MAMORI_PASSWORD_LINK_HOURS", "72")) * 3600
+# Where people reach the web UI: links in mails (first password, acknowledgements) start with it.
+MAMORI_BASE_URL = os.environ.get("MAMORI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Lockout after repeated failures (django-axes): 5 failures per user+IP lock for 30 minutes.
 AXES_FAILURE_LIMIT = 5
