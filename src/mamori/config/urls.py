@@ -9,5 +9,6 @@ urlpatterns = [
     path("passwords/", include("mamori.apps.passwords.urls")),
     path("disposal/", include("mamori.apps.disposal.urls")),
     path("incidents/", include("mamori.apps.incidents.urls")),
+    path("devices/", include("mamori.apps.devices.urls")),
     path("", include("mamori.apps.core.urls")),
 ]

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "mamori.apps.passwords",
     "mamori.apps.disposal",
     "mamori.apps.incidents",
+    "mamori.apps.devices",
 ]
 
 MIDDLEWARE = [
