@@ -8,8 +8,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from mamori.apps.backups.models import NetworkZone
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Department, NetworkZone
 from mamori.apps.devices import services
 from mamori.apps.devices.imports import hygiene_rebuild
 from mamori.apps.devices.models import Device, DeviceKind, HygieneReport

@@ -12,8 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from mamori.apps.backups.models import NetworkZone
-from mamori.apps.core.models import Role
+from mamori.apps.core.models import NetworkZone, Role
 from mamori.apps.devices.hygiene import HygieneState, Rule, Thresholds, failures, merge
 from mamori.apps.devices.models import DeviceKind
 from tests.apps.disposal.helpers import signed_in

@@ -9,7 +9,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from mamori.apps.backups.models import NetworkZone
+from mamori.apps.core.models import NetworkZone
 from mamori.apps.core.spreadsheet import xlsx_append
 
 from .hygiene import Rule, Thresholds

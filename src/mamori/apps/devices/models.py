@@ -15,8 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.backups.models import NetworkZone
-from mamori.apps.core.models import Department
+from mamori.apps.core.models import Department, NetworkZone
 from mamori.apps.disposal.models import Medium
 
 from .formats import host_key

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from mamori.apps.backups.models import NetworkZone
+from mamori.apps.core.models import NetworkZone
 from mamori.apps.core.permissions import membership_department_ids
 
 from .hygiene import (

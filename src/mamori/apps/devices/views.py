@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from mamori.apps.backups.models import NetworkZone
+from mamori.apps.core.models import NetworkZone
 from mamori.apps.core.permissions import LEADS_AND_READERS, OFFICERS, READERS, RoleRequiredMixin, user_role
 from mamori.apps.core.views.base import ServiceFormView, paginate
 from mamori.apps.core.wareki import fiscal_year_of
