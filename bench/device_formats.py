@@ -4,8 +4,9 @@ Run: `.venv/bin/python bench/device_formats.py [--devices 1200] [--days 30] [--r
 the files in memory in each tool's shape — an inventory CSV (CP932, as Excel saves it), one hygiene
 CSV for the whole period, 30 daily osquery result logs (security products, security center, a
 patches snapshot of 25 KBs, os_version, system_info per host) and 30 daily Wazuh bundles (agents,
-SCA, 80 packages and 25 hotfixes per agent) — then times each reader. Prints a Markdown table of
-the median seconds; the issue's budget is 10 s for the whole import, database writes included.
+SCA, 80 packages pulled with `select=name,version` and 25 hotfixes per agent) — then times each
+reader. Prints a Markdown table of the median wall and CPU seconds; the issue's budget is 10 s for
+the whole import, database writes included.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -258,28 +260,11 @@ def wazuh_day(devices: int, day: date) -> bytes:
             )
             for a in ids
         },
+        # as pulled with ?select=name,version (the reader needs no more; see formats/wazuh.py)
         "packages": {
             a: _response(
-                [
-                    {
-                        "scan": scan,
-                        "name": f"Package {k}",
-                        "version": "1.0",
-                        "vendor": "V",
-                        "format": "win",
-                        "agent_id": a,
-                    }
-                    for k in range(79)
-                ]
-                + [
-                    {
-                        "scan": scan,
-                        "name": "Trend Micro Apex One Security Agent",
-                        "version": "14.0.12737",
-                        "format": "win",
-                        "agent_id": a,
-                    }
-                ]
+                [{"name": f"Package {k}", "version": "1.0"} for k in range(79)]
+                + [{"name": "Trend Micro Apex One Security Agent", "version": "14.0.12737"}]
             )
             for a in ids
         },
@@ -291,14 +276,16 @@ def wazuh_day(devices: int, day: date) -> bytes:
     return json.dumps(bundle).encode()
 
 
-def timed(label: str, repeat: int, files: list[bytes], reader) -> tuple[str, int, float, int]:
-    runs = []
+def timed(label: str, repeat: int, files: list[bytes], reader) -> tuple[str, int, int, float, float]:
+    """Median wall and CPU seconds: on a shared machine the CPU time is the fairer figure."""
+    walls, cpus = [], []
     records = 0
     for _ in range(repeat):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         records = sum(len(reader(f)) for f in files)
-        runs.append(time.perf_counter() - started)
-    return label, sum(len(f) for f in files), statistics.median(runs), records
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return label, sum(len(f) for f in files), records, statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
@@ -325,10 +312,11 @@ def main() -> None:
         ),
     ]
     print(f"{args.devices} devices × {args.days} days, median of {args.repeat}\n")
-    print("| reader | input MB | records | seconds |")
-    print("|---|---:|---:|---:|")
-    for label, size, seconds, records in rows:
-        print(f"| {label} | {size / 2**20:.1f} | {records:,} | {seconds:.2f} |")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
+    print("| reader | input MB | records | wall s | CPU s |")
+    print("|---|---:|---:|---:|---:|")
+    for label, size, records, wall, cpu in rows:
+        print(f"| {label} | {size / 2**20:.1f} | {records:,} | {wall:.2f} | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

@@ -74,11 +74,11 @@ class _Day:
             self.latest_patch = day
 
 
-def _table_of(columns: dict[str, Any]) -> tuple[str, tuple[str, ...]] | None:
+def _table_of(columns: dict[str, Any]) -> tuple[str, frozenset[str], tuple[str, ...]] | None:
     keys = columns.keys()
     for table, needed, used in TABLES:
         if needed <= keys:
-            return table, used
+            return table, needed, used
     return None
 
 
@@ -91,20 +91,21 @@ def read_osquery(data: bytes, *, tz: tzinfo = CITY_TZ) -> Parsed[HygieneReport]:
         host, day = _header(entry, number, problems, tz)
         if host is None or day is None:
             continue
-        for columns in _rows(entry, number, problems):
-            found = _table_of(columns)
-            if found is None:
-                name = str(entry.get("name", ""))[:MAX_TEXT]
-                unused.setdefault(name, number)
-                continue
-            table, used = found
-            row = _clean(columns, used, number, problems)
-            if row is None:
-                continue
-            state = days.get((host.casefold(), day))
-            if state is None:
-                state = days[host.casefold(), day] = _Day(number, host)
-            _apply(state, table, row, tz)
+        rows = _rows(entry, number, problems)
+        # One line is one query's result, so its rows share their columns: the first tells the table.
+        found = _table_of(rows[0]) if rows else None
+        if found is None:
+            if rows:
+                unused.setdefault(str(entry.get("name", ""))[:MAX_TEXT], number)
+            continue
+        table, needed, used = found
+        state = days.get((host.casefold(), day))
+        if state is None:
+            state = days[host.casefold(), day] = _Day(number, host)
+        for columns in rows:
+            row = _clean(columns, used, number, problems) if needed <= columns.keys() else None
+            if row is not None:
+                _apply(state, table, row, tz)
     problems.raise_if_any()
     notes = tuple(Problem(UNUSED_QUERY, {"name": name}, line=line) for name, line in unused.items())
     reports = tuple(_report(state, day) for (_, day), state in days.items())
@@ -177,6 +178,9 @@ def _clean(
     row = {}
     for key in used:
         value = columns.get(key)
+        if type(value) is str and len(value) <= MAX_TEXT * 10 and "\x00" not in value:
+            row[key] = value.strip()  # the usual case, checked at once
+            continue
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             if value is None:  # a NULL column: osquery writes "" but a hand-made log may not
                 row[key] = ""
