@@ -75,6 +75,9 @@ def test_coverage_by_zone_and_department_counts_what_the_rules_say(world, fleet)
     assert '<strong data-kpi="av">25.0%</strong>' in page  # 1 of 4 PCs
     assert '<g data-row="lgwan" data-av-pct="33.3">' in page  # good, stale, never
     assert '<g data-row="mynumber" data-av-pct="0.0">' in page
+    assert (
+        '<tr data-row="mynumber"><td>マイナンバー利用事務系</td><td>1</td><td>0.0%</td>' in page
+    )  # zero is shown
     assert f'<g data-row="{world.gyokaku.pk}" data-av-pct="50.0">' in page
     assert "子育て支援課" in page and "情報政策課" not in page  # the firewall's 課 has no reporting device
 

@@ -60,14 +60,15 @@ def coverage_bars(rows: Sequence[CoverageRow], *, title: str) -> SafeString:
                 row.av_pct,
             )
         )
+    swatch = '<svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" fill="{}"></rect></svg> {}'
     legend = format_html(
-        '<p class="legend"><span style="color:{}">■</span> {} <span style="color:{}">■</span> {} '
-        '<span style="color:{}">■</span> {}</p>',
+        '<p class="legend">' + "　".join([swatch] * 3) + "</p>",
         GREEN, _("定義ファイルが最新"), RED, _("不適合"), GREY, _("報告なし"),
     )  # fmt: skip
+    # Drawn at its own size (not stretched to the page), so the text keeps the page's size.
     svg = format_html(
-        '<svg class="coverage-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" width="100%" '
-        'style="max-width:{}px">{}</svg>',
-        title, width, height, width, SafeString("".join(bars)),
+        '<div class="table-scroll"><svg class="coverage-chart" role="img" aria-label="{}" viewBox="0 0 {} {}" '
+        'width="{}" height="{}">{}</svg></div>',
+        title, width, height, width, height, SafeString("".join(bars)),
     )  # fmt: skip
     return format_html("{}{}", svg, legend)
