@@ -111,6 +111,11 @@ def test_hygiene_csv_reports_match_by_serial_or_host_and_re_import_changes_nothi
     assert ledger["somu"].hygiene.baseline_pass_pct == Decimal("92.5")
     again = run(data, filename="hygiene.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    corrected = run(data.replace(b"92.5%", b"95%"), filename="hygiene-corrected.csv")
+    assert (corrected.created, corrected.updated, corrected.unchanged) == (0, 1, 1)
+    ledger["somu"].hygiene.refresh_from_db()
+    assert ledger["somu"].hygiene.baseline_pass_pct == Decimal("95.0")
+    assert HygieneReport.objects.get(device=ledger["somu"]).imported_by == corrected
 
 
 def test_an_osquery_log_gives_one_report_per_host_and_day(ledger):

@@ -66,6 +66,10 @@ def _network(today: date) -> list[InventoryRow]:
     return rows
 
 
+def inventory_rows(rng: random.Random, today: date) -> list[InventoryRow]:
+    return _fleet(rng) + _network(today)
+
+
 def _fleet(rng: random.Random) -> list[InventoryRow]:
     """PCs by each 課's size, and the servers of 情報政策課 in each zone."""
     sections = [(code, weight) for _d, _n, sections in DEPARTMENTS for code, _name, weight in sections]
@@ -93,8 +97,10 @@ def _fleet(rng: random.Random) -> list[InventoryRow]:
     return rows
 
 
-def _observations(rows: list[InventoryRow], today: date, rng: random.Random) -> list[Observation]:
-    """Ten days per PC and server. Most are healthy; the spread is drawn once per host."""
+def observations(
+    rows: list[InventoryRow], today: date, rng: random.Random, days: int = DAYS
+) -> list[Observation]:
+    """`days` days per PC and server. Most are healthy; the spread is drawn once per host."""
     found = []
     for row in rows:
         if not row.asset_tag.startswith(("PC-", "SV-")):
@@ -103,7 +109,7 @@ def _observations(rows: list[InventoryRow], today: date, rng: random.Random) -> 
         behind = row.department == BEHIND and luck < 0.7
         stale = behind or luck > 0.98
         unpatched = behind or 0.90 < luck <= 0.96
-        quiet_from = 2 if 0.96 < luck <= 0.97 else None  # stopped reporting 8 days ago
+        quiet_from = days - 8 if 0.96 < luck <= 0.97 else None  # stopped reporting 8 days ago
         patch_day = today - timedelta(days=rng.randrange(50, 80) if unpatched else rng.randrange(3, 20))
         base = Observation(
             hostname=row.hostname, serial=row.serial, day=today,
@@ -113,7 +119,7 @@ def _observations(rows: list[InventoryRow], today: date, rng: random.Random) -> 
             os_name=row.os_name, os_version=row.os_version,
             baseline_pct=Decimal(rng.choice([62, 74, 85, 88, 91, 93, 94, 95, 96, 97])) if row.asset_tag.startswith("SV-") else None,
         )  # fmt: skip
-        for k, day in enumerate(days_back(today, DAYS)):
+        for k, day in enumerate(days_back(today, days)):
             if quiet_from is not None and k >= quiet_from:
                 break
             signature = day - timedelta(days=rng.randrange(10, 25) if stale else rng.randrange(0, 2))
@@ -154,29 +160,27 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
         return
     rng = random.Random(SEED)
     today = timezone.localdate()
-    rows = _fleet(rng) + _network(today)
+    rows = inventory_rows(rng, today)
     _import("機器台帳.csv", inventory_csv(rows), stdout)
-    observations = _observations(rows, today, rng)
+    found = observations(rows, today, rng)
     # The マイナンバー系 cannot reach the centre: its antivirus console's CSV is carried over.
     mynumber = {r.hostname for r in rows if r.zone == ZONE["m"]}
     servers = {r.hostname for r in rows if r.asset_tag.startswith("SV-")}
-    _import("mynumber-av-export.csv", hygiene_csv(o for o in observations if o.hostname in mynumber), stdout)
+    _import("mynumber-av-export.csv", hygiene_csv(o for o in found if o.hostname in mynumber), stdout)
     _import(
         "osquery-results.log",
-        osquery_lines(o for o in observations if o.hostname not in mynumber and o.hostname not in servers),
+        osquery_lines(o for o in found if o.hostname not in mynumber and o.hostname not in servers),
         stdout,
     )
     _import(
         "av-console-servers.csv",
-        hygiene_csv(o for o in observations if o.hostname in servers and o.hostname not in mynumber),
+        hygiene_csv(o for o in found if o.hostname in servers and o.hostname not in mynumber),
         stdout,
     )
     _import(
         "wazuh-agents.json",
-        wazuh_bundle([o for o in observations if o.hostname in servers and o.day == today]),
+        wazuh_bundle([o for o in found if o.hostname in servers and o.day == today]),
         stdout,
     )
     _renewal_plans(today)
-    stdout.write(
-        f"機器: {Device.objects.count():,}台、衛生状況の報告 {sum(1 for _ in observations):,}件を取込\n"
-    )
+    stdout.write(f"機器: {Device.objects.count():,}台、衛生状況の報告 {len(found):,}件を取込\n")
