@@ -12,7 +12,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from mamori.apps.backups import services
-from mamori.apps.backups.models import Alert, JobKind, RepositoryRole, RunStatus
+from mamori.apps.backups.errors import BackupError
+from mamori.apps.backups.models import Alert, JobKind, Repository, RepositoryRole, RunStatus
+from mamori.apps.backups.passwords import encrypt_password
+from mamori.apps.core.audit import audit_record, snapshot_of
 from mamori.apps.core.models import AuditEvent
 from mamori.apps.core.redaction import RedactingFilter
 
@@ -37,12 +40,36 @@ def remote(tmp_path, departments) -> SystemUnderTest:
         actor="t", code="jumin", name="住民情報システム", department=departments["shimin"]
     )
     services.source_create(actor="t", system=system, path=str(data))
-    for i, url in enumerate(URLS):
+    for i, url in enumerate(URLS):  # rows from before the form refused credentials in a URL
         role = RepositoryRole.PRIMARY if i == 0 else RepositoryRole.OFFSITE
-        services.repository_create(
-            actor="t", system=system, name=f"remote{i}", url=url, password=REPO_PASSWORD, role=role
+        repo = Repository.objects.create(
+            system=system,
+            name=f"remote{i}",
+            url=url,
+            role=role,
+            password_encrypted=encrypt_password(REPO_PASSWORD),
+        )
+        audit_record(
+            actor="t",
+            action="backups.repository.create",
+            obj=repo,
+            after=snapshot_of(repo, services.REPOSITORY_FIELDS),
         )
     return SystemUnderTest(system, data, tmp_path, tmp_path)
+
+
+def test_a_credential_in_a_new_url_is_refused_or_moved_out_masked(remote):
+    """REST's password moves into the encrypted secrets; S3 keys and an SFTP password in a URL are
+    refused, and the message does not repeat them."""
+    with pytest.raises(BackupError) as s3:
+        services.repository_create(actor="t", system=remote.system, name="s3", url=URLS[1], password="p")
+    with pytest.raises(BackupError) as sftp:
+        services.repository_create(actor="t", system=remote.system, name="sftp", url=URLS[2], password="p")
+    assert s3.value.code == sftp.value.code == "location"
+    assert "hunter2" not in s3.value.message + sftp.value.message and "\n" not in s3.value.message
+    with pytest.raises(BackupError) as rest:  # the password leaves the URL; the server is not there
+        services.repository_create(actor="t", system=remote.system, name="rest", url=URLS[0], password="p")
+    assert rest.value.code == "backend" and "hunter2" not in rest.value.message
 
 
 def test_no_page_shows_a_repository_credential(remote, users, client):

@@ -211,7 +211,7 @@ class RepositoryEditView(ConfigFormView):
 
     def get_initial(self) -> dict[str, Any]:
         r = self.repository()
-        return {f: getattr(r, f) for f in ("name", "role", "medium", "immutable", "immutable_days")}
+        return {f: getattr(r, f) for f in ("name", "role", "medium", "immutable_days", "known_hosts")}
 
     def perform(self, data: dict[str, Any]) -> ProtectedSystem:
         return services.repository_update(

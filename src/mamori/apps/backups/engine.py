@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.utils.translation import gettext_lazy as _
 
 from mamori.vault import api as vault
 from mamori.vault import errors as vault_errors
 from mamori.vault.backend import ObjectLock
+from mamori.vault.backend import location as vault_location
 
 from .errors import BackupError
 
@@ -43,6 +45,9 @@ class RepoAccess:
     secrets: Mapping[str, str] = field(default_factory=dict)
     lock_days: int = 0
     lock_mode: str = "COMPLIANCE"
+    retry_seconds: float | None = None
+    """At most this long retrying a failing server (None: the engine's default, minutes): a form that
+    checks a new repository answers within seconds."""
 
     def __repr__(self) -> str:
         return f"RepoAccess(url={self.url!r}, password='***', secrets={sorted(self.secrets)!r})"
@@ -55,6 +60,8 @@ class RepoAccess:
         options = vault.BackendOptions(**{k: v for k, v in self.secrets.items() if v})
         if self.lock_days:
             options = options.with_lock(ObjectLock(self.lock_mode, self.lock_days))
+        if self.retry_seconds is not None:
+            options = replace(options, retry_max_elapsed=self.retry_seconds)
         return options
 
 
@@ -169,13 +176,24 @@ class CopyOutcome:
 
 @dataclass(frozen=True)
 class ForgetOutcome:
+    """`locked`: snapshots the policy would remove that stay under Object Lock, with until when;
+    `packs_locked_until`: the last date of the unused data prune had to leave locked (None: none)."""
+
     kept: list[str]
     removed: list[str]
     bytes_freed: int
+    locked: dict[str, datetime] = field(default_factory=dict)
+    packs_locked_until: datetime | None = None
 
 
 # Order matters: the first matching class wins (subclasses before their parents).
 _ERRORS: list[tuple[type[Exception], str, Any]] = [
+    (
+        vault_errors.UnsupportedBackendError,
+        "location",
+        _("この種類のリポジトリには対応していません（ローカルパス・sftp:・s3:・rest: が使えます）"),
+    ),
+    (vault_errors.InvalidArgumentError, "location", _("リポジトリの場所の書き方が正しくありません")),
     (vault_errors.RepositoryNotFoundError, "repository_not_found", _("リポジトリが見つかりません")),
     (vault_errors.WrongPasswordError, "wrong_password", _("リポジトリのパスワードが違います")),
     (
@@ -221,6 +239,41 @@ def _errors() -> Iterator[None]:
         raise
     except (vault_errors.VaultError, OSError) as exc:
         raise _translate(exc) from exc
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a repository location points: the scheme (local, sftp, s3, rest), the host and port of a
+    remote one, the local directory or remote path, the bucket of an S3 one."""
+
+    scheme: str
+    host: str
+    port: int | None
+    user: str
+    path: str
+    bucket: str
+
+    @property
+    def remote(self) -> bool:
+        return self.scheme != "local"
+
+
+def location_of(url: str) -> Where:
+    """The parsed location; a malformed one is an `EngineError` (code "location") saying how to write it."""
+    with _errors():
+        loc = vault_location.parse(url)
+    return Where(loc.scheme, loc.host, loc.port, loc.user, loc.path, loc.bucket)
+
+
+def rest_credentials_split(url: str) -> tuple[str, str, str]:
+    """A `rest:` URL without its user-info, and the user and password it carried (kept apart, encrypted)."""
+    scheme, _sep, rest = url.partition(":")
+    parts = urlsplit(rest)
+    if scheme != "rest" or not (parts.username or parts.password):
+        return url, "", ""
+    netloc = parts.netloc.rpartition("@")[2]
+    bare = "rest:" + urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return bare, unquote(parts.username or ""), unquote(parts.password or "")
 
 
 @contextmanager
@@ -418,8 +471,14 @@ def forget(
     )
     with _open(access) as repo:
         r = repo.forget(policy, prune=False)
-        freed = repo.prune().bytes_freed if prune and r.removed else 0
-        return ForgetOutcome(list(r.kept), list(r.removed), freed)
+        pruned = repo.prune() if prune and r.removed else None
+        return ForgetOutcome(
+            list(r.kept),
+            list(r.removed),
+            pruned.bytes_freed if pruned else 0,
+            dict(r.locked),
+            pruned.locked_until if pruned and pruned.locked else None,
+        )
 
 
 def lock_facts(access: RepoAccess) -> LockFacts:

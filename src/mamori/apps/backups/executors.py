@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.redaction import redact_text
@@ -29,7 +31,7 @@ from . import engine, profiles
 from .errors import BackupError
 from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
 from .selfbackup import self_backup_stage
-from .services import repository_access
+from .services import repository_access, repository_lock_facts_record
 
 ProgressFn = Callable[[engine.Progress], None]
 
@@ -47,6 +49,9 @@ RESTORE_FAILED = _("復元に失敗したファイルがあります: {files}")
 NOT_RESTORED = _("{path}: 復元されていません")
 SIZE_MISMATCH = _("{path}: サイズが一致しません")
 HASH_MISMATCH = _("{path}: ハッシュ値が一致しません")
+LOCK_UNREADABLE = _("「{name}」の Object Lock を読み取れませんでした: {error}")
+LOCKED_STAYS = _("「{name}」のスナップショット {snapshot} は Object Lock のため {until} まで残ります")
+NO_IMMUTABLE = _("改ざん防止（Object Lock）のリポジトリがありません")
 
 
 @dataclass
@@ -167,6 +172,8 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
         warnings=[e for r in results for e in r.errors],
     )
     out.detail["snapshots"] = [r.snapshot_id for r in results]
+    if warning := lock_facts_read(primary_of(run)):
+        out.warnings.append(warning)
     return out
 
 
@@ -212,7 +219,8 @@ def offsite_copy(run: Run, progress: ProgressFn) -> Outcome:
         copied.extend([a, b] for a, b in result.copied)
         total += result.bytes_copied
     latest = copied[-1][1] if copied else ""
-    return Outcome(snapshot_id=latest, bytes_new=total, detail={"copied": copied})
+    warnings = [w for dest in offsites_of(run) if (w := lock_facts_read(dest))]
+    return Outcome(snapshot_id=latest, bytes_new=total, warnings=warnings, detail={"copied": copied})
 
 
 def check_subset(run: Run, progress: ProgressFn) -> Outcome:
@@ -232,13 +240,28 @@ def check_subset(run: Run, progress: ProgressFn) -> Outcome:
     )
 
 
+def lock_facts_read(repo: Repository) -> str:
+    """Read an S3 repository's Object Lock back from the server and store it (the fact behind the
+    "immutable" flag); a warning line when it cannot be read, "" otherwise (and for other backends)."""
+    if not repo.url.startswith("s3:"):
+        return ""
+    try:
+        facts = engine.lock_facts(repository_access(repo))
+    except BackupError as exc:
+        return str(LOCK_UNREADABLE.format(name=repo.name, error=exc.message))
+    repository_lock_facts_record(repository=repo, facts=facts, read_at=timezone.now())
+    return ""
+
+
 def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
+    """Forget by the system's policy and prune, in every repository. Under Object Lock the engine
+    leaves locked snapshots and data alone: the run says which snapshots stay until when."""
     policy = run.system.retention
     removed: list[str] = []
     freed = 0
+    locked: dict[str, str] = {}
+    notes: list[str] = []
     for repo in run.system.repositories.all():
-        if repo.immutable:
-            continue  # an immutable repository's snapshots expire by their lock, not by forget
         r = engine.forget(
             repository_access(repo),
             keep_last=policy.keep_last,
@@ -250,7 +273,30 @@ def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
         )
         removed.extend(r.removed)
         freed += r.bytes_freed
-    return Outcome(detail={"removed": removed, "bytes_freed": freed})
+        for snap, until in sorted(r.locked.items(), key=lambda kv: kv[1]):
+            locked[snap] = until.isoformat()
+            when = f"{localtime(until):%Y-%m-%d %H:%M}"
+            notes.append(str(LOCKED_STAYS.format(name=repo.name, snapshot=snap[:8], until=when)))
+    return Outcome(detail={"removed": removed, "bytes_freed": freed, "locked": locked, "notes": notes})
+
+
+def extend_locks(run: Run, progress: ProgressFn) -> Outcome:
+    """Keep every object the kept snapshots need locked for the repository's retention days, from
+    now; then read the lock back (the "immutable" flag's fact)."""
+    extended: dict[str, Any] = {}
+    warnings: list[str] = []
+    for repo in immutable_repositories(run.system):
+        r = engine.extend_locks(repository_access(repo), days=repo.immutable_days)
+        extended[repo.name] = {"objects": r.objects, "extended": r.extended, "until": r.until.isoformat()}
+        if warning := lock_facts_read(repo):
+            warnings.append(warning)
+    if not extended:
+        raise BackupError(NO_IMMUTABLE, code="no_immutable")
+    return Outcome(warnings=warnings, detail={"extended": extended})
+
+
+def immutable_repositories(system: ProtectedSystem) -> list[Repository]:
+    return [r for r in system.repositories.filter(immutable_days__gt=0) if r.url.startswith("s3:")]
 
 
 def _latest_per_paths(snapshots: list[engine.Snapshot]) -> list[engine.Snapshot]:
@@ -377,4 +423,5 @@ EXECUTORS: dict[str, Callable[[Run, ProgressFn], Outcome]] = {
     "forget_prune": forget_prune,
     "restore_drill": restore_drill,
     "restore": restore,
+    "extend_locks": extend_locks,
 }

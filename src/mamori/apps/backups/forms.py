@@ -83,27 +83,103 @@ class SourceForm(forms.Form):
         return data
 
 
-class RepositoryForm(forms.Form):
+class SecretTextarea(forms.Textarea):
+    """A textarea that never renders a value (an SSH private key is never shown back)."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
+LOCATION_HELP = _(
+    "ローカル: /srv/backup/jumin　SFTP: sftp:user@host:/srv/backup/jumin　"
+    "S3: s3:https://host:9000/bucket/jumin　REST: rest:https://host:8000/jumin/"
+)
+
+
+SECRET_FIELDS = ("sftp_key", "sftp_key_passphrase", "s3_access_key", "s3_secret_key", "s3_region",
+                 "rest_username", "rest_password")  # fmt: skip
+
+
+class RemoteSettingsForm(forms.Form):
+    """The remote settings of a repository. Secrets are never rendered back; on the edit form a blank
+    secret keeps the stored one. `clean()` gathers them into `secrets`."""
+
+    keep_hint: Any = ""
+    known_hosts = forms.CharField(
+        label=_("SFTP: サーバのSSHホスト鍵（known_hosts の行。ssh-keyscan の出力）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    sftp_key = forms.CharField(
+        label=_("SFTP: 秘密鍵（OpenSSH 形式）"),
+        required=False,
+        strip=False,
+        widget=SecretTextarea(attrs={"rows": 3}),
+    )
+    sftp_key_passphrase = forms.CharField(
+        label=_("SFTP: 秘密鍵のパスフレーズ"), required=False, strip=False, widget=forms.PasswordInput()
+    )
+    s3_access_key = forms.CharField(
+        label=_("S3: アクセスキー"), required=False, widget=forms.PasswordInput(attrs={"autocomplete": "off"})
+    )
+    s3_secret_key = forms.CharField(
+        label=_("S3: シークレットキー"), required=False, strip=False, widget=forms.PasswordInput()
+    )
+    s3_region = forms.CharField(
+        label=_("S3: リージョン（空欄なら us-east-1）"), required=False, max_length=40
+    )
+    rest_username = forms.CharField(label=_("REST: ユーザー名"), required=False, max_length=100)
+    rest_password = forms.CharField(
+        label=_("REST: パスワード"), required=False, strip=False, widget=forms.PasswordInput()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.keep_hint:
+            for name in SECRET_FIELDS:
+                self.fields[name].help_text = self.keep_hint
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["secrets"] = {name: data.pop(name, "") for name in SECRET_FIELDS}
+        return data
+
+
+class RepositoryForm(RemoteSettingsForm):
     name = forms.CharField(label=_("名称"), max_length=100)
-    url = forms.CharField(label=_("URL（ローカルパスなど）"), max_length=500)
+    url = forms.CharField(label=_("場所（URL）"), max_length=500, help_text=LOCATION_HELP)
     role = forms.ChoiceField(label=_("役割"), choices=RepositoryRole.choices)
     medium = forms.ChoiceField(label=_("媒体"), choices=Medium.choices)
-    immutable = forms.BooleanField(label=_("改ざん防止（イミュータブル）"), required=False)
-    immutable_days = forms.IntegerField(label=_("保持期間（日）"), min_value=0, initial=0)
     password = forms.CharField(
-        label=_("パスワード"), widget=forms.PasswordInput(render_value=False), strip=False
+        label=_("リポジトリのパスワード"), widget=forms.PasswordInput(render_value=False), strip=False
     )
     initialize = forms.BooleanField(label=_("新しいリポジトリを作成する"), required=False, initial=True)
+    immutable_days = forms.IntegerField(
+        label=_("改ざん防止の保持日数（s3: の Object Lock。0は使わない）"), min_value=0, initial=0
+    )
+    lock_mode = forms.ChoiceField(
+        label=_("Object Lock のモード"),
+        choices=[
+            ("COMPLIANCE", _("COMPLIANCE（誰も解除できない）")),
+            ("GOVERNANCE", _("GOVERNANCE（特権で解除可）")),
+        ],
+        initial="COMPLIANCE",
+        required=False,
+    )
+    field_order = ["name", "url", "role", "medium", "password", "initialize", "immutable_days", "lock_mode"]
 
 
-class RepositoryEditForm(forms.Form):
-    """A repository's description; its URL and password are not edited here."""
+class RepositoryEditForm(RemoteSettingsForm):
+    """A repository's description and remote settings; its URL and password are not edited here."""
 
+    keep_hint = _("空欄なら変更しません（保存済みの値は表示しません）")
     name = forms.CharField(label=_("名称"), max_length=100)
     role = forms.ChoiceField(label=_("役割"), choices=RepositoryRole.choices)
     medium = forms.ChoiceField(label=_("媒体"), choices=Medium.choices)
-    immutable = forms.BooleanField(label=_("改ざん防止（イミュータブル）"), required=False)
-    immutable_days = forms.IntegerField(label=_("保持期間（日）"), min_value=0, initial=0)
+    immutable_days = forms.IntegerField(
+        label=_("改ざん防止の保持日数（s3: の Object Lock。0は使わない）"), min_value=0, initial=0
+    )
+    field_order = ["name", "role", "medium", "immutable_days"]
 
 
 class RepositoryPasswordForm(forms.Form):

@@ -108,16 +108,28 @@ class Medium(models.TextChoices):
 
 
 class Repository(models.Model):
-    """A restic-format repository holding one system's snapshots; the password is kept encrypted."""
+    """A restic-format repository holding one system's snapshots; the password and the remote secrets
+    (`secrets_encrypted`: S3 keys, SSH key, REST password) are kept encrypted.
+
+    `immutable_days` is what the officer asked for; whether the copy *is* immutable is a fact read back
+    from the server: the Object Lock mode and the retain-until date of the newest snapshot's objects
+    (`lock_*`, with the time they were read)."""
 
     system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="repositories")
     name = models.CharField(_("名称"), max_length=100)
     url = models.CharField(_("URL"), max_length=500)
     role = models.CharField(_("役割"), max_length=10, choices=RepositoryRole.choices)
     medium = models.CharField(_("媒体"), max_length=20, choices=Medium.choices, default=Medium.DISK)
-    immutable = models.BooleanField(_("改ざん防止（イミュータブル）"), default=False)
-    immutable_days = models.PositiveIntegerField(_("保持期間（日）"), default=0)
+    immutable_days = models.PositiveIntegerField(
+        _("改ざん防止の保持日数（S3 Object Lock、0は使わない）"), default=0
+    )
     password_encrypted = models.TextField(editable=False)
+    secrets_encrypted = models.TextField(editable=False, blank=True, default="")
+    known_hosts = models.TextField(_("SSHホスト鍵（known_hosts の行）"), blank=True, default="")
+    lock_mode = models.CharField(max_length=12, blank=True, default="", editable=False)
+    lock_snapshot = models.CharField(max_length=64, blank=True, default="", editable=False)
+    lock_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lock_read_at = models.DateTimeField(null=True, blank=True, editable=False)
     engine_id = models.CharField(_("リポジトリID"), max_length=64, blank=True)
     locked_by = models.ForeignKey(
         "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
@@ -162,6 +174,7 @@ class JobKind(models.TextChoices):
     FORGET_PRUNE = "forget_prune", _("世代整理")
     RESTORE_DRILL = "restore_drill", _("復元訓練")
     RESTORE = "restore", _("復元")
+    EXTEND_LOCKS = "extend_locks", _("改ざん防止ロックの延長")
 
 
 SCHEDULABLE_KINDS = [k for k in JobKind if k != JobKind.RESTORE]

@@ -16,10 +16,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.models import Classification
 from mamori.apps.core.permissions import membership_department_ids
 from mamori.apps.core.redaction import redact_text
 
+from .checklist import Checklist, checklist_of, protection_gaps
 from .models import (
     OK_STATUSES,
     Alert,
@@ -107,31 +107,6 @@ def _latest(system: ProtectedSystem) -> tuple[dict[str, Run | None], dict[str, R
 
 
 @dataclass
-class Checklist:
-    """3-2-1-1-0: copies (production + repositories holding data), media, offsite, immutable, errors."""
-
-    copies: int
-    media: int
-    offsite: bool
-    immutable: bool
-    check_clean: bool
-
-    @property
-    def flags(self) -> dict[str, bool]:
-        return {
-            "three_copies": self.copies >= 3,
-            "two_media": self.media >= 2,
-            "one_offsite": self.offsite,
-            "one_immutable": self.immutable,
-            "zero_errors": self.check_clean,
-        }
-
-    @property
-    def complete(self) -> bool:
-        return all(self.flags.values())
-
-
-@dataclass
 class SystemStatus:
     system: ProtectedSystem
     light: str
@@ -162,65 +137,6 @@ def _repos_with_data(
     return holding
 
 
-REMOTE_SCHEMES = ("sftp:", "s3:", "rest:")  # another host or service; a bare path or local: is this host
-CHECK_MAX_DAYS = {
-    Classification.CONFIDENTIAL_3: 7,
-    Classification.CONFIDENTIAL_2: 31,
-    Classification.CONFIDENTIAL_1: 92,
-}
-IMMUTABLE_REQUIRED = {Classification.CONFIDENTIAL_3}
-
-LOCAL_NOT_OFFSITE = _(
-    "遠隔地リポジトリ「{name}」は同じサーバ上のパスのため遠隔地とみなしません（別のホストかサービス sftp: / s3: / rest: を指定してください）"
-)
-NO_OFFSITE_REPOSITORY = _("遠隔地リポジトリがありません")
-NO_OFFSITE_COPY = _("遠隔地コピーがまだありません（「今すぐ遠隔地コピー」で実行できます）")
-TOO_FEW_COPIES = _("コピーが3つありません（本番を含めて {copies} つ）")
-ONE_MEDIUM = _("2種類目の媒体（別のホストかサービス）にコピーがありません")
-NO_IMMUTABLE = _("{classification}のシステムには改ざん防止（イミュータブル）のコピーが必要です")
-NO_CHECK = _("整合性検査がまだありません（「今すぐ検査」で実行できます）")
-OLD_CHECK = _("整合性検査が{days}日以上行われていません（{classification}は{days}日ごと）")
-
-
-def repository_is_remote(repo: Repository) -> bool:
-    """Offsite and a second medium count only for another host or service (the design rule)."""
-    return repo.url.startswith(REMOTE_SCHEMES)
-
-
-def protection_gaps(
-    system: ProtectedSystem,
-    checklist: Checklist,
-    repos: list[Repository],
-    last_check: Run | None,
-    now: datetime,
-) -> list[str]:
-    """Why a system is not yet protected as its classification requires: the 3-2-1-0 part of the rule
-    for every system, an immutable copy for 機密性3, and a clean check within the classification's days."""
-    gaps: list[str] = []
-    offsite_repos = [r for r in repos if r.role == RepositoryRole.OFFSITE]
-    if not checklist.offsite:
-        local = [r for r in offsite_repos if not repository_is_remote(r)]
-        if not offsite_repos:
-            gaps.append(str(NO_OFFSITE_REPOSITORY))
-        elif local and len(local) == len(offsite_repos):
-            gaps.append(str(LOCAL_NOT_OFFSITE.format(name=local[0].name)))
-        else:
-            gaps.append(str(NO_OFFSITE_COPY))
-    if checklist.copies < 3:
-        gaps.append(str(TOO_FEW_COPIES.format(copies=checklist.copies)))
-    if checklist.media < 2 and checklist.offsite:  # both copies on one kind of remote medium
-        gaps.append(str(ONE_MEDIUM))
-    label = system.get_classification_display()
-    if system.classification in IMMUTABLE_REQUIRED and not checklist.immutable:
-        gaps.append(str(NO_IMMUTABLE.format(classification=label)))
-    days = CHECK_MAX_DAYS.get(system.classification)
-    if last_check is None or last_check.status not in OK_STATUSES:
-        gaps.append(str(NO_CHECK))
-    elif days and last_check.finished_at and now - last_check.finished_at > timedelta(days=days):
-        gaps.append(str(OLD_CHECK.format(days=days, classification=label)))
-    return gaps
-
-
 def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> SystemStatus:
     now = now or timezone.now()
     last, last_any = _latest(system)
@@ -228,14 +144,7 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
     repos = list(system.repositories.all())
     holding = _repos_with_data(repos, last[JobKind.BACKUP], last[JobKind.OFFSITE_COPY])
     last_check_any = last_any[JobKind.CHECK_SUBSET]
-    checklist = Checklist(
-        copies=1 + len(holding),
-        # every repository on this host is one medium with the production data's host
-        media=len({r.medium if repository_is_remote(r) else "this-host" for r in holding}),
-        offsite=any(r.role == RepositoryRole.OFFSITE and repository_is_remote(r) for r in holding),
-        immutable=any(r.immutable for r in holding),
-        check_clean=last_check_any is not None and last_check_any.status in OK_STATUSES,
-    )
+    checklist = checklist_of(repos, holding, last_check_any, now)
     backup = last[JobKind.BACKUP]
     rpo_met = (
         backup is not None
@@ -243,7 +152,7 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
         and (now - backup.finished_at <= timedelta(hours=system.rpo_hours))
     )
     drill = last_any[JobKind.RESTORE_DRILL]
-    gaps = protection_gaps(system, checklist, repos, last[JobKind.CHECK_SUBSET], now)
+    gaps = protection_gaps(system, checklist, last[JobKind.CHECK_SUBSET], now)
     if failures:
         light, reason = RED, _("{kind}が失敗しています").format(kind=failures[0].get_kind_display())
     elif not rpo_met:
@@ -330,6 +239,7 @@ def status_as_dict(st: SystemStatus) -> dict[str, Any]:
         "rpo_met": st.rpo_met,
         "rto_met": st.rto_met,
         "rule_3_2_1_1_0": st.checklist.flags,
+        "rule_3_2_1_1_0_reasons": st.checklist.reasons,
         "open_alerts": st.open_alerts,
         "repositories": [
             {
@@ -337,7 +247,13 @@ def status_as_dict(st: SystemStatus) -> dict[str, Any]:
                 "url": redact_text(r.url),
                 "role": r.role,
                 "medium": r.medium,
-                "immutable": r.immutable,
+                "immutable_days": r.immutable_days,
+                "object_lock": {
+                    "mode": r.lock_mode or None,
+                    "latest_snapshot": r.lock_snapshot or None,
+                    "until": r.lock_until.isoformat() if r.lock_until else None,
+                    "read_at": r.lock_read_at.isoformat() if r.lock_read_at else None,
+                },
             }
             for r in st.repositories
         ],

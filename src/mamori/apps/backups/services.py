@@ -19,7 +19,7 @@ from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.models import Classification, Department, NetworkZone
 from mamori.apps.core.redaction import redact_text
 
-from . import engine, profiles
+from . import engine, profiles, remote
 from .cron import cron_next, cron_validate
 from .errors import BackupError
 from .models import (
@@ -33,7 +33,7 @@ from .models import (
     Source,
     SourceKind,
 )
-from .passwords import decrypt_password, encrypt_password
+from .passwords import decrypt_password, decrypt_secrets, encrypt_password, encrypt_secrets
 
 BUILTIN_FIXED = _("組み込みのシステム（mamori 自身のデータ）のこの設定は変更・削除できません")
 PATH_NOT_FOUND = _(
@@ -47,10 +47,13 @@ REPOSITORY_FIELDS = [
     "url",
     "role",
     "medium",
-    "immutable",
     "immutable_days",
+    "known_hosts",
     "engine_id",
 ]
+EXTEND_LOCKS_WEEKLY = "0 3 * * 0"
+EXTEND_LOCKS_DAILY = "0 3 * * *"
+LOCK_FIELDS = ["lock_mode", "lock_snapshot", "lock_until", "lock_read_at"]
 
 
 def _name_unique(system: ProtectedSystem) -> None:
@@ -184,6 +187,27 @@ def source_path_warning(source: Source) -> str:
     return ""
 
 
+def _remote_settings(
+    url: str, secrets: dict[str, str] | None, known_hosts: str
+) -> tuple[str, str, dict[str, str], str]:
+    """(url to store, scheme, secrets, host keys): the location checked, a REST password moved out of
+    the URL into the secrets, secrets of another kind of location refused."""
+    scheme = remote.location(url).scheme
+    given = dict(secrets or {})
+    if scheme == "rest":
+        url, user, rest_password = engine.rest_credentials_split(url)
+        given = {
+            "rest_username": user,
+            "rest_password": rest_password,
+            **{k: v for k, v in given.items() if v},
+        }
+    given = remote.secrets_check(scheme, given)
+    known_hosts = remote.known_hosts_clean(known_hosts) if scheme == "sftp" else ""
+    if scheme == "sftp" and not known_hosts:
+        raise BackupError(remote.HOST_KEY_NEEDED, code="host_key")
+    return url, scheme, given, known_hosts
+
+
 def repository_create(
     *,
     actor: Actor,
@@ -193,43 +217,66 @@ def repository_create(
     password: str,
     role: str = RepositoryRole.PRIMARY,
     medium: str = Medium.DISK,
-    immutable: bool = False,
     immutable_days: int = 0,
+    lock_mode: str = "COMPLIANCE",
     initialize: bool = False,
+    secrets: dict[str, str] | None = None,
+    known_hosts: str = "",
 ) -> Repository:
-    """Register a repository; with `initialize` create it in the engine first (a new, empty one)."""
+    """Register a repository: local, sftp:, s3: or rest:. With `initialize` create it in the engine
+    first (a new, empty one; with `immutable_days`, under Object Lock); a remote one is opened before
+    anything is saved, so a wrong host key, credential or bucket is refused here."""
     if not password:
         raise BackupError(_("リポジトリのパスワードを指定してください"), code="password_required")
-    if immutable and immutable_days <= 0:
-        raise BackupError(
-            _("イミュータブルなリポジトリには保持期間（日）を指定してください"), code="immutable_days"
-        )
+    url, _scheme, given, known_hosts = _remote_settings(url, secrets, known_hosts)
     repository = Repository(
         system=system,
         name=name,
         url=url,
         role=role,
         medium=medium,
-        immutable=immutable,
         immutable_days=immutable_days,
         password_encrypted=encrypt_password(password),
+        secrets_encrypted=encrypt_secrets(given),
+        known_hosts=known_hosts,
     )
     repository.full_clean()
-    access = engine.RepoAccess(url, password)
-    repository.engine_id = engine.repository_init(access) if initialize else ""
+    lock_days = immutable_days if initialize else 0
+    access = remote.access_for(
+        url, password, given, known_hosts, lock_days=lock_days, lock_mode=lock_mode or "COMPLIANCE"
+    )
+    repository.engine_id = remote.verify(access, initialize=initialize, immutable_days=immutable_days)
     with transaction.atomic():
         repository.save()
         after = snapshot_of(repository, REPOSITORY_FIELDS) | {
             "credential_stored": True,
+            "secrets_stored": sorted(given),
             "initialized": initialize,
         }
         audit_record(actor=actor, action="backups.repository.create", obj=repository, after=after)
+        _extend_locks_scheduled(actor=actor, repository=repository)
     return repository
 
 
+def _extend_locks_scheduled(*, actor: Actor, repository: Repository) -> None:
+    """An immutable repository gets an extend-locks schedule (weekly; daily when the retention is a
+    week or less), unless its system has one: kept snapshots stay locked however old they get."""
+    if not repository.immutable_days or not repository.url.startswith("s3:"):
+        return
+    if repository.system.schedules.filter(kind=JobKind.EXTEND_LOCKS).exists():
+        return
+    cron = EXTEND_LOCKS_WEEKLY if repository.immutable_days > 7 else EXTEND_LOCKS_DAILY
+    schedule_set(actor=actor, system=repository.system, kind=JobKind.EXTEND_LOCKS, cron=cron)
+
+
 def repository_access(repository: Repository) -> engine.RepoAccess:
-    """The URL and decrypted password to open a repository with; keep it out of logs."""
-    return engine.RepoAccess(repository.url, decrypt_password(repository.password_encrypted))
+    """The URL, decrypted password and secrets to open a repository with; keep it out of logs."""
+    return remote.access_for(
+        repository.url,
+        decrypt_password(repository.password_encrypted),
+        decrypt_secrets(repository.secrets_encrypted),
+        repository.known_hosts,
+    )
 
 
 def repository_set_password(*, actor: Actor, repository: Repository, password: str) -> Repository:
@@ -245,6 +292,26 @@ def repository_set_password(*, actor: Actor, repository: Repository, password: s
             obj=repository,
             after={"credential_stored": True},
         )
+    return repository
+
+
+def repository_lock_facts_record(
+    *, repository: Repository, facts: engine.LockFacts, read_at: datetime
+) -> Repository:
+    """Store the Object Lock as read back from the server, with when it was read: the only source of the
+    3-2-1-1-0 "immutable" flag."""
+    with transaction.atomic():
+        repository = Repository.objects.select_for_update().get(pk=repository.pk)
+        before = {f: str(getattr(repository, f)) for f in LOCK_FIELDS}
+        repository.lock_mode = facts.mode or ""
+        repository.lock_snapshot = facts.latest_snapshot or ""
+        repository.lock_until = facts.latest_until
+        repository.lock_read_at = read_at
+        repository.save(update_fields=LOCK_FIELDS)
+        audit_record(
+            actor="system", action="backups.repository.lock_facts", obj=repository,
+            before=before, after={f: str(getattr(repository, f)) for f in LOCK_FIELDS},
+        )  # fmt: skip
     return repository
 
 
@@ -407,26 +474,42 @@ def repository_update(
     name: str,
     role: str,
     medium: str,
-    immutable: bool = False,
     immutable_days: int = 0,
+    secrets: dict[str, str] | None = None,
+    known_hosts: str = "",
 ) -> Repository:
-    """Change how a repository is described (name, role, medium, immutability); its URL is fixed:
-    another URL is another repository."""
-    if immutable and immutable_days <= 0:
-        raise BackupError(
-            _("イミュータブルなリポジトリには保持期間（日）を指定してください"), code="immutable_days"
+    """Change how a repository is described (name, role, medium, the retention extend-locks keeps) and
+    its remote settings: a secret left blank keeps the stored one; changed settings must open the
+    repository before they are saved. Its URL is fixed: another URL is another repository."""
+    repository = Repository.objects.get(pk=repository.pk)
+    _url, scheme, given, known_hosts = _remote_settings(
+        repository.url, secrets, known_hosts or repository.known_hosts
+    )
+    stored = decrypt_secrets(repository.secrets_encrypted)
+    merged = {**stored, **given}
+    changed = merged != stored or known_hosts != repository.known_hosts
+    if immutable_days and scheme != "s3":
+        raise BackupError(remote.IMMUTABLE_S3_ONLY, code="immutable_s3")
+    if changed or immutable_days > repository.immutable_days:
+        access = remote.access_for(
+            repository.url, decrypt_password(repository.password_encrypted), merged, known_hosts
         )
+        remote.verify(access, initialize=False, immutable_days=immutable_days)
     with transaction.atomic():
         repository = Repository.objects.select_for_update().get(pk=repository.pk)
         before = snapshot_of(repository, REPOSITORY_FIELDS)
         repository.name, repository.role, repository.medium = name, role, medium
-        repository.immutable, repository.immutable_days = immutable, immutable_days
+        repository.immutable_days, repository.known_hosts = immutable_days, known_hosts
+        repository.secrets_encrypted = encrypt_secrets(merged)
         repository.full_clean()
-        repository.save(update_fields=["name", "role", "medium", "immutable", "immutable_days"])
+        repository.save(
+            update_fields=["name", "role", "medium", "immutable_days", "known_hosts", "secrets_encrypted"]
+        )
         audit_record(
-            actor=actor, action="backups.repository.update", obj=repository,
-            before=before, after=snapshot_of(repository, REPOSITORY_FIELDS),
+            actor=actor, action="backups.repository.update", obj=repository, before=before,
+            after=snapshot_of(repository, REPOSITORY_FIELDS) | {"secrets_changed": sorted(given)},
         )  # fmt: skip
+        _extend_locks_scheduled(actor=actor, repository=repository)
     return repository
 
 
