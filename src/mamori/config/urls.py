@@ -10,5 +10,6 @@ urlpatterns = [
     path("disposal/", include("mamori.apps.disposal.urls")),
     path("incidents/", include("mamori.apps.incidents.urls")),
     path("devices/", include("mamori.apps.devices.urls")),
+    path("training/", include("mamori.apps.training.urls")),
     path("", include("mamori.apps.core.urls")),
 ]

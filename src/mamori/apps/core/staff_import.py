@@ -155,7 +155,7 @@ class _Row:
     present: set[str]
 
 
-def _decode(raw: bytes, errors: Problems) -> tuple[str, str]:
+def csv_decode(raw: bytes, errors: Problems) -> tuple[str, str]:
     """Text, encoding name and errors: BOM → UTF-8; valid UTF-8 → UTF-8; else CP932 (Excel)."""
     if raw.startswith(b"\xef\xbb\xbf"):
         encodings = ["utf-8-sig"]
@@ -179,7 +179,7 @@ def _decode(raw: bytes, errors: Problems) -> tuple[str, str]:
     return "", encoding
 
 
-def _check_nul(text: str, errors: Problems) -> None:
+def csv_check_nul(text: str, errors: Problems) -> None:
     """NUL is no text: SQLite would store it, PostgreSQL refuses the row with an internal error."""
     if "\x00" not in text:
         return
@@ -436,9 +436,9 @@ def _plan(rows: list[_Row], existing: dict[str, Staff], result: StaffImportResul
 
 def _prepare(data: bytes) -> tuple[StaffImportResult, list[_Row]]:
     errors = Problems()
-    text, encoding = _decode(data, errors)
+    text, encoding = csv_decode(data, errors)
     if not errors.count:
-        _check_nul(text, errors)
+        csv_check_nul(text, errors)
     rows = _parse(text, errors) if not errors.count else []
     result = StaffImportResult(
         encoding="CP932" if encoding == "cp932" else "UTF-8",

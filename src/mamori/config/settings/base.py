@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "mamori.apps.disposal",
     "mamori.apps.incidents",
     "mamori.apps.devices",
+    "mamori.apps.training",
 ]
 
 MIDDLEWARE = [

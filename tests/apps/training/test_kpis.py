@@ -1,0 +1,67 @@
+"""Training KPIs per fiscal year with the attempts as evidence, and `mamori kpi --json` showing them."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from mamori.apps.core.wareki import fiscal_year_of
+from mamori.apps.training import assignments, kpis, quiz, sessions
+from mamori.apps.training.models import RuleKind
+
+from .helpers import answers, staff_login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def year(world, course):  # type: ignore[no-untyped-def]
+    """Three people assigned; one fails (25) then passes (100), one fails (50); a session 1 of 2 attended."""
+    today = timezone.localdate()
+    people = [staff_login(world.gyokaku, username=f"k{n}", number=f"80000{n}") for n in range(3)]
+    assignments.rule_create(actor="test", course=course, kind=RuleKind.DEPARTMENT, department=world.gyokaku,
+                            due_on=today)  # fmt: skip
+    for (user, staff), scores in zip(people, [(1, 4), (2,), ()], strict=True):
+        for right in scores:
+            attempt = quiz.attempt_start(actor=user, staff=staff, course=course)
+            quiz.attempt_submit(
+                actor=user, staff=staff, attempt_id=attempt.pk, answers=answers(attempt, right=right)
+            )
+    session = sessions.session_create(actor="test", title="集合研修", starts_at=timezone.now() - timedelta(hours=2),
+                                      place="会議室", capacity=10)  # fmt: skip
+    data = (
+        f"職員番号,出欠\n{people[0][1].employee_number},出席\n{people[1][1].employee_number},欠席\n".encode()
+    )
+    sessions.attendance_import(actor="test", session=session, data=data)
+    return fiscal_year_of(today)
+
+
+def test_the_kpis_of_the_year_and_their_evidence(year):
+    # 佐藤 (world) is in 行政改革課 too: 4 assigned, 1 completed
+    rate = kpis.kpi_completion_rate(year)
+    assert rate.value == Decimal("25.0") and rate.detail == {"assigned": 4, "completed": 1}
+    assert [e.object_type for e in rate.evidence] == ["training.attempt"]
+    score = kpis.kpi_average_score(year)
+    assert score.value == Decimal("58.3") and len(score.evidence) == 3  # (25 + 100 + 50) / 3
+    attendance = kpis.kpi_classroom_attendance(year)
+    assert attendance.value == Decimal("50.0") and len(attendance.evidence) == 2
+
+
+def test_another_year_has_nothing(year):
+    assert kpis.kpi_completion_rate(year - 1).value is None
+    assert kpis.kpi_average_score(year + 1).value is None
+
+
+def test_mamori_kpi_json_shows_the_training_kpis(year):
+    out = StringIO()
+    call_command("kpi", "--fiscal-year", str(year), "--json", stdout=out)
+    rows = {row["code"]: row for row in json.loads(out.getvalue())}
+    assert rows["training.completion_rate"]["value"] == "25.0"
+    assert rows["training.average_score"]["unit"] == "点"
+    assert rows["training.classroom_attendance"]["evidence_count"] == 2

@@ -1,0 +1,101 @@
+"""Classroom sessions: registration within capacity; attendance typed in or imported from CSV
+(UTF-8 or CP932), all or nothing, with line-numbered errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from mamori.apps.core.models import AuditEvent
+from mamori.apps.training import sessions
+from mamori.apps.training.errors import TrainingError
+from mamori.apps.training.models import Registration
+from tests.apps.core.factories import StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def session(db):  # type: ignore[no-untyped-def]
+    return sessions.session_create(
+        actor="test", title="情報セキュリティ研修（集合）", starts_at=timezone.now() + timedelta(days=3),
+        place="本庁舎 第1会議室", capacity=2,
+    )  # fmt: skip
+
+
+def test_registration_stops_at_capacity_and_twice_is_refused(session, world):
+    sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
+    with pytest.raises(TrainingError) as twice:
+        sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
+    sessions.registration_add(actor="test", session=session, staff=world.staff_outside)
+    with pytest.raises(TrainingError) as full:
+        sessions.registration_add(actor="test", session=session, staff=StaffFactory(department=world.johou))
+    assert (twice.value.code, full.value.code) == ("already_registered", "full")
+    assert session.registrations.count() == 2
+
+
+def test_attendance_in_cp932_as_excel_writes_it(session, world):
+    data = "職員番号,氏名,出欠\r\n100001,佐藤 花子,出席\r\n400001,鈴木 一郎,欠席\r\n".encode("cp932")
+    result = sessions.attendance_import(actor="test", session=session, data=data)
+    assert (result.recorded, result.encoding, result.error_count) == (2, "CP932", 0)
+    assert dict(session.registrations.values_list("staff__employee_number", "attended")) == {
+        "100001": True, "400001": False,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("職員番号,出欠\n100001,出席\n999999,出席\n", ["3行目: 職員番号 '999999' の職員はいません"]),
+        ("職員番号,出欠\n100001,たぶん\n", ["2行目: 出欠 'たぶん' は 出席 か 欠席 にしてください"]),
+        ("職員番号,出欠\n100001,出席\n100001,欠席\n", ["3行目: 職員番号 100001 は 2行目にもあります"]),
+        ("番号,出席\n100001,出席\n", ["1行目: 見出しに 職員番号 と 出欠 の列が必要です"]),
+        ("職員番号,出欠\n,出席\n", ["2行目: 職員番号が空です"]),
+    ],
+)
+def test_a_bad_line_records_nothing_and_is_named(session, world, content, expected):
+    events = AuditEvent.objects.count()
+    result = sessions.attendance_import(actor="test", session=session, data=content.encode())
+    assert result.errors == expected and result.recorded == 0
+    assert not Registration.objects.exists() and AuditEvent.objects.count() == events
+
+
+def test_bytes_that_are_neither_utf8_nor_cp932_name_their_line(session):
+    data = "職員番号,出欠\n".encode("cp932") + b"100001,\x82\xff\n"
+    result = sessions.attendance_import(actor="test", session=session, data=data)
+    assert result.errors == ["2行目: 文字コード CP932 (Shift_JIS) として読めない文字があります"]
+    assert not Registration.objects.exists()
+
+
+def test_more_people_than_seats_records_nothing(session, world):
+    StaffFactory(department=world.johou, employee_number="700001")
+    data = "職員番号,出欠\n100001,出席\n400001,出席\n700001,出席\n".encode()
+    result = sessions.attendance_import(actor="test", session=session, data=data)
+    assert result.errors == ["定員（2名）を超えるため取り込めません"] and not Registration.objects.exists()
+
+
+def test_the_officer_ticks_attendance_on_the_page_and_a_forged_id_is_refused(session, world):
+    registration = sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
+    client = Client()
+    client.force_login(world.users["security_officer"])
+    url = reverse("training:session-attendance", args=[session.pk])
+    client.post(url, {"attended": [str(registration.pk)]})
+    registration.refresh_from_db()
+    assert registration.attended is True
+    client.post(url, {"attended": [str(registration.pk + 1000)]}, follow=True)
+    registration.refresh_from_db()
+    assert registration.attended is True  # the forged id refused the whole post
+
+
+def test_the_import_page_lists_the_errors(session, world):
+    client = Client()
+    client.force_login(world.users["security_officer"])
+    upload = ("attendance.csv", "職員番号,出欠\n999999,出席\n".encode())
+    page = client.post(reverse("training:attendance-import", args=[session.pk]),
+                       {"file": SimpleUploadedFile(*upload)}).content.decode()  # fmt: skip
+    assert "何も記録していません" in page and "2行目: 職員番号 &#x27;999999&#x27; の職員はいません" in page
