@@ -76,3 +76,10 @@ def test_the_xlsx_has_departments_people_and_keeps_a_formula_name_as_text(world,
     hostile = next(c for row in book.worksheets[1].iter_rows(min_row=2) for c in row
                    if str(c.value).startswith("=HYPERLINK"))  # fmt: skip
     assert hostile.data_type == "s"
+
+
+def test_the_dashboard_card_shows_the_rate_to_the_officer_and_the_lead_of_assigned_people(world, assigned):
+    for role in (Role.SECURITY_OFFICER, Role.DEPARTMENT_LEAD):
+        html = client_for(world, role).get(reverse("dashboard")).content.decode()
+        card = html.split('data-card="training"')[1].split("</section>")[0]
+        assert ("25%" if role == Role.SECURITY_OFFICER else "50%") in card

@@ -34,7 +34,8 @@ def _answers(rng: random.Random, pool: list[Question], draw: int, skill: float) 
     return result
 
 
-def _course() -> tuple[Course, bool]:
+def course_ensure() -> tuple[Course, bool]:
+    """The demo course with its question pool; (course, True) when it was created now."""
     course = Course.objects.filter(title=TITLE).first()
     if course:
         return course, False
@@ -106,7 +107,7 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     rng = random.Random(SEED)
     now = timezone.now()
     today = timezone.localdate(now)
-    course, created = _course()
+    course, created = course_ensure()
     if created:
         assignments.rule_create(
             actor="demo", course=course, kind=RuleKind.ALL, due_on=today + timedelta(days=21)

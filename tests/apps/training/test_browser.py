@@ -1,0 +1,119 @@
+"""The journey in Debian's Chromium on a phone-sized screen: a staff member signs in, reads the demo
+course page by page with the keyboard, fails the quiz once, passes, and downloads the certificate;
+the officer's completion page shows the department's rate move. The course also reads without
+JavaScript. Screenshots go to `test-artifacts/`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mamori.apps.core.models import Role
+from mamori.apps.training import assignments, demo
+from mamori.apps.training.models import Choice, RuleKind
+from tests.apps.core.factories import TEST_PASSWORD
+from tests.apps.core.test_browser import _sign_in, browser  # noqa: F401 - the Chromium fixture
+from tests.apps.core.world import build_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PHONE = {"width": 390, "height": 844}
+
+
+def _phone_sign_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]  # noqa: F811
+    page = browser.new_page(viewport=PHONE, locale="ja-JP", is_mobile=True, has_touch=True)
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def _answer(page, *, right: bool) -> None:  # type: ignore[no-untyped-def]
+    for fieldset in page.locator("fieldset.question").all():
+        question = int(fieldset.get_attribute("data-question"))
+        choices = Choice.objects.filter(question_id=question, correct=right)
+        for choice in choices if right else choices[:1]:
+            fieldset.locator(f'input[value="{choice.pk}"]').check()
+    page.click("button.primary")
+
+
+def _fits_the_phone(page) -> bool:  # type: ignore[no-untyped-def]
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def _rate(page, code: str) -> int:  # type: ignore[no-untyped-def]
+    return int(page.locator(f'#department-rates li[data-department="{code}"]').get_attribute("data-rate"))
+
+
+def test_a_staff_member_fails_passes_and_downloads_the_certificate_and_the_rate_moves(
+    browser,  # noqa: F811
+    live_server,
+    artifacts_dir,
+):
+    world = build_world()
+    user = world.users[Role.STAFF]
+    user.membership.staff = world.staff_in_scope
+    user.membership.save(update_fields=["staff"])
+    course, _created = demo.course_ensure()
+    assignments.rule_create(actor="test", course=course, kind=RuleKind.ALL,
+                            due_on=timezone.localdate() + timedelta(days=14))  # fmt: skip
+    base = live_server.url
+
+    officer = _sign_in(browser, base, "officer")
+    officer.goto(f"{base}/training/report/")
+    before = _rate(officer, "1002")
+
+    page = _phone_sign_in(browser, base, "staff")
+    page.click("nav.main a[data-nav=training]")
+    page.click(f'#assignments li[data-course="{course.pk}"] a')
+    pages = page.locator("ol.toc li").count()
+    assert pages == 6 and _fits_the_phone(page)
+    for _ in range(pages - 1):  # the keyboard alone turns the pages
+        page.focus('a[rel="next"]')
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+    page.screenshot(path=artifacts_dir / "training-phone-last-page.png", full_page=True)
+    page.click("#quiz button.primary")
+    assert page.locator("fieldset.question").count() == 5 and _fits_the_phone(page)
+    _answer(page, right=False)
+    assert page.locator('[data-passed="no"]').is_visible()
+    assert page.locator(".result-item .small").first.inner_text().startswith("解説")
+    page.screenshot(path=artifacts_dir / "training-phone-failed.png", full_page=True)
+
+    # back to the course: it opens where the reader left (the last page), with the quiz
+    page.goto(f"{base}/training/courses/{course.pk}/")
+    page.click("#quiz button.primary")
+    _answer(page, right=True)
+    assert page.locator('[data-passed="yes"]').is_visible()
+    with page.expect_download() as download:
+        page.click("a[data-certificate]")
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    page.screenshot(path=artifacts_dir / "training-phone-passed.png", full_page=True)
+
+    officer.reload()
+    assert _rate(officer, "1002") > before
+    officer.click('#department-rates li[data-department="1002"] a')
+    assert "修了" in officer.locator(f'tr[data-staff="{world.staff_in_scope.employee_number}"]').inner_text()
+    officer.screenshot(path=artifacts_dir / "training-officer-report.png", full_page=True)
+
+
+def test_the_course_reads_without_javascript(browser, live_server):  # noqa: F811
+    world = build_world()
+    user = world.users[Role.STAFF]
+    user.membership.staff = world.staff_in_scope
+    user.membership.save(update_fields=["staff"])
+    course, _created = demo.course_ensure()
+    assignments.rule_create(actor="test", course=course, kind=RuleKind.ALL, due_on=timezone.localdate())
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE, locale="ja-JP")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "staff")
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("button.primary")
+    page.goto(f"{live_server.url}/training/courses/{course.pk}/?section=2")
+    assert "標的型攻撃メール" in page.locator("#course-text").inner_text()
+    context.close()
