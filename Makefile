@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python bench/run.py --set small --files 100000
 	$(BIN)/python bench/run.py --scale 10000,100000,1000000 --rounds 1
 	$(BIN)/python bench/devices_import.py
+	$(BIN)/python bench/training_load.py
 
 stress: setup
 	$(BIN)/pytest -m stress -p no:cacheprovider tests
