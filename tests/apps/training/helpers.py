@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from mamori.apps.core.models import Department, Membership, Role, Staff
+from mamori.apps.core.models import Department, Staff
 from mamori.apps.training import services
 from mamori.apps.training.models import Attempt, Course, QuestionKind
-from tests.apps.core.factories import StaffFactory, UserFactory
+from tests.apps.core.factories import staff_login
 
 BODY = "## はじめに\n\n情報セキュリティの基本です。\n\n## パスワード\n\n長く、使い回さないこと。\n\n## 報告\n\n迷ったらすぐ報告。\n"
 
@@ -31,12 +31,10 @@ def make_course(*, pool: int = 6, draw: int = 4, pass_mark: int = 75, max_attemp
     return course
 
 
-def staff_login(department: Department, *, username: str, number: str) -> tuple[Any, Staff]:
-    """A staff member and their login (role 職員, linked to the staff record)."""
-    staff = StaffFactory(department=department, employee_number=number)
-    user = UserFactory(username=username)
-    Membership.objects.create(user=user, role=Role.STAFF, staff=staff, department=department)
-    return user, staff
+def staff_member(department: Department, *, number: str) -> tuple[Any, Staff]:
+    """A staff member in `department` and their 職員 login (core's `staff_login`, password set)."""
+    user = staff_login(department=department, employee_number=number)
+    return user, user.membership.staff
 
 
 def answers(attempt: Attempt, *, right: int) -> dict[int, list[int]]:

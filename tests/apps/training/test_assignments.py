@@ -13,10 +13,9 @@ from mamori.apps.core.models import AuditEvent, Role, StaffStatus, StaffTransfer
 from mamori.apps.training import assignments, quiz
 from mamori.apps.training.errors import TrainingError
 from mamori.apps.training.models import Assignment, RuleKind
-from tests.apps.backups.conftest import smtp_sink  # noqa: F401 - fixture: a real SMTP server
 from tests.apps.core.factories import StaffFactory
 
-from .helpers import answers, staff_login
+from .helpers import answers, staff_member
 
 pytestmark = pytest.mark.django_db
 DUE = date(2026, 6, 30)
@@ -56,7 +55,7 @@ def test_new_staff_a_department_and_a_role(course, world):
     StaffFactory(department=world.kosodate, employee_number="700004", joined_on=date(2026, 4, 1))
     assert numbers(rule(course, RuleKind.NEW, since=date(2026, 4, 1))) == {"700004"}
     assert numbers(rule(course, RuleKind.DEPARTMENT, department=world.soumu)) == {"100001"}
-    lead_user, _lead_staff = staff_login(world.fukushi, username="l1", number="700005")
+    lead_user, _lead_staff = staff_member(world.fukushi, number="700005")
     lead_user.membership.role = Role.DEPARTMENT_LEAD
     lead_user.membership.save()
     assert numbers(rule(course, RuleKind.ROLE, role=Role.DEPARTMENT_LEAD)) == {"700005"}
@@ -69,16 +68,16 @@ def test_a_rule_missing_what_it_needs_is_refused_and_nothing_is_assigned(course)
 
 
 def test_passing_completes_the_assignment(course, world):
-    user, staff = staff_login(world.gyokaku, username="s1", number="500001")
+    user, staff = staff_member(world.gyokaku, number="500001")
     rule(course, RuleKind.ALL)
     attempt = quiz.attempt_start(actor=user, staff=staff, course=course)
     quiz.attempt_submit(actor=user, staff=staff, attempt_id=attempt.pk, answers=answers(attempt, right=4))
     assert Assignment.objects.get(staff=staff).completion is not None
 
 
-def test_reminders_go_once_before_and_once_after_the_due_date_to_those_not_done(course, world, smtp_sink):  # noqa: F811
+def test_reminders_go_once_before_and_once_after_the_due_date_to_those_not_done(course, world, smtp_sink):
     today = timezone.localdate()
-    done_user, done = staff_login(world.gyokaku, username="s1", number="500001")
+    done_user, done = staff_member(world.gyokaku, number="500001")
     assignments.rule_create(actor="test", course=course, kind=RuleKind.ALL, due_on=today + timedelta(days=3))
     attempt = quiz.attempt_start(actor=done_user, staff=done, course=course)
     quiz.attempt_submit(actor=done_user, staff=done, attempt_id=attempt.pk, answers=answers(attempt, right=4))

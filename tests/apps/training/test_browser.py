@@ -1,7 +1,8 @@
-"""The journey in Debian's Chromium on a phone-sized screen: a staff member signs in, reads the demo
-course page by page with the keyboard, fails the quiz once, passes, and downloads the certificate;
-the officer's completion page shows the department's rate move. The course also reads without
-JavaScript. Screenshots go to `test-artifacts/`."""
+"""The journey in Debian's Chromium on a phone-sized screen: a staff member sets their first password
+through the one-time link the mail carries and signs in with it, reads the demo course page by page
+with the keyboard, fails the quiz once, passes, and downloads the certificate; the officer's
+completion page shows the department's rate move. The course also reads without JavaScript.
+Screenshots go to `test-artifacts/`."""
 
 from __future__ import annotations
 
@@ -11,21 +12,28 @@ import pytest
 from django.utils import timezone
 
 from mamori.apps.core.models import Role
+from mamori.apps.core.staff_logins import first_password_link
 from mamori.apps.training import assignments, demo
 from mamori.apps.training.models import Choice, RuleKind
-from tests.apps.core.factories import TEST_PASSWORD
+from tests.apps.core.factories import TEST_PASSWORD, staff_login
 from tests.apps.core.test_browser import _sign_in, browser  # noqa: F401 - the Chromium fixture
 from tests.apps.core.world import build_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
+NEW_PASSWORD = "夕焼け小焼けの赤とんぼ 2026"
 
 
-def _phone_sign_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]  # noqa: F811
+def _first_password_then_sign_in(browser, base: str, user):  # type: ignore[no-untyped-def]  # noqa: F811
+    """On the phone: open the mailed one-time link, set the first password, sign in with it."""
     page = browser.new_page(viewport=PHONE, locale="ja-JP", is_mobile=True, has_touch=True)
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
+    page.goto(first_password_link(user))
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{base}/login/")
+    page.fill("#id_username", user.get_username())
+    page.fill("#id_password", NEW_PASSWORD)
     page.click("button.primary")
     page.wait_for_url(f"{base}/")
     return page
@@ -52,11 +60,11 @@ def test_a_staff_member_fails_passes_and_downloads_the_certificate_and_the_rate_
     browser,  # noqa: F811
     live_server,
     artifacts_dir,
+    settings,
 ):
     world = build_world()
-    user = world.users[Role.STAFF]
-    user.membership.staff = world.staff_in_scope
-    user.membership.save(update_fields=["staff"])
+    settings.MAMORI_BASE_URL = live_server.url
+    user = staff_login(staff=world.staff_in_scope, password=None)  # waiting for the first password
     course, _created = demo.course_ensure()
     assignments.rule_create(actor="test", course=course, kind=RuleKind.ALL,
                             due_on=timezone.localdate() + timedelta(days=14))  # fmt: skip
@@ -66,7 +74,7 @@ def test_a_staff_member_fails_passes_and_downloads_the_certificate_and_the_rate_
     officer.goto(f"{base}/training/report/")
     before = _rate(officer, "1002")
 
-    page = _phone_sign_in(browser, base, "staff")
+    page = _first_password_then_sign_in(browser, base, user)
     page.click("nav.main a[data-nav=training]")
     page.click(f'#assignments li[data-course="{course.pk}"] a')
     pages = page.locator("ol.toc li").count()

@@ -13,7 +13,7 @@ from mamori.apps.training import images, quiz, services
 from mamori.apps.training.errors import TrainingError
 from mamori.apps.training.models import CourseImage, CourseVersion, Question, QuestionKind
 
-from .helpers import BODY, answers, staff_login
+from .helpers import BODY, answers, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def revise(course, **changes):  # type: ignore[no-untyped-def]
 
 
 def test_a_changed_text_is_a_new_version_and_the_completion_keeps_the_one_passed(course, world):
-    user, staff = staff_login(world.gyokaku, username="s1", number="500001")
+    user, staff = staff_member(world.gyokaku, number="500001")
     attempt = quiz.attempt_start(actor=user, staff=staff, course=course)
     quiz.attempt_submit(actor=user, staff=staff, attempt_id=attempt.pk, answers=answers(attempt, right=4))
     version2 = revise(course, body=BODY + "\n## 追加\n\n年末年始の注意。\n")

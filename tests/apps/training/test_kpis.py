@@ -15,7 +15,7 @@ from mamori.apps.core.wareki import fiscal_year_of
 from mamori.apps.training import assignments, kpis, quiz, sessions
 from mamori.apps.training.models import RuleKind
 
-from .helpers import answers, staff_login
+from .helpers import answers, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 def year(world, course):  # type: ignore[no-untyped-def]
     """Three people assigned; one fails (25) then passes (100), one fails (50); a session 1 of 2 attended."""
     today = timezone.localdate()
-    people = [staff_login(world.gyokaku, username=f"k{n}", number=f"80000{n}") for n in range(3)]
+    people = [staff_member(world.gyokaku, number=f"80000{n}") for n in range(3)]
     assignments.rule_create(actor="test", course=course, kind=RuleKind.DEPARTMENT, department=world.gyokaku,
                             due_on=today)  # fmt: skip
     for (user, staff), scores in zip(people, [(1, 4), (2,), ()], strict=True):

@@ -14,14 +14,14 @@ from django.utils import timezone
 from mamori.apps.training import assignments, quiz
 from mamori.apps.training.models import Attempt, RuleKind
 
-from .helpers import answers, form_data, make_course, staff_login
+from .helpers import answers, form_data, make_course, staff_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def learner(world, course):  # type: ignore[no-untyped-def]
-    user, staff = staff_login(world.gyokaku, username="s1", number="500001")
+    user, staff = staff_member(world.gyokaku, number="500001")
     assignments.rule_create(
         actor="test", course=course, kind=RuleKind.ALL, due_on=timezone.localdate() + timedelta(days=14)
     )
@@ -87,7 +87,7 @@ def test_staff_cannot_open_another_persons_attempt_or_certificate_or_an_unassign
     learner, course, world
 ):
     client, _user, _staff = learner
-    other_user, other = staff_login(world.kosodate, username="s2", number="500002")
+    other_user, other = staff_member(world.kosodate, number="500002")
     theirs = quiz.attempt_start(actor=other_user, staff=other, course=course)
     quiz.attempt_submit(actor=other_user, staff=other, attempt_id=theirs.pk, answers=answers(theirs, right=4))
     for name, pk in [("training:attempt", theirs.pk), ("training:attempt-result", theirs.pk),
@@ -106,6 +106,6 @@ def test_the_lead_sees_an_attempt_in_their_department_and_not_elsewhere(learner,
     response = lead.get(reverse("training:attempt-result", args=[attempt.pk]))
     assert response.status_code == 200 and "受験中" in response.content.decode()
     assert "正解" not in response.content.decode()  # nothing of the answers before submission
-    other_user, other = staff_login(world.kosodate, username="s3", number="500003")
+    other_user, other = staff_member(world.kosodate, number="500003")
     elsewhere = quiz.attempt_start(actor=other_user, staff=other, course=course)
     assert lead.get(reverse("training:attempt-result", args=[elsewhere.pk])).status_code == 404

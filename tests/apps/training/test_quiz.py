@@ -11,14 +11,14 @@ from mamori.apps.training.errors import TrainingError
 from mamori.apps.training.models import Attempt, AttemptQuestion, Completion
 from mamori.apps.training.quiz import TakenAttempt, attempts_record
 
-from .helpers import answers, make_course, staff_login
+from .helpers import answers, make_course, staff_member
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def learner(world):  # type: ignore[no-untyped-def]
-    return staff_login(world.gyokaku, username="s1", number="500001")
+    return staff_member(world.gyokaku, number="500001")
 
 
 def test_an_attempt_draws_n_of_the_pool_in_a_random_order_and_keeps_it_on_reload(course, learner):
@@ -35,7 +35,7 @@ def test_an_attempt_draws_n_of_the_pool_in_a_random_order_and_keeps_it_on_reload
 def test_the_draws_differ_between_attempts(course, world):
     orders = set()
     for n in range(8):
-        user, staff = staff_login(world.gyokaku, username=f"d{n}", number=f"60000{n}")
+        user, staff = staff_member(world.gyokaku, number=f"60000{n}")
         attempt = quiz.attempt_start(actor=user, staff=staff, course=course)
         orders.add(tuple(attempt.items.values_list("question_id", flat=True)))
     assert len(orders) > 1  # 8 draws of 4 from 6 in order: all equal has probability 360**-7
@@ -93,7 +93,7 @@ def _refused(user, staff, attempt, given, code):  # type: ignore[no-untyped-def]
 def test_an_answer_for_a_question_not_drawn_or_of_another_attempt_saves_nothing(course, learner, world):
     user, staff = learner
     mine = quiz.attempt_start(actor=user, staff=staff, course=course)
-    other_user, other_staff = staff_login(world.johou, username="s2", number="500002")
+    other_user, other_staff = staff_member(world.johou, number="500002")
     theirs = quiz.attempt_start(actor=other_user, staff=other_staff, course=course)
     not_drawn = set(course.questions.values_list("pk", flat=True)) - set(
         mine.items.values_list("question_id", flat=True)

@@ -17,7 +17,7 @@ from mamori.apps.training import assignments, quiz
 from mamori.apps.training.models import RuleKind
 from tests.apps.core.factories import StaffFactory
 
-from .helpers import answers, staff_login
+from .helpers import answers, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def assigned(world, course):  # type: ignore[no-untyped-def]
     """gyokaku: 佐藤 (not done) + s1 (passed); kosodate: 鈴木 and a hostile-named person, overdue."""
-    user, staff = staff_login(world.gyokaku, username="s1", number="500001")
+    user, staff = staff_member(world.gyokaku, number="500001")
     StaffFactory(department=world.kosodate, employee_number="500009", family_name='=HYPERLINK("http://x")')
     today = timezone.localdate()
     assignments.rule_create(actor="test", course=course, kind=RuleKind.DEPARTMENT, department=world.soumu,
