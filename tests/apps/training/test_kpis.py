@@ -65,3 +65,9 @@ def test_mamori_kpi_json_shows_the_training_kpis(year):
     assert rows["training.completion_rate"]["value"] == "25.0"
     assert rows["training.average_score"]["unit"] == "点"
     assert rows["training.classroom_attendance"]["evidence_count"] == 2
+
+
+def test_each_kpi_costs_the_sheet_one_query_a_year(year, django_assert_num_queries):
+    for compute in (kpis.kpi_completion_rate, kpis.kpi_average_score, kpis.kpi_classroom_attendance):
+        with django_assert_num_queries(1):
+            compute(year)

@@ -14,7 +14,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Avg
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -53,30 +52,37 @@ def _attempt_evidence(attempt: Attempt) -> Evidence:
 
 def kpi_completion_rate(fiscal_year: int) -> KpiValue:
     first, last = fiscal_year_range(fiscal_year)
-    due = Assignment.objects.filter(due_on__gte=first, due_on__lte=last)
-    total = due.count()
-    done = due.filter(completion__isnull=False)
-    attempts = Attempt.objects.filter(pk__in=done.values("completion__attempt")).select_related(
-        "staff", "course"
+    due = list(  # one query: the sheet allows each KPI one per year shown
+        Assignment.objects.filter(due_on__gte=first, due_on__lte=last).select_related(
+            "completion__attempt__staff", "completion__attempt__course"
+        )
     )
+    done = [a for a in due if a.completion is not None]
+    passing = {a.completion.attempt.pk: a.completion.attempt for a in done}  # type: ignore[union-attr]
     return KpiValue(
-        value=_percent(done.count(), total),
-        evidence=[_attempt_evidence(a) for a in attempts.order_by("submitted_at")],
-        detail={"assigned": total, "completed": done.count()},
+        value=_percent(len(done), len(due)),
+        evidence=[
+            _attempt_evidence(a) for a in sorted(passing.values(), key=lambda a: (a.submitted_at, a.pk))
+        ],
+        detail={"assigned": len(due), "completed": len(done)},
     )
 
 
 def kpi_average_score(fiscal_year: int) -> KpiValue:
     start, end = _span(fiscal_year)
-    attempts = Attempt.objects.filter(submitted_at__gte=start, submitted_at__lt=end).select_related(
-        "staff", "course"
+    attempts = list(
+        Attempt.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+        .select_related("staff", "course")
+        .order_by("submitted_at", "pk")
     )
-    average = attempts.aggregate(avg=Avg("score"))["avg"]
-    value = None if average is None else Decimal(str(average)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+    value = None
+    if attempts:
+        mean = Decimal(sum(a.score or 0 for a in attempts)) / len(attempts)
+        value = mean.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
     return KpiValue(
         value=value,
-        evidence=[_attempt_evidence(a) for a in attempts.order_by("submitted_at")],
-        detail={"attempts": attempts.count()},
+        evidence=[_attempt_evidence(a) for a in attempts],
+        detail={"attempts": len(attempts)},
     )
 
 
