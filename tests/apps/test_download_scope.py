@@ -36,6 +36,8 @@ FORMATS = ("html", "xlsx", "pdf", "csv", "json", "yaml")
 #: downloads that hold no department's data, each with the reason (every lead may have them)
 NOT_DEPARTMENT_DATA = {
     "passwords:range": "a range of the breached-password list, the same for everyone",
+    "training:image": "a picture in a course's text, the same for everyone who may read the course",
+    "training:report-export": "each reader's own scope: a lead's file holds only their departments (test_report.py)",
 }
 
 

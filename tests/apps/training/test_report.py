@@ -83,3 +83,11 @@ def test_the_dashboard_card_shows_the_rate_to_the_officer_and_the_lead_of_assign
         html = client_for(world, role).get(reverse("dashboard")).content.decode()
         card = html.split('data-card="training"')[1].split("</section>")[0]
         assert ("25%" if role == Role.SECURITY_OFFICER else "50%") in card
+
+
+def test_the_leads_xlsx_holds_only_their_departments(world, assigned):
+    response = client_for(world, Role.DEPARTMENT_LEAD).get(reverse("training:report-export"))
+    book = load_workbook(io.BytesIO(response.content))
+    codes = {row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    numbers = {row[0] for row in book.worksheets[1].iter_rows(min_row=2, values_only=True)}
+    assert codes == {"1002"} and numbers == {"100001", "500001"}
