@@ -131,3 +131,29 @@ def test_nonces_never_repeat_within_a_process_or_across_a_fork() -> None:
     later = {bytes(key.seal(b"x")[:16]) for _ in range(10)}
     assert len(child) == 10
     assert not child & later
+
+
+@given(st.lists(st.binary(max_size=100), min_size=2, max_size=12))
+def test_seal_many_opens_like_seal_with_disjoint_counter_ranges(messages: list[bytes]) -> None:
+    key = Key.generate()
+    sealed = key.seal_many(messages)
+    assert [key.open(s) for s in sealed] == messages
+    # each message's counter blocks: from its nonce, one per 16 bytes; no block is used twice
+    blocks = set()
+    for s, m in zip(sealed, messages, strict=True):
+        start = int.from_bytes(s[:16], "big")
+        mine = {(start + i) % 2**128 for i in range(max(1, -(-len(m) // 16)))}
+        assert not blocks & mine
+        blocks |= mine
+    # and the bytes are what one AES-CTR + Poly1305-AES per message gives (what restic checks)
+    for s, m in zip(sealed, messages, strict=True):
+        iv, ct, tag = bytes(s[:16]), bytes(s[16:-16]), bytes(s[-16:])
+        assert Cipher(algorithms.AES(key.encrypt), modes.CTR(iv)).decryptor().update(ct) == m
+        aes_k = Cipher(algorithms.AES(key.mac_k), modes.ECB()).encryptor().update(iv)
+        assert (
+            Poly1305.generate_tag(bytes(a & b for a, b in zip(key.mac_r, _R_MASK, strict=True)) + aes_k, ct)
+            == tag
+        )
+
+
+_R_MASK = bytes.fromhex("ffffff0ffcffff0ffcffff0ffcffff0f")

@@ -218,11 +218,14 @@ class Repository:
 
     def _encode_blobs(self, items: Sequence[_Buffer]) -> list[tuple[bytearray, int]]:
         if self.config.version < 2:
-            return [(self.key.seal(data), 0) for data in items]
+            return [(sealed, 0) for sealed in self.key.seal_many(items)]
         packed = compression.compress_many_if_worth_it(items)
+        sealed = self.key.seal_many(
+            [data if frame is None else frame for data, frame in zip(items, packed, strict=True)]
+        )
         return [
-            (self.key.seal(data), 0) if frame is None else (self.key.seal(frame), len(data))
-            for data, frame in zip(items, packed, strict=True)
+            (blob, 0 if frame is None else len(data))
+            for blob, data, frame in zip(sealed, items, packed, strict=True)
         ]
 
     def save_blob(
