@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
-TOOLS = ("mamori", "restic", "borg")
+TOOLS = ["mamori", "restic", "borg"]
 STEPS = ("first backup", "backup after mutate", "no-change backup", "full restore", "check --read-data")
 SMALL_STEPS = ("first backup", "no-change backup", "full restore")
 
@@ -404,7 +404,10 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     parser.add_argument("--rounds", type=int, default=3, help="repeat everything; the table shows medians")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite docs/benchmarks.md")
+    parser.add_argument("--without-borg", action="store_true", help="mamori and restic only (quicker)")
     args = parser.parse_args()
+    if args.without_borg:
+        TOOLS.remove("borg")
     started = time.time()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out_dir = ROOT / "bench" / "results"

@@ -1,12 +1,16 @@
 """The backup pipeline: walk → compare with the parent snapshot → read → chunk → hash → dedupe → save.
 
-One walker thread reads files with large sequential reads, cuts them with FastCDC and hashes each
-chunk (both release the GIL), so content ids and tree blobs are known at once and trees are written
-bottom-up without waiting. Only new chunks go to a small thread pool that compresses, encrypts and
-packs them through `save_blobs`, small blobs in batches (one zstd call and one GIL hand-over per
-batch); a bounded number of batches is in flight, so memory stays flat for any file size. Packs,
-then the index (`flush`), then the snapshot are written, so a crash leaves only unreferenced packs
-(restic's ordering).
+The walker lists directories and hands their files, a few dozen at a time, to worker processes
+(`filework`): each stats, compares with the parent snapshot, reads, hashes, compresses and seals
+the small files and returns their tree nodes as JSON, so per-file Python work runs on every core.
+A directory's tree is written when its files' results and its subdirectories' trees have all
+arrived (restic's order: a tree after everything it names). Files larger than a chunk, hard links
+and anything else the workers hand back are backed up by the walker itself: it reads them with
+large sequential reads, cuts them with FastCDC and hashes each chunk (both release the GIL); new
+chunks and the trees go to a small thread pool that compresses, encrypts and packs them through
+`save_blobs`, small blobs in batches. A bounded number of jobs and batches is in flight, so memory
+stays flat for any file size. Packs, then the index (`flush`), then the snapshot are written, so a
+crash leaves only unreferenced packs (restic's ordering).
 """
 
 from __future__ import annotations
@@ -14,10 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import stat
 import sys
-import threading
 import time as _time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,11 +28,13 @@ from typing import Any, BinaryIO, Protocol
 from mamori.vault.backend import FileType
 from mamori.vault.chunker import Chunker
 from mamori.vault.errors import InvalidArgumentError, VaultError
+from mamori.vault.filework import JOB_FILES, FileWorkers, OldFile, Part, scan
 from mamori.vault.fsmeta import node_from_stat
 from mamori.vault.gojson import GoTime, go_unquote
-from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes
+from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes, tree_bytes_of
 from mamori.vault.pack import BlobType
 from mamori.vault.pathfilter import PathFilter
+from mamori.vault.savepool import BATCH_BLOBS, BATCH_BYTES, SavePool
 
 PROGRAM_VERSION = "mamori 0.1.0"
 DEEP_RECURSION_LIMIT = 20_000
@@ -42,6 +46,8 @@ class BlobRepository(Protocol):
 
     def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool: ...
     def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...  # bytes stored
+    def seal_blobs(self, items: Sequence[bytes]) -> list[tuple[bytearray, int]]: ...
+    def save_sealed(self, items: Sequence[tuple[BlobType, bytes, bytearray, int]]) -> tuple[int, int]: ...
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
     def flush(self) -> None: ...
     def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
@@ -69,7 +75,6 @@ class ArchiveOptions:
     parent: Snapshot | None = None
     parent_id: bytes | None = None
     time: GoTime | None = None
-    workers: int = 0
 
 
 @dataclass
@@ -100,18 +105,22 @@ class Archiver:
         on_error: ErrorFn | None = None,
         progress: ProgressFn | None = None,
         workers: int = 0,
+        processes: int | None = None,
     ) -> None:
         self.repo = repo
         self.on_error = on_error
         self.progress = progress
         self.stats = ArchiveStats()
-        self._chunker = Chunker()
+        self._cdc: Chunker | None = None  # its 9 MiB buffer only when a large file is read
         # one more worker than CPUs: a worker blocked writing (fsync) a full pack leaves the CPUs busy
         self._workers = workers or (os.cpu_count() or 2) + 1
-        self._pool = _SavePool(repo, self._workers, self._workers + 2)
+        self._processes = (os.cpu_count() or 2) if processes is None else processes
+        self._files: FileWorkers | None = None
+        self._pool: SavePool | None = None
+        self._sealed_bytes = 0
         self._batch: list[tuple[BlobType, bytes, bytes]] = []
         self._batch_bytes = 0
-        self._pending: set[bytes] = set()
+        self._pending: set[tuple[BlobType, bytes]] = set()  # by type: a file may hold a tree's bytes
         self._hardlinks: dict[tuple[int, int], tuple[int, int, list[bytes]]] = {}
         self._excludes = PathFilter(())
         self._root_dev: int | None = None
@@ -137,21 +146,31 @@ class Archiver:
 
     def _submit(self, blob_type: BlobType, data: bytes, blob_id: bytes) -> None:
         """Queue a new blob for the workers (compress, encrypt, pack), in batches of small blobs."""
-        self._pending.add(blob_id)
+        self._pending.add((blob_type, blob_id))
         self.stats.blobs_added += 1
         self._batch.append((blob_type, data, blob_id))
         self._batch_bytes += len(data)
-        if self._batch_bytes >= _BATCH_BYTES or len(self._batch) >= _BATCH_BLOBS:
+        if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_BLOBS:
             self._flush_batch()
 
     def _flush_batch(self) -> None:
         if self._batch:
             batch, self._batch, self._batch_bytes = self._batch, [], 0
-            self._pool.submit(batch)
+            self._save_pool().submit(batch)
+
+    def _chunker(self) -> Chunker:
+        if self._cdc is None:
+            self._cdc = Chunker()
+        return self._cdc
+
+    def _save_pool(self) -> SavePool:
+        if self._pool is None:
+            self._pool = SavePool(self.repo, self._workers, self._workers + 2)
+        return self._pool
 
     def _save_data(self, blob_id: bytes, chunk: memoryview) -> None:
         """Queue a chunk unless it is already stored or queued."""
-        if blob_id in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
+        if (BlobType.DATA, blob_id) in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
             return
         whole = chunk.obj  # a small file's chunk is a whole bytes object already: no copy
         data = whole if isinstance(whole, bytes) and len(whole) == chunk.nbytes else bytes(chunk)
@@ -161,23 +180,35 @@ class Archiver:
         """Serialise a directory's tree and queue it unless it is already stored; returns its id."""
         data = tree_bytes(nodes)
         blob_id = hashlib.sha256(data).digest()
-        if blob_id not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
+        if (BlobType.TREE, blob_id) not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
             self._submit(BlobType.TREE, data, blob_id)
         return blob_id
 
-    def _drain(self) -> None:
-        self._flush_batch()
-        self._pool.drain()
+    def _save_tree_of(self, entries: list[tuple[bytes, Node | str]]) -> bytes:
+        data = tree_bytes_of(entries)
+        blob_id = hashlib.sha256(data).digest()
+        if (BlobType.TREE, blob_id) not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
+            self._submit(BlobType.TREE, data, blob_id)
+        return blob_id
 
     def _finish(self) -> None:
         """Wait for the workers, write the last packs and the index, and count what was stored."""
-        self._drain()
+        if self._files is not None:
+            self._files.drain()
+        self._flush_batch()
+        pool = self._save_pool()
+        pool.drain()
         self.repo.flush()
-        self.stats.bytes_added = sum(self._pool.stored)
+        self.stats.bytes_added = sum(pool.stored) + self._sealed_bytes
 
     def close(self) -> None:
-        """Stop the worker threads."""
-        self._pool.close()
+        """Stop the worker processes and threads."""
+        try:
+            if self._files is not None:
+                self._files.close()
+        finally:
+            if self._pool is not None:
+                self._pool.close()
 
     # -- files --------------------------------------------------------------
 
@@ -199,7 +230,7 @@ class Archiver:
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise OSError(f"{os.fsdecode(path)} is no longer a regular file")
-            for chunk in self._chunker.chunks(_as_binary(_FdReader(fd)), node.size):
+            for chunk in self._chunker().chunks(_as_binary(_FdReader(fd)), node.size):
                 blob_id = hashlib.sha256(chunk).digest()
                 self._save_data(blob_id, chunk)
                 content.append(blob_id)
@@ -253,46 +284,114 @@ class Archiver:
         except (VaultError, ValueError, KeyError, TypeError, AttributeError):
             return {}  # a damaged parent tree only costs re-reading the files
 
-    def _entry(self, name: bytes, path: bytes, snap_path: str, old: _Old | None) -> Node | None:
-        """The node for one directory entry (recursing into directories), None if skipped."""
+    def _walk(
+        self, path: bytes, snap_path: str, old_subtree: bytes | None, root_dev: int | None, done: _Done
+    ) -> None:
+        """Back up a directory: its files go to the workers in jobs, its subdirectories are walked;
+        `done(tree id)` is called once everything in it has arrived."""
+        try:
+            with os.scandir(path) as it:
+                listing = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+        except OSError as exc:
+            self._error(os.fsdecode(path), exc)
+            listing = []
+        here = _Dir(path, snap_path, self._load_old(old_subtree), done, root_dev)
+        batch: list[tuple[bytes, OldFile | None]] = []
+        for name, is_dir in listing:
+            if self._excludes and self._excludes.matches(here.child_snap(name)):
+                continue
+            if is_dir:
+                self._walker_entry(here, name)
+            else:
+                batch.append((name, _old_file(here.old.get(name))))
+                if len(batch) >= JOB_FILES:
+                    self._send(here, batch)
+                    batch = []
+        if batch:
+            self._send(here, batch)
+        self._release(here)
+
+    def _send(self, here: _Dir, items: list[tuple[bytes, OldFile | None]]) -> None:
+        assert self._files is not None
+        here.waiting += 1
+        self._files.submit((here.path, items), lambda part: self._received(here, part))
+
+    def _received(self, here: _Dir, part: Part) -> None:
+        """A job's result: store its sealed blobs, add its nodes, back up what it handed back."""
+        entries, again, errors, blobs, (new, changed, unmodified, processed) = part
+        if blobs:
+            fresh = [
+                (BlobType.DATA, i, sealed, n)
+                for i, sealed, n in blobs
+                if (BlobType.DATA, i) not in self._pending
+            ]
+            added, size = self.repo.save_sealed(fresh)
+            self.stats.blobs_added += added
+            self._sealed_bytes += size
+        self.stats.files_new += new
+        self.stats.files_changed += changed
+        self.stats.files_unmodified += unmodified
+        self.stats.bytes_processed += processed
+        for name, exc in errors:
+            self._error(os.fsdecode(os.path.join(here.path, name)), exc)
+        for name, node_json in entries:
+            if node_json is None:
+                self._walker_entry(here, name)
+            else:
+                here.entries.append((name, node_json))
+        if again:
+            self._send(here, [(name, _old_file(here.old.get(name))) for name in again])
+        self._report(here.path)
+        self._release(here)
+
+    def _node_at(self, name: bytes, path: bytes) -> tuple[os.stat_result, Node] | None:
+        """lstat and the node for `path`; None (after reporting) if it cannot be read."""
         try:
             st = os.lstat(path)
+            return st, node_from_stat(name, path, st)
         except OSError as exc:
             self._error(os.fsdecode(path), exc)
             return None
-        try:
-            node = node_from_stat(name, path, st)
-        except OSError as exc:
-            self._error(os.fsdecode(path), exc)
-            return None
-        if node.type == "dir":
-            if self._one_fs and st.st_dev != self._root_dev:
-                node.subtree = self._save_tree([])
-            else:
-                node.subtree = self._directory(path, snap_path, _old_subtree(old))
-            self.stats.dirs += 1
-            return node
-        if node.type == "file":
-            return self._file_node(node, path, st, old)
-        return node
 
-    def _directory(self, path: bytes, snap_path: str, old_subtree: bytes | None) -> bytes:
-        """Back up a directory's children and save its tree blob; returns the tree id."""
-        try:
-            names = sorted(os.listdir(path))
-        except OSError as exc:
-            self._error(os.fsdecode(path), exc)
-            names = []
-        old = self._load_old(old_subtree)
-        nodes: list[Node] = []
-        for name in names:
-            child_snap = snap_path.rstrip("/") + "/" + os.fsdecode(name)
-            if self._excludes and self._excludes.matches(child_snap):
-                continue
-            node = self._entry(name, os.path.join(path, name), child_snap, old.get(name))
-            if node is not None:
-                nodes.append(node)
-        return self._save_tree(nodes)
+    def _walker_entry(self, here: _Dir, name: bytes, target: bool = False) -> None:
+        """One entry the walker backs up itself: a directory (walked) or what the workers hand back."""
+        path = os.path.join(here.path, name)
+        old = here.old.get(name)
+        found = self._node_at(name, path)
+        if found is None:
+            return
+        st, node = found
+        if node.type == "dir":
+            self.stats.dirs += 1
+            here.entries.append((name, node))
+            root_dev = st.st_dev if target else here.root_dev
+            if self._one_fs and root_dev is not None and st.st_dev != root_dev:
+                node.subtree = self._save_tree([])
+                return
+            self._walk(path, here.child_snap(name), _old_subtree(old), root_dev, self._subtree_of(here, node))
+        elif node.type == "file":
+            if self._file_node(node, path, st, old) is not None:
+                here.entries.append((name, node))
+        else:
+            here.entries.append((name, node))
+
+    def _subtree_of(self, here: _Dir, node: Node) -> _Done:
+        """What a subdirectory's walk calls with its tree id: `here` waits for it until then."""
+        here.waiting += 1
+
+        def done(tree_id: bytes) -> None:
+            node.subtree = tree_id
+            self._release(here)
+
+        return done
+
+    def _release(self, here: _Dir) -> None:
+        """One thing a directory waited for has arrived; the last one writes its tree."""
+        here.waiting -= 1
+        if here.waiting == 0:
+            tree_id = self._save_tree_of(here.entries)
+            here.entries = []
+            here.done(tree_id)
 
     # -- the snapshot -------------------------------------------------------
 
@@ -314,13 +413,17 @@ class Archiver:
             raise InvalidArgumentError("none of the paths to back up exists: nothing was saved")
         parent_root = opts.parent.tree if opts.parent is not None else None
         try:
-            root = self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root)
+            # forked before any thread of this backup starts
+            self._files = FileWorkers(lambda job: scan(self.repo, *job), self._processes)
+            root: list[bytes] = []
+            self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root, root.append)
+            self._files.drain()
             self._finish()
         finally:
             self.close()
         snapshot = Snapshot(
             time=opts.time or GoTime.local(_time.time_ns()),
-            tree=root,
+            tree=root[0],
             paths=paths,
             hostname=opts.hostname,
             username=opts.username,
@@ -335,33 +438,35 @@ class Archiver:
         self._report(None, force=True)
         return snapshot, bytes.fromhex(snap_id)
 
-    def _virtual_tree(self, spec: _TreeSpec, path: bytes, snap_path: str, old_subtree: bytes | None) -> bytes:
+    def _virtual_tree(
+        self,
+        spec: _TreeSpec,
+        path: bytes,
+        snap_path: str,
+        old_subtree: bytes | None,
+        done: _Done,
+    ) -> None:
         """Trees for the directories leading to the backed-up paths (restic's pathComponents)."""
-        old = self._load_old(old_subtree)
-        nodes: list[Node] = []
+        here = _Dir(path, snap_path, self._load_old(old_subtree), done, None)
         for name, child in sorted(spec.children.items()):
-            child_path = os.path.join(path, name)
-            child_snap = snap_path.rstrip("/") + "/" + os.fsdecode(name)
-            prev = old.get(name)
             if child.target:
-                try:
-                    self._root_dev = os.lstat(child_path).st_dev
-                except OSError as exc:
-                    self._error(os.fsdecode(child_path), exc)
-                    continue
-                node = self._entry(name, child_path, child_snap, prev)
-            else:
-                try:
-                    st = os.lstat(child_path)
-                    node = node_from_stat(name, child_path, st)
-                except OSError as exc:
-                    self._error(os.fsdecode(child_path), exc)
-                    continue
-                node.type, node.mode = "dir", MODE_DIR | (node.mode & 0o7777)
-                node.subtree = self._virtual_tree(child, child_path, child_snap, _old_subtree(prev))
-            if node is not None:
-                nodes.append(node)
-        return self._save_tree(nodes)
+                self._walker_entry(here, name, target=True)
+                continue
+            child_path = os.path.join(path, name)
+            found = self._node_at(name, child_path)
+            if found is None:
+                continue
+            node = found[1]
+            node.type, node.mode = "dir", MODE_DIR | (node.mode & 0o7777)
+            here.entries.append((name, node))
+            self._virtual_tree(
+                child,
+                child_path,
+                here.child_snap(name),
+                _old_subtree(here.old.get(name)),
+                self._subtree_of(here, node),
+            )
+        self._release(here)
 
     def run_stream(self, stream: BinaryIO, filename: str, opts: ArchiveOptions) -> tuple[Snapshot, bytes]:
         """Back up one stream (stdin) as a file `filename` under the root."""
@@ -378,7 +483,7 @@ class Archiver:
         )
         try:
             content: list[bytes] = []
-            for chunk in self._chunker.chunks(stream):
+            for chunk in self._chunker().chunks(stream):
                 blob_id = hashlib.sha256(chunk).digest()
                 self._save_data(blob_id, chunk)
                 content.append(blob_id)
@@ -407,70 +512,46 @@ class Archiver:
         return snapshot, bytes.fromhex(snap_id)
 
 
-# Small blobs (office files, trees) travel to the workers in batches: one hand-over per batch
-# instead of per blob keeps thread switching (futex calls) from costing more than the work.
-_BATCH_BYTES = 512 * 1024
-_BATCH_BLOBS = 64
-
-
-class _SavePool:
-    """Worker threads that save batches of blobs; at most `slots` batches are queued or in work,
-    so memory stays flat. The first failure stops the work and is raised to the walker."""
-
-    def __init__(self, repo: BlobRepository, workers: int, slots: int) -> None:
-        self.repo = repo
-        self.failure: BaseException | None = None
-        self.stored: list[int] = []  # bytes stored per batch (list.append is atomic across threads)
-        self._tasks: queue.SimpleQueue[list[tuple[BlobType, bytes, bytes]] | None] = queue.SimpleQueue()
-        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
-        self._slots = slots
-        for _ in range(slots):
-            self._tokens.put(None)
-        self._threads = [
-            threading.Thread(target=self._work, name=f"vault-save-{i}", daemon=True) for i in range(workers)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _work(self) -> None:
-        while True:
-            batch = self._tasks.get()
-            if batch is None:
-                return
-            try:
-                if self.failure is None:
-                    self.stored.append(self.repo.save_blobs(batch))
-            except BaseException as exc:  # handed to the walker thread, which raises it
-                self.failure = exc
-            finally:
-                self._tokens.put(None)
-
-    def submit(self, batch: list[tuple[BlobType, bytes, bytes]]) -> None:
-        """Queue a batch; blocks while all slots are taken."""
-        if self.failure is not None:
-            raise self.failure
-        self._tokens.get()
-        self._tasks.put(batch)
-
-    def drain(self) -> None:
-        """Wait until every queued batch is saved; raise the first failure."""
-        for _ in range(self._slots):
-            self._tokens.get()
-        for _ in range(self._slots):
-            self._tokens.put(None)
-        if self.failure is not None:
-            raise self.failure
-
-    def close(self) -> None:
-        """Let the workers finish what is queued and stop."""
-        for _ in self._threads:
-            self._tasks.put(None)
-        for thread in self._threads:
-            thread.join()
-
-
 _Old = dict[str, Any]
 """A parent snapshot's node as decoded JSON."""
+_Done = Callable[[bytes], None]
+
+
+class _Dir:
+    """A directory being backed up: its entries so far and how many results it still waits for
+    (jobs, subdirectories, and the walk itself until it has listed everything)."""
+
+    __slots__ = ("done", "entries", "old", "path", "root_dev", "snap_path", "waiting")
+
+    def __init__(
+        self, path: bytes, snap_path: str, old: dict[bytes, _Old], done: _Done, root_dev: int | None
+    ) -> None:
+        self.path = path
+        self.snap_path = snap_path
+        self.old = old
+        self.done = done
+        self.root_dev = root_dev
+        self.entries: list[tuple[bytes, Node | str]] = []
+        self.waiting = 1
+
+    def child_snap(self, name: bytes) -> str:
+        return self.snap_path.rstrip("/") + "/" + os.fsdecode(name)
+
+
+def _old_file(old: _Old | None) -> OldFile | None:
+    """What a worker compares a file with: the parent's node reduced to the fields restic compares."""
+    if old is None:
+        return None
+    content = old.get("content")
+    if old.get("type") != "file" or not isinstance(content, list):
+        return (-1, 0, "", "", None)  # there was something: a new file here counts as changed
+    return (
+        old.get("size", 0),
+        old.get("inode", 0),
+        old.get("mtime", ""),
+        old.get("ctime", ""),
+        content if len(content) <= 1 else None,
+    )
 
 
 def _old_subtree(old: _Old | None) -> bytes | None:

@@ -178,11 +178,17 @@ def _time_field(data: dict[str, Any], key: str) -> GoTime:
 
 def tree_bytes(nodes: Iterable[Node]) -> bytes:
     """The tree blob plaintext: nodes sorted by raw name bytes, duplicates rejected."""
-    ordered = sorted(nodes, key=lambda n: n.name)
+    return tree_bytes_of((n.name, n) for n in nodes)
+
+
+def tree_bytes_of(entries: Iterable[tuple[bytes, Node | str]]) -> bytes:
+    """`tree_bytes` of (name, node or its JSON already made, e.g. by a backup's worker process)."""
+    ordered = sorted(entries, key=lambda e: e[0])
     for a, b in itertools.pairwise(ordered):
-        if a.name == b.name:
-            raise TreeFormatError(f"duplicate name {a.name!r} in tree")
-    return ('{"nodes":[' + ",".join(n.to_json() for n in ordered) + "]}\n").encode("utf-8", "surrogateescape")
+        if a[0] == b[0]:
+            raise TreeFormatError(f"duplicate name {a[0]!r} in tree")
+    body = ",".join(n if isinstance(n, str) else n.to_json() for _name, n in ordered)
+    return ('{"nodes":[' + body + "]}\n").encode("utf-8", "surrogateescape")
 
 
 def parse_tree(data: bytes) -> list[Node]:

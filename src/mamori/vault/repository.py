@@ -58,7 +58,9 @@ class Repository:
         self.index_files: list[str] = []
         self.key_errors: list[tuple[str, str]] = []  # (key id, problem): malformed key files skipped on open
         self._lock = threading.Lock()
-        self._packers = {t: PackWriter(key, t) for t in BlobType}
+        # Open packs by (type, lane): blobs sealed by a backup's worker processes (small files) fill
+        # packs of their own (lane 1), so a pack holds either small files or chunks of large ones.
+        self._packers = {(t, lane): PackWriter(key, t) for t in BlobType for lane in (0, 1)}
         # Blobs accepted by save_blob but not yet in a written pack (in flight or in an open pack).
         self._pending: set[tuple[BlobType, bytes]] = set()
         # Packs written but not yet listed in an index file.
@@ -216,7 +218,9 @@ class Repository:
 
     # -- blobs ---------------------------------------------------------------------------------
 
-    def _encode_blobs(self, items: Sequence[_Buffer]) -> list[tuple[bytearray, int]]:
+    def seal_blobs(self, items: Sequence[_Buffer]) -> list[tuple[bytearray, int]]:
+        """(stored bytes, uncompressed length or 0) for each plaintext: compressed when worth it
+        (v2), then encrypted. Pure: a backup's worker processes call it on their copy."""
         if self.config.version < 2:
             return [(sealed, 0) for sealed in self.key.seal_many(items)]
         packed = compression.compress_many_if_worth_it(items)
@@ -251,19 +255,43 @@ class Repository:
                     self._pending.add(key)
                     todo.append((blob_type, data, blob_id))
         try:
-            encoded = self._encode_blobs([data for _t, data, _i in todo])
+            encoded = self.seal_blobs([data for _t, data, _i in todo])
         except BaseException:
             with self._lock:
                 self._pending.difference_update((t, i) for t, _d, i in todo)
             raise
+        self._pack(
+            [
+                (blob_type, blob_id, *sealed)
+                for (blob_type, _data, blob_id), sealed in zip(todo, encoded, strict=True)
+            ],
+            0,
+        )
+        return sum(len(sealed) for sealed, _length in encoded)
+
+    def save_sealed(self, items: Sequence[tuple[BlobType, bytes, bytes | bytearray, int]]) -> tuple[int, int]:
+        """Store blobs sealed elsewhere (`seal_blobs` in a backup's worker processes): (type, id,
+        stored bytes, uncompressed length). Known blobs are skipped; returns (blobs, bytes) stored."""
+        with self._lock:
+            todo = []
+            for item in items:
+                key = (item[0], item[1])
+                if not self.index.has(*key) and key not in self._pending:
+                    self._pending.add(key)
+                    todo.append(item)
+        self._pack(todo, 1)
+        return len(todo), sum(len(item[2]) for item in todo)
+
+    def _pack(self, items: Sequence[tuple[BlobType, bytes, bytes | bytearray, int]], lane: int) -> None:
+        """Append sealed blobs (already in `_pending`) to the open packs; write the packs filled."""
         full: list[PackWriter] = []
         with self._lock:
-            for (blob_type, _data, blob_id), (sealed, uncompressed_length) in zip(todo, encoded, strict=True):
-                packer = self._packers[blob_type]
+            for blob_type, blob_id, sealed, uncompressed_length in items:
+                packer = self._packers[blob_type, lane]
                 packer.add(blob_id, sealed, uncompressed_length)
                 if packer.size >= self.pack_size:
                     full.append(packer)
-                    self._packers[blob_type] = PackWriter(self.key, blob_type)
+                    self._packers[blob_type, lane] = PackWriter(self.key, blob_type)
         for n, packer in enumerate(full):
             try:
                 self._write_pack(packer)
@@ -272,7 +300,6 @@ class Repository:
                     for rest in full[n + 1 :]:
                         self._pending.difference_update((b.type, b.id) for b in rest.blobs)
                 raise
-        return sum(len(sealed) for sealed, _length in encoded)
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
@@ -317,8 +344,9 @@ class Repository:
         """Write the open packs and an index file for all new packs. Call after all saves returned."""
         with self._lock:
             packers = [p for p in self._packers.values() if len(p)]
-            for p in packers:
-                self._packers[p.blob_type] = PackWriter(self.key, p.blob_type)
+            for key, p in list(self._packers.items()):
+                if len(p):
+                    self._packers[key] = PackWriter(self.key, p.blob_type)
         for packer in packers:
             self._write_pack(packer)
         self._write_index()
@@ -328,7 +356,10 @@ class Repository:
         found = self.lookup_blob(blob_type, blob_id)
         if found is None:
             with self._lock:
-                fresh = self._packers[blob_type].find(blob_id)
+                fresh = next(
+                    (f for lane in (0, 1) if (f := self._packers[blob_type, lane].find(blob_id)) is not None),
+                    None,
+                )
             if fresh is not None:  # saved by this process, pack not written yet
                 return self.decode_blob("(unwritten pack)", *fresh)
             raise IntegrityError(

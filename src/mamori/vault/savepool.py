@@ -1,0 +1,82 @@
+"""The backup's save threads: compress, encrypt and pack batches of blobs through `save_blobs`.
+
+zstd, AES and SHA-256 release the GIL, so a few threads keep the CPUs busy with large chunks; a
+bounded number of batches is queued or in work, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+from mamori.vault.pack import BlobType
+
+__all__ = ["BATCH_BLOBS", "BATCH_BYTES", "SavePool"]
+
+
+class BlobSaver(Protocol):
+    def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...
+
+
+# Small blobs (office files, trees) travel to the workers in batches: one hand-over per batch
+# instead of per blob keeps thread switching (futex calls) from costing more than the work.
+BATCH_BYTES = 512 * 1024
+BATCH_BLOBS = 64
+
+
+class SavePool:
+    """Worker threads that save batches of blobs; at most `slots` batches are queued or in work,
+    so memory stays flat. The first failure stops the work and is raised to the walker."""
+
+    def __init__(self, repo: BlobSaver, workers: int, slots: int) -> None:
+        self.repo = repo
+        self.failure: BaseException | None = None
+        self.stored: list[int] = []  # bytes stored per batch (list.append is atomic across threads)
+        self._tasks: queue.SimpleQueue[list[tuple[BlobType, bytes, bytes]] | None] = queue.SimpleQueue()
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._slots = slots
+        for _ in range(slots):
+            self._tokens.put(None)
+        self._threads = [
+            threading.Thread(target=self._work, name=f"vault-save-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _work(self) -> None:
+        while True:
+            batch = self._tasks.get()
+            if batch is None:
+                return
+            try:
+                if self.failure is None:
+                    self.stored.append(self.repo.save_blobs(batch))
+            except BaseException as exc:  # handed to the walker thread, which raises it
+                self.failure = exc
+            finally:
+                self._tokens.put(None)
+
+    def submit(self, batch: list[tuple[BlobType, bytes, bytes]]) -> None:
+        """Queue a batch; blocks while all slots are taken."""
+        if self.failure is not None:
+            raise self.failure
+        self._tokens.get()
+        self._tasks.put(batch)
+
+    def drain(self) -> None:
+        """Wait until every queued batch is saved; raise the first failure."""
+        for _ in range(self._slots):
+            self._tokens.get()
+        for _ in range(self._slots):
+            self._tokens.put(None)
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        """Let the workers finish what is queued and stop."""
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()

@@ -1,0 +1,200 @@
+"""The backup's worker processes (`mamori.vault.filework`): same trees as without them, and `kill -9`
+of the backup (its workers die with it) never damages the repository.
+
+Each kill trial changes some of many small files in folders, starts a backup in a child process,
+waits until its worker processes exist, kills the backup with SIGKILL at a random moment and then
+checks: the workers are gone too, `restic check` and `mamori vault check` pass, the last complete
+snapshot restores byte-identical and the next backup succeeds. `make stress` runs hundreds.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mamori.vault import init_repository, open_repository
+from mamori.vault.archiver import ArchiveOptions, Archiver
+from mamori.vault.filework import WorkerCrashedError
+from mamori.vault.model import parse_tree
+from mamori.vault.pack import BlobType
+from tests.vault.restic_oracle import PASSWORD, restic, tree_state
+
+CHILD = """
+import sys
+from pathlib import Path
+from mamori.vault import open_repository
+with open_repository(sys.argv[1], sys.argv[2]) as repo:
+    repo.backup([Path(sys.argv[3])], host="kill-test")
+"""
+
+
+def _small_files(src: Path, rng: random.Random, trial: int, share: float) -> None:
+    for folder in range(6):
+        here = src / f"課{folder}" / "令和6年度"
+        here.mkdir(parents=True, exist_ok=True)
+        for i in range(60):
+            if trial < 0 or rng.random() < share:
+                data = (
+                    rng.randbytes(rng.randint(100, 6000))
+                    if i % 5 == 4
+                    else f"{trial} 文書 {i} ".encode() * 200
+                )
+                (here / f"文書_{i:03d}.txt").write_bytes(data)
+    (src / "big.bin").write_bytes(rng.randbytes(rng.randint(1, 2) * 1024 * 1024))
+
+
+def _children(pid: int) -> set[int]:
+    kids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_bytes()
+            except OSError:
+                continue
+            if int(stat.rsplit(b")", 1)[1].split()[1]) == pid:
+                kids.add(int(entry))
+    return kids
+
+
+def _gone(pids: set[int], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != b"Z":
+                alive.add(pid)
+        if not alive:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _run_trials(tmp_path: Path, trials: int, seed: int) -> None:
+    rng = random.Random(seed)
+    src = tmp_path / "src"
+    _small_files(src, rng, -1, 1.0)
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    subprocess.run([sys.executable, "-c", CHILD, url, PASSWORD, str(src)], check=True)
+    with open_repository(url, PASSWORD) as repo:
+        last = (repo.find_snapshot("latest").id, tree_state(src))
+    for trial in range(trials):
+        _small_files(src, rng, trial, 0.3)
+        child = subprocess.Popen([sys.executable, "-c", CHILD, url, PASSWORD, str(src)])
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while not workers and child.poll() is None and time.monotonic() < deadline:
+            workers = _children(child.pid)
+        time.sleep(rng.uniform(0.0, 0.3))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert _gone(workers, time.monotonic() + 10), f"worker processes {workers} outlived the backup"
+        with open_repository(url, PASSWORD) as repo:
+            result = repo.check()
+            assert result.ok, result.errors
+        restic(Path(url), "unlock")
+        assert restic(Path(url), "check").returncode == 0
+        with open_repository(url, PASSWORD) as repo:
+            target = tmp_path / f"restore-{trial}"
+            assert repo.restore(last[0], target).failed == []
+            assert tree_state(target / str(src).lstrip("/")) == last[1]
+            last = (repo.backup([src], host="kill-test").snapshot_id, tree_state(src))
+    assert b"no errors were found" in restic(Path(url), "check", "--read-data").stdout
+
+
+@pytest.mark.restic
+def test_kill_9_of_a_backup_with_workers_leaves_a_sound_repository(tmp_path: Path) -> None:
+    _run_trials(tmp_path, trials=3, seed=20261204)
+
+
+@pytest.mark.stress
+@pytest.mark.restic
+def test_kill_9_with_workers_stress(tmp_path: Path) -> None:
+    _run_trials(tmp_path, trials=int(os.environ.get("MAMORI_CRASH_TRIALS", "300")), seed=int(time.time()))
+
+
+def _tree_ids(url: str, src: Path, processes: int) -> bytes:
+    """The id of `src`'s tree (the trees above it change with anything written in /tmp)."""
+    with open_repository(url, PASSWORD) as repo:
+        repo.low.load_index()
+        archiver = Archiver(repo.low, processes=processes)
+        snap, _ = archiver.run(ArchiveOptions(paths=[str(src)], hostname="h"))
+        tree = snap.tree
+        for name in src.parts[1:]:
+            nodes = parse_tree(repo.low.load_blob(BlobType.TREE, tree))
+            subtree = next(n.subtree for n in nodes if n.name == name.encode())
+            assert subtree is not None
+            tree = subtree
+        return tree
+
+
+def test_workers_write_the_same_trees_as_the_walker_alone(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _small_files(src, random.Random(7), -1, 1.0)
+    (src / "link").symlink_to("big.bin")
+    os.link(src / "big.bin", src / "hard.bin")
+    (src / "empty.txt").write_bytes(b"")
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    assert _tree_ids(url, src, 2) == _tree_ids(url, src, 0)
+
+
+def test_a_worker_that_dies_fails_the_backup_in_one_line(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    _small_files(src, random.Random(8), -1, 1.0)
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+
+    def die(*job: object) -> object:
+        os.kill(os.getpid(), signal.SIGKILL)
+        raise AssertionError("unreachable")
+
+    with open_repository(url, PASSWORD) as repo:
+        repo.low.load_index()
+        archiver = Archiver(repo.low, processes=2)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("mamori.vault.archiver.scan", die)
+            with pytest.raises(WorkerCrashedError, match=r"^a backup worker process \(pid \d+\) died$"):
+                archiver.run(ArchiveOptions(paths=[str(src)], hostname="h"))
+        assert repo.check().ok
+
+
+@pytest.mark.restic
+def test_a_file_holding_a_tree_blobs_bytes_is_still_stored(tmp_path: Path) -> None:
+    # the empty directory's tree blob and the file's data blob have the same id, not the same type
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "b.json").write_bytes(b'{"nodes":[]}\n')
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    with open_repository(url, PASSWORD) as repo:
+        snap = repo.backup([src]).snapshot_id
+        assert repo.restore(snap, tmp_path / "out").failed == []
+    assert (tmp_path / "out" / str(src).lstrip("/") / "b.json").read_bytes() == b'{"nodes":[]}\n'
+    assert b"no errors were found" in restic(Path(url), "check", "--read-data").stdout
+
+
+def test_long_names_in_a_large_folder_do_not_stall_the_workers(tmp_path: Path) -> None:
+    # jobs of 128 names of 250 bytes queue up for each worker beside their results
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(1500):
+        (src / f"{i:05d}{'長' * 81}.txt").write_bytes(b"x" * (i % 97))
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    with open_repository(url, PASSWORD) as repo:
+        first = repo.backup([src]).snapshot_id
+        again = repo.backup([src])  # with a parent: each job also carries the parent's nodes
+        assert again.files_unmodified == 1500
+        assert repo.restore(first, tmp_path / "out").failed == []
+    assert tree_state(tmp_path / "out" / str(src).lstrip("/")) == tree_state(src)
