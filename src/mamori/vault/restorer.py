@@ -17,6 +17,7 @@ import hashlib
 import os
 import posixpath
 import stat
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ class _File:
     ident: tuple[int, int] = (0, 0)
     lengths: list[int] = field(default_factory=list)
     error: str = ""
+    left: int = 0  # writes still to come; the last one also sets the metadata
+    finished: bool = False
 
 
 @dataclass
@@ -154,6 +157,7 @@ class Restorer:
         self.progress = progress
         self.stats = RestoreStats()
         self._files: list[_File] = []
+        self._left_lock = threading.Lock()
         self._by_pack: dict[str, dict[bytes, tuple[PackedBlob, list[tuple[_File, int]]]]] = {}
         self._made: dict[bytes, tuple[int, int]] = {}  # path -> (device, inode) of what the plan made
         self._sources: dict[tuple[int, int], _File] = {}
@@ -293,6 +297,7 @@ class Restorer:
             pack_id, blob = found
             entry = self._by_pack.setdefault(pack_id, {}).setdefault(blob_id, (blob, []))
             entry[1].append((f, offset))
+            f.left += 1
             f.lengths.append(blob.plaintext_length)
             offset += blob.plaintext_length
         try:
@@ -327,16 +332,24 @@ class Restorer:
                     continue
                 zero = plain == _ZERO[: len(plain)] if len(plain) <= len(_ZERO) else not any(plain)
                 for f, offset in targets:
+                    with self._left_lock:
+                        f.left -= 1
+                        last = f.left == 0
                     if not (f.error or zero):
-                        self._write(f, offset, plain)
+                        self._write(f, offset, plain, last)
             if self.progress is not None:
                 self.progress(self.stats)
 
-    def _write(self, f: _File, offset: int, data: bytes) -> None:
+    def _write(self, f: _File, offset: int, data: bytes, last: bool) -> None:
+        """Write one blob; after the file's last write, its metadata through the same descriptor
+        (saves opening each small file twice)."""
         try:
             fd = reopen(f.path, f.ident, os.O_WRONLY)
             try:
                 os.pwrite(fd, data, offset)
+                if last:
+                    fd_meta(fd, f.node, self._is_root)
+                    f.finished = True
             finally:
                 os.close(fd)
         except OSError as exc:
@@ -417,7 +430,7 @@ class Restorer:
     def _finish_files(self) -> None:
         """Drop failed files; set the metadata of restored ones (content first, then times)."""
         for f in self._files:
-            if not f.error:
+            if not (f.error or f.finished):
                 try:
                     fd = reopen(f.path, f.ident, os.O_RDONLY)
                     try:
