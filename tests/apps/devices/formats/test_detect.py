@@ -39,3 +39,16 @@ def test_unknown_content_is_refused(data):
     with pytest.raises(FormatError) as caught:
         detect_format("devices.xlsx", data)
     assert str(caught.value).startswith("ファイル 'devices.xlsx' の形式が分かりません。")
+
+
+def test_csv_under_a_title_row_and_in_utf16():
+    titled = "機器台帳（令和6年度）,,\n資産番号,ホスト名,種別\nA-1,PC-1,PC\n".encode("cp932")
+    assert detect_format("台帳.csv", titled) == "inventory_csv"
+    assert detect_format("台帳.txt", "資産番号\t種別\r\nA-1\tPC\r\n".encode("utf-16")) == "inventory_csv"
+
+
+def test_a_full_width_first_header_after_a_bom():
+    # U+FF21 is EF BC A1 in UTF-8: the BOM is removed as a prefix, not as a set of bytes
+    data = "\ufeff資産番号,ＯＳ,種別\nA-1,Windows,PC\n".encode()
+    assert detect_format("a.csv", data) == "inventory_csv"
+    assert detect_format("a.csv", "\ufeffＡ,種別\nA-1,PC\n".encode()) == "inventory_csv"

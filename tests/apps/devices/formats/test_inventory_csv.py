@@ -116,3 +116,26 @@ def test_missing_required_columns():
         "1行目: 必須の列 種別 がありません",
         "1行目: 資産番号・ホスト名・シリアル番号 のどれかの列が必要です",
     ]
+
+
+def test_a_title_row_above_the_header_is_skipped_with_a_note():
+    data = "機器台帳（令和6年度）,,\n作成: 情報政策課,,\n\n資産番号,ホスト名,種別\nA-1,PC-1,PC\n".encode(
+        "cp932"
+    )
+    parsed = read_inventory_csv(data)
+    assert [(r.line, r.asset_tag) for r in parsed] == [(5, "A-1")]
+    assert [str(n) for n in parsed.notes] == [
+        "4行目: 3行目までは表題として読み飛ばし、この行を見出しとして読みました"
+    ]
+
+
+def test_without_a_header_in_the_first_lines_the_first_row_is_judged():
+    with pytest.raises(FormatError) as caught:
+        read_inventory_csv("機器台帳,,\nA-1,PC-1,PC\n".encode())
+    assert caught.value.messages()[0] == "1行目: 必須の列 種別 がありません"
+
+
+def test_excel_unicode_text_is_utf16_with_tabs():
+    parsed = read_inventory_csv("資産番号\tホスト名\t種別\r\nA-1\t総務-PC\tノートPC\r\n".encode("utf-16"))
+    assert parsed.encoding == "utf-16"
+    assert [(r.asset_tag, r.hostname, r.kind) for r in parsed] == [("A-1", "総務-PC", "pc")]

@@ -3,6 +3,7 @@ drop any export on one upload form."""
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Callable
 from typing import Any, Literal
@@ -13,7 +14,7 @@ from .hygiene_csv import read_hygiene_csv
 from .inventory_csv import read_inventory_csv
 from .osquery import read_osquery
 from .records import Parsed
-from .table import alias_index, delimiter
+from .table import TITLE_ROWS, alias_index, delimiter
 from .values import fold
 from .wazuh import read_wazuh
 
@@ -25,6 +26,7 @@ READERS: dict[str, Callable[[bytes], Parsed[Any]]] = {
     "osquery": read_osquery,
 }
 SNIFF_BYTES = 64 * 1024
+IDENTITY = frozenset({"reported_on", "hostname", "serial", "asset_tag", "os_name", "os_version"})
 
 UNKNOWN = gettext_noop(
     "ファイル '%(name)s' の形式が分かりません。機器台帳CSV・衛生状態CSV・Wazuh API のJSON・osquery の結果ログのいずれかを選んでください"
@@ -33,7 +35,7 @@ UNKNOWN = gettext_noop(
 
 def detect_format(filename: str, data: bytes) -> Format:
     """The format of a file, or FormatError saying which formats are accepted."""
-    head = data[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = data[:SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
     if head.startswith(b"{"):
         first_line = head.split(b"\n", 1)[0]
         if b'"hostIdentifier"' in first_line or (b'"unixTime"' in first_line and b'"name"' in first_line):
@@ -53,33 +55,28 @@ def detect_format(filename: str, data: bytes) -> Format:
     raise fail(UNKNOWN, name=filename[:100])
 
 
+def _head_text(head: bytes) -> str:
+    """The sniffed bytes as text; a character cut at the end of the sample is dropped."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head[: len(head) // 2 * 2].decode("utf-16", "replace")
+    try:
+        return codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return head.decode("cp932", "replace")
+
+
 def _csv_kind(head: bytes) -> Format | None:
-    for encoding in ("utf-8", "cp932"):
-        try:
-            text = head.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        text = head.decode("utf-8", "replace")
-    first = text.split("\n", 1)[0].strip("\r")
-    names = [name.strip().strip('"') for name in first.split(delimiter(first))]
+    """Told by the first line (within the first TITLE_ROWS) that names a format's columns."""
     hygiene = alias_index(hygiene_csv.COLUMNS)
     inventory = alias_index(inventory_csv.COLUMNS)
-    folded = [fold(n).casefold() for n in names]
-    # A hygiene file has a report date and a hygiene column; an inventory has a kind column.
-    hygiene_hits = {hygiene[n] for n in folded if n in hygiene}
-    if "reported_on" in hygiene_hits and hygiene_hits - {
-        "reported_on",
-        "hostname",
-        "serial",
-        "asset_tag",
-        "os_name",
-        "os_version",
-    }:
-        return "hygiene_csv"
-    if "kind" in {inventory[n] for n in folded if n in inventory}:
-        return "inventory_csv"
+    for line in _head_text(head).splitlines()[:TITLE_ROWS]:
+        folded = [fold(name.strip('"')).casefold() for name in line.split(delimiter(line))]
+        # A hygiene file has a report date and a hygiene column; an inventory has a kind column.
+        hygiene_hits = {hygiene[n] for n in folded if n in hygiene}
+        if "reported_on" in hygiene_hits and hygiene_hits - IDENTITY:
+            return "hygiene_csv"
+        if "kind" in {inventory[n] for n in folded if n in inventory}:
+            return "inventory_csv"
     return None
 
 

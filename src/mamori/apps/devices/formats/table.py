@@ -17,6 +17,7 @@ from .values import fold
 
 MAX_BYTES = 64 * 1024 * 1024
 MAX_ROWS = 200_000
+TITLE_ROWS = 10  # the header is looked for in the first lines: titles and notes may come before it
 MAX_CELL_CHARS = 2_000  # csv's own limit is 128 KiB; no inventory cell is near 2,000 characters
 
 TOO_BIG = gettext_noop(
@@ -32,6 +33,7 @@ DUPLICATE_COLUMN = gettext_noop("列 '%(name)s' が2回あります")
 MISSING_COLUMNS = gettext_noop("必須の列 %(columns)s がありません")
 MISSING_ONE_OF = gettext_noop("%(columns)s のどれかの列が必要です")
 TOO_MANY_CELLS = gettext_noop("列の数 (%(n)d) が見出しの列の数 (%(m)d) より多いです")
+TITLE_SKIPPED = gettext_noop("%(last)d行目までは表題として読み飛ばし、この行を見出しとして読みました")
 IGNORED_COLUMN = gettext_noop("列 '%(name)s' は使わずに読み飛ばしました")
 NO_ROWS = gettext_noop("データの行がありません")
 
@@ -51,8 +53,14 @@ def check_size(data: bytes) -> None:
 
 
 def decode(data: bytes, problems: Problems) -> tuple[str, str]:
-    """Text and encoding: BOM → UTF-8; valid UTF-8 → UTF-8; else CP932. Else every unreadable line."""
-    encodings = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "cp932"]
+    """Text and encoding: BOM → UTF-8 (or UTF-16, Excel's "Unicode text"); valid UTF-8 → UTF-8; else
+    CP932. Else every unreadable line."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings = ["utf-16"]
+    elif data.startswith(b"\xef\xbb\xbf"):
+        encodings = ["utf-8-sig"]
+    else:
+        encodings = ["utf-8", "cp932"]
     for encoding in encodings:
         try:
             return data.decode(encoding), encoding
@@ -65,7 +73,7 @@ def decode(data: bytes, problems: Problems) -> tuple[str, str]:
         for encoding in encodings
     }
     encoding = min(encodings, key=lambda e: len(unreadable[e]))  # a tie: UTF-8
-    name = "CP932 (Shift_JIS)" if encoding == "cp932" else "UTF-8"
+    name = {"cp932": "CP932 (Shift_JIS)", "utf-16": "UTF-16"}.get(encoding, "UTF-8")
     for number in unreadable[encoding]:
         problems.add(UNREADABLE_CHARS, line=number, encoding=name)
     return "", encoding
@@ -110,15 +118,15 @@ def read_table(
     text, encoding = decode(data, problems)
     check_nul(text, problems)
     problems.raise_if_any()
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(first))
+    head = "\n".join(text.split("\n", TITLE_ROWS)[:TITLE_ROWS])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter(head))
     try:
-        header = next(reader, None)
-        if not header or not any(c.strip() for c in header):
-            raise fail(EMPTY)
-        index, notes = _header(header, columns, labels, required, one_of, problems)
+        header, header_line, skipped = _find_header(reader, columns, required, one_of)
+        index, notes = _header(header, header_line, columns, labels, required, one_of, problems)
+        if skipped:
+            notes = (Problem(TITLE_SKIPPED, {"last": header_line - 1}, line=header_line), *notes)
         problems.raise_if_any()
-        rows = list(_rows(reader, index, len(header), labels, MAX_ROWS, problems))
+        rows = list(_rows(reader, index, len(header), header_line, labels, problems))
     except csv.Error as exc:
         raise fail(NOT_CSV, line=reader.line_num, reason=str(exc)) from None
     if not rows and not problems:
@@ -127,8 +135,39 @@ def read_table(
     return Table(encoding, rows, frozenset(index), notes)
 
 
+def _find_header(
+    reader: Iterator[list[str]],
+    columns: Mapping[str, tuple[str, ...]],
+    required: tuple[str, ...],
+    one_of: tuple[str, ...],
+) -> tuple[list[str], int, bool]:
+    """The header row and its line: the first row naming the required columns within the first
+    TITLE_ROWS lines (a sheet often starts with a title such as 機器台帳（令和6年度）), else the first
+    row that is not blank."""
+    aliases = alias_index(columns)
+    first: tuple[list[str], int] | None = None
+    for cells in reader:
+        line = reader.line_num  # type: ignore[attr-defined]
+        if not any(c.strip() for c in cells):
+            if line >= TITLE_ROWS:
+                break
+            continue
+        keys = {aliases.get(fold(c).casefold()) for c in cells}
+        if all(k in keys for k in required) and (not one_of or any(k in keys for k in one_of)):
+            return cells, line, first is not None
+        if first is None:
+            first = cells, line
+        if line >= TITLE_ROWS:
+            break
+    if first is None:
+        raise fail(EMPTY)
+    # No row names the columns: report against the first one (rows after it are not read).
+    return first[0], first[1], False
+
+
 def _header(
     header: list[str],
+    header_line: int,
     columns: Mapping[str, tuple[str, ...]],
     labels: Mapping[str, str],
     required: tuple[str, ...],
@@ -142,18 +181,18 @@ def _header(
         key = aliases.get(fold(name).casefold())
         if key is None:
             if name.strip():
-                notes.append(Problem(IGNORED_COLUMN, {"name": name.strip()}, line=1))
+                notes.append(Problem(IGNORED_COLUMN, {"name": name.strip()}, line=header_line))
         elif key in index and fold(header[index[key]]).casefold() == fold(name).casefold():
-            problems.add(DUPLICATE_COLUMN, line=1, name=name.strip())
+            problems.add(DUPLICATE_COLUMN, line=header_line, name=name.strip())
         elif key in index:  # a second alias of the same field ("Model" and "Model No."): the first wins
-            notes.append(Problem(IGNORED_COLUMN, {"name": name.strip()}, line=1))
+            notes.append(Problem(IGNORED_COLUMN, {"name": name.strip()}, line=header_line))
         else:
             index[key] = position
     missing = [labels[k] for k in required if k not in index]
     if missing:
-        problems.add(MISSING_COLUMNS, line=1, columns="、".join(missing))
+        problems.add(MISSING_COLUMNS, line=header_line, columns="、".join(missing))
     if one_of and not any(k in index for k in one_of):
-        problems.add(MISSING_ONE_OF, line=1, columns="・".join(labels[k] for k in one_of))
+        problems.add(MISSING_ONE_OF, line=header_line, columns="・".join(labels[k] for k in one_of))
     return index, tuple(notes)
 
 
@@ -161,11 +200,12 @@ def _rows(
     reader: Iterator[list[str]],
     index: dict[str, int],
     width: int,
+    header_line: int,
     labels: Mapping[str, str],
-    max_rows: int,
     problems: Problems,
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    line = 1
+    line = header_line
+    max_rows = MAX_ROWS
     count = 0
     for cells in reader:
         start, line = line + 1, reader.line_num  # type: ignore[attr-defined]
