@@ -1,5 +1,6 @@
 """Wazuh server API JSON: the bundle of agents, SCA, packages and hotfixes, and a bare GET /agents."""
 
+import json
 from datetime import date
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -82,4 +83,40 @@ def test_api_error_response_is_refused():
         read_wazuh(b'{"data": {"affected_items": []}, "error": 1, "message": "Permission denied"}')
     assert caught.value.messages() == [
         "agents.error: Wazuh API がエラーを返した応答です（error=1）。取得し直してください"
+    ]
+
+
+def _agents(ids, total):
+    items = [
+        {"id": i, "name": f"PC-{i}", "status": "active", "lastKeepAlive": "2024-11-30T00:00:00Z"} for i in ids
+    ]
+    return {"data": {"affected_items": items, "total_affected_items": total}, "error": 0}
+
+
+def test_a_file_short_of_the_api_total_is_refused():
+    # GET /agents answers 500 agents unless asked for more: the rest would look silent
+    with pytest.raises(FormatError) as caught:
+        read_wazuh(json.dumps(_agents(["001", "002"], 1200)).encode())
+    assert caught.value.messages() == [
+        "agents: エージェント 1200 台のうち 2 台分しかありません。GET /agents を limit=100000 で（またはすべてのページを）取得してください"
+    ]
+
+
+def test_agents_in_pages():
+    bundle = {"agents": [_agents(["001", "002"], 3), _agents(["003"], 3)]}
+    assert [r.agent_id for r in read_wazuh(json.dumps(bundle).encode())] == ["001", "002", "003"]
+
+
+def test_a_short_package_list_is_read_with_a_note():
+    packages = {
+        "data": {
+            "affected_items": [{"name": "ESET Endpoint Security", "version": "11"}],
+            "total_affected_items": 300,
+        }
+    }
+    bundle = {"agents": _agents(["001"], 1), "packages": {"001": packages}}
+    parsed = read_wazuh(json.dumps(bundle).encode())
+    assert [r.av_product for r in parsed] == ["ESET Endpoint Security"]
+    assert [str(n) for n in parsed.notes] == [
+        "packages.001.data.affected_items: 300 件のうち 1 件分しかないので、あるものだけ読みました（limit を増やすと全件になります）"
     ]

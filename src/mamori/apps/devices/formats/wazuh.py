@@ -8,7 +8,9 @@ The file is one bundle of raw API responses, each exactly as the API returned it
      "packages": {"001": <GET /syscollector/001/packages>, ...},
      "hotfixes": {"001": <GET /syscollector/001/hotfixes>, ...}}
 
-Only "agents" is required; a bare `GET /agents` response is read as a bundle of agents alone.
+Only "agents" is required (one response, or a list of its pages); a bare `GET /agents` response is
+read as a bundle of agents alone. A file holding fewer agents than the API's `total_affected_items`
+is refused: the API answers 500 unless asked for more, and the missing agents would look silent.
 Pull packages with `?select=name,version&limit=1000`: the reader needs no more, and a Windows PC's
 full package list makes the file several times larger.
 One report per agent that has connected: dated by its last keep-alive (the city's day), OS from the
@@ -69,6 +71,12 @@ BAD_TIME = gettext_noop("日時 '%(value)s' が読めません（例 2024-04-01T
 NUL_TEXT = gettext_noop("NUL文字（\\u0000）を含む文字列は取り込めません")
 TOO_LONG = gettext_noop("文字列が長すぎます（%(limit)d文字まで）")
 API_ERROR = gettext_noop("Wazuh API がエラーを返した応答です（error=%(code)s）。取得し直してください")
+INCOMPLETE_AGENTS = gettext_noop(
+    "エージェント %(total)d 台のうち %(found)d 台分しかありません。GET /agents を limit=100000 で（またはすべてのページを）取得してください"
+)
+INCOMPLETE_LIST = gettext_noop(
+    "%(total)d 件のうち %(found)d 件分しかないので、あるものだけ読みました（limit を増やすと全件になります）"
+)
 UNKNOWN_AGENT = gettext_noop("エージェント %(agent)s は agents にないので読み飛ばしました")
 NEVER_CONNECTED = gettext_noop("エージェント %(agent)s（%(name)s）は接続したことがないので読み飛ばしました")
 
@@ -88,10 +96,12 @@ class _At:
 class _Items:
     """The affected items of one response (objects only) and where they sit, for paths on demand."""
 
-    __slots__ = ("base", "items")
+    __slots__ = ("base", "items", "listed", "total")
 
-    def __init__(self, base: str = "", items: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, base: str = "", items: list[dict[str, Any]] | None = None, total: int = 0) -> None:
         self.base, self.items = base, items or []
+        self.listed = len(self.items)  # before items that are no object are dropped
+        self.total = total  # the API's total_affected_items: more than listed means pages are missing
 
     def at(self, index: int) -> _At:
         return _At(self.base, index)
@@ -103,6 +113,7 @@ NONE = _Items()
 class _Reader:
     def __init__(self, problems: Problems) -> None:
         self.problems = problems
+        self.notes: list[Problem] = []
 
     def expect(self, value: Any, kind: type, path: str) -> Any:
         if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
@@ -141,18 +152,40 @@ class _Reader:
         if data is None:
             return NONE
         items = self.expect(data.get("affected_items"), list, f"{path}.data.affected_items") or []
-        found = _Items(f"{path}.data.affected_items", items)
+        total = data.get("total_affected_items")
+        found = _Items(f"{path}.data.affected_items", items, total if type(total) is int else 0)
         if not all(type(item) is dict for item in items):
             for i, item in enumerate(items):
                 self.expect(item, dict, str(found.at(i)))
             found.items = [item for item in items if isinstance(item, dict)]
         return found
 
+    def agents(self, value: Any) -> list[tuple[_At, dict[str, Any]]]:
+        """`GET /agents` as one response or a list of its pages; a file short of the API's total is
+        refused (the API answers 500 agents unless asked for more, and the rest would look silent)."""
+        pages = value if isinstance(value, list) else [value]
+        agents: list[tuple[_At, dict[str, Any]]] = []
+        total = listed = 0
+        for p, page in enumerate(pages):
+            found = self.items(page, f"agents[{p}]" if isinstance(value, list) else "agents")
+            agents += [(found.at(i), item) for i, item in enumerate(found.items)]
+            total, listed = max(total, found.total), listed + found.listed
+        if total > listed:
+            self.problems.add(INCOMPLETE_AGENTS, path="agents", found=listed, total=total)
+        return agents
+
     def per_agent(self, bundle: dict[str, Any], section: str) -> dict[str, _Items]:
         value = bundle.get(section)
         if value is None or self.expect(value, dict, section) is None:
             return {}
-        return {str(agent): self.items(response, f"{section}.{agent}") for agent, response in value.items()}
+        result = {}
+        for agent, response in value.items():
+            found = result[str(agent)] = self.items(response, f"{section}.{agent}")
+            if found.total > found.listed:
+                self.notes.append(
+                    Problem(INCOMPLETE_LIST, {"found": found.listed, "total": found.total}, path=found.base)
+                )
+        return result
 
     def time(self, value: str, path: str) -> datetime | None:
         try:
@@ -173,15 +206,14 @@ def read_wazuh(data: bytes, *, tz: tzinfo = CITY_TZ) -> Parsed[HygieneReport]:
         raise fail(NOT_WAZUH)
     problems = Problems()
     reader = _Reader(problems)
-    agents = reader.items(bundle["agents"], "agents")
+    agents = reader.agents(bundle["agents"])
     sca = reader.per_agent(bundle, "sca")
     packages = reader.per_agent(bundle, "packages")
     hotfixes = reader.per_agent(bundle, "hotfixes")
-    notes: list[Problem] = []
+    notes = reader.notes
     reports = []
     known = set()
-    for position, agent in enumerate(agents.items, start=1):
-        path = agents.at(position - 1)
+    for position, (path, agent) in enumerate(agents, start=1):
         agent_id = reader.text(agent, "id", path)
         name = reader.text(agent, "name", path)
         known.add(agent_id)
