@@ -26,4 +26,5 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "devices:device-edit": {"pk": pc.pk},
         "devices:renewal-edit": {"pk": plan.pk},
         "devices:import-detail": {"pk": record.pk},
+        "devices:failing-xlsx": {"?": f"department={world.gyokaku.pk}"},  # 総務部's devices
     }

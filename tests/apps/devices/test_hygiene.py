@@ -95,8 +95,11 @@ def test_the_failing_list_drills_down_by_rule_and_department(world, fleet):
 
 
 def test_a_lead_sees_coverage_of_their_departments_only(world, fleet):
-    page = signed_in(world, Role.DEPARTMENT_LEAD).get("/devices/failing/").content.decode()
+    lead = signed_in(world, Role.DEPARTMENT_LEAD)
+    page = lead.get("/devices/failing/").content.decode()
     assert "PC-STALE" in page and "PC-QUIET" not in page
+    assert lead.get(f"/devices/failing/?department={world.kosodate.pk}").status_code == 404
+    assert lead.get(f"/devices/failing.xlsx?department={world.kosodate.pk}").status_code == 404
 
 
 def test_the_xlsx_keeps_a_formula_like_host_name_as_text(world, fleet):

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,14 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from mamori.apps.core.models import NetworkZone
-from mamori.apps.core.permissions import LEADS_AND_READERS, OFFICERS, READERS, RoleRequiredMixin, user_role
+from mamori.apps.core.permissions import (
+    LEADS_AND_READERS,
+    OFFICERS,
+    READERS,
+    RoleRequiredMixin,
+    membership_department_ids,
+    user_role,
+)
 from mamori.apps.core.views.base import ServiceFormView, paginate
 from mamori.apps.core.wareki import fiscal_year_of
 
@@ -205,6 +212,9 @@ def _failing(request: HttpRequest) -> tuple[list[selectors.FleetDevice], Thresho
         "zone": get.get("zone", "") if get.get("zone") in NetworkZone.values else "",
         "department": get.get("department", "") if get.get("department", "").isdigit() else "",
     }
+    scope = membership_department_ids(request.user)
+    if filters["department"] and scope is not None and int(filters["department"]) not in scope:
+        raise Http404  # another department's drill-down, or its export
     devices = selectors.fleet(user=request.user, today=today(), thresholds=thresholds)
     return selectors.failing(devices, **filters), thresholds, filters
 
