@@ -9,6 +9,8 @@ belong to 総務部, so for each download:
 A download that holds no department's data is named in NOT_DEPARTMENT_DATA with the reason.
 An app may add `scope_kwargs(world)` to its matrix_samples: objects that touch 福祉部 but whose file
 holds another department's data (a 細事業 of 福祉部 inside a 総務部 事業); 福祉部's lead gets no file.
+A per-owner sample (a background job's file) is requested by each lead as their own, and by the
+lead of 福祉部 as the officer's.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tests.apps.test_role_matrix import (
     _sample_kwargs,
     all_routes,
     quiet_request_log,
+    sample_for,
     sample_modules,
 )
 
@@ -89,13 +92,15 @@ def test_no_download_crosses_a_department_leads_scope(quiet_request_log):
         if route.name in PUBLIC_URLS or (route.params and route.name not in samples):
             continue  # the role matrix reports a missing sample
         lead_allowed = Role.DEPARTMENT_LEAD in route.view.allowed_roles
-        for label, url in _variants(route, samples.get(route.name) or {}):
+        sample = samples.get(route.name)  # per owner (a background job's file): each opens their own
+        own = dict(_variants(route, sample_for(sample, world.users[Role.DEPARTMENT_LEAD])))
+        for label, url in _variants(route, sample_for(sample, world.users[Role.SECURITY_OFFICER])):
             if not _is_file(officer.get(url)):
                 continue
             downloads.append(label)
             if route.name in NOT_DEPARTMENT_DATA:
                 continue
-            if lead_allowed and not _is_file(insider.get(url)):
+            if lead_allowed and not _is_file(insider.get(own[label])):
                 problems.append(f"{label}: the lead of 総務部 gets no file of 総務部")
             response = outsider.get(url)
             if response.status_code not in (403, 404) or _is_file(response):

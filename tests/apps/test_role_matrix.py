@@ -8,7 +8,8 @@ Every named URL pattern of every app is requested as each role and anonymously:
 - every navigation entry leads to a view its roles may open;
 - every response (page or download) is `Cache-Control: no-store`.
 Parameterised URLs take their kwargs from `tests/apps/<app>/matrix_samples.py` (see core's); the
-key "?" holds a query string the view needs.
+key "?" holds a query string the view needs. A sample may instead be a function of the requesting
+user, for objects only their owner sees (a background job): each role then opens its own.
 """
 
 from __future__ import annotations
@@ -75,6 +76,17 @@ def _sample_kwargs(world: World) -> dict[str, dict[str, Any]]:
     return samples
 
 
+def sample_for(sample: Any, user: Any) -> dict[str, Any]:
+    """The kwargs `user` requests: a per-owner sample is called with the user."""
+    return dict(sample(user) if callable(sample) else sample or {})
+
+
+def _url(name: str, sample: Any, user: Any) -> str:
+    kwargs = sample_for(sample, user)
+    query = kwargs.pop("?", "")  # a sample may add a query string, e.g. the file to download
+    return reverse(name, kwargs=kwargs or None) + (f"?{query}" if query else "")
+
+
 def declaration_problem(route: Route) -> str | None:
     view = route.view
     if not (isinstance(view, type) and issubclass(view, RoleRequiredMixin)) or not view.allowed_roles:
@@ -119,15 +131,14 @@ def test_every_view_checks_roles_as_declared(quiet_request_log):
         if route.params and route.name not in samples:
             problems.append(f"{route.name}: no sample kwargs; add it to tests/apps/<app>/matrix_samples.py")
             continue
-        kwargs = dict(samples.get(route.name) or {})
-        query = kwargs.pop("?", "")  # a sample may add a query string, e.g. the file to download
-        url = reverse(route.name, kwargs=kwargs or None) + (f"?{query}" if query else "")
+        url = _url(route.name, samples.get(route.name), world.users[Role.SECURITY_OFFICER])
         response = anonymous.get(url)
         if response.status_code != 302 or not response["Location"].startswith(login_url):
             problems.append(
                 f"{route.name}: anonymous got {response.status_code}, expected a redirect to login"
             )
         for role in sorted(ALL_ROLES):
+            url = _url(route.name, samples.get(route.name), world.users[role])
             response = clients[role].get(url)
             status = response.status_code
             allowed = _expected(view, role)

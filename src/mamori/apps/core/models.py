@@ -227,3 +227,51 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit head #{self.sequence}"
+
+
+class ProgressState(models.TextChoices):
+    QUEUED = "queued", _("待機中")
+    RUNNING = "running", _("実行中")
+    SUCCEEDED = "succeeded", _("完了")
+    FAILED = "failed", _("失敗")
+
+
+class ProgressJob(models.Model):
+    """A long-running piece of background work a person started, with its progress and its result file
+    (see `mamori.apps.core.progress`)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("種別"), max_length=50)
+    title = models.CharField(_("件名"), max_length=200)
+    params = models.JSONField(default=dict, blank=True)
+    language = models.CharField(max_length=10, default="ja")
+    state = models.CharField(
+        _("状態"), max_length=10, choices=ProgressState.choices, default=ProgressState.QUEUED
+    )
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.CharField(_("メッセージ"), max_length=300, blank=True)
+    error = models.TextField(_("エラー"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    result_file = models.CharField(max_length=100, blank=True)  # a name under MAMORI_HOME/progress
+    result_name = models.CharField(max_length=200, blank=True)  # the download's file name
+    result_type = models.CharField(max_length=100, blank=True)
+    result_size = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("バックグラウンド処理")
+        verbose_name_plural = _("バックグラウンド処理")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (ProgressState.SUCCEEDED, ProgressState.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, round(100 * self.done / self.total)) if self.total else None

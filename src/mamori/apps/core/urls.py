@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import audit, dashboard, organisation, staff, staff_logins, users
+from .views import audit, dashboard, organisation, progress, staff, staff_logins, users
 
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
@@ -30,4 +30,7 @@ urlpatterns = [
     path("users/", users.UserListView.as_view(), name="user_list"),
     path("users/new/", users.UserCreateView.as_view(), name="user_create"),
     path("users/<int:pk>/", users.UserUpdateView.as_view(), name="user_update"),
+    path("progress/<int:pk>/", progress.ProgressDetailView.as_view(), name="progress_detail"),
+    path("progress/<int:pk>/partial/", progress.ProgressPartialView.as_view(), name="progress_partial"),
+    path("progress/<int:pk>/download/", progress.ProgressDownloadView.as_view(), name="progress_download"),
 ]
