@@ -1,13 +1,16 @@
-"""Browser journey: an officer opens the sheet page, downloads nothing by mistake, and a refused entry
-shows its error in the form. Screenshots are kept as test artefacts."""
+"""Browser journeys: an officer opens the sheet page, downloads nothing by mistake, and a refused entry
+shows its error in the form; sets the rounding rule and imports a document; makes the whole year's
+workbook in the background and downloads it. Screenshots are kept as test artefacts."""
 
 from __future__ import annotations
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from openpyxl import load_workbook
 from playwright.sync_api import sync_playwright
 
+from mamori.apps.backups.worker import BackupWorker
 from mamori.apps.core.models import Membership, Role
 from mamori.apps.evaluation import services
 from mamori.apps.evaluation.interchange import dump, evaluation_export
@@ -115,3 +118,52 @@ def test_officer_sets_the_rounding_rule_and_imports_a_document_with_a_preview(
         assert "取り込みました" in page.content()
         browser.close()
     assert program_get(reference_number="1379").name == "情報化安全対策事業（改）"
+
+
+@pytest.mark.browser
+def test_officer_makes_the_whole_year_workbook_in_the_background_and_downloads_it(
+    transactional_db, demo, live_server, client, artifacts_dir, monkeypatch, settings, tmp_path
+):
+    """Start → the progress page while the job waits → the worker runs it → the page (polling)
+    offers the file → the workbook's 目次 lists the year's programs."""
+    chromium = require_tool("chromium")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # queued, as in production
+    user = get_user_model().objects.create_user(username="officer", password="x" * 12)
+    Membership.objects.create(user=user, role=Role.SECURITY_OFFICER)
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(
+            viewport={"width": 1000, "height": 1000}, locale="ja-JP", accept_downloads=True
+        )
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/evaluation/")
+        page.select_option("#year-book select[name=fiscal_year]", label="平成24年度")
+        page.select_option("#year-book select[name=format]", "xlsx")
+        page.click("#year-book button:has-text('作成を開始')")
+        assert page.locator("h1").inner_text() == "平成24年度 全事業の評価シート（XLSX）"
+        assert page.locator("[data-field=state]").inner_text() == "待機中"
+        assert page.locator("#progress progress").count() == 1
+        page.screenshot(path=str(artifacts_dir / "evaluation-year-book-queued.png"), full_page=True)
+        assert BackupWorker().drain() == 1  # what `mamori worker` does on its next poll
+        link = page.locator("[data-field=download]")
+        link.wait_for(timeout=15_000)  # the page polls every second and swaps in the result
+        assert page.locator("[data-field=state]").inner_text() == "完了"
+        page.screenshot(path=str(artifacts_dir / "evaluation-year-book-done.png"), full_page=True)
+        with page.expect_download() as download_info:
+            link.click()
+        download = download_info.value
+        assert download.suggested_filename == "evaluation-FY2012-all.xlsx"
+        path = tmp_path / download.suggested_filename
+        download.save_as(path)
+        browser.close()
+    book = load_workbook(path)
+    index = [[c.value for c in row] for row in book["目次"].iter_rows()]
+    assert index[0][3:5] == ["整理番号", "事業名"]
+    assert [row[3:7] for row in index[1:]] == [["1379", "情報化安全対策事業", 10_678, "B"]]
+    assert book.sheetnames == ["目次", "1379"]

@@ -1,4 +1,5 @@
-"""The whole year at once: one workbook (目次 + a worksheet per 事業) and one PDF, in report-book order."""
+"""The whole year at once: one workbook (目次 + a worksheet per 事業) and one PDF, in report-book order,
+from the command line and as a background job started on the web (leads: their departments only)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,15 @@ import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from openpyxl import load_workbook
 
+from mamori.apps.core.models import AuditEvent, Department, ProgressJob, Role
 from mamori.apps.evaluation import services
+from mamori.apps.evaluation.models import Program
 from mamori.apps.evaluation.selectors import program_get
+from mamori.apps.evaluation.year_book import year_book
+from tests.apps.core.factories import user_with_role
 from tests.conftest import require_tool
 
 
@@ -81,3 +87,66 @@ def test_one_pdf_starts_each_program_on_a_new_page(two_programs, tmp_path):
 def test_whole_year_mistakes_are_one_line(demo, tmp_path, argv, message):
     with pytest.raises(CommandError, match=message):
         call_command("sheet", *argv, "-o", str(tmp_path / "x"))
+
+
+def _web_book(client, user, django_capture_on_commit_callbacks, fmt="xlsx", fy="2012"):
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):  # the worker's part: run the queued job
+        response = client.post(reverse("evaluation:year_book"), {"fiscal_year": fy, "format": fmt})
+    assert response.status_code == 302, response.content.decode()[:500]
+    job = ProgressJob.objects.get()
+    assert response["Location"] == reverse("progress_detail", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    download = client.get(reverse("progress_download", args=[job.pk]))
+    return job, page, b"".join(download.streaming_content)
+
+
+def test_the_web_starts_the_year_as_a_job_and_downloads_the_same_workbook(
+    two_programs, client, tmp_path, django_capture_on_commit_callbacks
+):
+    officer = user_with_role(Role.SECURITY_OFFICER, username="officer")
+    client.force_login(officer)
+    page = client.get(reverse("evaluation:program_list")).content.decode()
+    assert 'action="/evaluation/year-book/"' in page and '<option value="2012">平成24年度</option>' in page
+    job, page, data = _web_book(client, officer, django_capture_on_commit_callbacks)
+    assert job.state == "succeeded" and (job.done, job.total) == (3, 3)  # 2 sheets + the workbook
+    assert "平成24年度 全事業の評価シート（XLSX）" in page and "平成24年度 事業 2 件" in page
+    assert job.result_name == "evaluation-FY2012-all.xlsx"
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["目次", "21_50", "1379"]
+    cli_path, _ = _run(tmp_path, "xlsx")  # one function makes both: the same index rows
+    web_index = [[c.value for c in row] for row in book["目次"].iter_rows()]
+    assert web_index == [[c.value for c in row] for row in load_workbook(cli_path)["目次"].iter_rows()]
+    assert AuditEvent.objects.filter(action="core.progress.start", actor="officer").count() == 1
+
+
+def test_a_department_lead_gets_only_the_programs_of_their_departments(
+    two_programs, client, django_capture_on_commit_callbacks
+):
+    seed, other = two_programs
+    elsewhere = Department.objects.create(
+        organisation=seed.department.organisation, code="9100", name="防災課"
+    )
+    Program.objects.filter(pk=other.pk).update(department=elsewhere)
+    lead = user_with_role(Role.DEPARTMENT_LEAD, department=elsewhere, username="bousai")
+    _job, _page, data = _web_book(client, lead, django_capture_on_commit_callbacks)
+    assert load_workbook(io.BytesIO(data)).sheetnames == ["目次", "21_50"]
+
+
+def test_a_year_without_records_or_a_forged_format_starts_nothing(two_programs, client):
+    client.force_login(user_with_role(Role.SECURITY_OFFICER))
+    for fields in ({"fiscal_year": "2019", "format": "xlsx"}, {"fiscal_year": "2012", "format": "html"}):
+        response = client.post(reverse("evaluation:year_book"), fields, follow=True)
+        assert response.redirect_chain[-1][0] == reverse("evaluation:program_list")
+        assert "正しく選択してください" in response.content.decode()
+    assert not ProgressJob.objects.exists()
+    client.force_login(user_with_role(Role.STAFF, username="staff"))
+    assert client.post(reverse("evaluation:year_book"), {"fiscal_year": "2012"}).status_code == 403
+
+
+def test_a_pdf_job_reports_rendering_as_its_last_step(two_programs):
+    steps: list[tuple[int, int, str]] = []
+    book = year_book(fiscal_year=2012, fmt="pdf", report=lambda d, t, m: steps.append((d, t, m)))
+    assert book.data.startswith(b"%PDF") and book.programs == 2
+    assert [s[:2] for s in steps] == [(1, 3), (2, 3), (2, 3)] and steps[-1][2] == "PDF を作成しています"
+    assert steps[0][2] == "21/50 防災行政無線デジタル化事業"

@@ -1,4 +1,4 @@
-"""The evaluation app registers its menu entry and its dashboard card with core."""
+"""The evaluation app registers its menu entry, its dashboard card and its background job with core."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ class EvaluationConfig(AppConfig):
     def ready(self) -> None:
         from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
         from mamori.apps.core.permissions import LEADS_AND_READERS
+        from mamori.apps.core.progress import progress_kind_register
 
         from .cards import dashboard_card_context
+        from .year_book import YEAR_BOOK_KIND
 
         register_nav(
             NavItem("evaluation", _("評価シート"), "evaluation:program_list", LEADS_AND_READERS, order=80)
@@ -31,3 +33,4 @@ class EvaluationConfig(AppConfig):
                 order=80,
             )
         )
+        progress_kind_register(YEAR_BOOK_KIND)

@@ -182,3 +182,14 @@ class ImportForm(forms.Form):
 
     file = forms.FileField(label=_("評価データ（YAML / JSON）"), required=False)
     document = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class YearBookForm(forms.Form):
+    """The whole year at once: which fiscal year (one with records) and which file."""
+
+    fiscal_year = forms.TypedChoiceField(label=_("年度"), coerce=int)
+    format = forms.ChoiceField(label=_("形式"), choices=[("xlsx", "XLSX"), ("pdf", "PDF")])
+
+    def __init__(self, *args: Any, years: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["fiscal_year"].choices = years

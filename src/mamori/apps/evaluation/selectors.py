@@ -128,6 +128,12 @@ def program_fiscal_years(program: Program) -> list[int]:
     return sorted(set(ProgramYear.objects.filter(program_id__in=ids).values_list("fiscal_year", flat=True)))
 
 
+def fiscal_years_recorded() -> list[int]:
+    """Every fiscal year some program has a record for, newest first."""
+    years = ProgramYear.objects.values_list("fiscal_year", flat=True).distinct()
+    return sorted(set(years), reverse=True)
+
+
 def population_list(organisation_id: int) -> QuerySet[PopulationRecord]:
     return PopulationRecord.objects.filter(organisation_id=organisation_id).order_by("-reference_date")
 
@@ -344,11 +350,11 @@ def kpi_values(fiscal_year: int) -> list[dict[str, object]]:
     return out
 
 
-def year_sheets(fiscal_year: int, *, departments: set[int] | None = None) -> Iterator[Sheet]:
+def year_programs(fiscal_year: int, *, departments: set[int] | None = None) -> QuerySet[Program]:
     """Every 事業 with a record in the fiscal year (its own or a 細事業's), as the city's report book
-    orders them: 章, 節, 施策, 整理番号. A generator, so a caller can report progress."""
+    orders them: 章, 節, 施策, 整理番号."""
     with_year = ProgramYear.objects.filter(fiscal_year=fiscal_year)
-    programs = (
+    return (
         program_list(department_ids=departments)
         .filter(Q(pk__in=with_year.values("program_id")) | Q(sub_programs__in=with_year.values("program_id")))
         .distinct()
@@ -359,5 +365,9 @@ def year_sheets(fiscal_year: int, *, departments: set[int] | None = None) -> Ite
             "reference_number",
         )
     )
-    for program in programs:
+
+
+def year_sheets(fiscal_year: int, *, departments: set[int] | None = None) -> Iterator[Sheet]:
+    """The sheets of `year_programs`, one at a time, so that a caller can report progress."""
+    for program in year_programs(fiscal_year, departments=departments):
         yield sheet_get(program=program, fiscal_year=fiscal_year, departments=departments)

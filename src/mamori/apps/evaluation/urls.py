@@ -3,6 +3,7 @@
 from django.urls import path
 
 from . import views
+from .year_book_view import YearBookStartView
 
 app_name = "evaluation"
 urlpatterns = [
@@ -26,4 +27,5 @@ urlpatterns = [
     path("programs/<int:pk>/<int:fy>/rating/", views.RatingView.as_view(), name="rating"),
     path("indicators/<int:indicator>/<int:fy>/", views.IndicatorYearView.as_view(), name="indicator_year"),
     path("export.<str:fmt>", views.ExportView.as_view(), name="export"),
+    path("year-book/", YearBookStartView.as_view(), name="year_book"),
 ]

@@ -50,6 +50,7 @@ from .forms import (
     SubProgramForm,
     TextsForm,
     UnitCostForm,
+    YearBookForm,
 )
 from .import_preview import evaluation_preview
 from .interchange import dump, evaluation_export, evaluation_import, load_text
@@ -65,6 +66,7 @@ from .selectors import (
     sheet_settings_values,
 )
 from .sheet import MONEY_FIELDS, RATING_KEYS
+from .year_book_view import year_choices
 
 CONTENT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -123,6 +125,7 @@ class ProgramListView(RoleRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         ctx["programs"] = program_list(department_ids=membership_department_ids(self.request.user))
         ctx["can_write"] = self.request.user.is_authenticated and _is_officer(self.request)
+        ctx["year_book_form"] = YearBookForm(years=year_choices())
         return ctx
 
 

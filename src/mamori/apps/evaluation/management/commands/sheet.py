@@ -8,13 +8,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
-from mamori.apps.core.wareki import format_fiscal_year
 from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.management.output import write_output
-from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf, year_to_pdf
-from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx, year_to_xlsx
-from mamori.apps.evaluation.selectors import default_rules, program_get, sheet_get, year_sheets
+from mamori.apps.evaluation.render_html import sheet_to_html, sheet_to_pdf
+from mamori.apps.evaluation.render_xlsx import sheet_to_xlsx
+from mamori.apps.evaluation.selectors import default_rules, program_get, sheet_get
 from mamori.apps.evaluation.services import fiscal_year_from
+from mamori.apps.evaluation.year_book import year_book
 
 
 class Command(BaseCommand):
@@ -68,35 +68,32 @@ class Command(BaseCommand):
     def _whole_year(self, opts: dict[str, str]) -> None:
         if opts["program"] or opts["sub_program"] or opts["format"] == "html":
             raise CommandError(MSG_ALL_ALONE)
+        tty = self.stderr.isatty()
+
+        def progress_line(done: int, total: int, message: str) -> None:
+            if tty:
+                self.stderr.write(f"\r\033[K{done}/{total} {message}", ending="")
+
         try:
-            fy = fiscal_year_from(opts["fiscal_year"])
+            with translation.override(opts["language"]):
+                book = year_book(
+                    fiscal_year=fiscal_year_from(opts["fiscal_year"]),
+                    fmt=opts["format"],
+                    report=progress_line,
+                )
         except EvaluationError as exc:
             raise CommandError(str(exc)) from None
-        tty = self.stderr.isatty()
-        sheets = []
-        with translation.override(opts["language"]):
-            for n, sheet in enumerate(year_sheets(fy), start=1):
-                sheets.append(sheet)
-                if tty:
-                    self.stderr.write(
-                        f"\r{n} {sheet.program.reference_number} {sheet.program.name}", ending=""
-                    )
+        finally:
             if tty:
                 self.stderr.write("")
-            if not sheets:
-                raise CommandError(MSG_NO_PROGRAMS.format(fy=format_fiscal_year(fy)))
-            if opts["format"] == "pdf":
-                data = year_to_pdf(sheets)
-            else:
-                data = year_to_xlsx(sheets, font=default_rules().xlsx_font)
         out = Path(opts["output"])
-        write_output(out, data)
-        self.stdout.write(f"{out} ({sheets[0].fiscal_year_label} 事業 {len(sheets)} 件, {len(data):,} bytes)")
-        for sheet in sheets:
-            for warning in sheet.warnings:
-                self.stderr.write(f"注意: {sheet.program.reference_number} {warning}")
+        write_output(out, book.data)
+        self.stdout.write(
+            f"{out} ({book.fiscal_year_label} 事業 {book.programs} 件, {len(book.data):,} bytes)"
+        )
+        for warning in book.warnings:
+            self.stderr.write(f"注意: {warning}")
 
 
 MSG_PROGRAM_OR_ALL = "--program 整理番号 か --all を指定してください"
 MSG_ALL_ALONE = "--all は --program・--sub-program と併用できず、形式は xlsx か pdf です"
-MSG_NO_PROGRAMS = "{fy}の記録がある事業はありません"
