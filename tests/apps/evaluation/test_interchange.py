@@ -268,3 +268,30 @@ def test_flat_export_has_one_row_per_program_year_and_indicator_year(drill_kpi_f
     text = csv_path.read_bytes().decode("utf-8-sig")
     assert text.splitlines()[0].startswith("年度,年度(和暦),整理番号,細事業番号,事業名,種別,指標名")
     assert "test.flat_rate" in text
+
+
+def test_flat_export_in_english_has_english_headers_and_labels(drill_kpi_for_flat, demo, tmp_path):
+    """--language en: no Japanese header, and the labels among the values (era, chapter, direction,
+    indicator kind) in English too; the officer's own texts (names) stay as written."""
+    path = tmp_path / "flat-en.xlsx"
+    call_command("evaluation", "flat", "--language", "en", "-o", str(path), stdout=io.StringIO())
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Program", "Indicators"]
+    programs = list(wb["Program"].values)
+    header = programs[0]
+    japanese = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+    assert not [h for h in header if japanese.search(str(h))], header
+    seed = [dict(zip(header, r, strict=True)) for r in programs[1:] if r[0] == 2012]
+    assert seed[1]["Fiscal year (era)"] == "H24" and seed[1]["Total cost (¥1,000)"] == 10678
+    assert seed[0]["Chapter"].startswith("Chapter 5 ") and seed[0]["Direction code"] == "Continue"
+    assert wb["Program"].cell(row=2, column=header.index("Program cost (yen)") + 1).number_format == "#,##0"
+    indicators = list(wb["Indicators"].values)
+    assert not [h for h in indicators[0] if japanese.search(str(h))]
+    kinds = {dict(zip(indicators[0], r, strict=True))["Kind"] for r in indicators[1:]}
+    assert kinds <= {"Activity indicator", "Outcome indicator"} and kinds
+    csv_path = tmp_path / "flat-en.csv"
+    call_command("evaluation", "flat", "--language", "en", "-o", str(csv_path), stdout=io.StringIO())
+    assert csv_path.read_bytes().decode("utf-8-sig").startswith("Fiscal year,Fiscal year (era),Ref. no.,")
+    ja = tmp_path / "flat-ja.csv"  # and Japanese stays the default
+    call_command("evaluation", "flat", "-o", str(ja), stdout=io.StringIO())
+    assert ja.read_bytes().decode("utf-8-sig").startswith("年度,年度(和暦),整理番号,")

@@ -7,6 +7,7 @@ import io
 import subprocess
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -150,3 +151,15 @@ def test_a_pdf_job_reports_rendering_as_its_last_step(two_programs):
     assert book.data.startswith(b"%PDF") and book.programs == 2
     assert [s[:2] for s in steps] == [(1, 3), (2, 3), (2, 3)] and steps[-1][2] == "PDF を作成しています"
     assert steps[0][2] == "21/50 防災行政無線デジタル化事業"
+
+
+def test_the_job_writes_in_the_language_of_the_page_that_started_it(
+    two_programs, client, django_capture_on_commit_callbacks
+):
+    officer = user_with_role(Role.SECURITY_OFFICER, username="officer")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    job, page, data = _web_book(client, officer, django_capture_on_commit_callbacks)
+    assert job.language == "en" and "平成24年度: 2 programs" in page  # the year in the sheet's era style
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames[0] == "Contents"
+    assert [c.value for c in book["Contents"][1]][3:6] == ["Ref. no.", "Program", "Total cost (¥1,000)"]

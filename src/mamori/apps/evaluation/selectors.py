@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.kpis import Evidence, KpiValue, kpi_get, kpi_list
@@ -307,7 +308,7 @@ def sheet_input(
     return SheetInput(
         fiscal_year=fiscal_year,
         department=f"{department.parent.name}{department.name}" if department.parent_id else department.name,
-        chapter=f"第{chapter.number}章 {chapter.title}",
+        chapter=gettext("第%(number)s章 %(title)s") % {"number": chapter.number, "title": chapter.title},
         section=f"{section.number} {section.title}",
         measure=f"{measure.number} {measure.title}",
         program=_program_input(program, fiscal_year, years, unit_costs, indicators, subs, kpis),

@@ -1,5 +1,5 @@
 """`mamori evaluation import FILE`, `mamori evaluation export [--program N] -o FILE`,
-`mamori evaluation flat [--fiscal-year FY] [--table programs|indicators] -o FILE.xlsx|.csv`."""
+`mamori evaluation flat [--fiscal-year FY] [--table programs|indicators] [--language en] -o FILE.xlsx|.csv`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import getpass
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from mamori.apps.evaluation.errors import EvaluationError
 from mamori.apps.evaluation.flat import flat_rows, rows_to_csv, rows_to_xlsx
@@ -32,6 +33,7 @@ class Command(BaseCommand):
         flat.add_argument("--fiscal-year", help="only this fiscal year (any spelling)")
         flat.add_argument("--table", choices=["programs", "indicators"], default="programs", help="for CSV")
         flat.add_argument("-o", "--output", required=True, help="FILE.xlsx (both tables) or FILE.csv")
+        flat.add_argument("--language", choices=["ja", "en"], default="ja", help="headers and labels")
 
     def handle(self, *args: object, **opts: str) -> None:
         try:
@@ -45,11 +47,13 @@ class Command(BaseCommand):
             out = Path(opts["output"])
             if opts["action"] == "flat":
                 fy = fiscal_year_from(opts["fiscal_year"]) if opts["fiscal_year"] else None
-                programs, indicators = flat_rows(fiscal_year=fy)
-                if out.suffix.lower() == ".csv":
-                    write_output(out, rows_to_csv(programs if opts["table"] == "programs" else indicators))
-                else:
-                    write_output(out, rows_to_xlsx(programs, indicators))
+                with translation.override(opts["language"]):
+                    programs, indicators = flat_rows(fiscal_year=fy)
+                    if out.suffix.lower() == ".csv":
+                        data = rows_to_csv(programs if opts["table"] == "programs" else indicators)
+                    else:
+                        data = rows_to_xlsx(programs, indicators)
+                write_output(out, data)
                 self.stdout.write(f"{out}: 事業 {len(programs) - 1} 行・指標 {len(indicators) - 1} 行")
                 return
             fmt = opts["format"] or ("json" if out.suffix.lower() == ".json" else "yaml")
