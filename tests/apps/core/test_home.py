@@ -51,6 +51,20 @@ def test_a_new_home_and_everything_the_demo_creates_in_it_are_private(tmp_path):
     assert len(list(home.rglob("*"))) > 100
     assert _readable_by_others(home) == []
     assert "readable by other users" not in done.stderr
+    assert _processes_under(home) == [], "the demo's S3 server (and any other child) stops with the demo"
+
+
+def _processes_under(home: Path) -> list[str]:
+    """Command lines of running processes that name a path inside `home`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(home) in cmdline:
+            found.append(cmdline)
+    return found
 
 
 def test_an_older_installation_readable_by_others_is_fixed_with_a_warning(tmp_path):

@@ -2,9 +2,11 @@
 
 Generated under MAMORI_HOME/demo-data (all fictional): a resident-records SQLite database (backed up
 through SQLite's online backup API), financial-accounting CSV exports, a document-management folder
-and a file-server share with Japanese file names. Repositories live in MAMORI_HOME/repositories
-(primary/<system> and offsite/<system>, the offsite a second local repository until remote backends
-are configured). Idempotent: a second call creates nothing twice and reruns no job that succeeded.
+and a file-server share with Japanese file names. The primary repositories live in
+MAMORI_HOME/repositories/primary/<system>; the offsite ones on the demo's own S3 server with Object
+Lock (`demo_s3`: SeaweedFS on 127.0.0.1, running while the demo runs), immutable for
+`OFFSITE_LOCK_DAYS` days, so the four systems meet 3-2-1-1-0 for real. Idempotent: a second call
+creates nothing twice and reruns no job that succeeded.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.db import transaction
 from mamori.apps.core.models import Classification, Department, NetworkZone, Organisation
 
 from . import services
+from .demo_s3 import DemoS3, demo_s3_start
 from .jobs import run_execute, run_request
 from .models import (
     OK_STATUSES,
@@ -251,7 +254,13 @@ def _free_dir(path: Path) -> Path:
     return candidate
 
 
-def _system(organisation: Organisation, spec: DemoSystem, data: Path, password: str) -> ProtectedSystem:
+OFFSITE_LOCK_DAYS = 14
+OFFSITE_LOCK_MODE = "GOVERNANCE"  # the demo's data can still be cleaned up by its owner
+
+
+def _system(
+    organisation: Organisation, spec: DemoSystem, data: Path, password: str, s3: DemoS3
+) -> ProtectedSystem:
     existing = ProtectedSystem.objects.filter(code=spec.code).first()
     if existing is not None:
         return existing
@@ -269,22 +278,17 @@ def _system(organisation: Organisation, spec: DemoSystem, data: Path, password: 
         )
         kind = SourceKind.SQLITE if spec.code == "jumin" else SourceKind.PATH
         services.source_create(actor=ACTOR, system=system, kind=kind, path=str(data), excludes="*.tmp\n~$*")
-        for role, medium, label in (
-            (RepositoryRole.PRIMARY, Medium.DISK, "庁内バックアップ"),
-            (RepositoryRole.OFFSITE, Medium.EXTERNAL, "遠隔地保管"),
-        ):
-            url = _free_dir(repos / role / spec.code)
-            url.parent.mkdir(parents=True, exist_ok=True)
-            services.repository_create(
-                actor=ACTOR,
-                system=system,
-                name=label,
-                url=str(url),
-                password=password,
-                role=role,
-                medium=medium,
-                initialize=True,
-            )
+        primary = _free_dir(repos / RepositoryRole.PRIMARY / spec.code)
+        primary.parent.mkdir(parents=True, exist_ok=True)
+        services.repository_create(
+            actor=ACTOR, system=system, name="庁内バックアップ", url=str(primary), password=password,
+            role=RepositoryRole.PRIMARY, medium=Medium.DISK, initialize=True,
+        )  # fmt: skip
+        services.repository_create(
+            actor=ACTOR, system=system, name="遠隔地保管（S3・改ざん防止）", url=s3.url(s3.free_name(spec.code)),
+            password=password, role=RepositoryRole.OFFSITE, medium=Medium.OBJECT_STORAGE, initialize=True,
+            immutable_days=OFFSITE_LOCK_DAYS, lock_mode=OFFSITE_LOCK_MODE, secrets=s3.secrets,
+        )  # fmt: skip
         for job, cron in SCHEDULES:
             full = {"drill_sample": 0} if job == JobKind.RESTORE_DRILL else {}  # the RTO needs a full restore
             services.schedule_set(actor=ACTOR, system=system, kind=job, cron=cron, **full)
@@ -307,9 +311,13 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     """Create the four systems (once) and run a backup, offsite copy, check and drill for each."""
     password = os.environ.get("MAMORI_DEMO_PASSWORD") or generate_password()
     data = generate_demo_data(demo_data_dir())
+    s3 = demo_s3_start(Path(settings.MAMORI_HOME) / "demo-s3")
+    stdout.write(
+        f"バックアップ: 遠隔地保管用の S3 サーバ（SeaweedFS、Object Lock）を {s3.endpoint}/ で起動（終了時に停止）\n"
+    )
     stdout.write("バックアップ: 4システムのデモデータ、リポジトリ、スケジュール\n")
     for spec in SYSTEMS:
-        system = _system(organisation, spec, data[spec.code], password)
+        system = _system(organisation, spec, data[spec.code], password, s3)
         for kind in (JobKind.BACKUP, JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET, JobKind.RESTORE_DRILL):
             _ensure_run(system, kind, stdout)
 
