@@ -137,6 +137,24 @@ def test_xlsx_is_an_a4_portrait_sheet_with_japanese_font(xlsx):
     assert ws["A2"].font.name == "MS Gothic"
 
 
+def test_xlsx_boxes_are_merged_and_bordered_to_their_edges(xlsx):
+    """Merges only record their range (for speed): the box must still run round the merged cell."""
+    ws = xlsx.active
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A1:L1", "B2:L2", "A3:A4", "B3:E3"} <= merged
+
+    def sides(coordinate: str) -> tuple[object, ...]:
+        b = ws[coordinate].border
+        return (b.left.style, b.right.style, b.top.style, b.bottom.style)
+
+    assert sides("B2") == ("thin",) * 4  # the anchor
+    assert sides("G2") == (None, None, "thin", "thin")  # inside B2:L2: top and bottom
+    assert sides("L2") == (None, "thin", "thin", "thin")  # its right edge
+    assert sides("A4") == ("thin", "thin", None, "thin")  # the bottom of A3:A4
+    assert sides("A1") == (None,) * 4 and ws["A1"].font.size == 13  # the title has no box
+    assert ws["A3"].fill.fgColor.rgb.endswith("E8EEF4") and not ws["B2"].fill.fgColor.rgb.endswith("E8EEF4")
+
+
 def test_pdf_text_holds_the_seed_figures_and_labels(demo, tmp_path, artifacts_dir):
     pdftotext = require_tool("pdftotext")
     pdftoppm = require_tool("pdftoppm")

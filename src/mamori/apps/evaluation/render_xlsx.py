@@ -10,13 +10,17 @@ from __future__ import annotations
 import io
 import math
 import re
+from copy import copy
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -37,12 +41,43 @@ PERCENT = "0.0"
 
 
 class _Grid:
-    """Writes boxed, merged cells on one worksheet with the sheet's font."""
+    """Writes boxed, merged cells on one worksheet with the sheet's font.
+
+    Speed (a whole year is hundreds of worksheets): openpyxl hashes a Font / Border / Alignment on
+    every assignment, and `merge_cells` rebuilds the range's cells; so each look is built once and its
+    style array copied to the next cell, and a merge only records its range (the cells inside already
+    carry their borders).
+    """
 
     def __init__(self, ws: Worksheet, font: str) -> None:
         self.ws = ws
         self.font = font
         self.row = 1
+        self._looks: dict[tuple[object, ...], StyleArray] = {}
+
+    def _style(self, cell: Cell, look: tuple[float, bool, str, bool, str | None, bool]) -> None:
+        prepared = self._looks.get(look)
+        if prepared is not None:
+            cell._style = copy(prepared)
+            return
+        size, bold, align, head, fmt, border = look
+        cell.font = Font(name=self.font, size=size, bold=bold)
+        cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+        if head:
+            cell.fill = HEAD_FILL
+        if fmt:
+            cell.number_format = fmt
+        if border:
+            cell.border = BOX
+        self._looks[look] = copy(cell._style)
+
+    def _box(self, cell: Cell) -> None:
+        prepared = self._looks.get(("box",))
+        if prepared is None:
+            cell.border = BOX
+            self._looks[("box",)] = copy(cell._style)
+        else:
+            cell._style = copy(prepared)
 
     def put(
         self,
@@ -61,19 +96,16 @@ class _Grid:
     ) -> None:
         to_col = to_col or col
         to_row = to_row or row
-        cell = xlsx_set(self.ws.cell(row=row, column=col), value)
-        cell.font = Font(name=self.font, size=size, bold=bold or head)
-        cell.alignment = Alignment(horizontal="center" if head else align, vertical="center", wrap_text=True)
-        if head:
-            cell.fill = HEAD_FILL
-        if fmt:
-            cell.number_format = fmt
+        cell = self.ws.cell(row=row, column=col)
+        self._style(cell, (size, bold or head, "center" if head else align, head, fmt, border))
+        xlsx_set(cell, value)  # after the look: its quote prefix (formula-like text) is part of the style
         if border:
             for r in range(row, to_row + 1):
                 for c in range(col, to_col + 1):
-                    self.ws.cell(row=r, column=c).border = BOX
+                    if (r, c) != (row, col):
+                        self._box(self.ws.cell(row=r, column=c))
         if to_col != col or to_row != row:
-            self.ws.merge_cells(start_row=row, start_column=col, end_row=to_row, end_column=to_col)
+            self.ws.merged_cells.add(CellRange(min_col=col, min_row=row, max_col=to_col, max_row=to_row))
 
     def text_row(self, label: str, text: str, *, min_lines: int = 1) -> None:
         """A label in column A and a wrapped text across B..L, sized to the text."""
