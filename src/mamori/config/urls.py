@@ -11,5 +11,6 @@ urlpatterns = [
     path("incidents/", include("mamori.apps.incidents.urls")),
     path("devices/", include("mamori.apps.devices.urls")),
     path("training/", include("mamori.apps.training.urls")),
+    path("awareness/", include("mamori.apps.awareness.urls")),
     path("", include("mamori.apps.core.urls")),
 ]

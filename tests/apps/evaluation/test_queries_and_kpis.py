@@ -127,6 +127,11 @@ def test_kpi_command_lists_every_registered_kpi(db, drill_kpi):
         "unit": "%",
         "direction": "up",
         "evidence_count": 2,
+        "evidence": [
+            {"label": "訓練 2025-06", "object_type": "drill", "object_id": "1", "url": "/drills/1/"},
+            {"label": "訓練 2025-11", "object_type": "drill", "object_id": "2", "url": "/drills/2/"},
+        ],
+        "detail": {},
     }
     table = io.StringIO()
     call_command("kpi", "--fiscal-year", "2025", stdout=table)

@@ -1,10 +1,11 @@
-"""Template context for every page: the navigation the signed-in role may use, and the role's name."""
+"""Template context for every page: the navigation the signed-in role may use, the role's name and
+the banners asked of the signed-in person."""
 
 from django.http import HttpRequest
 from django.urls import reverse
 
 from .models import Role
-from .navigation import NavItem, nav_items
+from .navigation import NavItem, banners, nav_items
 from .permissions import user_role
 
 
@@ -21,7 +22,9 @@ def _active_key(items: list[NavItem], path: str) -> str:
 def navigation(request: HttpRequest) -> dict[str, object]:
     role = user_role(request.user) if hasattr(request, "user") else None
     items = nav_items(role)
+    signed_in = hasattr(request, "user") and request.user.is_authenticated
     return {
+        "banners": banners(request) if signed_in else [],
         "nav_items": items,
         "active_nav": _active_key(items, request.path) if items else "",
         "current_role": role,

@@ -8,6 +8,8 @@ Which roles see a card is the app's decision, declared in `DashboardCard.roles`:
 officers' overview (READERS), one a department lead sees scoped to their departments, one for staff.
 Something asked of a person (a course to take, a notice to acknowledge) is a `Task`: an app registers
 a task source, and core's 「あなたへの依頼」 card lists every source's tasks for the signed-in person.
+Something a person must see on every page until they act on it (a notice to acknowledge) is a
+`Banner` from a registered banner source, shown under the header of every page.
 """
 
 from __future__ import annotations
@@ -59,9 +61,22 @@ class Task:
 TaskSource = Callable[[HttpRequest], Iterable[Task]]
 
 
+@dataclass(frozen=True)
+class Banner:
+    """A notice on every page for the signed-in person, with where to act on it."""
+
+    text: Any
+    url: str
+    action: Any  # the link's text, e.g. 「確認する」
+
+
+BannerSource = Callable[[HttpRequest], Iterable[Banner]]
+
+
 _nav: dict[str, NavItem] = {}
 _cards: dict[str, DashboardCard] = {}
 _task_sources: dict[str, TaskSource] = {}
+_banner_sources: dict[str, BannerSource] = {}
 
 
 def register_nav(item: NavItem) -> None:
@@ -104,3 +119,12 @@ def tasks(request: HttpRequest) -> list[Task]:
     """Every source's tasks for this person, the earliest due first, undated last."""
     found = [task for source in _task_sources.values() for task in source(request)]
     return sorted(found, key=lambda t: (t.due is None, t.due or date.min))
+
+
+def register_banners(key: str, source: BannerSource) -> None:
+    """Register or replace an app's banner source (e.g. "awareness": notices not yet acknowledged)."""
+    _banner_sources[key] = source
+
+
+def banners(request: HttpRequest) -> list[Banner]:
+    return [banner for source in _banner_sources.values() for banner in source(request)]

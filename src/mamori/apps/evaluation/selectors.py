@@ -334,7 +334,8 @@ def sheet_get(
 
 
 def kpi_values(fiscal_year: int) -> list[dict[str, object]]:
-    """Every registered KPI for a fiscal year: code, label, value, unit and evidence count."""
+    """Every registered KPI for a fiscal year: code, label, value, unit, the evidence (each record
+    with its label and page) and the provider's detail figures."""
     out: list[dict[str, object]] = []
     for kpi in kpi_list():
         value = kpi.compute(fiscal_year)
@@ -346,6 +347,11 @@ def kpi_values(fiscal_year: int) -> list[dict[str, object]]:
                 "unit": kpi.unit,
                 "direction": kpi.direction,
                 "evidence_count": len(value.evidence),
+                "evidence": [
+                    {"label": e.label, "object_type": e.object_type, "object_id": e.object_id, "url": e.url}
+                    for e in value.evidence
+                ],
+                "detail": value.detail,
             }
         )
     return out

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "mamori.apps.incidents",
     "mamori.apps.devices",
     "mamori.apps.training",
+    "mamori.apps.awareness",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +147,8 @@ LOGOUT_REDIRECT_URL = "login"
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("MAMORI_PASSWORD_LINK_HOURS", "72")) * 3600
 # Where people reach the web UI: links in mails (first password, acknowledgements) start with it.
 MAMORI_BASE_URL = os.environ.get("MAMORI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long an awareness campaign's personal acknowledgement link works (a reminder sends a fresh one).
+MAMORI_ACK_LINK_DAYS = int(os.environ.get("MAMORI_ACK_LINK_DAYS", "30"))
 
 # Lockout after repeated failures (django-axes): 5 failures per user+IP lock for 30 minutes.
 AXES_FAILURE_LIMIT = 5

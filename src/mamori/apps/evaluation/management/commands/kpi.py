@@ -1,4 +1,5 @@
-"""`mamori kpi --fiscal-year 2026 [--json]`: every registered KPI with value, unit and evidence count."""
+"""`mamori kpi --fiscal-year 2026 [--json]`: every registered KPI with value and unit; the JSON adds
+the evidence records and the detail figures behind each value."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         rows = kpi_values(fy)
         if opts["json"]:
-            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
+            self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
             return
         self.stdout.write(f"{format_fiscal_year(fy)} (FY{fy}): {len(rows)} KPI")
         for row in rows:

@@ -1,0 +1,53 @@
+"""The officer's campaign form: the text with its placeholders, the schedule and the audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from mamori.apps.core.forms import DATE_WIDGET
+from mamori.apps.core.models import Department, Role
+
+from .models import Audience
+from .services import CampaignData
+from .texts import PLACEHOLDERS
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+PLACEHOLDER_HELP = format_lazy(
+    _("差し込み項目: {names}（受け取る人ごとに置き換えます）"),
+    names="、".join(f"{{{p}}}" for p in PLACEHOLDERS),
+)
+
+
+class DepartmentsField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.code} {obj.full_name}"
+
+
+class CampaignForm(forms.Form):
+    subject = forms.CharField(label=_("件名"), max_length=150, help_text=PLACEHOLDER_HELP)
+    body = forms.CharField(label=_("本文"), max_length=5000, widget=forms.Textarea(attrs={"rows": 14}))
+    send_at = forms.DateTimeField(label=_("配信日時"), widget=DATETIME)
+    due_on = forms.DateField(label=_("確認の期限"), widget=DATE_WIDGET)
+    remind_days_before = forms.IntegerField(
+        label=_("督促（期限の何日前）"), min_value=0, max_value=60, initial=2
+    )
+    audience = forms.ChoiceField(label=_("対象"), choices=Audience.choices, widget=forms.RadioSelect)
+    departments = DepartmentsField(
+        label=_("対象の所属（下位の所属を含む）"),
+        queryset=Department.objects.select_related("parent").order_by("code"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    role = forms.ChoiceField(label=_("対象のロール"), choices=[("", "—"), *Role.choices], required=False)
+
+    def data_for_service(self) -> CampaignData:
+        d = self.cleaned_data
+        return CampaignData(
+            subject=d["subject"], body=d["body"], send_at=d["send_at"], due_on=d["due_on"],
+            audience=d["audience"], departments=list(d["departments"]), role=d["role"],
+            remind_days_before=d["remind_days_before"],
+        )  # fmt: skip

@@ -1,0 +1,146 @@
+"""The officer writes and sends a campaign on the pages; the rate per department is on its page for
+the officer, for a lead only their departments'; staff see their own notices only; the worker
+prepares the built-in seasons ahead of time and reminds before the due date."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from mamori.apps.awareness import periodic, services
+from mamori.apps.awareness.models import Campaign, CampaignKind, CampaignStatus, Recipient
+from mamori.apps.core.models import AuditEvent, Role
+from mamori.apps.core.wareki import fiscal_year_of
+
+from .helpers import campaign_data
+
+pytestmark = pytest.mark.django_db
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_officer_writes_a_campaign_for_one_department_and_sends_it(
+    city, smtp_sink, django_capture_on_commit_callbacks
+):
+    officer = _client(city.world.users[Role.SECURITY_OFFICER])
+    form = {
+        "subject": "【臨時】{市名} 不審メールにご注意ください", "body": "{氏名} 様\n添付ファイルを開かないでください。",
+        "send_at": "2030-01-10T09:00", "due_on": "2030-01-17", "remind_days_before": "2",
+        "audience": "departments", "departments": [city.world.fukushi.pk], "role": "",
+    }  # fmt: skip
+    created = officer.post(reverse("awareness:create"), form)
+    campaign = Campaign.objects.get()
+    assert created.status_code == 302 and created["Location"] == reverse(
+        "awareness:detail", args=[campaign.pk]
+    )
+    hostile = form | {"body": "{{ settings.SECRET_KEY }}"}
+    refused = officer.post(reverse("awareness:edit", args=[campaign.pk]), hostile)
+    assert (
+        refused.status_code == 200
+        and "差し込み項目 { settings.SECRET_KEY } は使えません" in refused.content.decode()
+    )
+    assert Campaign.objects.get().body.startswith("{氏名} 様")
+    with django_capture_on_commit_callbacks(execute=True):
+        officer.post(reverse("awareness:send", args=[campaign.pk]))
+    assert list(Recipient.objects.values_list("staff__employee_number", flat=True)) == [
+        "400001"
+    ]  # 福祉部 only
+    assert smtp_sink.recipients == [[city.world.staff_outside.email]]
+    # Sent is final: the text people received cannot change afterwards.
+    assert (
+        "配信済みの注意喚起は変更できません"
+        in officer.post(reverse("awareness:edit", args=[campaign.pk]), form).content.decode()
+    )
+
+
+def test_rates_per_department_for_the_officer_and_only_their_departments_for_a_lead(city, sent):
+    services.acknowledgement_record(
+        actor=city.sato, recipient=Recipient.objects.get(campaign=sent, staff=city.world.staff_in_scope)
+    )
+    page = _client(city.world.users[Role.SECURITY_OFFICER]).get(reverse("awareness:detail", args=[sent.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and '<strong id="rate">33.3%</strong>' in html
+    assert html.index("子育て支援課") < html.index("行政改革課")  # the lowest rate first
+    assert (
+        'value="1.000"' in html and 'value="0.000"' in html
+    )  # 行政改革課 1/1; 子育て支援課 0/1, 情報政策課 0/1
+    lead = _client(city.world.users[Role.DEPARTMENT_LEAD])  # 総務部: 行政改革課 and 情報政策課
+    lead_html = lead.get(reverse("awareness:detail", args=[sent.pk])).content.decode()
+    assert '<strong id="rate">50.0%</strong>' in lead_html and "子育て支援課" not in lead_html
+    assert "鈴木" not in lead_html and "佐藤" in lead_html
+    assert "50.0%" in lead.get(reverse("awareness:list")).content.decode()
+
+
+def test_a_lead_does_not_see_a_campaign_that_reached_none_of_their_departments(
+    city, smtp_sink, django_capture_on_commit_callbacks
+):
+    campaign = services.campaign_create(
+        actor="officer", data=campaign_data(audience="departments", departments=[city.world.fukushi])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.campaign_send(actor="officer", campaign=campaign)
+    lead = _client(city.world.users[Role.DEPARTMENT_LEAD])
+    assert lead.get(reverse("awareness:detail", args=[campaign.pk])).status_code == 404
+    listed = lead.get(reverse("awareness:list")).content.decode()
+    assert reverse("awareness:detail", args=[campaign.pk]) not in listed
+
+
+def test_staff_see_their_own_notices_and_nothing_of_others(city, sent):
+    mine = _client(city.sato).get(reverse("awareness:mine")).content.decode()
+    assert "佐藤 花子 様" in mine and "鈴木" not in mine
+    assert _client(city.sato).get(reverse("awareness:detail", args=[sent.pk])).status_code == 403
+
+
+def test_the_worker_prepares_the_seasons_ahead_sends_them_when_due_and_reminds(
+    city, smtp_sink, django_capture_on_commit_callbacks
+):
+    fy = fiscal_year_of(timezone.localdate()) + 1
+    send_at = datetime(fy, 4, 1, 9, tzinfo=JST)
+    periodic.periodic_tick(send_at - timedelta(days=60))
+    assert not Campaign.objects.filter(kind=CampaignKind.TRANSFER, season=fy).exists()
+    periodic.periodic_tick(send_at - timedelta(days=40))
+    periodic.periodic_tick(send_at - timedelta(days=39))  # idempotent
+    campaign = Campaign.objects.get(kind=CampaignKind.TRANSFER, season=fy)
+    assert campaign.status == CampaignStatus.SCHEDULED and "人事異動" in campaign.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        periodic.periodic_tick(campaign.send_at + timedelta(minutes=1))
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SENT and len(smtp_sink.messages) == 2
+    remind_at = datetime.combine(campaign.due_on - timedelta(days=2), datetime.min.time(), JST) + timedelta(
+        hours=9
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        periodic.periodic_tick(remind_at)
+        periodic.periodic_tick(remind_at + timedelta(hours=1))  # once only
+    assert len(smtp_sink.messages) == 4 and all(
+        m["Subject"].strip().startswith("【確認のお願い】") for m in smtp_sink.messages[2:]
+    )
+    assert AuditEvent.objects.filter(action="awareness.campaign.remind", actor="worker").count() == 1
+
+
+def test_the_kpi_command_shows_the_rate_with_each_campaign_as_evidence(city, sent):
+    services.acknowledgement_record(
+        actor=city.sato, recipient=Recipient.objects.get(campaign=sent, staff=city.world.staff_in_scope)
+    )
+    out = StringIO()
+    call_command("kpi", "--fiscal-year", str(fiscal_year_of(timezone.localdate())), "--json", stdout=out)
+    rows = {row["code"]: row for row in json.loads(out.getvalue())}
+    rate, count = rows["awareness.ack_rate"], rows["awareness.campaigns"]
+    assert (rate["value"], rate["unit"], rate["evidence_count"]) == ("33.3", "%", 1)
+    assert rate["detail"] == {"recipients": 3, "acknowledged": 1, "campaigns": 1}
+    assert "確認 1/3人 (33.3%)" in rate["evidence"][0]["label"]
+    assert rate["evidence"][0]["url"] == reverse("awareness:detail", args=[sent.pk])
+    assert (count["value"], count["unit"]) == ("1", "回")
