@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/run.py --scale 10000,100000,1000000 --rounds 1
 	$(BIN)/python bench/devices_import.py
 	$(BIN)/python bench/training_load.py
+	$(BIN)/python bench/year_book.py
 
 stress: setup
 	$(BIN)/pytest -m stress -p no:cacheprovider tests
