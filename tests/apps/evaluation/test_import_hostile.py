@@ -66,7 +66,8 @@ def test_an_over_long_department_or_title_is_refused_not_a_database_error(organi
     text += program("2002", '{code: "3002", name: 課}').replace("title: 守る", "title: " + "守" * 201)
     message = refused(tmp_path, text).splitlines()
     assert message[0].startswith("programs[0].department（8行目）: 所属名:") and "100" in message[0]
-    assert message[1].startswith("programs[1]（10行目）: title:") and "200" in message[1]
+    # the field's label (施策), not its attribute name
+    assert message[1].startswith("programs[1]（10行目）: 施策:") and "200" in message[1]
     assert len(message) == 2
 
 

@@ -11,7 +11,14 @@ from mamori.apps.core.models import AuditEvent
 from mamori.apps.evaluation import services
 from mamori.apps.evaluation.demo import setup_demo
 from mamori.apps.evaluation.errors import EvaluationError
-from mamori.apps.evaluation.models import Indicator, IndicatorYear, Program, ProgramYear, StaffingLine
+from mamori.apps.evaluation.models import (
+    Indicator,
+    IndicatorYear,
+    PolicyChapter,
+    Program,
+    ProgramYear,
+    StaffingLine,
+)
 from mamori.apps.evaluation.selectors import program_get
 
 
@@ -139,6 +146,34 @@ def test_duplicate_reference_number_is_a_clear_error(demo):
             name="重複",
         )
     assert Program.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "label"),
+    [({"purpose": "目的\x00"}, "nul_character", "purpose"), ({"name": "長" * 201}, "invalid", "name")],
+)
+def test_a_bad_program_field_is_refused_naming_it(demo, fields, code, label):
+    program = program_get(reference_number="1379")
+    before = _snapshot()
+    with pytest.raises(EvaluationError) as info:
+        services.program_update(actor="t", program=program, **fields)
+    assert info.value.code == code
+    assert str(Program._meta.get_field(label).verbose_name) in str(info.value)
+    assert _snapshot() == before
+
+
+def test_a_policy_heading_with_nul_is_refused_before_anything_is_saved(organisation):
+    """The heading rows may already exist, so only their plain fields are checked (not uniqueness)."""
+    with pytest.raises(EvaluationError) as info:
+        services.policy_measure_ensure(
+            actor="t",
+            organisation=organisation,
+            chapter=(9, "章"),
+            section=("1", "節\x00"),
+            measure=("1", "施策"),
+        )
+    assert info.value.code == "nul_character"
+    assert not PolicyChapter.objects.exists() and not AuditEvent.objects.exists()
 
 
 def test_every_write_is_audited(demo):

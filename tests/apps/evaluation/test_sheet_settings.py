@@ -84,7 +84,7 @@ def test_a_change_is_audited_and_saving_it_unchanged_records_nothing(program):
     [
         ({"threshold_a": 70, "threshold_b": 80}, "0 ≦ B ≦ A ≦ 100"),
         ({"threshold_a": 120}, "0 ≦ B ≦ A ≦ 100"),
-        ({"money_rounding": "bankers"}, "money_rounding"),
+        ({"money_rounding": "bankers"}, "千円未満の端数: 'bankers'"),  # the field's label
         ({"colour": "red"}, "不明な項目: colour"),
     ],
 )

@@ -43,24 +43,36 @@ MSG_LAST_ADMINISTRATOR = _(
 USER_FIELDS = ["id", "username", "email", "is_active"]
 
 
-def validated(obj: models.Model, *, exclude: list[str] | None = None) -> None:
-    """`full_clean()` with Django's field errors turned into one ApplicationError line.
+def validated(
+    obj: models.Model,
+    *,
+    exclude: list[str] | None = None,
+    fields_only: bool = False,
+    error: type[ApplicationError] = ApplicationError,
+) -> None:
+    """`full_clean()` with Django's field errors turned into one `error` line naming each field.
 
     NUL is refused first: forms refuse it, but services are also called by imports, and PostgreSQL
-    would refuse the row with an internal error where SQLite stores it.
+    would refuse the row with an internal error where SQLite stores it. `fields_only` checks the
+    plain fields alone (lengths, blanks, choices), not uniqueness or `clean()`: for a row that may
+    already exist. `error` is the calling app's ApplicationError subclass.
     """
     for field in obj._meta.concrete_fields:
         value = getattr(obj, field.attname)
         if isinstance(value, str) and "\x00" in value:
-            raise ApplicationError(MSG_NUL_CHARACTER % {"field": field.verbose_name}, code="nul_character")
+            raise error(MSG_NUL_CHARACTER % {"field": field.verbose_name}, code="nul_character")
     try:
-        obj.full_clean(exclude=exclude)
+        if fields_only:
+            relations = [f.name for f in obj._meta.fields if f.is_relation]
+            obj.clean_fields(exclude=[*(exclude or []), *relations])
+        else:
+            obj.full_clean(exclude=exclude)
     except ValidationError as exc:
         parts = []
         for field, messages in exc.message_dict.items():
             label = obj._meta.get_field(field).verbose_name if field != "__all__" else ""
             parts.append(f"{label}: {' '.join(messages)}" if label else " ".join(messages))
-        raise ApplicationError("; ".join(parts), code="invalid", extra=exc.message_dict) from exc
+        raise error("; ".join(parts), code="invalid", extra=exc.message_dict) from exc
 
 
 # --- organisation and population -------------------------------------------------------------

@@ -7,13 +7,13 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.kpis import kpi_get
 from mamori.apps.core.models import Department, EmploymentCategory, Organisation, PopulationRecord
+from mamori.apps.core.services import validated
 from mamori.apps.core.wareki import parse_fiscal_year
 
 from .errors import EvaluationError
@@ -73,21 +73,6 @@ PROGRAM_TEXT_FIELDS = (
 )
 
 
-def _full_clean(obj: models.Model, *, fields_only: bool = False) -> None:
-    """Model validation as one clear line (e.g. a duplicate 整理番号); `fields_only`: lengths and
-    blanks, not uniqueness (for a row that may already exist)."""
-    try:
-        if fields_only:
-            obj.clean_fields(exclude=[f.name for f in obj._meta.fields if f.is_relation])
-        else:
-            obj.full_clean()
-    except ValidationError as exc:
-        parts = [
-            f"{k}: {' '.join(v)}" if k != "__all__" else " ".join(v) for k, v in exc.message_dict.items()
-        ]
-        raise EvaluationError("; ".join(parts), code="invalid", extra=exc.message_dict) from None
-
-
 def fiscal_year_from(value: str | int) -> int:
     """A fiscal year from any accepted spelling, or an EvaluationError naming the forms."""
     try:
@@ -137,7 +122,7 @@ def policy_measure_ensure(
         PolicySection(number=section[0], title=section[1]),
         Measure(number=measure[0], title=measure[1]),
     ):
-        _full_clean(row, fields_only=True)
+        validated(row, fields_only=True, error=EvaluationError)
     with transaction.atomic():
         ch, _ = PolicyChapter.objects.get_or_create(
             organisation=organisation, number=chapter[0], defaults={"title": chapter[1]}
@@ -199,7 +184,7 @@ def program_create(
     program = Program(
         measure=measure, department=department, reference_number=reference_number, parent=parent, **cleaned
     )
-    _full_clean(program)
+    validated(program, error=EvaluationError)
     with transaction.atomic():
         program.save()
         audit_record(actor=actor, action="evaluation.program.create", obj=program, after=snapshot_of(program))
@@ -215,7 +200,7 @@ def program_update(
         setattr(program, name, value)
     if department is not None:
         program.department = department
-    _full_clean(program)
+    validated(program, error=EvaluationError)
     with transaction.atomic():
         program.save()
         _audit_change(
@@ -464,7 +449,7 @@ def indicator_create(
     indicator = Indicator(
         program=program, kind=kind, name=name, unit=unit, direction=direction, kpi_code=kpi_code, order=order
     )
-    _full_clean(indicator)
+    validated(indicator, error=EvaluationError)
     with transaction.atomic():
         indicator.save()
         audit_record(
@@ -489,7 +474,7 @@ def indicator_update(*, actor: Actor, indicator: Indicator, **fields: Any) -> In
     before = snapshot_of(indicator)
     for name, value in fields.items():
         setattr(indicator, name, value)
-    _full_clean(indicator)
+    validated(indicator, error=EvaluationError)
     with transaction.atomic():
         indicator.save()
         _audit_change(
@@ -516,7 +501,7 @@ def indicator_year_set(
         before = None if created else snapshot_of(row)
         unchanged = not created and (row.target, row.actual) == (t, a)  # 100.00 == 100
         row.target, row.actual = t, a
-        _full_clean(row)
+        validated(row, error=EvaluationError)
         row.save()
         _audit_change(
             unchanged=unchanged,
@@ -550,7 +535,7 @@ def sheet_settings_set(*, actor: Actor, organisation: Organisation, **values: An
             b.quantize(tenth),
         )
         row.footnote = str(merged["footnote"] or "").strip()
-        _full_clean(row)
+        validated(row, error=EvaluationError)
         row.save()
         _audit_change(
             actor=actor, action="evaluation.settings.set", obj=row, before=before, after=snapshot_of(row)

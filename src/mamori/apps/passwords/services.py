@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -23,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from mamori.apps.backups.alerts import alert_recipients
 from mamori.apps.core.audit import Actor, actor_name, audit_record, snapshot_of
 from mamori.apps.core.secretbox import secret_decrypt, secret_encrypt
+from mamori.apps.core.services import validated
 
 from . import corpus, reminders
 from . import directory as ldap
@@ -60,13 +60,6 @@ MSG_PASSWORD = _("バインドパスワードを指定してください")
 logger = logging.getLogger(__name__)
 
 
-def _full_clean(obj: Any) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        raise PasswordsError(" ".join(exc.messages), code="invalid") from exc
-
-
 def _check_policy(policy: PasswordPolicy) -> None:
     if policy.mode == PolicyMode.ROTATION and not policy.max_age_days:
         raise PasswordsError(MSG_ROTATION_DAYS, code="rotation_days")
@@ -74,7 +67,7 @@ def _check_policy(policy: PasswordPolicy) -> None:
         policy.max_age_days = None
     if policy.min_length < NIST_MIN_LENGTH:
         raise PasswordsError(MSG_MIN_LENGTH, code="min_length")
-    _full_clean(policy)
+    validated(policy, error=PasswordsError)
 
 
 def policy_create(*, actor: Actor, **fields: Any) -> PasswordPolicy:
@@ -111,7 +104,7 @@ def _check_directory(directory: Directory) -> None:
         raise PasswordsError(MSG_FILTER, code="filter_invalid")
     if not ldap.attribute_name_valid(directory.match_attribute):
         raise PasswordsError(MSG_ATTRIBUTE, code="attribute_invalid")
-    _full_clean(directory)
+    validated(directory, error=PasswordsError)
 
 
 def _directory_snapshot(directory: Directory) -> dict[str, Any]:
