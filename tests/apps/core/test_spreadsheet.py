@@ -12,8 +12,11 @@ from openpyxl import Workbook
 import mamori
 from mamori.apps.core.spreadsheet import csv_rows, formula_like, xlsx_append, xlsx_set
 
+FORMULAS = ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("x")']
+FULL_WIDTH_FORMULAS = ["＝1+1", "＋1", "－2+3", "＠SUM(A1)", '＝HYPERLINK("x")']  # Japanese Excel: formulas
 
-@pytest.mark.parametrize("text", ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", '=HYPERLINK("x")'])
+
+@pytest.mark.parametrize("text", [*FORMULAS, *FULL_WIDTH_FORMULAS])
 def test_formula_like_text_is_neutralised(text):
     assert formula_like(text)
     assert csv_rows([[text]]) == [["'" + text]]
@@ -21,7 +24,9 @@ def test_formula_like_text_is_neutralised(text):
     assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", True)
 
 
-@pytest.mark.parametrize("value", [-2, -2.5, Decimal("-3.00"), 0, "情報化安全対策事業", "a=b", "", None])
+@pytest.mark.parametrize(
+    "value", [-2, -2.5, Decimal("-3.00"), 0, "情報化安全対策事業", "a=b", "", None, "ー（長音）", "（＝注）"]
+)
 def test_numbers_and_plain_text_are_left_alone(value):
     assert not formula_like(value)
     assert csv_rows([[value]]) == [["" if value is None else value]]

@@ -2,8 +2,11 @@
 
 A program named `=HYPERLINK("http://x","y")` would otherwise become a live formula when the sheet
 is opened (CSV injection, OWASP): Excel, LibreOffice and Google Sheets read a cell starting with
-`=`, `+`, `-`, `@`, tab or CR as a formula or a DDE call. Every export writes its cells through
-`csv_value` or `xlsx_set` so that numbers stay numbers and only such text is neutralised.
+`=`, `+`, `-`, `@`, tab or CR as a formula or a DDE call. Japanese Excel also takes their
+full-width forms `＝` `＋` `－` `＠` as a formula start, as it does when they are typed (reported to
+OWASP: OWASP/www-community#1088), and a city's data is full of full-width text. Every export writes
+its cells through `csv_value` or `xlsx_set` so that numbers stay numbers and only such text is
+neutralised.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def formula_like(value: object) -> bool:
