@@ -1,6 +1,7 @@
 """Each app test starts in Japanese: a request in English (LocaleMiddleware activates the language
 in the test's thread and leaves it) must not change the messages later tests assert. Each test keeps
-its audit checkpoints to itself. `smtp_sink`: a real SMTP server (aiosmtpd) for the mails apps send."""
+its audit checkpoints to itself, and stops the demo directory (slapd) it started. `smtp_sink`: a
+real SMTP server (aiosmtpd) for the mails apps send."""
 
 import email
 import email.policy
@@ -11,6 +12,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.utils import translation
 
+from mamori.apps.passwords.demo import demo_directory_stop
 from tests.remote_servers import free_port
 
 
@@ -25,6 +27,13 @@ def _japanese_first() -> Iterator[None]:
 def _private_audit_checkpoints(settings, tmp_path_factory) -> None:
     """Each test's audit chain starts empty, so its checkpoints may not outlive it."""
     settings.MAMORI_AUDIT_CHECKPOINT_DIR = tmp_path_factory.mktemp("audit-checkpoints")
+
+
+@pytest.fixture(autouse=True)
+def _demo_directory_stopped() -> Iterator[None]:
+    """A demo run in-process keeps its slapd until the process exits: here, until the test ends."""
+    yield
+    demo_directory_stop()
 
 
 class Sink:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from mamori.apps.core.demo_city import demo_city_setup
 from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.passwords import services
-from mamori.apps.passwords.demo import demo_sign_in_example, setup_demo
+from mamori.apps.passwords.demo import demo_directory_stop, demo_sign_in_example, setup_demo
 from mamori.apps.passwords.models import AuditRun, PasswordPolicy, RunStatus
 from tests.conftest import require_tool
 
@@ -33,6 +36,12 @@ def test_demo_audits_a_real_directory_once_and_keeps_it_reachable():
     assert AuditEvent.objects.count() == events and AuditRun.objects.count() == 1
     tested = services.directory_test(actor="officer", directory=run.directory)  # the server still answers
     assert tested.last_test_ok is True, tested.last_test_message
+
+    pid = int((Path(settings.MAMORI_HOME) / "demo-ldap" / "slapd.pid").read_text())
+    demo_directory_stop()  # what `mamori demo` does at exit and every app test at its end
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert services.directory_test(actor="officer", directory=run.directory).last_test_ok is False
 
 
 def test_demo_staff_sign_in_with_their_directory_account(client):

@@ -27,7 +27,7 @@ from mamori.apps.core.services import StaffData, staff_update
 from . import services
 from .accounts import Raw
 from .models import AuditRun, Directory, DirectoryKind, PasswordPolicy, PolicyMode, RunStatus, Security
-from .slapd import ROOT_DN, SUFFIX, ldif_line, slapd_available, slapd_prepare, slapd_run
+from .slapd import ROOT_DN, SUFFIX, Slapd, ldif_line, slapd_available, slapd_prepare, slapd_run
 
 ACTOR = "demo"
 DIRECTORY_NAME = "みなと台市 庁内ディレクトリ（デモ）"
@@ -46,6 +46,19 @@ POLICIES = [
     dict(name="システム管理者", mode=PolicyMode.NIST, min_length=15, stale_days=30, group_dn=ADMINS,
          priority=20, clause="みなと台市情報セキュリティ対策基準 2-5-4(3)（特権ID）"),
 ]  # fmt: skip
+
+
+_running: list[Slapd] = []  # the demo directories this process runs, until it exits
+
+
+def demo_directory_stop() -> None:
+    """Stop the demo directories this process runs: at exit (`mamori demo`), or when a test that
+    ran the demo in-process ends, so no slapd outlives its test."""
+    while _running:
+        _running.pop().stop()
+
+
+atexit.register(demo_directory_stop)
 
 
 def _gtime(moment: datetime) -> str:
@@ -142,7 +155,7 @@ def _start_directory(root: Path, stdout: IO[str]) -> Directory:
         (root / "bind-password").write_text(password)
     password = (root / "bind-password").read_text()
     server = slapd_run(root, port=directory.port if directory else 0)
-    atexit.register(server.stop)
+    _running.append(server)
     fields = dict(
         name=DIRECTORY_NAME, kind=DirectoryKind.OPENLDAP, host="127.0.0.1", port=server.port,
         security=Security.STARTTLS, ca_certificate=server.ca_pem, bind_dn=ROOT_DN, base_dn=PEOPLE,
