@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
 from django.urls.resolvers import RoutePattern
 from django.views.generic import TemplateView
 
@@ -44,14 +44,15 @@ class Route:
     params: tuple[str, ...]
 
 
-def _routes(patterns: list[Any], namespace: str = "") -> Iterator[Route]:
+def _routes(patterns: list[Any], namespace: str = "", outer: tuple[str, ...] = ()) -> Iterator[Route]:
+    """Every named URL with its view and all its parameters (an include's prefix may hold some)."""
     for entry in patterns:
+        params = (*outer, *entry.pattern.regex.groupindex)
         if isinstance(entry, URLResolver):
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _routes(entry.url_patterns, ns)
+            yield from _routes(entry.url_patterns, ns, params)
         elif isinstance(entry, URLPattern) and entry.name:
             view = getattr(entry.callback, "view_class", entry.callback)
-            params = tuple(entry.pattern.regex.groupindex)
             yield Route(f"{namespace}{entry.name}", view, params)
 
 
@@ -181,7 +182,12 @@ def test_a_view_without_allowed_roles_is_reported():
     class Undeclared(RoleRequiredMixin, TemplateView):
         pass
 
-    patterns = [path("x/", plain_view, name="x"), path("y/<int:pk>/", Undeclared.as_view(), name="y")]
+    patterns = [
+        path("x/", plain_view, name="x"),
+        path("y/<int:pk>/", Undeclared.as_view(), name="y"),
+        path("z/<slug:code>/", include([path("<int:pk>/", Undeclared.as_view(), name="z")])),
+    ]
     routes = list(_routes([URLResolver(RoutePattern("app/"), patterns, app_name="app", namespace="app")]))
-    assert [r.name for r in routes] == ["app:x", "app:y"] and routes[1].params == ("pk",)
+    assert [r.name for r in routes] == ["app:x", "app:y", "app:z"]
+    assert routes[1].params == ("pk",) and routes[2].params == ("code", "pk")
     assert all("declares no allowed_roles" in declaration_problem(r) for r in routes)
