@@ -67,14 +67,29 @@ def set_up_and_back_up(home: Path, repos: Path) -> None:
     assert mamori(home, "manage", "shell", "-c", WORK).stdout.split()[-1] == "1"
 
 
+@pytest.fixture(scope="module")
+def backed_up(tmp_path_factory) -> Path:
+    """One installation set up and backed up (primary and offsite) for the module: the slow part."""
+    base = tmp_path_factory.mktemp("self-backup")
+    set_up_and_back_up(base / "home", base / "repos")
+    return base
+
+
+@pytest.fixture
+def installation(backed_up, tmp_path) -> tuple[Path, Path]:
+    """This test's own copy of the backed-up home and its repositories (modes kept)."""
+    for name in ("home", "repos"):
+        shutil.copytree(backed_up / name, tmp_path / name, symlinks=True)
+    return tmp_path / "home", tmp_path / "repos"
+
+
 def evidence_count(home: Path) -> str:
     code = "from mamori.apps.core.models import AuditEvent; print(AuditEvent.objects.filter(action='test.evidence').count())"
     return mamori(home, "manage", "shell", "-c", code, check=False).stdout.split()[-1:]
 
 
-def test_database_destroyed_then_restored_with_the_documented_command(tmp_path):
-    home, repos = tmp_path / "home", tmp_path / "repos"
-    set_up_and_back_up(home, repos)
+def test_database_destroyed_then_restored_with_the_documented_command(installation):
+    home, repos = installation
     for name in ("mamori.sqlite3", "mamori.sqlite3-wal", "mamori.sqlite3-shm"):
         (home / name).unlink(missing_ok=True)
     assert mamori(home, "audit", "verify", check=False).returncode != 0 or evidence_count(home) != ["1"]
@@ -88,9 +103,8 @@ def test_database_destroyed_then_restored_with_the_documented_command(tmp_path):
     assert [s["code"] for s in systems] == ["mamori"]
 
 
-def test_whole_home_lost_restored_from_the_offsite_copy_with_the_sealed_envelope(tmp_path):
-    home, repos, envelope = tmp_path / "home", tmp_path / "repos", tmp_path / "envelope"
-    set_up_and_back_up(home, repos)
+def test_whole_home_lost_restored_from_the_offsite_copy_with_the_sealed_envelope(installation, tmp_path):
+    (home, repos), envelope = installation, tmp_path / "envelope"
     envelope.mkdir()
     for name in KEYS:
         if (home / name).exists():
@@ -107,9 +121,8 @@ def test_whole_home_lost_restored_from_the_offsite_copy_with_the_sealed_envelope
     assert evidence_count(new_home) == ["1"]
 
 
-def test_an_existing_database_is_not_overwritten(tmp_path):
-    home, repos = tmp_path / "home", tmp_path / "repos"
-    set_up_and_back_up(home, repos)
+def test_an_existing_database_is_not_overwritten(installation):
+    home, repos = installation
     done = mamori(home, "self-backup", "restore", "--repo", str(repos / "primary"), check=False)
     assert done.returncode != 0 and "既にあります" in done.stderr
 
