@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mamori.vault.backend import Backend, FileType
+from mamori.vault.backend.local import LocalBackend
 from mamori.vault.backend.mem import MemoryBackend
 from mamori.vault.checker import CheckResult, check_repository
 from mamori.vault.crypto import KDFParams
@@ -27,6 +28,12 @@ def new_repository(
         kdf_params=FAST_KDF,
         pack_size=pack_size,
     )
+
+
+def init_on_disk(path: object, password: str = PASSWORD) -> None:
+    """A repository in a folder, with the cheap scrypt, for CLI tests whose subject is not `init`
+    (the CLI's own `init` uses the production cost; each later command then derives in ~3 ms)."""
+    Repository.init(LocalBackend(str(path)), password, kdf_params=FAST_KDF).close()
 
 
 def assert_check_clean(backend: Backend, *, read_data: bool = True) -> CheckResult:

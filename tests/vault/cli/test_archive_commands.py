@@ -13,6 +13,7 @@ import pytest
 
 from mamori.vault.cli import main
 from mamori.vault.timefmt import format_time, now
+from tests.vault.repo_helpers import init_on_disk
 from tests.vault.restic_oracle import PASSWORD, restic
 
 
@@ -35,7 +36,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "repo"
     monkeypatch.setenv("MAMORI_REPOSITORY", str(path))
     monkeypatch.setenv("MAMORI_PASSWORD", PASSWORD)
-    assert run("init")[0] == 0
+    init_on_disk(path, PASSWORD)
     return path
 
 

@@ -14,7 +14,7 @@ from mamori.vault.backend.local import LocalBackend
 from mamori.vault.cli import main
 from mamori.vault.ids import hash_bytes
 from mamori.vault.repository import Repository
-from tests.vault.repo_helpers import PASSWORD, write_snapshot
+from tests.vault.repo_helpers import PASSWORD, init_on_disk, write_snapshot
 from tests.vault.restic_oracle import restic, restic_json
 
 
@@ -58,7 +58,7 @@ def test_init_check_cat_and_key_commands_agree_with_restic(
 
 
 def test_check_reports_a_damaged_pack_with_files_and_exit_1(repo_env: Path) -> None:
-    assert run("init")[0] == 0
+    init_on_disk(repo_env)
     repo = Repository.open(LocalBackend(repo_env), PASSWORD)
     write_snapshot(repo, {"budget.xlsx": os.urandom(5000)})
     pack = next(p for p in (repo_env / "data").rglob("*") if p.is_file() and p.stat().st_size > 5000)
@@ -74,7 +74,7 @@ def test_check_reports_a_damaged_pack_with_files_and_exit_1(repo_env: Path) -> N
 
 
 def test_list_stats_unlock_and_bad_input(repo_env: Path) -> None:
-    assert run("init")[0] == 0
+    init_on_disk(repo_env)
     repo = Repository.open(LocalBackend(repo_env), PASSWORD)
     snap = write_snapshot(repo, {"a": b"a" * 10_000})
     code, out, _ = run("list", "snapshots")
@@ -105,7 +105,7 @@ def test_list_stats_unlock_and_bad_input(repo_env: Path) -> None:
 def test_forget_prune_and_copy_commands(
     repo_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run("init")[0] == 0
+    init_on_disk(repo_env)
     repo = Repository.open(LocalBackend(repo_env), PASSWORD)
     snaps = [write_snapshot(repo, {"f": os.urandom(4000)}, time_ns=(i + 1) * 86400 * 10**9) for i in range(4)]
     assert run("forget")[0] == 1, "an empty policy is refused"
@@ -120,7 +120,7 @@ def test_forget_prune_and_copy_commands(
 
     dest = tmp_path / "dest"
     monkeypatch.setenv("MAMORI_FROM_PASSWORD", PASSWORD)
-    assert run("-r", str(dest), "init")[0] == 0
+    init_on_disk(dest)
     code, out, _ = run("-r", str(dest), "copy", "--from-repo", str(repo_env))
     assert code == 0 and "2 copied" in out
     code, out, _ = run("-r", str(dest), "copy", "--from-repo", str(repo_env))
@@ -129,7 +129,7 @@ def test_forget_prune_and_copy_commands(
 
 
 def test_key_passwd_replaces_the_current_key(repo_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("init")[0] == 0
+    init_on_disk(repo_env)
     monkeypatch.setenv("MAMORI_NEW_PASSWORD", "new secret")
     assert run("key", "passwd")[0] == 0
     assert run("stats")[0] == 12, "the old password no longer opens the repository"
@@ -139,7 +139,7 @@ def test_key_passwd_replaces_the_current_key(repo_env: Path, monkeypatch: pytest
 
 
 def test_rebuild_index_command(repo_env: Path) -> None:
-    assert run("init")[0] == 0
+    init_on_disk(repo_env)
     repo = Repository.open(LocalBackend(repo_env), PASSWORD)
     write_snapshot(repo, {"a": b"a" * 5000})
     for name in list(repo.list_files(FileType.INDEX)):
