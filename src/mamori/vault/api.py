@@ -25,6 +25,7 @@ from mamori.vault.backend import FileType, Handle
 from mamori.vault.backend.location import BackendOptions, open_backend
 from mamori.vault.checker import CheckProblem, CheckResult, check_repository
 from mamori.vault.copy import CopyResult, copy_snapshots
+from mamori.vault.crypto import KDFParams
 from mamori.vault.errors import (
     AmbiguousIdError,
     InvalidArgumentError,
@@ -163,15 +164,20 @@ class RestoreResult:
 
 
 def init_repository(
-    url: str, password: str, *, version: int = 2, options: BackendOptions | None = None
+    url: str,
+    password: str,
+    *,
+    version: int = 2,
+    options: BackendOptions | None = None,
+    kdf_params: KDFParams | None = None,
 ) -> Repository:
     """Create a repository at `url` (a path, sftp:, s3: or rest:; see `mamori.vault.backend.location`).
 
     `options` carries the remote backend's secrets, and `options.object_lock` makes an S3
-    repository immutable."""
+    repository immutable. `kdf_params` is the key's scrypt cost (default: restic's)."""
     backend = open_backend(url, options)
     try:
-        return Repository(LowRepository.init(backend, password, version=version), url)
+        return Repository(LowRepository.init(backend, password, version=version, kdf_params=kdf_params), url)
     except BaseException:
         backend.close()
         raise

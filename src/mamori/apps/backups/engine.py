@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mamori.vault import api as vault
 from mamori.vault import errors as vault_errors
 from mamori.vault.backend import ObjectLock
 from mamori.vault.backend import location as vault_location
+from mamori.vault.crypto import KDFParams
 
 from .errors import BackupError
 
@@ -309,10 +311,22 @@ def _backup_outcome(r: Any) -> BackupOutcome:
     )
 
 
+TEST_KDF = KDFParams(n=1024, r=8, p=1)  # what the engine's own tests use; never in production
+
+
+def _kdf_params() -> KDFParams | None:
+    """The scrypt cost of a new repository's key: restic's default, except under the test settings
+    (`MAMORI_TEST_FAST_KDF`, set only in settings/test.py), where every later open of the tests'
+    hundreds of repositories would otherwise spend 0.1 s of CPU deriving the key."""
+    return TEST_KDF if getattr(settings, "MAMORI_TEST_FAST_KDF", False) else None
+
+
 def repository_init(access: RepoAccess) -> str:
     """Create a new repository (format v2) and return its id."""
     with _errors():
-        repo = vault.init_repository(access.url, access.password, options=access.options())
+        repo = vault.init_repository(
+            access.url, access.password, options=access.options(), kdf_params=_kdf_params()
+        )
         try:
             return str(repo.id)
         finally:

@@ -18,6 +18,9 @@ os.environ["MAMORI_HOME"] = os.environ["MAMORI_TEST_HOME"]
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed in tests only
+# Repositories the tests create get a cheap scrypt key (N=1024, apps.backups.engine); the production
+# settings never set this, so a real repository keeps restic's cost (tests/apps/backups/test_engine_kdf.py).
+MAMORI_TEST_FAST_KDF = True
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 AXES_ENABLED = True
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
