@@ -9,7 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 
+
+@pytest.mark.own_database
 def test_worker_stops_cleanly_on_sigterm(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # its own SQLite in its own home
     env.update(MAMORI_HOME=str(tmp_path), DJANGO_SETTINGS_MODULE="mamori.config.settings.local")

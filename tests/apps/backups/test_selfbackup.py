@@ -88,6 +88,7 @@ def evidence_count(home: Path) -> str:
     return mamori(home, "manage", "shell", "-c", code, check=False).stdout.split()[-1:]
 
 
+@pytest.mark.own_database
 def test_database_destroyed_then_restored_with_the_documented_command(installation):
     home, repos = installation
     for name in ("mamori.sqlite3", "mamori.sqlite3-wal", "mamori.sqlite3-shm"):
@@ -103,6 +104,7 @@ def test_database_destroyed_then_restored_with_the_documented_command(installati
     assert [s["code"] for s in systems] == ["mamori"]
 
 
+@pytest.mark.own_database
 def test_whole_home_lost_restored_from_the_offsite_copy_with_the_sealed_envelope(installation, tmp_path):
     (home, repos), envelope = installation, tmp_path / "envelope"
     envelope.mkdir()
@@ -121,6 +123,7 @@ def test_whole_home_lost_restored_from_the_offsite_copy_with_the_sealed_envelope
     assert evidence_count(new_home) == ["1"]
 
 
+@pytest.mark.own_database
 def test_an_existing_database_is_not_overwritten(installation):
     home, repos = installation
     done = mamori(home, "self-backup", "restore", "--repo", str(repos / "primary"), check=False)

@@ -40,6 +40,7 @@ def _installed_units(tmp_path: Path) -> list[Path]:
     return copies
 
 
+@pytest.mark.own_database
 def test_the_systemd_units_verify_cleanly(tmp_path):
     systemd_analyze = require_tool("systemd-analyze")
     assert [u.name for u in UNITS] == ["mamori-serve.service", "mamori-worker.service"]
@@ -50,6 +51,7 @@ def test_the_systemd_units_verify_cleanly(tmp_path):
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
+@pytest.mark.own_database
 @pytest.mark.parametrize("unit", [u.name for u in UNITS])
 def test_the_systemd_units_are_sandboxed(tmp_path, unit):
     systemd_analyze = require_tool("systemd-analyze")
@@ -156,6 +158,7 @@ def _get(connection: http.client.HTTPConnection, path: str) -> http.client.HTTPR
     return response
 
 
+@pytest.mark.own_database
 def test_mamori_serves_over_https_behind_the_shipped_nginx_configuration(proxied):
     http_port, https_port, cert = proxied
     plain = _get(http.client.HTTPConnection("127.0.0.1", http_port, timeout=TIMEOUT), "/login/")

@@ -40,6 +40,7 @@ def _readable_by_others(home: Path) -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.own_database
 def test_a_new_home_and_everything_the_demo_creates_in_it_are_private(tmp_path):
     """The demo's database, keys, repositories, staged dumps, drill scratch and checkpoints."""
     home = tmp_path / "home"
@@ -67,6 +68,7 @@ def _processes_under(home: Path) -> list[str]:
     return found
 
 
+@pytest.mark.own_database
 def test_an_older_installation_readable_by_others_is_fixed_with_a_warning(tmp_path):
     home = tmp_path / "home"
     assert _mamori(home, "manage", "migrate", "--verbosity", "0").returncode == 0

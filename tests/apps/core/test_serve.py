@@ -20,6 +20,7 @@ from mamori.apps.core.storage import StaticStorage
 SERVE_TIMEOUT = 60
 
 
+@pytest.mark.own_database
 def test_serve_answers_with_the_login_page_and_static_files(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
     env |= {"MAMORI_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}

@@ -3,6 +3,8 @@
 pytest-django loads these settings before any conftest runs, so the home is chosen here, before
 the base settings read it: never the user's data directory, nor the demo's (`make` exports
 MAMORI_HOME=var/demo). Processes the tests start inherit it; the first process removes it at exit.
+Each pytest-xdist worker (`make test` runs two) gets a home of its own inside it, so two demos or
+two repositories of the same name never meet.
 """
 
 import atexit
@@ -13,9 +15,13 @@ import tempfile
 if "MAMORI_TEST_HOME" not in os.environ:
     os.environ["MAMORI_TEST_HOME"] = tempfile.mkdtemp(prefix="mamori-test-home-")
     atexit.register(shutil.rmtree, os.environ["MAMORI_TEST_HOME"], ignore_errors=True)
-os.environ["MAMORI_HOME"] = os.environ["MAMORI_TEST_HOME"]
+_home = os.environ["MAMORI_TEST_HOME"]
+if _worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    _home = os.path.join(_home, _worker)
+    os.makedirs(_home, mode=0o700, exist_ok=True)
+os.environ["MAMORI_HOME"] = _home
 
-from .base import *  # noqa: F403
+from .base import *  # noqa: E402, F403 - after choosing the home, which base reads
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed in tests only
 # Repositories the tests create get a cheap scrypt key (N=1024, apps.backups.engine); the production
