@@ -36,6 +36,8 @@ class ProtectedSystem(models.Model):
     builtin = models.BooleanField(_("組み込み（mamori 自身のデータ）"), default=False, editable=False)
 
     class Meta:
+        verbose_name = _("保護対象システム")
+        verbose_name_plural = _("保護対象システム")
         ordering = ["pk"]
 
     def __str__(self) -> str:
@@ -56,17 +58,23 @@ class Source(models.Model):
     `legacy_command` keeps a command line entered before profiles existed: never run, never shown;
     such a source waits for an officer to choose a profile (`needs_profile`)."""
 
-    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="sources")
+    system = models.ForeignKey(
+        ProtectedSystem, on_delete=models.CASCADE, related_name="sources", verbose_name=_("保護対象システム")
+    )
     kind = models.CharField(_("種類"), max_length=10, choices=SourceKind.choices, default=SourceKind.PATH)
     path = models.CharField(_("パス"), max_length=500, blank=True)
     profile = models.CharField(_("ダンププロファイル"), max_length=40, blank=True)
     parameters = models.JSONField(_("プロファイルのパラメータ"), default=dict, blank=True)
-    legacy_command = models.CharField(max_length=500, blank=True, editable=False)
+    legacy_command = models.CharField(
+        _("旧形式のコマンド（実行しない）"), max_length=500, blank=True, editable=False
+    )
     stdin_filename = models.CharField(_("ダンプのファイル名"), max_length=100, blank=True)
     includes = models.TextField(_("含めるパターン（1行に1つ）"), blank=True)
     excludes = models.TextField(_("除外パターン（1行に1つ）"), blank=True)
 
     class Meta:
+        verbose_name = _("バックアップ元")
+        verbose_name_plural = _("バックアップ元")
         ordering = ["system", "pk"]
 
     def __str__(self) -> str:
@@ -115,7 +123,12 @@ class Repository(models.Model):
     from the server: the Object Lock mode and the retain-until date of the newest snapshot's objects
     (`lock_*`, with the time they were read)."""
 
-    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="repositories")
+    system = models.ForeignKey(
+        ProtectedSystem,
+        on_delete=models.CASCADE,
+        related_name="repositories",
+        verbose_name=_("保護対象システム"),
+    )
     name = models.CharField(_("名称"), max_length=100)
     url = models.CharField(_("URL"), max_length=500)
     role = models.CharField(_("役割"), max_length=10, choices=RepositoryRole.choices)
@@ -123,20 +136,34 @@ class Repository(models.Model):
     immutable_days = models.PositiveIntegerField(
         _("改ざん防止の保持日数（S3 Object Lock、0は使わない）"), default=0
     )
-    password_encrypted = models.TextField(editable=False)
-    secrets_encrypted = models.TextField(editable=False, blank=True, default="")
+    password_encrypted = models.TextField(_("パスワード（暗号化済み）"), editable=False)
+    secrets_encrypted = models.TextField(
+        _("接続の秘密情報（暗号化済み）"), editable=False, blank=True, default=""
+    )
     known_hosts = models.TextField(_("SSHホスト鍵（known_hosts の行）"), blank=True, default="")
-    lock_mode = models.CharField(max_length=12, blank=True, default="", editable=False)
-    lock_snapshot = models.CharField(max_length=64, blank=True, default="", editable=False)
-    lock_until = models.DateTimeField(null=True, blank=True, editable=False)
-    lock_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lock_mode = models.CharField(
+        _("Object Lock のモード"), max_length=12, blank=True, default="", editable=False
+    )
+    lock_snapshot = models.CharField(
+        _("Object Lock を確認したスナップショット"), max_length=64, blank=True, default="", editable=False
+    )
+    lock_until = models.DateTimeField(_("Object Lock の期限"), null=True, blank=True, editable=False)
+    lock_read_at = models.DateTimeField(_("Object Lock の確認日時"), null=True, blank=True, editable=False)
     engine_id = models.CharField(_("リポジトリID"), max_length=64, blank=True)
     locked_by = models.ForeignKey(
-        "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        "Run",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("使用中のジョブ"),
     )
-    locked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    locked_at = models.DateTimeField(_("使用開始"), null=True, blank=True, editable=False)
 
     class Meta:
+        verbose_name = _("リポジトリ")
+        verbose_name_plural = _("リポジトリ")
         ordering = ["system", "role", "pk"]
         constraints = [models.UniqueConstraint(fields=["url"], name="uniq_repository_url")]
 
@@ -147,13 +174,22 @@ class Repository(models.Model):
 class RetentionPolicy(models.Model):
     """How many snapshots to keep (restic `forget` policy) for one system."""
 
-    system = models.OneToOneField(ProtectedSystem, on_delete=models.CASCADE, related_name="retention")
+    system = models.OneToOneField(
+        ProtectedSystem,
+        on_delete=models.CASCADE,
+        related_name="retention",
+        verbose_name=_("保護対象システム"),
+    )
     keep_last = models.PositiveIntegerField(_("直近"), default=0)
     keep_daily = models.PositiveIntegerField(_("日次"), default=14)
     keep_weekly = models.PositiveIntegerField(_("週次"), default=8)
     keep_monthly = models.PositiveIntegerField(_("月次"), default=12)
     keep_yearly = models.PositiveIntegerField(_("年次"), default=5)
     prune = models.BooleanField(_("不要データを削除（prune）"), default=True)
+
+    class Meta:
+        verbose_name = _("保持ルール")
+        verbose_name_plural = _("保持ルール")
 
     def __str__(self) -> str:
         return str(
@@ -183,7 +219,12 @@ SCHEDULABLE_KINDS = [k for k in JobKind if k != JobKind.RESTORE]
 class Schedule(models.Model):
     """A cron expression (in the city's time zone) for one kind of job on one system."""
 
-    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="schedules")
+    system = models.ForeignKey(
+        ProtectedSystem,
+        on_delete=models.CASCADE,
+        related_name="schedules",
+        verbose_name=_("保護対象システム"),
+    )
     kind = models.CharField(
         _("ジョブ"), max_length=20, choices=[(k.value, k.label) for k in SCHEDULABLE_KINDS]
     )
@@ -194,6 +235,8 @@ class Schedule(models.Model):
     next_due_at = models.DateTimeField(_("次回予定"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("スケジュール")
+        verbose_name_plural = _("スケジュール")
         ordering = ["system", "kind"]
         constraints = [models.UniqueConstraint(fields=["system", "kind"], name="uniq_schedule_kind")]
 
@@ -222,18 +265,35 @@ class Trigger(models.TextChoices):
 class Run(models.Model):
     """One execution (or one missed occurrence) of a job: the evidence behind the KPIs."""
 
-    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="runs")
+    system = models.ForeignKey(
+        ProtectedSystem, on_delete=models.CASCADE, related_name="runs", verbose_name=_("保護対象システム")
+    )
     kind = models.CharField(_("ジョブ"), max_length=20, choices=JobKind.choices)
     status = models.CharField(_("状態"), max_length=10, choices=RunStatus.choices, default=RunStatus.QUEUED)
     trigger = models.CharField(_("契機"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
     schedule = models.ForeignKey(
-        Schedule, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+        Schedule,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="runs",
+        verbose_name=_("スケジュール"),
     )
     repository = models.ForeignKey(
-        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+        Repository,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="runs",
+        verbose_name=_("リポジトリ"),
     )
     target_repository = models.ForeignKey(
-        Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="incoming_runs"
+        Repository,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incoming_runs",
+        verbose_name=_("コピー先リポジトリ"),
     )
     requested_by = models.CharField(_("依頼者"), max_length=150, default="system")
     scheduled_for = models.DateTimeField(_("予定時刻"), null=True, blank=True)
@@ -249,10 +309,12 @@ class Run(models.Model):
     error_text = models.TextField(_("エラー"), blank=True)
     passed = models.BooleanField(_("合格"), null=True, blank=True)
     rto_met = models.BooleanField(_("RTO達成"), null=True, blank=True)
-    progress = models.JSONField(default=dict, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    progress = models.JSONField(_("進捗"), default=dict, blank=True)
+    detail = models.JSONField(_("詳細"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("実行履歴")
+        verbose_name_plural = _("実行履歴")
         ordering = ["-queued_at", "-pk"]
         indexes = [models.Index(fields=["system", "kind", "status"])]
 
@@ -294,20 +356,36 @@ class Alert(models.Model):
     without a key shows); `message_key` and `message_params` let each reader see it in their language.
     """
 
-    system = models.ForeignKey(ProtectedSystem, on_delete=models.CASCADE, related_name="alerts")
-    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    system = models.ForeignKey(
+        ProtectedSystem, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("保護対象システム")
+    )
+    run = models.ForeignKey(
+        Run,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alerts",
+        verbose_name=_("実行履歴"),
+    )
     kind = models.CharField(_("種別"), max_length=10, choices=AlertKind.choices)
     message = models.TextField(_("内容"))
-    message_key = models.CharField(max_length=40, blank=True, default="")
-    message_params = models.JSONField(default=dict, blank=True)
+    message_key = models.CharField(_("内容の種類"), max_length=40, blank=True, default="")
+    message_params = models.JSONField(_("内容の値"), default=dict, blank=True)
     created_at = models.DateTimeField(_("発生"), auto_now_add=True)
     emailed_at = models.DateTimeField(_("メール送信"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("確認者"),
     )
     acknowledged_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("アラート")
+        verbose_name_plural = _("アラート")
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:

@@ -15,11 +15,15 @@ from mamori.apps.core.models import Department, EmploymentCategory, Organisation
 class PolicyChapter(models.Model):
     """章 (まちづくりの目標) of the city's comprehensive plan."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="policy_chapters")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="policy_chapters", verbose_name=_("団体")
+    )
     number = models.PositiveSmallIntegerField(_("章番号"))
     title = models.CharField(_("まちづくりの目標"), max_length=200)
 
     class Meta:
+        verbose_name = _("章（まちづくりの目標）")
+        verbose_name_plural = _("章（まちづくりの目標）")
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["organisation", "number"], name="uniq_chapter_number")]
 
@@ -30,11 +34,15 @@ class PolicyChapter(models.Model):
 class PolicySection(models.Model):
     """節 (施策分野)."""
 
-    chapter = models.ForeignKey(PolicyChapter, on_delete=models.CASCADE, related_name="sections")
+    chapter = models.ForeignKey(
+        PolicyChapter, on_delete=models.CASCADE, related_name="sections", verbose_name=_("章")
+    )
     number = models.CharField(_("節番号"), max_length=10)
     title = models.CharField(_("施策分野"), max_length=200)
 
     class Meta:
+        verbose_name = _("節（施策分野）")
+        verbose_name_plural = _("節（施策分野）")
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["chapter", "number"], name="uniq_section_number")]
 
@@ -45,11 +53,15 @@ class PolicySection(models.Model):
 class Measure(models.Model):
     """施策: what the programs under it serve."""
 
-    section = models.ForeignKey(PolicySection, on_delete=models.CASCADE, related_name="measures")
+    section = models.ForeignKey(
+        PolicySection, on_delete=models.CASCADE, related_name="measures", verbose_name=_("節")
+    )
     number = models.CharField(_("施策番号"), max_length=10)
     title = models.CharField(_("施策"), max_length=200)
 
     class Meta:
+        verbose_name = _("施策")
+        verbose_name_plural = _("施策")
         ordering = ["number"]
         constraints = [models.UniqueConstraint(fields=["section", "number"], name="uniq_measure_number")]
 
@@ -79,11 +91,20 @@ class DirectionCode(models.TextChoices):
 class Program(models.Model):
     """事業 (parent is None) or 細事業 (parent is its 事業)."""
 
-    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="programs")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="sub_programs"
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, related_name="programs", verbose_name=_("施策")
     )
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sub_programs",
+        verbose_name=_("上位の事業"),
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("所管課")
+    )
     reference_number = models.CharField(_("整理番号"), max_length=20)
     priority = models.PositiveSmallIntegerField(_("事業優先順位"), null=True, blank=True)
     name = models.CharField(_("事業名"), max_length=200)
@@ -98,6 +119,8 @@ class Program(models.Model):
     target_group = models.CharField(_("対象者"), max_length=300, blank=True)
 
     class Meta:
+        verbose_name = _("事業")
+        verbose_name_plural = _("事業")
         ordering = ["reference_number"]
         constraints = [
             models.UniqueConstraint(
@@ -115,7 +138,9 @@ class Program(models.Model):
 class ProgramYear(models.Model):
     """One fiscal year of a program: settled cost and its funding, narrative, direction and ratings."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="years")
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="years", verbose_name=_("事業")
+    )
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
     program_cost = models.BigIntegerField(_("事業費(決算額)"), default=0)
     general_fund = models.BigIntegerField(_("一般財源"), default=0)
@@ -124,7 +149,12 @@ class ProgramYear(models.Model):
     other_specific = models.BigIntegerField(_("その他特定財源"), default=0)
     debt_service = models.BigIntegerField(_("公債費"), default=0)
     population = models.ForeignKey(
-        PopulationRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        PopulationRecord,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("人口の記録"),
     )
     outcome = models.TextField(_("成果"), blank=True)
     glossary = models.JSONField(_("用語解説"), default=list, blank=True)  # [{"term": ..., "text": ...}]
@@ -144,6 +174,8 @@ class ProgramYear(models.Model):
     reason_contribution = models.TextField(_("貢献度の根拠"), blank=True)
 
     class Meta:
+        verbose_name = _("事業の年度")
+        verbose_name_plural = _("事業の年度")
         ordering = ["program", "fiscal_year"]
         constraints = [models.UniqueConstraint(fields=["program", "fiscal_year"], name="uniq_program_year")]
 
@@ -154,11 +186,15 @@ class ProgramYear(models.Model):
 class StaffingLine(models.Model):
     """FTE (人工) of one employment category working on a program in a fiscal year."""
 
-    program_year = models.ForeignKey(ProgramYear, on_delete=models.CASCADE, related_name="staffing")
+    program_year = models.ForeignKey(
+        ProgramYear, on_delete=models.CASCADE, related_name="staffing", verbose_name=_("事業の年度")
+    )
     category = models.CharField(_("任用区分"), max_length=20, choices=EmploymentCategory.choices)
     fte = models.DecimalField(_("従事職員数"), max_digits=6, decimal_places=2)
 
     class Meta:
+        verbose_name = _("従事職員")
+        verbose_name_plural = _("従事職員")
         ordering = ["category"]
         constraints = [
             models.UniqueConstraint(fields=["program_year", "category"], name="uniq_staffing_category")
@@ -171,12 +207,16 @@ class StaffingLine(models.Model):
 class PersonnelUnitCost(models.Model):
     """人件費単価: yen per FTE for a fiscal year and employment category."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="+", verbose_name=_("団体")
+    )
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
     category = models.CharField(_("任用区分"), max_length=20, choices=EmploymentCategory.choices)
     yen = models.BigIntegerField(_("単価(円)"))
 
     class Meta:
+        verbose_name = _("人件費単価")
+        verbose_name_plural = _("人件費単価")
         ordering = ["fiscal_year", "category"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "fiscal_year", "category"], name="uniq_unit_cost")
@@ -199,8 +239,10 @@ class Direction(models.TextChoices):
 class Indicator(models.Model):
     """活動 or 成果 indicator of a program; its actuals are typed in or come from a registered KPI."""
 
-    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="indicators")
-    order = models.PositiveSmallIntegerField(default=0)
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("事業")
+    )
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     kind = models.CharField(_("種別"), max_length=10, choices=IndicatorKind.choices)
     name = models.CharField(_("指標名"), max_length=200)
     unit = models.CharField(_("単位"), max_length=20)
@@ -208,6 +250,8 @@ class Indicator(models.Model):
     kpi_code = models.CharField(_("KPI"), max_length=100, blank=True)
 
     class Meta:
+        verbose_name = _("指標")
+        verbose_name_plural = _("指標")
         ordering = ["order", "pk"]
 
     def __str__(self) -> str:
@@ -217,12 +261,16 @@ class Indicator(models.Model):
 class IndicatorYear(models.Model):
     """Target and (typed-in) actual of an indicator in one fiscal year."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="years")
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="years", verbose_name=_("指標")
+    )
     fiscal_year = models.PositiveSmallIntegerField(_("年度"))
     target = models.DecimalField(_("目標値"), max_digits=14, decimal_places=2, null=True, blank=True)
     actual = models.DecimalField(_("実績値"), max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
+        verbose_name = _("指標の年度値")
+        verbose_name_plural = _("指標の年度値")
         ordering = ["fiscal_year"]
         constraints = [
             models.UniqueConstraint(fields=["indicator", "fiscal_year"], name="uniq_indicator_year")
@@ -247,7 +295,9 @@ class SheetSettings(models.Model):
     """How one organisation's sheets are computed and printed. Without a row the installation's
     default applies (`MAMORI_EVALUATION` in Django settings)."""
 
-    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, related_name="sheet_settings")
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="sheet_settings", verbose_name=_("団体")
+    )
     money_rounding = models.CharField(
         _("千円未満の端数"), max_length=10, choices=RoundingRule.choices, default=RoundingRule.HALF_UP
     )
@@ -263,6 +313,10 @@ class SheetSettings(models.Model):
     threshold_a = models.DecimalField(_("評価Aの達成率(%)以上"), max_digits=5, decimal_places=1, default=100)
     threshold_b = models.DecimalField(_("評価Bの達成率(%)以上"), max_digits=5, decimal_places=1, default=80)
     footnote = models.TextField(_("シート下部の注記"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("評価シートの設定")
+        verbose_name_plural = _("評価シートの設定")
 
     def __str__(self) -> str:
         return f"{self.organisation} の評価シート設定"
