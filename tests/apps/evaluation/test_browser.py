@@ -109,6 +109,8 @@ def test_officer_sets_the_rounding_rule_and_imports_a_document_with_a_preview(
         page.click("button:has-text('確認する')")
         alert = page.locator("[role=alert]").inner_text()
         assert f"（{bad_line}行目）: 財源内訳の合計 1円が事業費 5,917,400円と一致しません" in alert
+        assert program_get(reference_number="1379").name == "情報化安全対策事業"  # nothing saved
+        assert sub.years.get(fiscal_year=2012).general_fund == 5_917_400
         page.set_input_files("#id_file", str(good))
         page.click("button:has-text('確認する')")
         assert "変更" in page.locator("table.list").inner_text()
