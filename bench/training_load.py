@@ -238,7 +238,7 @@ def main() -> None:
     }
     server = None
     try:
-        print("bench: setting up the city, 1,000 logins and the course on PostgreSQL", flush=True)
+        print("bench: setting up the city, a login per staff member and the course on PostgreSQL", flush=True)
         course_id, names = setup(env, args.users)
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "mamori.cli.main", "serve", "--port", str(port)], env=env,
@@ -271,7 +271,11 @@ def main() -> None:
     finally:
         if server is not None:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # Waitress still draining connections
+                server.kill()
+                server.wait()
         subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "stop", str(pg)], check=False)
         shutil.rmtree(work, ignore_errors=True)
     text = table(record, errors, len(names), args.rate, wall)
