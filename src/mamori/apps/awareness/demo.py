@@ -5,8 +5,8 @@ acknowledgements — most on the first days, some after a reminder, a few never;
 little better than the one before. The demo's `staff` login has not acknowledged the latest one, so
 its banner shows. Recorded as delivered outside mamori: no mail leaves. Idempotent, by season.
 
-The current fiscal year's evaluation indicators are bound to every registered KPI by the evaluation
-demo, so `awareness.ack_rate` and `awareness.campaigns` appear on this year's sheet.
+The evaluation demo binds this year's sheet to the headline KPIs of each measure, so
+`awareness.ack_rate` appears on it.
 """
 
 from __future__ import annotations
