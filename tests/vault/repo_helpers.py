@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mamori.vault.backend import Backend, FileType
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.backend.mem import MemoryBackend
@@ -70,3 +72,14 @@ def write_snapshot(
         time=GoTime(time_ns, offset), tree=top_id, paths=list(paths), hostname=hostname, tags=list(tags)
     )
     return repo.save_unpacked(FileType.SNAPSHOT, snap.to_json())
+
+
+def to_s3legacy(root: Path) -> None:
+    """Rearrange a local repository the way very old restic laid it out on S3: singular folder
+    names and a flat data/ (built by hand: current restic can no longer write this layout)."""
+    for new, old in (("keys", "key"), ("snapshots", "snapshot"), ("locks", "lock")):
+        (root / new).rename(root / old)
+    for pack in list((root / "data").glob("*/*")):
+        pack.rename(root / "data" / pack.name)
+    for sub in [p for p in (root / "data").iterdir() if p.is_dir()]:
+        sub.rmdir()

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from mamori.vault.api import open_repository
 from mamori.vault.backend import FileType, Handle
+from mamori.vault.backend.local import LocalBackend
 from mamori.vault.config import Config, is_irreducible, random_polynomial
 from mamori.vault.errors import (
     InvalidArgumentError,
     InvalidDataError,
+    LegacyLayoutError,
     UnsupportedVersionError,
     WrongPasswordError,
 )
 from mamori.vault.keys import add_key, list_keys, load_key_file, open_master_key, remove_key
 from mamori.vault.repository import Repository
-from tests.vault.repo_helpers import FAST_KDF, PASSWORD, assert_check_clean, new_repository
+from tests.vault.repo_helpers import (
+    FAST_KDF,
+    PASSWORD,
+    assert_check_clean,
+    new_repository,
+    to_s3legacy,
+    write_snapshot,
+)
 
 # restic/chunker's test polynomial and a few known reducible ones.
 RESTIC_TEST_POL = 0x3DA3358B4DC173
@@ -84,4 +95,24 @@ def test_a_repository_without_key_files_says_so() -> None:
     repo = new_repository()
     repo.backend.remove(Handle(FileType.KEY, repo.key_id))
     with pytest.raises(InvalidDataError, match="no key files"):
+        Repository.open(repo.backend, PASSWORD)
+
+
+def test_an_s3legacy_repository_is_named_with_the_migration(tmp_path: Path) -> None:
+    repo = new_repository(LocalBackend(tmp_path / "repo"))
+    write_snapshot(repo, {"a": b"a" * 1000})
+    to_s3legacy(tmp_path / "repo")
+    assert [p.name for p in (tmp_path / "repo" / "key").iterdir()] == [repo.key_id]
+    with pytest.raises(LegacyLayoutError) as caught:
+        open_repository(str(tmp_path / "repo"), PASSWORD)
+    message = str(caught.value)
+    assert "\n" not in message and "s3legacy" in message and "restic migrate s3_layout" in message
+
+
+def test_an_s3legacy_key_folder_on_the_memory_backend_is_recognised() -> None:
+    repo = new_repository()
+    raw = repo.backend.load(Handle(FileType.KEY, repo.key_id))
+    repo.backend.remove(Handle(FileType.KEY, repo.key_id))
+    repo.backend.save(Handle(FileType.LEGACY_KEY, repo.key_id), raw)
+    with pytest.raises(LegacyLayoutError, match="restic migrate s3_layout"):
         Repository.open(repo.backend, PASSWORD)

@@ -16,6 +16,7 @@ def test_exported_errors_are_exactly_the_documented_tree() -> None:
         "RepositoryExistsError": "RepositoryError",
         "WrongPasswordError": "RepositoryError",
         "NoUsableKeyError": "RepositoryError",
+        "LegacyLayoutError": "RepositoryError",
         "RepositoryLockedError": "RepositoryError",
         "UnsupportedVersionError": "RepositoryError",
         "IntegrityError": "VaultError",

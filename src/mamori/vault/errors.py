@@ -8,6 +8,7 @@ The tree (the CLI maps classes to exit codes through `exit_code`)::
     │   ├── RepositoryExistsError
     │   ├── WrongPasswordError              exit 12
     │   ├── NoUsableKeyError                every key file is malformed (not a password problem)
+    │   ├── LegacyLayoutError               restic's old s3legacy layout (key/, snapshot/)
     │   ├── RepositoryLockedError           exit 11
     │   └── UnsupportedVersionError
     ├── IntegrityError                      (pack_id, blob_id, path)
@@ -47,6 +48,7 @@ __all__ = [
     "IntegrityError",
     "InvalidArgumentError",
     "InvalidDataError",
+    "LegacyLayoutError",
     "MalformedKeyFileError",
     "NoUsableKeyError",
     "NotFoundError",
@@ -126,6 +128,17 @@ class NoUsableKeyError(RepositoryError):
             location=location,
         )
         self.problems = problems
+
+
+class LegacyLayoutError(RepositoryError):
+    """The repository uses restic's old `s3legacy` layout (key/, snapshot/, flat data/)."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(
+            f"{location} uses restic's old s3legacy layout (key/, snapshot/, flat data/), which mamori "
+            "does not support: convert it with restic 0.17 (`restic migrate s3_layout`), then open it again",
+            location=location,
+        )
 
 
 class RepositoryLockedError(RepositoryError):

@@ -18,6 +18,7 @@ from mamori.vault.errors import (
     AuthenticationError,
     InvalidArgumentError,
     InvalidDataError,
+    LegacyLayoutError,
     MalformedKeyFileError,
     NoUsableKeyError,
     WrongPasswordError,
@@ -119,6 +120,8 @@ def open_master_key(
     """
     names = sorted(info.name for info in backend.list(FileType.KEY))  # the order `kdf.warm_up` guesses
     if not names:
+        if next(iter(backend.list(FileType.LEGACY_KEY)), None) is not None:
+            raise LegacyLayoutError(backend.location)
         raise InvalidDataError(
             f"{backend.location} has no key files: the repository is incomplete; restore keys/ from a copy",
             path="keys",

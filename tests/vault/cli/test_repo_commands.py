@@ -14,7 +14,7 @@ from mamori.vault.backend.local import LocalBackend
 from mamori.vault.cli import main
 from mamori.vault.ids import hash_bytes
 from mamori.vault.repository import Repository
-from tests.vault.repo_helpers import PASSWORD, init_on_disk, write_snapshot
+from tests.vault.repo_helpers import PASSWORD, init_on_disk, new_repository, to_s3legacy, write_snapshot
 from tests.vault.restic_oracle import restic, restic_json
 
 
@@ -148,3 +148,12 @@ def test_rebuild_index_command(repo_env: Path) -> None:
     code, out, _ = run("rebuild-index")
     assert code == 0 and "indexed 3 blobs in 2 packs" in out
     assert run("check", "--read-data")[0] == 0
+
+
+def test_an_s3legacy_repository_is_refused_in_one_line(repo_env: Path) -> None:
+    repo = new_repository(LocalBackend(repo_env))
+    write_snapshot(repo, {"a": b"a" * 1000})
+    to_s3legacy(repo_env)
+    code, out, err = run("snapshots")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "s3legacy" in err and "`restic migrate s3_layout`" in err

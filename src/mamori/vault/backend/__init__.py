@@ -49,6 +49,8 @@ class FileType(enum.StrEnum):
     SNAPSHOT = "snapshots"
     INDEX = "index"
     CONFIG = "config"
+    LEGACY_KEY = "key"
+    """restic's old `s3legacy` name for keys/: only listed, to recognise that unsupported layout."""
 
 
 @dataclass(frozen=True, slots=True)
