@@ -14,6 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from mamori.apps.core.spreadsheet import csv_rows
+
 CITY_TZ = ZoneInfo("Asia/Tokyo")
 
 INVENTORY_HEADER = [
@@ -67,8 +69,7 @@ class Observation:
 def _csv(header: list[str], rows: Iterable[list[object]], *, bom: bool = True) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows(csv_rows([header, *rows]))  # an agent's file, but written by mamori: same rule
     return ("\ufeff" if bom else "").encode() + buffer.getvalue().encode()
 
 
