@@ -9,6 +9,7 @@ import pytest
 
 from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, _registry, register_kpi
 from mamori.apps.core.models import Organisation
+from mamori.apps.evaluation import demo as evaluation_demo
 from mamori.apps.evaluation.demo import setup_demo
 
 
@@ -18,10 +19,12 @@ def organisation(db):
 
 
 @pytest.fixture
-def drill_kpi_for_flat():
-    """A KPI registered before the demo runs, so the demo binds an indicator of the current year to it."""
+def drill_kpi_for_flat(monkeypatch):
+    """A headline KPI registered before the demo runs, so the demo binds an indicator of the current
+    year to it."""
     kpi = Kpi("test.flat_rate", "テスト率", "%", "up", lambda fy: KpiValue(Decimal(90), [Evidence("記録")]))
     register_kpi(kpi)
+    monkeypatch.setattr(evaluation_demo, "HEADLINE_KPIS", (*evaluation_demo.HEADLINE_KPIS, kpi.code))
     yield kpi
     _registry.pop(kpi.code, None)
 
