@@ -8,20 +8,19 @@ campaign was sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
 
+from mamori.apps.core.kpis import kpi_percent
 from mamori.apps.core.models import Department, Membership
 
 from .models import Campaign, CampaignStatus, Recipient
 
 
 def rate_of(acknowledged: int, total: int) -> Decimal | None:
-    if not total:
-        return None
-    return (Decimal(100 * acknowledged) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return kpi_percent(acknowledged, total)
 
 
 @dataclass(frozen=True)

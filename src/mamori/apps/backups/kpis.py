@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, kpi_percent, register_kpi
 from mamori.apps.core.models import Classification
 
 from .models import OK_STATUSES, JobKind, ProtectedSystem, Run, RunStatus
@@ -51,12 +51,6 @@ def _runs(kind: str, fiscal_year: int) -> QuerySet[Run]:
     )
 
 
-def _pct(part: int, whole: int) -> Decimal | None:
-    if whole == 0:
-        return None
-    return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 def _evidence(runs: list[Run]) -> list[Evidence]:
     return [
         Evidence(
@@ -76,7 +70,7 @@ def _rate(kind: str, fiscal_year: int) -> KpiValue:
     ok = [r for r in runs if r.status in OK_STATUSES]
     missed = sum(1 for r in runs if r.status == RunStatus.MISSED)
     return KpiValue(
-        value=_pct(len(ok), len(runs)),
+        value=kpi_percent(len(ok), len(runs)),
         evidence=_evidence(runs),
         detail={"succeeded": len(ok), "due": len(runs), "missed": missed},
     )
@@ -109,7 +103,7 @@ def kpi_offsite_compliance(fiscal_year: int) -> KpiValue:
         for s in uncovered
     ]
     return KpiValue(
-        value=_pct(len(ok), len(runs) + len(uncovered)),
+        value=kpi_percent(len(ok), len(runs) + len(uncovered)),
         evidence=(evidence + _evidence(runs))[:EVIDENCE_LIMIT],
         detail={"succeeded": len(ok), "due": len(runs) + len(uncovered), "missed": missed},
     )
@@ -136,7 +130,7 @@ def kpi_rto_attained(fiscal_year: int) -> KpiValue:
     runs = [r for r in drills if drill_is_full(r)]
     met = [r for r in runs if r.rto_met]
     return KpiValue(
-        value=_pct(len(met), len(runs)),
+        value=kpi_percent(len(met), len(runs)),
         evidence=_evidence(runs),
         detail={"met": len(met), "run": len(runs), "samples_excluded": len(drills) - len(runs)},
     )

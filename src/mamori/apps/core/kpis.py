@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 
@@ -37,6 +37,13 @@ class Kpi:
     unit: str  # "%", "件", "回", "秒"
     direction: str  # "up" (higher is better) or "down"
     compute: Callable[[int], KpiValue]  # fiscal year (e.g. 2026 = 令和8年度) → value
+
+
+def kpi_percent(part: int, whole: int) -> Decimal | None:
+    """A KPI's rate: percent to one decimal, half up; None when there is nothing to count."""
+    if not whole:
+        return None
+    return (Decimal(100 * part) / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 _registry: dict[str, Kpi] = {}

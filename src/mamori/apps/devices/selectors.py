@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from mamori.apps.core.kpis import kpi_percent
 from mamori.apps.core.models import NetworkZone
 from mamori.apps.core.permissions import membership_department_ids
 
@@ -131,9 +132,7 @@ class CoverageRow:
 
 
 def percent(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(100 * part) / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return kpi_percent(part, whole)
 
 
 def fleet(*, user: Any, today: date, thresholds: Thresholds) -> list[FleetDevice]:

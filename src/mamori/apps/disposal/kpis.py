@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, kpi_percent, register_kpi
 from mamori.apps.core.wareki import fiscal_year_range
 
 from .models import Medium, MediumState
@@ -62,9 +62,7 @@ def _evidence(media: list[Medium]) -> list[Evidence]:
 def kpi_certified_rate(fiscal_year: int) -> KpiValue:
     media = handed_over_in(fiscal_year)
     certified = [m for m in media if m.state == MediumState.CERTIFIED]
-    value = None
-    if media:
-        value = (Decimal(100 * len(certified)) / len(media)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    value = kpi_percent(len(certified), len(media))
     return KpiValue(
         value=value,
         evidence=_evidence(media),

@@ -8,14 +8,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, kpi_percent, register_kpi
 from mamori.apps.disposal.kpis import fiscal_year_span
 
 from .models import Incident, IncidentKind
@@ -69,7 +69,7 @@ def kpi_reports_on_time(fiscal_year: int) -> KpiValue:
         on_time = sum(1 for s in counted if s.met)
         met += on_time
         reportable.append(incident)
-    value = None if due == 0 else (Decimal(100 * met) / due).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    value = kpi_percent(met, due)
     return KpiValue(value=value, evidence=_evidence(reportable), detail={"due": due, "met": met})
 
 

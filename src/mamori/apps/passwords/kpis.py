@@ -9,14 +9,14 @@ directory in that year (the runs are the evidence).
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, kpi_percent, register_kpi
 
 from .models import AuditRun, Directory, RunStatus
 
@@ -58,13 +58,10 @@ def kpi_compliance(fiscal_year: int) -> KpiValue:
     runs = year_runs(fiscal_year)
     enabled = sum(r.enabled for r in runs)
     compliant = sum(r.compliant for r in runs)
-    value = (
-        (Decimal(100 * compliant) / Decimal(enabled)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-        if enabled
-        else None
-    )
     return KpiValue(
-        value=value, evidence=_evidence(runs), detail={"compliant": compliant, "enabled": enabled}
+        value=kpi_percent(compliant, enabled),
+        evidence=_evidence(runs),
+        detail={"compliant": compliant, "enabled": enabled},
     )
 
 

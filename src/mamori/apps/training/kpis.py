@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
+from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, kpi_percent, register_kpi
 from mamori.apps.core.wareki import fiscal_year_range
 
 from .models import Assignment, Attempt, Registration
@@ -30,12 +30,6 @@ def _span(fiscal_year: int) -> tuple[datetime, datetime]:
     zone = ZoneInfo(settings.TIME_ZONE)
     first, last = fiscal_year_range(fiscal_year)
     return datetime.combine(first, time(), zone), datetime.combine(last + timedelta(days=1), time(), zone)
-
-
-def _percent(part: int, whole: int) -> Decimal | None:
-    if not whole:
-        return None
-    return (Decimal(100 * part) / whole).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
 def _attempt_evidence(attempt: Attempt) -> Evidence:
@@ -60,7 +54,7 @@ def kpi_completion_rate(fiscal_year: int) -> KpiValue:
     done = [a for a in due if a.completion is not None]
     passing = {a.completion.attempt.pk: a.completion.attempt for a in done}  # type: ignore[union-attr]
     return KpiValue(
-        value=_percent(len(done), len(due)),
+        value=kpi_percent(len(done), len(due)),
         evidence=[
             _attempt_evidence(a) for a in sorted(passing.values(), key=lambda a: (a.submitted_at, a.pk))
         ],
@@ -93,7 +87,7 @@ def kpi_classroom_attendance(fiscal_year: int) -> KpiValue:
     ).select_related("session", "staff")
     attended = [r for r in registrations if r.attended]
     return KpiValue(
-        value=_percent(len(attended), len(registrations)),
+        value=kpi_percent(len(attended), len(registrations)),
         evidence=[
             Evidence(
                 label=f"{r.session.title} {timezone.localtime(r.session.starts_at):%Y-%m-%d} "
