@@ -1,4 +1,5 @@
-"""Progress kinds for the tests: one that writes a small text file, one that refuses, one with a bug.
+"""Progress kinds for the tests: one that writes a small text file, one that only reports a message
+(with a page of details), one that refuses, one with a bug.
 
 `echo_job(owner)` runs a job to completion through the real path (start → execute), as the worker
 would; the role matrix uses it for the progress pages' samples.
@@ -30,6 +31,10 @@ def _echo(job: ProgressJob, report: Report) -> ProgressResult:
     return ProgressResult("結果 一覧.txt", "\n".join(lines).encode(), "text/plain; charset=utf-8", "ok")
 
 
+def _note(job: ProgressJob, report: Report) -> ProgressResult:
+    return ProgressResult(message="3件中 新規 3")
+
+
 def _refuse(job: ProgressJob, report: Report) -> ProgressResult:
     report(1, 4, "")
     raise ApplicationError(REFUSAL, code="bad_line")
@@ -41,6 +46,9 @@ def _bug(job: ProgressJob, report: Report) -> ProgressResult:
 
 def register_test_kinds() -> None:
     progress_kind_register(ProgressKind("test.echo", "テスト出力", _echo, roles=ALL_ROLES, readers=READERS))
+    progress_kind_register(
+        ProgressKind("test.note", "テスト記録", _note, roles=ALL_ROLES, detail=lambda job: "/audit/?job=1")
+    )
     progress_kind_register(ProgressKind("test.refuse", "テスト拒否", _refuse, roles=ALL_ROLES))
     progress_kind_register(ProgressKind("test.bug", "テスト不具合", _bug, roles=ALL_ROLES))
     progress_kind_register(

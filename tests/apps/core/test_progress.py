@@ -59,6 +59,16 @@ def test_a_started_job_runs_on_commit_and_its_file_is_downloaded(world, django_c
     assert actions == [("core.progress.start", "staff"), ("core.progress.finish", "system")]
 
 
+def test_a_job_without_a_file_ends_with_its_message_and_a_link_to_the_details(world):
+    register_test_kinds()
+    staff = world.users[Role.STAFF]
+    job = progress_execute(job_id=progress_start(actor=staff, kind="test.note", title="取込").pk)
+    assert (job.state, job.result_file, job.result_name) == (ProgressState.SUCCEEDED, "", "")
+    page = _client(staff).get(reverse("progress_detail", args=[job.pk])).content.decode()
+    assert '<span data-field="message">3件中 新規 3</span>' in page and 'href="/audit/?job=1"' in page
+    assert "保存期間" not in page and reverse("progress_download", args=[job.pk]) not in page
+
+
 def test_a_running_job_shows_its_bar_and_polls_or_refreshes_without_javascript(world):
     officer = world.users[Role.SECURITY_OFFICER]
     job = ProgressJob.objects.create(

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from mamori.apps.core.models import Department, NetworkZone
 from mamori.apps.devices import services
 from mamori.apps.devices.imports import hygiene_rebuild
-from mamori.apps.devices.models import Device, DeviceKind, HygieneReport
+from mamori.apps.devices.models import Device, DeviceImport, DeviceKind, HygieneReport
 
 
 def device(tag: str, department: Department, *, kind: str = DeviceKind.PC, **extra: Any) -> Device:
@@ -45,3 +47,8 @@ def report(d: Device, *, days_ago: int = 0, source: str = "csv", **values: Any) 
 
 def days_ago(n: int) -> date:
     return timezone.localdate() - timedelta(days=n)
+
+
+def home_file(record: DeviceImport) -> Path:
+    """Where an import's uploaded file waits for the worker."""
+    return Path(settings.MAMORI_HOME) / "device-imports" / record.stored_file

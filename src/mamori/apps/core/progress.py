@@ -9,7 +9,9 @@ where `run(job, report)` reads `job.params`, calls `report(done, total, message)
 returns a `ProgressResult` (the file's name, bytes and type) or raises `ApplicationError`. A view calls
 `progress_start(actor=request.user, kind=..., title=..., params=...)` and redirects to
 `reverse("progress_detail", args=[job.pk])`: that page polls a partial every second with htmx and
-refreshes itself without JavaScript; when the job is done it links to the download.
+refreshes itself without JavaScript; when the job is done it links to the download. A job whose
+outcome is a change rather than a file (an import) returns `ProgressResult(message=...)`, and its
+kind's `detail` names the page that shows the outcome in full.
 
 - The job runs on the django-tasks queue (`mamori worker` drains it), in the language of the page
   that started it. Starting and finishing are audit events (`core.progress.start` / `.finish`).
@@ -60,9 +62,9 @@ class Report(Protocol):
 
 @dataclass(frozen=True)
 class ProgressResult:
-    filename: str
-    data: bytes
-    content_type: str
+    filename: str = ""  # none: the job made no file, only its message
+    data: bytes = b""
+    content_type: str = ""
     message: str = ""
 
 
@@ -74,6 +76,7 @@ class ProgressKind:
     roles: frozenset[str]  # who may start one
     readers: frozenset[str] = frozenset()  # who may see every job of this kind, besides its owner
     back: Callable[[ProgressJob], str] | None = None  # the page the job's page links back to
+    detail: Callable[[ProgressJob], str] | None = None  # the page with the whole outcome, once finished
 
 
 _kinds: dict[str, ProgressKind] = {}
@@ -173,7 +176,7 @@ def progress_execute(*, job_id: int) -> ProgressJob:
     try:
         with translation.override(job.language):
             result = progress_kind(job.kind).run(job, _reporter(job))
-            stored = _store(job, result)
+            stored = _store(job, result) if result.filename else ""
     except ApplicationError as exc:
         error = str(exc.message)
     except Exception:  # a bug must still end the job, and never show its traceback on the page

@@ -1,4 +1,5 @@
-"""Devices register their menu entry, dashboard card, KPIs and the end-of-support alert with core."""
+"""Devices register their menu entry, dashboard card, KPIs, the end-of-support alert and the import
+job with core."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ class DevicesConfig(AppConfig):
         from mamori.apps.core.navigation import DashboardCard, NavItem, register_card, register_nav
         from mamori.apps.core.periodic import register_periodic
         from mamori.apps.core.permissions import LEADS_AND_READERS
+        from mamori.apps.core.progress import progress_kind_register
 
-        from . import alerts, kpis, views
+        from . import alerts, kpis, tasks, views
 
         register_nav(NavItem("devices", _("機器"), "devices:coverage", LEADS_AND_READERS, order=50))
         register_card(
@@ -32,3 +34,4 @@ class DevicesConfig(AppConfig):
         )
         register_periodic("devices", alerts.periodic_tick)
         kpis.register()
+        progress_kind_register(tasks.IMPORT_KIND)

@@ -1,4 +1,5 @@
-"""Imports: an uploaded file is recorded (`import_submit`), then run (`import_execute`, in the worker).
+"""Imports: an uploaded file is stored and recorded (`import_submit`), then run (`import_execute`, in
+the worker: `tasks`; or at once: `mamori import devices ...`). The file is removed once it has run.
 
 The file readers in `formats` turn bytes into records or a `FormatError`; this module maps the
 records onto devices and reports and writes them all in one transaction with one audit event, or
@@ -13,13 +14,13 @@ writes nothing and keeps every line-numbered error on the import record.
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -43,11 +44,14 @@ from .models import (
     ImportState,
 )
 from .services import DEVICE_FIELDS, device_diff, field_value, history_record
+from .uploads import StoredUpload, upload_read, upload_remove, upload_store
 
+logger = logging.getLogger(__name__)
 MAX_ERRORS = 50
 MAX_UNKNOWN_HOSTS = 200
-MAX_IMPORT_BYTES = 200 * 1024 * 1024
-TOO_LARGE = gettext_lazy("ファイルが大きすぎます（上限 200 MB）。")
+UNEXPECTED = gettext_lazy(
+    "予期しないエラーで取込が止まりました。何も取り込んでいません。管理者がログを確認できます。"
+)
 REPORT_FIELDS = ["av_product", "av_engine", *MERGED_FIELDS[1:]]
 #: how far back the current state looks for a figure a newer report lacks
 STATE_LOOKBACK = timedelta(days=90)
@@ -84,25 +88,33 @@ def _no_report(done: int, total: int, message: str = "") -> None:
     return None
 
 
-def import_submit(*, actor: Actor, filename: str, data: bytes, kind: str = "") -> DeviceImport:
-    """Record the file as a queued import (audited); `import_execute` runs it. Without `kind` the
-    format is told from the content; a file of no known format is refused at once."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise DeviceError(TOO_LARGE, code="too_large", http_status=413)
-    if not kind:
-        try:
-            kind = formats.detect_format(filename, data)
-        except formats.FormatError as exc:
-            raise DeviceError(exc.render(gettext), code="unknown_format") from exc
-    if kind not in ImportKind.values:
+def import_submit(*, actor: Actor, filename: str, data: bytes | BinaryIO, kind: str = "") -> DeviceImport:
+    """Store the file (bytes, or an open file read in chunks; at most MAX_IMPORT_BYTES) and record it
+    as a queued import (audited); `import_execute` runs it. Without `kind` the format is told from
+    the content; a file of no known format is refused at once, and nothing is kept of a refused one."""
+    if kind and kind not in ImportKind.values:
         raise ValueError(kind)
+    stored = upload_store(data)
+    try:
+        if not kind:
+            try:
+                kind = formats.detect_format(filename, stored.head)
+            except formats.FormatError as exc:
+                raise DeviceError(exc.render(gettext), code="unknown_format") from exc
+        return _record(actor=actor, kind=kind, filename=filename, stored=stored)
+    except BaseException:
+        upload_remove(stored.name)
+        raise
+
+
+def _record(*, actor: Actor, kind: str, filename: str, stored: StoredUpload) -> DeviceImport:
     with transaction.atomic():
         record = DeviceImport.objects.create(
             kind=kind,
             filename=filename[:200],
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
-            data=data,
+            sha256=stored.sha256,
+            size=stored.size,
+            stored_file=stored.name,
             requested_by=actor if getattr(actor, "is_authenticated", False) else None,
             actor=actor_name(actor),
             created_at=timezone.now(),
@@ -118,20 +130,38 @@ def import_submit(*, actor: Actor, filename: str, data: bytes, kind: str = "") -
 
 def import_execute(*, import_id: int, report: Report = _no_report) -> DeviceImport:
     """Run a queued import to its end: all written (SUCCEEDED) or nothing written (FAILED, with the
-    errors). A second delivery of the same task does nothing."""
+    errors), then remove its file. A second delivery of the same task does nothing."""
     record = DeviceImport.objects.get(pk=import_id)
     if record.state != ImportState.QUEUED:
         return record
     DeviceImport.objects.filter(pk=record.pk).update(state=ImportState.RUNNING)
+    try:
+        _execute(record, report)
+    except Exception:  # a bug still ends the import as failed, with nothing written
+        logger.exception("device import %s failed", record.pk)
+        outcome = Outcome()
+        outcome.error(None, str(UNEXPECTED))
+        with transaction.atomic():
+            _finish(record, outcome)
+        raise
+    finally:
+        upload_remove(record.stored_file)
+    record.refresh_from_db()
+    return record
+
+
+def _execute(record: DeviceImport, report: Report) -> None:
     outcome = Outcome()
     records: list[Any] = []
     try:
-        parsed = READERS[record.kind](bytes(record.data))
+        parsed = READERS[record.kind](upload_read(record.stored_file))
         records = list(parsed)
         outcome.notes = [note.render(gettext) for note in parsed.notes]
     except formats.FormatError as exc:
         outcome.errors = [(0, message) for message in exc.messages(gettext)[:MAX_ERRORS]]
         outcome.error_count = exc.count
+    except DeviceError as exc:  # the file is gone
+        outcome.error(None, str(exc.message))
     outcome.rows = len(records)
     if not outcome.error_count:
         try:
@@ -148,8 +178,6 @@ def import_execute(*, import_id: int, report: Report = _no_report) -> DeviceImpo
     if outcome.error_count:
         with transaction.atomic():
             _finish(record, outcome)
-    record.refresh_from_db()
-    return record
 
 
 class _Rollback(Exception):
@@ -160,7 +188,6 @@ def _finish(record: DeviceImport, outcome: Outcome) -> None:
     failed = bool(outcome.error_count)
     record.state = ImportState.FAILED if failed else ImportState.SUCCEEDED
     record.finished_at = timezone.now()
-    record.data = b""
     counts = {k: getattr(outcome, k) for k in ("rows", "created", "updated", "unchanged", "error_count")}
     if failed:
         counts |= {"created": 0, "updated": 0, "unchanged": 0}

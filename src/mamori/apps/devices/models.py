@@ -143,7 +143,8 @@ class DeviceImport(models.Model):
     filename = models.CharField(_("ファイル名"), max_length=200)
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveIntegerField(_("サイズ"))
-    data = models.BinaryField(editable=False)  # emptied once the import has run
+    # the uploaded file's name under MAMORI_HOME/device-imports (`uploads`); removed once the import has run
+    stored_file = models.CharField(max_length=40, blank=True, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -280,7 +280,7 @@ def renewal_get(*, pk: int) -> RenewalPlan:
 
 
 def import_list() -> QuerySet[DeviceImport]:
-    return DeviceImport.objects.defer("data")
+    return DeviceImport.objects.all()
 
 
 def import_get(*, pk: int) -> DeviceImport:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from mamori.apps.core.models import NetworkZone
+from mamori.apps.core.models import NetworkZone, ProgressJob
 from mamori.apps.core.permissions import (
     LEADS_AND_READERS,
     OFFICERS,
@@ -27,14 +27,14 @@ from mamori.apps.core.permissions import (
 from mamori.apps.core.views.base import ServiceFormView, paginate
 from mamori.apps.core.wareki import fiscal_year_of
 
-from . import imports, selectors, services
+from . import selectors, services, uploads
 from .charts import coverage_bars
 from .errors import DeviceError
 from .export import failing_xlsx
 from .forms import DeviceEditForm, DeviceForm, ImportForm, RenewalPlanForm
 from .hygiene import Rule, Thresholds
 from .models import Device, DeviceKind, DeviceStatus, ImportState, RenewalPlan, thousand_yen
-from .tasks import import_start
+from .tasks import import_queue
 
 IMPORT_READERS = OFFICERS | READERS
 
@@ -335,17 +335,16 @@ class ImportCreateView(ServiceFormView):
     form_class = ImportForm
     title = _("ファイルの取込")
 
-    def perform(self, form: ImportForm) -> Any:
+    def perform(self, form: ImportForm) -> ProgressJob:
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_IMPORT_BYTES:
-            raise DeviceError(imports.TOO_LARGE, code="too_large")
-        record = imports.import_submit(
-            actor=self.request.user, kind=form.cleaned_data["kind"], filename=upload.name, data=upload.read()
+        if upload.size > uploads.MAX_IMPORT_BYTES:  # refused before a byte is copied
+            raise DeviceError(uploads.TOO_LARGE, code="too_large")
+        return import_queue(
+            actor=self.request.user, kind=form.cleaned_data["kind"], filename=upload.name, data=upload
         )
-        return import_start(actor=self.request.user, record=record)
 
     def get_success_url(self) -> str:
-        return str(self.result)
+        return reverse("progress_detail", args=[self.result.pk])
 
 
 class ImportDetailView(DevicesPage):

@@ -22,8 +22,9 @@ class ProgressDetailView(RoleRequiredMixin, TemplateView):
         job = progress_job_get(user=self.request.user, pk=kwargs["pk"])
         kind = progress_kind_find(job.kind)  # None when the app that registered it is gone
         back = kind.back(job) if kind and kind.back else ""
+        detail = kind.detail(job) if kind and kind.detail and job.is_finished else ""
         label = kind.label if kind else job.kind
-        return super().get_context_data(job=job, label=label, back=back, **kwargs)
+        return super().get_context_data(job=job, label=label, back=back, detail=detail, **kwargs)
 
 
 class ProgressPartialView(ProgressDetailView):
