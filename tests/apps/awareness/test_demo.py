@@ -1,11 +1,12 @@
 """The awareness demo: the last three seasons with a realistic spread of acknowledgements per
-department, the demo's staff login with the latest one still to do, idempotent; the current fiscal
+department, this year's transfer season for the April movers only, the demo's staff login with the
+latest notice it received still to do, idempotent; the current fiscal
 year's sheet has the awareness headline KPI bound (the evaluation demo binds one or two per measure)."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from django.test import Client
@@ -15,7 +16,8 @@ from django.utils import timezone
 from mamori.apps.awareness import demo, selectors
 from mamori.apps.awareness.kpis import kpi_ack_rate
 from mamori.apps.awareness.models import Campaign, CampaignKind, CampaignStatus
-from mamori.apps.core.models import AuditEvent, Department, Role
+from mamori.apps.core.models import AuditEvent, Department, Role, StaffTransfer
+from mamori.apps.core.services import staff_transfer
 from mamori.apps.core.wareki import fiscal_year_of
 from mamori.apps.evaluation import demo as evaluation_demo
 from mamori.apps.evaluation.models import Indicator
@@ -30,7 +32,10 @@ def demo_city(db):
     world = build_world()
     departments = [world.gyokaku, world.johou, world.kosodate]
     for n in range(60):
-        StaffFactory(department=departments[n % 3], employee_number=f"7{n:05d}")
+        staff = StaffFactory(department=departments[n % 3], employee_number=f"7{n:05d}")
+        if n % 3:  # this April's transfers (定期人事異動) move two in three of them
+            target = departments[(n + 1) % 3]
+            staff_transfer(actor="demo", staff=staff, to_department=target, effective_date=date(2026, 4, 1))
     membership = world.users[Role.STAFF].membership  # the demo's `staff` login has a staff record
     membership.staff = StaffFactory(department=world.gyokaku, employee_number="799999")
     membership.save()
@@ -48,6 +53,10 @@ def test_the_demo_delivers_the_last_three_seasons_with_a_realistic_spread(demo_c
         (CampaignKind.YEAR_END, 2025, CampaignStatus.SENT),
         (CampaignKind.TRANSFER, 2026, CampaignStatus.SENT),
     ]
+    # this year's transfer season went to the April movers; the seasons before to everyone at work
+    movers = set(StaffTransfer.objects.values_list("staff_id", flat=True))
+    assert set(campaigns[-1].recipients.values_list("staff_id", flat=True)) == movers and len(movers) == 40
+    assert [c.recipients.count() for c in campaigns[:2]] == [63, 63]  # the world's 2, 60, the staff login's
     rates = [
         selectors.rate_of(c.recipients.exclude(acknowledged_at=None).count(), c.recipients.count())
         for c in campaigns

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mamori.apps.awareness import periodic, services
 from mamori.apps.awareness.models import Campaign, CampaignKind, CampaignStatus, Recipient
 from mamori.apps.core.models import AuditEvent, Role
+from mamori.apps.core.services import staff_transfer
 from mamori.apps.core.wareki import fiscal_year_of
 
 from .helpers import campaign_data
@@ -115,6 +116,13 @@ def test_the_worker_prepares_the_seasons_ahead_sends_them_when_due_and_reminds(
     periodic.periodic_tick(send_at - timedelta(days=39))  # idempotent
     campaign = Campaign.objects.get(kind=CampaignKind.TRANSFER, season=fy)
     assert campaign.status == CampaignStatus.SCHEDULED and "人事異動" in campaign.subject
+    for staff, to in (
+        (city.world.staff_in_scope, city.world.johou),
+        (city.world.staff_outside, city.world.gyokaku),
+    ):
+        staff_transfer(
+            actor="test", staff=staff, to_department=to, effective_date=send_at.date()
+        )  # the movers
     with django_capture_on_commit_callbacks(execute=True):
         periodic.periodic_tick(campaign.send_at + timedelta(minutes=1))
     campaign.refresh_from_db()

@@ -1,9 +1,11 @@
 """Demo awareness campaigns for みなと台市: the last three built-in seasons before today (a transfer
-season, a year-end, the next transfer season), delivered to everyone at work with a realistic spread of
-acknowledgements — most on the first days, some after a reminder, a few never; departments differ
-(the IT office near everyone, the big counters and field offices lower), and each season does a
-little better than the one before. The demo's `staff` login has not acknowledged the latest one, so
-its banner shows. Recorded as delivered outside mamori: no mail leaves. Idempotent, by season.
+season, a year-end, the next transfer season) with a realistic spread of acknowledgements — most on
+the first days, some after a reminder, a few never; departments differ (the IT office near everyone,
+the big counters and field offices lower), and each season does a little better than the one before.
+This fiscal year's transfer season goes to the staff the April transfers moved (the default); the
+seasons before went to everyone at work, as the demo city has no transfer records before this April.
+The demo's `staff` login has not acknowledged the latest notice it received, so its banner shows.
+Recorded as delivered outside mamori: no mail leaves. Idempotent, by season.
 
 The evaluation demo binds this year's sheet to the headline KPIs of each measure, so
 `awareness.ack_rate` appears on it.
@@ -22,7 +24,7 @@ from mamori.apps.core.models import Membership, Organisation
 from mamori.apps.core.wareki import fiscal_year_of
 
 from . import services
-from .models import CampaignKind, Recipient
+from .models import Audience, Campaign, CampaignKind, Recipient
 from .texts import season_schedule
 
 ACTOR = "demo"
@@ -56,29 +58,49 @@ def _acknowledgements(recipients: list[Recipient], rate: float, sent: datetime, 
     return acknowledged
 
 
+def _to_everyone(campaign: Campaign) -> None:
+    """A transfer season before the demo's transfer records (this April's) went to everyone."""
+    data = services.CampaignData(
+        subject=campaign.subject, body=campaign.body, send_at=campaign.send_at, due_on=campaign.due_on,
+        remind_days_before=campaign.remind_days_before, audience=Audience.ALL,
+    )  # fmt: skip
+    services.campaign_update(actor=ACTOR, campaign=campaign, data=data)
+
+
 def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     now = timezone.now()
+    this_year = fiscal_year_of(timezone.localtime(now).date())
     staff_login = get_user_model().objects.filter(username="staff").first()
     demo_staff_id = Membership.objects.filter(user=staff_login).values_list("staff_id", flat=True).first()
     seasons = _past_seasons(now)
+    sent: list[tuple[int, Campaign]] = []
     for index, (kind, year) in enumerate(seasons):
         campaign = services.season_campaign_ensure(actor=ACTOR, kind=kind, fiscal_year=year)
         if campaign is None:
             continue  # this season is there already
+        if campaign.audience == Audience.TRANSFERRED and year < this_year:
+            _to_everyone(campaign)
+        sent.append(
+            (index, services.campaign_send(actor=ACTOR, campaign=campaign, now=campaign.send_at, mail=False))
+        )
+    # the demo's staff login has the latest notice it received still to do, so its banner shows
+    latest = next(
+        (c.pk for _i, c in reversed(sent) if c.recipients.filter(staff_id=demo_staff_id).exists()), None
+    )
+    for index, campaign in sent:
         sent_at = campaign.send_at
-        services.campaign_send(actor=ACTOR, campaign=campaign, now=sent_at, mail=False)
-        rng = random.Random(f"{SEED}-{kind}-{year}")
+        rng = random.Random(f"{SEED}-{campaign.kind}-{campaign.season}")
         recipients = list(campaign.recipients.select_related("department"))
         acknowledged = _acknowledgements(recipients, SEASON_RATE[index], sent_at, rng)
-        latest = index == len(seasons) - 1
-        if demo_staff_id is not None:
-            if latest:
-                acknowledged.pop(demo_staff_id, None)  # the demo's staff login has this one to do
+        if demo_staff_id is not None and any(r.staff_id == demo_staff_id for r in recipients):
+            if campaign.pk == latest:
+                acknowledged.pop(demo_staff_id, None)
             else:
                 acknowledged[demo_staff_id] = sent_at + timedelta(hours=3)
         count = services.acknowledgements_import(
             actor=ACTOR, campaign=campaign, acknowledged=acknowledged, mailed_at=sent_at
         )
         stdout.write(
-            f"  注意喚起: {campaign.get_kind_display()} {year}年度 {sent_at:%Y-%m-%d} 確認 {count}/{len(recipients)}人\n"
+            f"  注意喚起: {campaign.get_kind_display()} {campaign.season}年度 {sent_at:%Y-%m-%d}"
+            f" {campaign.get_audience_display()} 確認 {count}/{len(recipients)}人\n"
         )

@@ -43,11 +43,18 @@ class CampaignForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     role = forms.ChoiceField(label=_("対象のロール"), choices=[("", "—"), *Role.choices], required=False)
+    transferred_since = forms.DateField(
+        label=_("異動の基準日"),
+        help_text=_("「異動した職員」のとき: 発令日がこの日以降の人（4月の定期人事異動なら4月1日）"),
+        required=False,
+        widget=DATE_WIDGET,
+    )
 
     def data_for_service(self) -> CampaignData:
         d = self.cleaned_data
         return CampaignData(
             subject=d["subject"], body=d["body"], send_at=d["send_at"], due_on=d["due_on"],
             audience=d["audience"], departments=list(d["departments"]), role=d["role"],
+            transferred_since=d["transferred_since"],
             remind_days_before=d["remind_days_before"],
         )  # fmt: skip

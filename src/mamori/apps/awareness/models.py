@@ -3,7 +3,8 @@ each recipient's acknowledgement.
 
 A campaign is written as a template (`messages.render`: named placeholders only, never template
 code) and resolved to recipients when it is sent: the staff in service at that moment, with the
-department they were in, so the rate per department stays what it was even after transfers.
+department they were in, so the rate per department stays what it was even after transfers. The
+transfer season's built-in campaign goes to the staff who moved (`Audience.TRANSFERRED`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Audience(models.TextChoices):
     ALL = "all", _("全職員")
     DEPARTMENTS = "departments", _("所属を指定")
     ROLE = "role", _("ロールを指定")
+    TRANSFERRED = "transferred", _("異動した職員（発令日が基準日以降）")
 
 
 class CampaignStatus(models.TextChoices):
@@ -48,6 +50,8 @@ class Campaign(models.Model):
         Department, blank=True, related_name="+", verbose_name=_("対象の所属")
     )
     role = models.CharField(_("対象のロール"), max_length=20, choices=Role.choices, blank=True)
+    # The movers' audience: staff with a transfer effective on or after this date (core's rule).
+    transferred_since = models.DateField(_("異動の基準日"), null=True, blank=True)
     status = models.CharField(
         _("状態"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.SCHEDULED
     )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record, snapshot_of
 from mamori.apps.core.models import Department, Staff, StaffStatus
+from mamori.apps.core.selectors import staff_transferred_since
 from mamori.apps.core.services import validated
 
 from . import delivery, texts
@@ -26,11 +27,17 @@ from .models import Audience, Campaign, CampaignKind, CampaignStatus, Recipient
 
 MSG_NEEDS_DEPARTMENTS = _("対象の所属を1つ以上選んでください。")
 MSG_NEEDS_ROLE = _("対象のロールを選んでください。")
+MSG_NEEDS_SINCE = _(
+    "異動した職員を対象にするときは、異動の基準日（発令日がこの日以降の人が対象）を入れてください。"
+)
 MSG_DUE_BEFORE_SEND = _("確認の期限は配信日以降にしてください。")
 MSG_ALREADY_SENT = _("配信済みの注意喚起は変更できません。")
 MSG_NOT_SENT = _("まだ配信していないため督促できません。")
 MSG_ALREADY_ACKNOWLEDGED = _("この注意喚起は %(when)s に確認済みです。")
-FIELDS = ["kind", "subject", "body", "send_at", "due_on", "remind_days_before", "audience", "role", "status"]
+FIELDS = [
+    "kind", "subject", "body", "send_at", "due_on", "remind_days_before", "audience", "role",
+    "transferred_since", "status",
+]  # fmt: skip
 
 
 @dataclass
@@ -44,6 +51,7 @@ class CampaignData:
     audience: str = Audience.ALL
     departments: list[Department] = field(default_factory=list)
     role: str = ""
+    transferred_since: date | None = None
     remind_days_before: int = 2
     kind: str = CampaignKind.AD_HOC
 
@@ -59,6 +67,8 @@ def _check(data: CampaignData) -> None:
         raise AwarenessError(MSG_NEEDS_DEPARTMENTS, code="needs_departments")
     if data.audience == Audience.ROLE and not data.role:
         raise AwarenessError(MSG_NEEDS_ROLE, code="needs_role")
+    if data.audience == Audience.TRANSFERRED and data.transferred_since is None:
+        raise AwarenessError(MSG_NEEDS_SINCE, code="needs_since")
     if data.due_on < timezone.localtime(data.send_at).date():
         raise AwarenessError(MSG_DUE_BEFORE_SEND, code="due_before_send")
 
@@ -72,6 +82,7 @@ def _apply(campaign: Campaign, data: CampaignData) -> None:
     )
     campaign.audience = data.audience
     campaign.role = data.role if data.audience == Audience.ROLE else ""
+    campaign.transferred_since = data.transferred_since if data.audience == Audience.TRANSFERRED else None
     validated(campaign, exclude=["departments"])
     campaign.save()
     campaign.departments.set(data.departments if data.audience == Audience.DEPARTMENTS else [])
@@ -108,12 +119,20 @@ def campaign_update(*, actor: Actor, campaign: Campaign, data: CampaignData) -> 
 
 
 def season_campaign_ensure(*, actor: Actor, kind: str, fiscal_year: int) -> Campaign | None:
-    """The built-in campaign of a season with the default text, unless that season already has one."""
+    """The built-in campaign of a season with the default text, unless that season already has one.
+
+    The transfer season's goes to the staff the season's transfers moved (発令日 from 1 April); the
+    officer may widen it to everyone before it is sent.
+    """
     if Campaign.objects.filter(kind=kind, season=fiscal_year).exists():
         return None
     season = texts.season_schedule(kind, fiscal_year)
     subject, body = texts.TEXTS[kind]
-    data = CampaignData(subject=subject, body=body, send_at=season.send_at, due_on=season.due_on, kind=kind)
+    data = CampaignData(
+        subject=subject, body=body, send_at=season.send_at, due_on=season.due_on, kind=kind,
+        audience=Audience.TRANSFERRED if season.movers_since else Audience.ALL,
+        transferred_since=season.movers_since,
+    )  # fmt: skip
     return campaign_create(actor=actor, data=data, season=fiscal_year)
 
 
@@ -127,6 +146,9 @@ def audience_staff(campaign: Campaign) -> QuerySet[Staff]:
         staff = staff.filter(department_id__in=ids)
     elif campaign.audience == Audience.ROLE:
         staff = staff.filter(membership__role=campaign.role, membership__user__is_active=True)
+    elif campaign.audience == Audience.TRANSFERRED:
+        assert campaign.transferred_since is not None
+        staff = staff_transferred_since(since=campaign.transferred_since)
     return staff
 
 

@@ -6,7 +6,8 @@ other `{...}` (a typo, `{{ settings.SECRET_KEY }}`, `{0.__class__}`) is refused 
 saved. No template engine and no `str.format` ever see the officer's text.
 
 The built-in seasons (`season_schedule`): the transfer season on 1 April (人事異動, the next weekday
-when it falls on a weekend), two weeks to acknowledge; the year-end notice on 20 December (the
+when it falls on a weekend), two weeks to acknowledge, for the staff moved by a transfer effective
+from 1 April of that fiscal year (the 定期人事異動); the year-end notice on 20 December (the
 weekday before when on a weekend), to be acknowledged by 27 December, before the offices close.
 """
 
@@ -108,6 +109,8 @@ class Season:
     fiscal_year: int
     send_at: datetime
     due_on: date
+    #: the transfer season's audience: staff with a transfer effective on or after this day
+    movers_since: date | None = None
 
 
 def _weekday(d: date, step: int) -> date:
@@ -127,4 +130,5 @@ def season_schedule(kind: str, fiscal_year: int) -> Season:
         due_on = _weekday(date(fiscal_year, 12, 27), -1)
     else:
         raise ValueError(kind)
-    return Season(kind, fiscal_year, datetime.combine(send_on, SEND_TIME, zone), due_on)
+    movers_since = date(fiscal_year, 4, 1) if kind == CampaignKind.TRANSFER else None
+    return Season(kind, fiscal_year, datetime.combine(send_on, SEND_TIME, zone), due_on, movers_since)

@@ -141,6 +141,10 @@ class CampaignDetailView(RoleRequiredMixin, TemplateView):
             page=page,
             query=query,
             can_edit=user_role(self.request.user) in OFFICERS,
+            # before sending, who it would reach now: e.g. no movers yet means the transfers are not in
+            audience_now=services.audience_staff(campaign).count()
+            if campaign.status == CampaignStatus.SCHEDULED
+            else None,
             department_names=[d.full_name for d in campaign.departments.all()]
             if campaign.audience == Audience.DEPARTMENTS
             else [],
@@ -184,7 +188,7 @@ class CampaignUpdateView(ServiceFormView):
         return {
             "subject": c.subject, "body": c.body, "send_at": timezone.localtime(c.send_at), "due_on": c.due_on,
             "remind_days_before": c.remind_days_before, "audience": c.audience,
-            "departments": list(c.departments.all()), "role": c.role,
+            "departments": list(c.departments.all()), "role": c.role, "transferred_since": c.transferred_since,
         }  # fmt: skip
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:

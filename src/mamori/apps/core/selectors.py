@@ -132,6 +132,13 @@ def staff_transfer_list(
     return transfers.order_by("-effective_date", "-pk")
 
 
+def staff_transferred_since(*, since: date) -> QuerySet[Staff]:
+    """Staff at work (在職) with a transfer effective on or after `since`: from 1 April, everyone the
+    定期人事異動 moved. One rule for every audience of movers (training assignments, awareness)."""
+    moved = StaffTransfer.objects.filter(effective_date__gte=since).values("staff_id")
+    return Staff.objects.filter(status=StaffStatus.ACTIVE, pk__in=moved)
+
+
 def user_list() -> QuerySet:  # type: ignore[type-arg]
     return User.objects.select_related("membership", "membership__staff", "membership__department").order_by(
         "username"

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record
 from mamori.apps.core.models import Department, Staff, StaffStatus
+from mamori.apps.core.selectors import staff_transferred_since
 
 from .errors import TrainingError
 from .models import Assignment, AssignmentRule, Course, RuleKind
@@ -46,7 +47,8 @@ def rule_staff(rule: AssignmentRule) -> QuerySet[Staff]:
     if rule.kind == RuleKind.NEW:
         staff = staff.filter(joined_on__gte=rule.since)
     elif rule.kind == RuleKind.TRANSFERRED:
-        staff = staff.filter(transfers__effective_date__gte=rule.since)
+        assert rule.since is not None
+        staff = staff_transferred_since(since=rule.since)
     elif rule.kind == RuleKind.DEPARTMENT:
         assert rule.department is not None
         staff = staff.filter(department_id__in=rule.department.descendant_ids())
