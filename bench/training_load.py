@@ -241,8 +241,12 @@ def main() -> None:
         print("bench: setting up the city, a login per staff member and the course on PostgreSQL", flush=True)
         course_id, names = setup(env, args.users)
         port = free_port()
+        # the server's log goes to a file: a pipe nobody reads fills after 64 KiB of request lines and then
+        # every request blocks on the logging lock (the first runs "timed out at sign-in" for this reason)
+        log = (work / "server.log").open("wb")
         server = subprocess.Popen([sys.executable, "-m", "mamori.cli.main", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+                                  stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        log.close()  # the child holds its own copy
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/login/", server)
         record: dict[str, list[float]] = defaultdict(list)
@@ -277,6 +281,13 @@ def main() -> None:
                 server.kill()
                 server.wait()
         subprocess.run([str(ROOT / "scripts" / "postgres.sh"), "stop", str(pg)], check=False)
+        server_log = work / "server.log"
+        logged = server_log.read_text(errors="replace") if server_log.exists() else ""
+        if "Traceback" in logged:  # the first one in full: it names the server-side cause of the errors
+            first = logged[logged.index("Traceback") :].split("\n\n")[0]
+            print(
+                f"bench: the server logged {logged.count('Traceback')} tracebacks; the first:\n{first[:4000]}"
+            )
         shutil.rmtree(work, ignore_errors=True)
     text = table(record, errors, len(names), args.rate, wall)
     print(text)

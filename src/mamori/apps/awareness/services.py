@@ -210,7 +210,9 @@ def acknowledgement_record(*, actor: AbstractBaseUser, recipient: Recipient) -> 
     """The recipient read the notice. Once only: a replayed request changes nothing and says so."""
     with transaction.atomic():
         recipient = (
-            Recipient.objects.select_for_update().select_related("campaign", "staff").get(pk=recipient.pk)
+            Recipient.objects.select_for_update(of=("self",))
+            .select_related("campaign", "staff")
+            .get(pk=recipient.pk)
         )
         if recipient.acknowledged_at is not None:
             when = timezone.localtime(recipient.acknowledged_at)

@@ -49,7 +49,7 @@ def schedule_tick(*, now: datetime | None = None) -> list[Run]:
 
 def _tick_one(pk: int, now: datetime) -> Run | None:
     with transaction.atomic():
-        schedule = Schedule.objects.select_for_update().select_related("system").get(pk=pk)
+        schedule = Schedule.objects.select_for_update(of=("self",)).select_related("system").get(pk=pk)
         if not schedule.enabled or schedule.next_due_at is None or schedule.next_due_at > now:
             return None  # another worker took it
         due = schedule.next_due_at

@@ -156,7 +156,7 @@ def source_update(
 ) -> Source:
     """Correct a source (a mistyped path, another profile); the next backup uses it."""
     with transaction.atomic():
-        source = Source.objects.select_for_update().select_related("system").get(pk=source.pk)
+        source = Source.objects.select_for_update(of=("self",)).select_related("system").get(pk=source.pk)
         if source.kind == SourceKind.MAMORI:
             raise BackupError(BUILTIN_FIXED, code="builtin")
         before = snapshot_of(source)

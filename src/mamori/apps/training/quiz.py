@@ -44,7 +44,9 @@ def attempts_used(staff: Staff, course: Course) -> int:
 def attempt_start(*, actor: Actor, staff: Staff, course: Course) -> Attempt:
     """The open attempt if there is one (so reloading cannot redraw easier questions), else a new draw."""
     with transaction.atomic():
-        Staff.objects.select_for_update().filter(pk=staff.pk).first()  # one start at a time per person
+        Staff.objects.select_for_update(no_key=True).filter(
+            pk=staff.pk
+        ).first()  # one start at a time per person
         open_attempt = Attempt.objects.filter(staff=staff, course=course, submitted_at__isnull=True).first()
         if open_attempt is not None:
             return open_attempt
@@ -122,7 +124,7 @@ def attempt_submit(
     """Grade an attempt once. `answers` maps question id → the choice ids chosen."""
     with transaction.atomic():
         attempt = (
-            Attempt.objects.select_for_update()
+            Attempt.objects.select_for_update(of=("self",))
             .select_related("course", "version")
             .filter(pk=attempt_id)
             .first()
