@@ -266,6 +266,7 @@ def staff_transfer(
             to_department=to_department,
             note=note,
         )
+        from_department = staff.department
         staff.department = to_department
         staff.save(update_fields=["department"])
         audit_record(
@@ -275,7 +276,34 @@ def staff_transfer(
             before=before,
             after=snapshot_of(staff, ["department_id"]) | {"effective_date": effective_date, "note": note},
         )
+        _login_scope_follow(actor=actor, staff=staff, left=from_department)
     return transfer
+
+
+def _login_scope_follow(*, actor: Actor, staff: Staff, left: Department) -> None:
+    """The transferred person's login takes its department scope along (a lead who moved away no
+    longer sees the old department's pages), from their next request on.
+
+    Only a scope that covered the 課 they left moves: one that also covers the new 課 (a move inside
+    the 部 they lead) stays, and so does one set apart from where they sit. A lead whose post changed
+    (now leading a whole 部) is re-scoped by the officer.
+    """
+    membership = Membership.objects.select_related("user", "department").filter(staff=staff).first()
+    if membership is None or membership.department is None:
+        return
+    covered = membership.department.descendant_ids()
+    if left.pk not in covered or staff.department_id in covered:
+        return
+    before = _membership_snapshot(membership.user)
+    membership.department = staff.department
+    membership.save(update_fields=["department"])
+    audit_record(
+        actor=actor,
+        action="user.update",
+        obj=membership.user,
+        before=before,
+        after=_membership_snapshot(membership.user) | {"reason": "staff.transfer"},
+    )
 
 
 # --- logins and roles ----------------------------------------------------------------------------

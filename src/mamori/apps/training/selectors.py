@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from mamori.apps.core.models import Department, Membership, Staff
+from mamori.apps.core.models import Department, Membership, Role, Staff
 from mamori.apps.core.permissions import LEADS_AND_READERS, READERS, membership_department_ids, user_role
 
 from .models import Assignment, Attempt, ClassroomSession, Completion, Course, Progress
@@ -67,12 +67,18 @@ def progress_section(staff: Staff | None, course: Course) -> int:
 
 
 def _scoped(queryset: QuerySet, user, staff_field: str):  # type: ignore[no-untyped-def]
-    """Own rows for staff, the department subtree for leads, all for readers."""
-    if user_role(user) in READERS:
+    """Own rows for staff; leads also their department subtree; readers all.
+
+    A 職員 login's department (where they may report an incident for) never opens a colleague's
+    attempt or certificate."""
+    role = user_role(user)
+    if role in READERS:
         return queryset
-    scope = membership_department_ids(user) or set()
     staff = staff_of(user)
     own = Q(**{staff_field: staff}) if staff else Q(pk__in=[])
+    if role != Role.DEPARTMENT_LEAD:
+        return queryset.filter(own)
+    scope = membership_department_ids(user) or set()
     return queryset.filter(own | Q(**{f"{staff_field}__department_id__in": scope}))
 
 
