@@ -14,6 +14,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import pytest
 from mamori.vault import init_repository, open_repository
 from mamori.vault.archiver import ArchiveOptions, Archiver
 from mamori.vault.filework import WorkerCrashedError
+from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
+from mamori.vault.gojson import GoTime
 from mamori.vault.model import parse_tree
 from mamori.vault.pack import BlobType
 from tests.vault.restic_oracle import PASSWORD, restic, tree_state
@@ -163,7 +166,7 @@ def test_a_worker_that_dies_fails_the_backup_in_one_line(tmp_path: Path) -> None
         repo.low.load_index()
         archiver = Archiver(repo.low, processes=2)
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr("mamori.vault.archiver.scan", die)
+            mp.setattr("mamori.vault.archiver.scan_dir", die)
             with pytest.raises(WorkerCrashedError, match=r"^a backup worker process \(pid \d+\) died$"):
                 archiver.run(ArchiveOptions(paths=[str(src)], hostname="h"))
         assert repo.check().ok
@@ -198,3 +201,50 @@ def test_long_names_in_a_large_folder_do_not_stall_the_workers(tmp_path: Path) -
         assert again.files_unmodified == 1500
         assert repo.restore(first, tmp_path / "out").failed == []
     assert tree_state(tmp_path / "out" / str(src).lstrip("/")) == tree_state(src)
+
+
+def test_a_small_files_node_json_is_the_nodes_own(tmp_path: Path) -> None:
+    # workers write regular files' nodes without building them: the bytes must stay restic's
+    names = [
+        b"plain.txt",
+        b'a"b\\c\n<&>.txt',
+        b"\xff\xfe-not-utf8",
+        "文書 ＃1.docx".encode(),
+        b"empty",
+    ]
+    for n, name in enumerate(names):
+        path = os.path.join(os.fsencode(tmp_path), name)
+        with open(path, "wb") as f:
+            f.write(b"x" * (n * 7))
+        os.chmod(path, [0o644, 0o4755, 0o2700, 0o1777, 0o000][n])
+    os.setxattr(os.path.join(os.fsencode(tmp_path), names[0]), b"user.mamori", b"\x00\x01 value")
+    for name in names:
+        path = os.path.join(os.fsencode(tmp_path), name)
+        st = os.lstat(path)
+        node = node_from_stat(name, path, st)
+        node.content = [bytes(range(32))] if st.st_size else []
+        times = (GoTime.format_local(st.st_mtime_ns), GoTime.format_local(st.st_ctime_ns))
+        ours = small_file_json(name, st, times, read_xattrs(path), st.st_size, node.content)
+        assert ours == node.to_json()
+
+
+def test_workers_fork_while_the_backup_has_no_other_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a thread holding a lock (OpenSSL's, the allocator's) at fork time would leave it held in the child
+    src = tmp_path / "src"
+    _small_files(src, random.Random(9), -1, 1.0)
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    threads_at_fork: list[list[str]] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        threads_at_fork.append([t.name for t in threading.enumerate()])
+        return real_fork()
+
+    monkeypatch.setattr("mamori.vault.filework.os.fork", fork)
+    with open_repository(url, PASSWORD) as repo:
+        assert repo.backup([src]).files_new == 6 * 60 + 1
+    assert len(threads_at_fork) == (os.cpu_count() or 2)
+    assert all(names == ["MainThread"] for names in threads_at_fork), threads_at_fork

@@ -358,12 +358,18 @@ class Repository:
         start = _time.monotonic()
         hostname = host or socket.gethostname()
         abs_paths = sorted(os.path.abspath(p) for p in paths)
-        with self.low.lock():
+        with self.low.lock(refresh=False) as lock:
             self.low.load_index()
             found = self._find(parent) if parent is not None else self._latest_of(hostname, abs_paths)
             parent_id, parent_snap = found if found is not None else ("", None)
             errors_cb = (lambda p, e: on_error(Path(p), e)) if on_error is not None else None
             archiver = Archiver(self.low, on_error=errors_cb, progress=self._progress_fn(progress))
+            try:
+                archiver.start(excludes)  # workers fork before this process has threads of its own
+                lock.start_refresh()
+            except BaseException:
+                archiver.close()
+                raise
             _snap, snap_id = archiver.run(
                 ArchiveOptions(
                     paths=abs_paths,

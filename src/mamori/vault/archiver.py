@@ -16,7 +16,6 @@ crash leaves only unreferenced packs (restic's ordering).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 import sys
@@ -28,9 +27,20 @@ from typing import Any, BinaryIO, Protocol
 from mamori.vault.backend import FileType
 from mamori.vault.chunker import Chunker
 from mamori.vault.errors import InvalidArgumentError, VaultError
-from mamori.vault.filework import JOB_FILES, FileWorkers, OldFile, Part, scan
+from mamori.vault.filework import (
+    JOB_FILES,
+    LARGE_JOB,
+    DirPart,
+    FileWorkers,
+    Named,
+    OldFile,
+    Part,
+    old_entries,
+    scan,
+    scan_dir,
+)
 from mamori.vault.fsmeta import node_from_stat
-from mamori.vault.gojson import GoTime, go_unquote
+from mamori.vault.gojson import GoTime
 from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes, tree_bytes_of
 from mamori.vault.pack import BlobType
 from mamori.vault.pathfilter import PathFilter
@@ -116,13 +126,15 @@ class Archiver:
         self._workers = workers or (os.cpu_count() or 2) + 1
         self._processes = (os.cpu_count() or 2) if processes is None else processes
         self._files: FileWorkers | None = None
+        # jobs not yet handed to a worker, last in first out (a depth-first walk keeps few folders open)
+        self._outbox: list[tuple[_Dir, tuple[Any, ...], bool]] = []
         self._pool: SavePool | None = None
-        self._sealed_bytes = 0
         self._batch: list[tuple[BlobType, bytes, bytes]] = []
         self._batch_bytes = 0
         self._pending: set[tuple[BlobType, bytes]] = set()  # by type: a file may hold a tree's bytes
         self._hardlinks: dict[tuple[int, int], tuple[int, int, list[bytes]]] = {}
         self._excludes = PathFilter(())
+        self._exclude_patterns: list[str] = []
         self._root_dev: int | None = None
         self._one_fs = False
         self._last_progress = 0.0
@@ -187,19 +199,22 @@ class Archiver:
     def _save_tree_of(self, entries: list[tuple[bytes, Node | str]]) -> bytes:
         data = tree_bytes_of(entries)
         blob_id = hashlib.sha256(data).digest()
+        self._save_tree_bytes(data, blob_id)
+        return blob_id
+
+    def _save_tree_bytes(self, data: bytes, blob_id: bytes) -> None:
         if (BlobType.TREE, blob_id) not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
             self._submit(BlobType.TREE, data, blob_id)
-        return blob_id
 
     def _finish(self) -> None:
         """Wait for the workers, write the last packs and the index, and count what was stored."""
-        if self._files is not None:
-            self._files.drain()
+        self._pump()
         self._flush_batch()
         pool = self._save_pool()
         pool.drain()
         self.repo.flush()
-        self.stats.bytes_added = sum(pool.stored) + self._sealed_bytes
+        self.stats.blobs_added += sum(blobs for blobs, _size in pool.sealed)
+        self.stats.bytes_added = sum(pool.stored) + sum(size for _blobs, size in pool.sealed)
 
     def close(self) -> None:
         """Stop the worker processes and threads."""
@@ -245,7 +260,7 @@ class Archiver:
         node.size = total
         return content
 
-    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: _Old | None) -> Node | None:
+    def _file_node(self, node: Node, path: bytes, st: os.stat_result, old: OldFile | None) -> Node | None:
         key = (st.st_dev, st.st_ino)
         if st.st_nlink > 1 and key in self._hardlinks:
             size, mtime_ns, content = self._hardlinks[key]
@@ -274,74 +289,95 @@ class Archiver:
 
     # -- directories --------------------------------------------------------
 
-    def _load_old(self, subtree: bytes | None) -> dict[bytes, _Old]:
-        """The parent's entries of a directory, as raw JSON objects (only a few fields are compared)."""
+    def _load_old(self, subtree: bytes | None) -> bytes | None:
+        """The parent's tree of a directory, as plaintext JSON (the worker that lists it decodes it)."""
         if subtree is None:
-            return {}
+            return None
         try:
-            doc = json.loads(self.repo.load_blob(BlobType.TREE, subtree))
-            return {go_unquote(n["name"]): n for n in doc.get("nodes") or []}
-        except (VaultError, ValueError, KeyError, TypeError, AttributeError):
-            return {}  # a damaged parent tree only costs re-reading the files
+            return self.repo.load_blob(BlobType.TREE, subtree)
+        except VaultError:
+            return None  # a damaged parent tree only costs re-reading the files
 
     def _walk(
         self, path: bytes, snap_path: str, old_subtree: bytes | None, root_dev: int | None, done: _Done
     ) -> None:
-        """Back up a directory: its files go to the workers in jobs, its subdirectories are walked;
-        `done(tree id)` is called once everything in it has arrived."""
-        try:
-            with os.scandir(path) as it:
-                listing = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
-        except OSError as exc:
-            self._error(os.fsdecode(path), exc)
-            listing = []
-        here = _Dir(path, snap_path, self._load_old(old_subtree), done, root_dev)
-        batch: list[tuple[bytes, OldFile | None]] = []
-        for name, is_dir in listing:
-            if self._excludes and self._excludes.matches(here.child_snap(name)):
-                continue
-            if is_dir:
-                self._walker_entry(here, name)
-            else:
-                batch.append((name, _old_file(here.old.get(name))))
-                if len(batch) >= JOB_FILES:
-                    self._send(here, batch)
-                    batch = []
-        if batch:
-            self._send(here, batch)
-        self._release(here)
+        """Back up a directory: a worker lists it and backs up its files (`scan_dir`), its
+        subdirectories are walked in turn; `done(tree id)` is called once everything in it has arrived."""
+        here = _Dir(path, snap_path, {}, done, root_dev)
+        old_tree = self._load_old(old_subtree)
+        large = old_tree is not None and len(old_tree) > LARGE_JOB
+        self._outbox.append((here, ("dir", path, snap_path, old_tree), large))
 
-    def _send(self, here: _Dir, items: list[tuple[bytes, OldFile | None]]) -> None:
-        assert self._files is not None
-        here.waiting += 1
-        self._files.submit((here.path, items), lambda part: self._received(here, part))
+    def _work(self, job: tuple[Any, ...]) -> Part | DirPart:
+        """What a worker does with a job (in the worker process)."""
+        if job[0] == "dir":
+            skip = self._excludes.matches if self._excludes else None
+            return scan_dir(self.repo, skip, *job[1:])
+        return scan(self.repo, *job[1:])
 
-    def _received(self, here: _Dir, part: Part) -> None:
+    def _send(self, here: _Dir, items: list[Named]) -> None:
+        """Queue a job of files of `here`; the directory waits for it."""
+        for start in range(0, len(items), JOB_FILES):
+            here.waiting += 1
+            self._outbox.append((here, ("files", here.path, items[start : start + JOB_FILES]), False))
+
+    def _pump(self) -> None:
+        """Hand out queued jobs and take in results until nothing is left to do."""
+        files = self._files
+        if files is None:
+            return
+        outbox = self._outbox
+        while outbox or files.busy:
+            while outbox and files.has_room(outbox[-1][2]):
+                here, job, large = outbox.pop()
+                files.submit(job, (here, job[0]), large)
+            if files.busy:
+                (here, kind), result = files.next_result()
+                if kind == "dir":
+                    self._dir_received(here, result)
+                else:
+                    self._received(here, result)
+
+    def _dir_received(self, here: _Dir, result: DirPart) -> None:
+        """A directory job's result: its subdirectories are walked, its files' part taken in."""
+        part, subdirs, tree = result
+        if tree is not None:
+            tree_id, data = tree
+            if data is not None:
+                self._save_tree_bytes(data, tree_id)
+            self._received(here, part, tree_id)
+            return
+        for name, old in subdirs:
+            self._walker_entry(here, name, old)
+        self._received(here, part)
+
+    def _received(self, here: _Dir, part: Part, tree_id: bytes | None = None) -> None:
         """A job's result: store its sealed blobs, add its nodes, back up what it handed back."""
-        entries, again, errors, blobs, (new, changed, unmodified, processed) = part
+        entries, walker, again, errors, blobs, (new, changed, unmodified, processed) = part
         if blobs:
             fresh = [
                 (BlobType.DATA, i, sealed, n)
                 for i, sealed, n in blobs
                 if (BlobType.DATA, i) not in self._pending
             ]
-            added, size = self.repo.save_sealed(fresh)
-            self.stats.blobs_added += added
-            self._sealed_bytes += size
+            self._save_pool().submit_sealed(fresh)
         self.stats.files_new += new
         self.stats.files_changed += changed
         self.stats.files_unmodified += unmodified
         self.stats.bytes_processed += processed
-        for name, exc in errors:
-            self._error(os.fsdecode(os.path.join(here.path, name)), exc)
-        for name, node_json in entries:
-            if node_json is None:
-                self._walker_entry(here, name)
-            else:
-                here.entries.append((name, node_json))
+        for path, exc in errors:
+            self._error(os.fsdecode(path), exc)
+        here.entries += entries
+        for name, old in walker:
+            self._walker_entry(here, name, old)
         if again:
-            self._send(here, [(name, _old_file(here.old.get(name))) for name in again])
+            self._send(here, again)
         self._report(here.path)
+        if tree_id is not None:  # the worker wrote the tree: nothing else can be in it
+            here.waiting = 0
+            here.entries = []
+            here.done(tree_id)
+            return
         self._release(here)
 
     def _node_at(self, name: bytes, path: bytes) -> tuple[os.stat_result, Node] | None:
@@ -353,10 +389,9 @@ class Archiver:
             self._error(os.fsdecode(path), exc)
             return None
 
-    def _walker_entry(self, here: _Dir, name: bytes, target: bool = False) -> None:
+    def _walker_entry(self, here: _Dir, name: bytes, old: OldFile | None, target: bool = False) -> None:
         """One entry the walker backs up itself: a directory (walked) or what the workers hand back."""
         path = os.path.join(here.path, name)
-        old = here.old.get(name)
         found = self._node_at(name, path)
         if found is None:
             return
@@ -395,29 +430,35 @@ class Archiver:
 
     # -- the snapshot -------------------------------------------------------
 
+    def start(self, excludes: Sequence[str] = ()) -> None:
+        """Fork the worker processes, which leave out `excludes` (once): before this process starts
+        threads of its own, so no lock a thread holds is copied into them held."""
+        if self._files is None:
+            self._excludes = PathFilter(excludes)
+            self._exclude_patterns = list(excludes)
+            self._files = FileWorkers(self._work, self._processes)
+        elif list(excludes) != self._exclude_patterns:
+            raise InvalidArgumentError("the backup's workers were started with other excludes")
+
     def run(self, opts: ArchiveOptions) -> tuple[Snapshot, bytes]:
         """Back up `opts.paths`; returns the snapshot written and its id."""
         _allow_deep_trees()
-        self._excludes = PathFilter(opts.excludes)
         self._one_fs = opts.one_file_system
-        paths = []
-        for path in (os.path.abspath(p) for p in opts.paths):
-            try:
-                os.lstat(path)
-            except OSError as exc:
-                self._error(path, exc)
-                continue
-            paths.append(path)
-        if not paths:
-            self.close()
-            raise InvalidArgumentError("none of the paths to back up exists: nothing was saved")
         parent_root = opts.parent.tree if opts.parent is not None else None
         try:
-            # forked before any thread of this backup starts
-            self._files = FileWorkers(lambda job: scan(self.repo, *job), self._processes)
+            paths = []
+            for path in (os.path.abspath(p) for p in opts.paths):
+                try:
+                    os.lstat(path)
+                except OSError as exc:
+                    self._error(path, exc)
+                    continue
+                paths.append(path)
+            if not paths:
+                raise InvalidArgumentError("none of the paths to back up exists: nothing was saved")
+            self.start(opts.excludes)
             root: list[bytes] = []
             self._virtual_tree(_TreeSpec.build(paths), b"/", "/", parent_root, root.append)
-            self._files.drain()
             self._finish()
         finally:
             self.close()
@@ -447,10 +488,10 @@ class Archiver:
         done: _Done,
     ) -> None:
         """Trees for the directories leading to the backed-up paths (restic's pathComponents)."""
-        here = _Dir(path, snap_path, self._load_old(old_subtree), done, None)
+        here = _Dir(path, snap_path, old_entries(self._load_old(old_subtree)), done, None)
         for name, child in sorted(spec.children.items()):
             if child.target:
-                self._walker_entry(here, name, target=True)
+                self._walker_entry(here, name, here.old.get(name), target=True)
                 continue
             child_path = os.path.join(path, name)
             found = self._node_at(name, child_path)
@@ -512,19 +553,18 @@ class Archiver:
         return snapshot, bytes.fromhex(snap_id)
 
 
-_Old = dict[str, Any]
-"""A parent snapshot's node as decoded JSON."""
 _Done = Callable[[bytes], None]
 
 
 class _Dir:
     """A directory being backed up: its entries so far and how many results it still waits for
-    (jobs, subdirectories, and the walk itself until it has listed everything)."""
+    (jobs, subdirectories, and the walk itself until it has listed everything). `old` is the
+    parent's tree only for the directories above the backed-up paths (workers decode the others)."""
 
     __slots__ = ("done", "entries", "old", "path", "root_dev", "snap_path", "waiting")
 
     def __init__(
-        self, path: bytes, snap_path: str, old: dict[bytes, _Old], done: _Done, root_dev: int | None
+        self, path: bytes, snap_path: str, old: dict[bytes, OldFile | None], done: _Done, root_dev: int | None
     ) -> None:
         self.path = path
         self.snap_path = snap_path
@@ -538,44 +578,28 @@ class _Dir:
         return self.snap_path.rstrip("/") + "/" + os.fsdecode(name)
 
 
-def _old_file(old: _Old | None) -> OldFile | None:
-    """What a worker compares a file with: the parent's node reduced to the fields restic compares."""
-    if old is None:
-        return None
-    content = old.get("content")
-    if old.get("type") != "file" or not isinstance(content, list):
-        return (-1, 0, "", "", None)  # there was something: a new file here counts as changed
-    return (
-        old.get("size", 0),
-        old.get("inode", 0),
-        old.get("mtime", ""),
-        old.get("ctime", ""),
-        content if len(content) <= 1 else None,
-    )
-
-
-def _old_subtree(old: _Old | None) -> bytes | None:
-    if old is None or old.get("type") != "dir" or not old.get("subtree"):
+def _old_subtree(old: OldFile | None) -> bytes | None:
+    if old is None or old[0] != "dir" or not old[6]:
         return None
     try:
-        return bytes.fromhex(old["subtree"])
+        return bytes.fromhex(old[6])
     except (TypeError, ValueError):
         return None
 
 
-def _unchanged_content(old: _Old, node: Node) -> list[bytes] | None:
+def _unchanged_content(old: OldFile, node: Node) -> list[bytes] | None:
     """The parent's content ids if the file is unchanged (type, size, inode, mtime, ctime), else None.
 
     Times are compared as restic writes them; a parent written in another time zone only costs a re-read.
     """
-    content = old.get("content")
+    kind, size, inode, mtime, ctime, content, _subtree = old
     if (
-        old.get("type") != "file"
-        or not isinstance(content, list)
-        or old.get("size", 0) != node.size
-        or old.get("inode", 0) != node.inode
-        or old.get("mtime") != node.mtime.format()
-        or old.get("ctime") != node.ctime.format()
+        kind != "file"
+        or content is None
+        or size != node.size
+        or inode != node.inode
+        or mtime != node.mtime.format()
+        or ctime != node.ctime.format()
     ):
         return None
     try:

@@ -1,12 +1,16 @@
-"""A backup's per-file work in worker processes: stat, compare with the parent, read, hash, seal.
+"""A backup's per-file work in worker processes: list, stat, compare with the parent, read, hash, seal.
 
 Python holds the GIL for the small steps of each file (a stat, a node, a lookup, a JSON line), so a
 backup of many small files kept one core busy however many threads it had. The walker hands each
-directory's files to forked worker processes in jobs of a few dozen; a worker returns each file's
-tree-node JSON and the new blobs already compressed and encrypted (`seal_blobs` on its copy of the
-repository, which knows the key and, as of the fork, the index). The backup process only packs the
-sealed blobs and writes packs, index and snapshot, in restic's order, so a worker never writes to
-the repository and a killed worker can leave nothing behind. Workers die with the backup process
+directory to forked worker processes as a job (`scan_dir`: its path and the parent snapshot's tree
+of it, as plaintext JSON); a worker lists it, decodes the parent's tree, backs up its small files
+and returns each file's tree-node JSON and the new blobs already compressed and encrypted
+(`seal_blobs` on its copy of the repository, which knows the key and, as of the fork, the index).
+A directory without subdirectories, done in one job, comes back as its finished tree (and just its
+id when that tree is stored already: an unchanged folder costs the backup process nothing).
+Large folders go on in jobs of files (`scan`). The backup process only packs the sealed blobs and
+writes packs, index and snapshot, in restic's order, so a worker never writes to the repository
+and a killed worker can leave nothing behind. Workers die with the backup process
 (PR_SET_PDEATHSIG). Files a worker should not decide alone — larger than one chunk, hard links,
 anything that is not a regular file or changed its type — come back as "the walker's" and are
 backed up by the walker itself, as before.
@@ -19,47 +23,72 @@ import ctypes
 import fcntl
 import gc
 import hashlib
+import json
 import os
 import signal
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
 from mamori.vault.chunker import MIN_SIZE
 from mamori.vault.errors import VaultError
-from mamori.vault.fsmeta import node_from_stat
+from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
+from mamori.vault.gojson import GoTime, go_unquote
+from mamori.vault.model import tree_bytes_of
 from mamori.vault.pack import BlobType
 
-__all__ = ["JOB_FILES", "FileWorkers", "OldFile", "Part", "SealingRepository", "WorkerCrashedError", "scan"]
+__all__ = [
+    "DIR_FILES",
+    "JOB_FILES",
+    "LARGE_JOB",
+    "DirPart",
+    "FileWorkers",
+    "Named",
+    "OldFile",
+    "Part",
+    "SealingRepository",
+    "WorkerCrashedError",
+    "old_entries",
+    "scan",
+    "scan_dir",
+]
 
-# A job is at most about 128 × 450 bytes (a 255-byte name and the parent's node): three queued
-# for a worker fit its 1 MiB pipe (see `_roomy`).
+# A job of files is at most about 128 × 500 bytes (a 255-byte name and the parent's node): a few
+# queued for a worker fit its 1 MiB pipe (see `_roomy`).
 JOB_FILES = 128
+# A directory's job backs up this many of its files; the rest go out again in jobs of JOB_FILES.
+DIR_FILES = 1024
 # A job's sealed blobs stop at this size; the files left are handed back to be sent again.
-JOB_BYTES = 8 * 1024 * 1024
+JOB_BYTES = 1024 * 1024
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
 _PR_SET_PDEATHSIG = 1
 _F_SETPIPE_SZ = 1031
+_PIPE_BYTES = 1 << 20
 
-OldFile = tuple[int, int, str, str, list[str] | None]
-"""The parent snapshot's node of a file: size, inode, mtime, ctime as written, content ids (hex),
-or None for a file of several chunks (the walker compares those)."""
+OldFile = tuple[str, int, int, str, str, list[str] | None, str | None]
+"""The parent snapshot's node of an entry, the fields restic compares: type, size, inode, mtime and
+ctime as written, content ids (hex) of a file, subtree id (hex) of a directory."""
 
-Entry = tuple[bytes, str | None]
-"""A file's name and its node JSON; None means the walker backs it up itself."""
-
+Named = tuple[bytes, OldFile | None]
+"""A name with the parent's node of it (None: the parent had nothing of that name)."""
 
 Part = tuple[
-    list[Entry],
-    list[bytes],
+    list[tuple[bytes, str]],
+    list[Named],
+    list[Named],
     list[tuple[bytes, Exception]],
     list[tuple[bytes, bytearray, int]],
     tuple[int, ...],
 ]
-"""A job's result: entries, names to send again, errors (name, exception), sealed data blobs
-(id, stored bytes, uncompressed length), counts (new, changed, unmodified, bytes processed)."""
+"""A job's result: entries (name, node JSON), entries for the walker, files to send again, errors
+(path, exception), sealed data blobs (id, stored bytes, uncompressed length), counts (new, changed,
+unmodified, bytes processed)."""
+
+DirPart = tuple[Part, list[Named], tuple[bytes, bytes | None] | None]
+"""A directory job's result: its files' part, its subdirectories, and its tree (id, plaintext or
+None when stored already) if the worker could finish it alone."""
 
 
 class SealingRepository(Protocol):
@@ -73,10 +102,73 @@ class WorkerCrashedError(VaultError):
     """A worker process died or failed unexpectedly (a bug or the system killed it)."""
 
 
-def scan(repo: SealingRepository, directory: bytes, items: Sequence[tuple[bytes, OldFile | None]]) -> Part:
+def _old_file(node: Any) -> OldFile | None:
+    """The fields of a parent's decoded JSON node that a backup compares; None if it is no node."""
+    if not isinstance(node, dict):
+        return None
+    content = node.get("content")
+    subtree = node.get("subtree")
+    return (
+        str(node.get("type")),
+        node.get("size", 0),
+        node.get("inode", 0),
+        node.get("mtime", ""),
+        node.get("ctime", ""),
+        content if isinstance(content, list) else None,
+        subtree if isinstance(subtree, str) else None,
+    )
+
+
+def old_entries(plain: bytes | None) -> dict[bytes, OldFile | None]:
+    """The parent's tree plaintext as name → node fields; a damaged tree only costs re-reading."""
+    if plain is None:
+        return {}
+    try:
+        nodes = json.loads(plain).get("nodes") or []
+        return {go_unquote(n["name"]): _old_file(n) for n in nodes}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def scan_dir(
+    repo: SealingRepository,
+    skip: Callable[[str], bool] | None,
+    directory: bytes,
+    snap_path: str,
+    old_tree: bytes | None,
+) -> DirPart:
+    """List `directory` and back up its first `DIR_FILES` files (`scan`); `skip(snapshot path)` says
+    what the excludes leave out. Its tree comes back finished when nothing in it is left to others."""
+    try:
+        with os.scandir(directory) as it:
+            listing = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+    except OSError as exc:
+        return ([], [], [], [(directory, exc)], [], (0, 0, 0, 0)), [], None
+    old = old_entries(old_tree)
+    prefix = snap_path.rstrip("/") + "/"
+    subdirs: list[Named] = []
+    files: list[Named] = []
+    for name, is_dir in listing:
+        if skip is not None and skip(prefix + os.fsdecode(name)):
+            continue
+        (subdirs if is_dir else files).append((name, old.get(name)))
+    part = scan(repo, directory, files[:DIR_FILES])
+    entries, walker, again, errors, _blobs, _counts = part
+    again += files[DIR_FILES:]
+    tree: tuple[bytes, bytes | None] | None = None
+    if not (subdirs or walker or again or errors):
+        data = tree_bytes_of(entries)
+        tree_id = hashlib.sha256(data).digest()
+        tree = (tree_id, None if repo.has_blob(BlobType.TREE, tree_id) else data)
+        entries.clear()
+    return part, subdirs, tree
+
+
+def scan(repo: SealingRepository, directory: bytes, items: Sequence[Named]) -> Part:
     """Back up the files `items` of `directory` as far as a worker may (see the module docstring)."""
-    entries: list[Entry] = []
-    again: list[bytes] = []
+    entries: list[tuple[bytes, str]] = []
+    walker: list[Named] = []
+    again: list[Named] = []
     errors: list[tuple[bytes, Exception]] = []
     plain: list[bytes] = []
     ids: list[bytes] = []
@@ -84,58 +176,62 @@ def scan(repo: SealingRepository, directory: bytes, items: Sequence[tuple[bytes,
     new = changed = unmodified = processed = read_bytes = 0
     for name, old in items:
         if read_bytes >= JOB_BYTES:
-            again.append(name)
+            again.append((name, old))
             continue
         path = directory + b"/" + name if directory != b"/" else b"/" + name
         try:
             st = os.lstat(path)
-            if stat.S_ISDIR(st.st_mode) or (
-                stat.S_ISREG(st.st_mode) and (st.st_nlink > 1 or st.st_size >= MIN_SIZE)
-            ):
-                entries.append((name, None))
+            if not stat.S_ISREG(st.st_mode):
+                if stat.S_ISDIR(st.st_mode):
+                    walker.append((name, old))
+                else:  # a symlink, device, fifo or socket: its node is all there is
+                    entries.append((name, node_from_stat(name, path, st).to_json()))
                 continue
-            node = node_from_stat(name, path, st)
+            if st.st_nlink > 1 or st.st_size >= MIN_SIZE:
+                walker.append((name, old))
+                continue
+            xattrs = read_xattrs(path)
         except OSError as exc:
-            errors.append((name, exc))
+            errors.append((path, exc))
             continue
-        if node.type == "file":
-            content = _unchanged(repo, old, node.size, node.inode, node.mtime.format(), node.ctime.format())
-            if content is _ASK_WALKER:
-                entries.append((name, None))
+        times = (GoTime.format_local(st.st_mtime_ns), GoTime.format_local(st.st_ctime_ns))
+        content = _unchanged(repo, old, st.st_size, st.st_ino, *times)
+        if content is _ASK_WALKER:
+            walker.append((name, old))
+            continue
+        size = st.st_size
+        if content is not None:
+            unmodified += 1
+            processed += size
+        else:
+            try:
+                data = _read_small(path, size)
+            except OSError as exc:
+                errors.append((path, exc))
                 continue
-            if content is not None:
-                node.content = content
-                unmodified += 1
-                processed += node.size
+            if data is None:  # grew past one chunk since the stat: the walker reads it
+                walker.append((name, old))
+                continue
+            size = len(data)
+            read_bytes += size
+            processed += size
+            if data:
+                blob_id = hashlib.sha256(data).digest()
+                if blob_id not in seen and not repo.has_blob(BlobType.DATA, blob_id):
+                    seen.add(blob_id)
+                    plain.append(data)
+                    ids.append(blob_id)
+                content = [blob_id]
             else:
-                try:
-                    data = _read_small(path, node.size)
-                except OSError as exc:
-                    errors.append((name, exc))
-                    continue
-                if data is None:  # grew past one chunk since the stat: the walker reads it
-                    entries.append((name, None))
-                    continue
-                node.size = len(data)
-                read_bytes += len(data)
-                processed += len(data)
-                if data:
-                    blob_id = hashlib.sha256(data).digest()
-                    if blob_id not in seen and not repo.has_blob(BlobType.DATA, blob_id):
-                        seen.add(blob_id)
-                        plain.append(data)
-                        ids.append(blob_id)
-                    node.content = [blob_id]
-                else:
-                    node.content = []
-                if old is None:
-                    new += 1
-                else:
-                    changed += 1
-        entries.append((name, node.to_json()))
+                content = []
+            if old is None:
+                new += 1
+            else:
+                changed += 1
+        entries.append((name, small_file_json(name, st, times, xattrs, size, content)))
     sealed = repo.seal_blobs(plain) if plain else []
     blobs = [(i, s, n) for i, (s, n) in zip(ids, sealed, strict=True)]
-    return entries, again, errors, blobs, (new, changed, unmodified, processed)
+    return entries, walker, again, errors, blobs, (new, changed, unmodified, processed)
 
 
 _ASK_WALKER: list[bytes] = []
@@ -144,14 +240,23 @@ _ASK_WALKER: list[bytes] = []
 def _unchanged(
     repo: SealingRepository, old: OldFile | None, size: int, inode: int, mtime: str, ctime: str
 ) -> list[bytes] | None:
-    """The parent's content if the file is unchanged (restic's test), `_ASK_WALKER` when only the
-    walker has the parent's content list, else None."""
-    if old is None or old[0] != size or old[1] != inode or old[2] != mtime or old[3] != ctime:
+    """The parent's content if the file is unchanged (restic's test), `_ASK_WALKER` for a file of
+    several chunks (the walker reads those if they changed), else None."""
+    if (
+        old is None
+        or old[0] != "file"
+        or old[1] != size
+        or old[2] != inode
+        or old[3] != mtime
+        or old[4] != ctime
+    ):
         return None
-    if old[4] is None:
+    if old[5] is None:
+        return None
+    if len(old[5]) > 1:
         return _ASK_WALKER
     try:
-        content = [bytes.fromhex(c) for c in old[4]]
+        content = [bytes.fromhex(c) for c in old[5]]
     except (TypeError, ValueError):
         return None
     return content if all(repo.has_blob(BlobType.DATA, b) for b in content) else None
@@ -181,33 +286,31 @@ def _read_small(path: bytes, size: int) -> bytes | None:
 
 
 class _Worker:
-    __slots__ = ("jobs", "outstanding", "pid", "results")
+    __slots__ = ("jobs", "pid", "results", "tokens")
 
     def __init__(self, pid: int, jobs: Connection, results: Connection) -> None:
         self.pid = pid
         self.jobs = jobs
         self.results = results
-        self.outstanding = 0
+        self.tokens: collections.deque[Any] = collections.deque()  # its jobs in work, oldest first
 
 
 Handler = Callable[[Any], Any]
 
 
 class FileWorkers:
-    """`count` forked processes that run `handler(job)`; results come back in submission order.
+    """`count` forked processes that run `handler(job)`; results come back as workers finish them.
 
     With `count` 0 the handler runs in the calling process (no fork). Each worker has at most
-    `depth` jobs queued, so the work in flight — and the memory it takes — stays bounded.
+    `depth` jobs queued, so the work in flight — and the memory it takes — stays bounded. The
+    caller drives the loop: `submit` while `has_room`, then `next_result`.
     """
 
-    def __init__(self, handler: Handler, count: int, depth: int = 3) -> None:
+    def __init__(self, handler: Handler, count: int, depth: int = 2) -> None:
         self._handler = handler
         self._depth = depth
         self._workers: list[_Worker] = []
-        self._queue: collections.deque[tuple[_Worker | None, Any, Callable[[Any], None]]] = (
-            collections.deque()
-        )
-        self._next = 0
+        self._ready: collections.deque[tuple[Any, Any]] = collections.deque()  # count 0: done inline
         if count > 0:
             gc.freeze()  # the children's collections then leave the parent's objects (and pages) alone
             try:
@@ -221,11 +324,11 @@ class FileWorkers:
 
     def _fork(self) -> _Worker:
         job_r, job_w = os.pipe()
-        if not _roomy(job_w):
-            # the backup process must never block sending a job to a worker that is itself blocked
-            # sending a result nobody reads yet: with a small pipe, one job at a time per worker
-            self._depth = 1
         res_r, res_w = os.pipe()
+        if not (_roomy(job_w) and _roomy(res_w)):
+            # the backup process must never block sending a job to a worker that is itself blocked
+            # sending a result nobody reads yet: with a small pipe, jobs only go to idle workers
+            self._depth = 1
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -243,44 +346,52 @@ class FileWorkers:
         os.close(res_w)
         return _Worker(pid, Connection(job_w, readable=False), Connection(res_r, writable=False))
 
-    def submit(self, job: Any, done: Callable[[Any], None]) -> None:
-        """Queue a job; `done(result)` is called (in this thread) when its turn comes, maybe during
-        a later `submit` or `drain`."""
-        if not self._workers:
-            done(self._handler(job))
-            return
-        while True:
-            free = [w for w in self._workers if w.outstanding < self._depth]
-            if free:
-                break
-            self._complete_oldest()
-        worker = min(free, key=lambda w: w.outstanding)
-        worker.jobs.send(job)
-        worker.outstanding += 1
-        self._queue.append((worker, job, done))
+    @property
+    def busy(self) -> bool:
+        """Whether results are still to come."""
+        return bool(self._ready) or any(w.tokens for w in self._workers)
 
-    def _complete_oldest(self) -> None:
-        worker, _job, done = self._queue.popleft()
-        assert worker is not None
+    def has_room(self, large: bool = False) -> bool:
+        """Whether `submit` can hand out a job now; a `large` one (more than a quarter of a pipe)
+        only goes to an idle worker, which reads it whole before it writes anything."""
+        if not self._workers:
+            return True
+        limit = 1 if large else self._depth
+        return any(len(w.tokens) < limit for w in self._workers)
+
+    def submit(self, job: Any, token: Any, large: bool = False) -> None:
+        """Hand out a job (only when `has_room(large)`); `next_result` returns `token` with its result."""
+        if not self._workers:
+            self._ready.append((token, self._handler(job)))
+            return
+        limit = 1 if large else self._depth
+        worker = min((w for w in self._workers if len(w.tokens) < limit), key=lambda w: len(w.tokens))
+        worker.jobs.send(job)
+        worker.tokens.append(token)
+
+    def next_result(self) -> tuple[Any, Any]:
+        """(token, result) of a finished job, waiting for the first worker that has one."""
+        if self._ready:
+            return self._ready.popleft()
+        waiting = {w.results: w for w in self._workers if w.tokens}
+        if not waiting:
+            raise RuntimeError("no job is in work")
+        ready = wait(list(waiting))
+        worker = waiting[ready[0]]  # type: ignore[index]
         try:
             status, result = worker.results.recv()
         except (EOFError, OSError) as exc:
             raise WorkerCrashedError(f"a backup worker process (pid {worker.pid}) died") from exc
-        worker.outstanding -= 1
+        token = worker.tokens.popleft()
         if status != "ok":
             raise WorkerCrashedError(f"a backup worker process failed: {result}")
-        done(result)
-
-    def drain(self) -> None:
-        """Complete every queued job."""
-        while self._queue:
-            self._complete_oldest()
+        return token, result
 
     def close(self) -> None:
         """Stop the workers (those still busy are killed) and reap them."""
         for worker in self._workers:
             try:
-                if worker.outstanding:
+                if worker.tokens:
                     os.kill(worker.pid, signal.SIGKILL)
                 else:
                     worker.jobs.send(None)
@@ -294,16 +405,20 @@ class FileWorkers:
             except ChildProcessError:
                 pass
         self._workers = []
-        self._queue.clear()
+        self._ready.clear()
 
 
 def _roomy(fd: int) -> bool:
     """Make a pipe hold 1 MiB (jobs queued for a worker fit whole); False if it cannot."""
     try:
-        fcntl.fcntl(fd, _F_SETPIPE_SZ, 1 << 20)
+        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
     except OSError:
         return False
     return True
+
+
+LARGE_JOB = _PIPE_BYTES // 4
+"""Jobs above this many bytes go to idle workers only (see `FileWorkers.has_room`)."""
 
 
 def _serve(handler: Handler, parent: int, jobs: Connection, results: Connection) -> int:

@@ -25,6 +25,7 @@ from mamori.vault.model import (
     MODE_STICKY,
     MODE_SYMLINK,
     Node,
+    file_json,
 )
 
 _TYPE_BITS = {
@@ -134,3 +135,19 @@ def node_from_stat(name: bytes, path: bytes, st: os.stat_result) -> Node:
     if kind != "symlink":
         node.extended_attributes = read_xattrs(path)
     return node
+
+
+def small_file_json(
+    name: bytes,
+    st: os.stat_result,
+    times: tuple[str, str],
+    xattrs: list[tuple[bytes, bytes]],
+    size: int,
+    content: list[bytes],
+) -> str:
+    """`node_from_stat(name, path, st).to_json()` of a regular file with its `xattrs`, `size` and
+    `content`, and `times` = (mtime, ctime) as `GoTime.format` writes them, without the node."""
+    ids = (st.st_uid, st.st_gid, user_name(st.st_uid), group_name(st.st_gid))
+    return file_json(
+        name, go_mode(st.st_mode)[1], *times, ids, st.st_ino, st.st_dev, size, st.st_nlink, xattrs, content
+    )

@@ -152,6 +152,11 @@ class GoTime:
         """RFC 3339 with trailing-zero-trimmed nanoseconds, `Z` for UTC (Go `time.RFC3339Nano`)."""
         return _format(self.ns, self.offset)
 
+    @staticmethod
+    def format_local(ns: int) -> str:
+        """`GoTime.local(ns).format()` without the object (a backup formats two per file)."""
+        return _format(ns, _local_offset(ns // 1_000_000_000 // 900))
+
     @classmethod
     def parse(cls, text: str) -> GoTime:
         """Parse RFC 3339 with up to nine fractional digits."""

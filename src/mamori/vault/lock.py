@@ -150,8 +150,11 @@ def remove_stale_locks(store: LockStore, *, remove_all: bool = False) -> list[st
 class RepositoryLock:
     """A held lock: context manager that creates, refreshes (background thread) and removes it."""
 
-    def __init__(self, store: LockStore, *, exclusive: bool, location: str | None = None) -> None:
+    def __init__(
+        self, store: LockStore, *, exclusive: bool, location: str | None = None, refresh: bool = True
+    ) -> None:
         self._store = store
+        self._refresh = refresh
         self.exclusive = exclusive
         self._location = location
         self.lock_id: str | None = None
@@ -182,8 +185,15 @@ class RepositoryLock:
         except RepositoryLockedError:
             self._remove()
             raise
-        self._thread = threading.Thread(target=self._refresh_loop, name="vault-lock-refresh", daemon=True)
-        self._thread.start()
+        if self._refresh:
+            self.start_refresh()
+
+    def start_refresh(self) -> None:
+        """Start the thread that refreshes the lock (at once unless made with `refresh=False`: a
+        backup forks its worker processes first)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._refresh_loop, name="vault-lock-refresh", daemon=True)
+            self._thread.start()
 
     def refresh(self) -> None:
         """Replace the lock file with a fresh one (new time), then remove the old one."""

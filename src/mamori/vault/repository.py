@@ -120,9 +120,10 @@ class Repository:
     ) -> None:
         self.close()
 
-    def lock(self, *, exclusive: bool = False) -> RepositoryLock:
-        """A context manager that holds (and refreshes) a lock file; raises `RepositoryLockedError`."""
-        return RepositoryLock(self, exclusive=exclusive, location=self.backend.location)
+    def lock(self, *, exclusive: bool = False, refresh: bool = True) -> RepositoryLock:
+        """A context manager that holds (and refreshes) a lock file; raises `RepositoryLockedError`.
+        With `refresh=False` the refreshing thread waits for `start_refresh`."""
+        return RepositoryLock(self, exclusive=exclusive, location=self.backend.location, refresh=refresh)
 
     def unlock(self, *, remove_all: bool = False) -> list[str]:
         """Remove stale locks (or all of them); returns the removed lock ids."""

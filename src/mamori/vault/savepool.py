@@ -1,14 +1,16 @@
-"""The backup's save threads: compress, encrypt and pack batches of blobs through `save_blobs`.
+"""The backup's save threads: compress, encrypt and pack batches of blobs through `save_blobs`,
+and pack the blobs the worker processes sealed (`save_sealed`).
 
 zstd, AES and SHA-256 release the GIL, so a few threads keep the CPUs busy with large chunks; a
-bounded number of batches is queued or in work, so memory stays flat.
+bounded number of batches is queued or in work, so memory stays flat. A full pack is hashed and
+written by the thread that filled it, so the backup's walker never waits for the disk.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from mamori.vault.pack import BlobType
@@ -18,6 +20,7 @@ __all__ = ["BATCH_BLOBS", "BATCH_BYTES", "SavePool"]
 
 class BlobSaver(Protocol):
     def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...
+    def save_sealed(self, items: Sequence[tuple[BlobType, bytes, bytearray, int]]) -> tuple[int, int]: ...
 
 
 # Small blobs (office files, trees) travel to the workers in batches: one hand-over per batch
@@ -33,8 +36,10 @@ class SavePool:
     def __init__(self, repo: BlobSaver, workers: int, slots: int) -> None:
         self.repo = repo
         self.failure: BaseException | None = None
-        self.stored: list[int] = []  # bytes stored per batch (list.append is atomic across threads)
-        self._tasks: queue.SimpleQueue[list[tuple[BlobType, bytes, bytes]] | None] = queue.SimpleQueue()
+        # (blobs, bytes) stored per sealed batch, bytes per plain batch (list.append is atomic)
+        self.stored: list[int] = []
+        self.sealed: list[tuple[int, int]] = []
+        self._tasks: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
         self._slots = slots
         for _ in range(slots):
@@ -47,23 +52,30 @@ class SavePool:
 
     def _work(self) -> None:
         while True:
-            batch = self._tasks.get()
-            if batch is None:
+            task = self._tasks.get()
+            if task is None:
                 return
             try:
                 if self.failure is None:
-                    self.stored.append(self.repo.save_blobs(batch))
+                    task()
             except BaseException as exc:  # handed to the walker thread, which raises it
                 self.failure = exc
             finally:
                 self._tokens.put(None)
 
     def submit(self, batch: list[tuple[BlobType, bytes, bytes]]) -> None:
-        """Queue a batch; blocks while all slots are taken."""
+        """Queue a batch of plaintext blobs; blocks while all slots are taken."""
+        self._queue(lambda: self.stored.append(self.repo.save_blobs(batch)))
+
+    def submit_sealed(self, batch: list[tuple[BlobType, bytes, bytearray, int]]) -> None:
+        """Queue a batch of sealed blobs (type, id, stored bytes, uncompressed length)."""
+        self._queue(lambda: self.sealed.append(self.repo.save_sealed(batch)))
+
+    def _queue(self, task: Callable[[], None]) -> None:
         if self.failure is not None:
             raise self.failure
         self._tokens.get()
-        self._tasks.put(batch)
+        self._tasks.put(task)
 
     def drain(self) -> None:
         """Wait until every queued batch is saved; raise the first failure."""
