@@ -1,16 +1,17 @@
 """Each app test starts in Japanese: a request in English (LocaleMiddleware activates the language
 in the test's thread and leaves it) must not change the messages later tests assert. Each test keeps
 its audit checkpoints to itself, and stops the demo directory (slapd) it started. `smtp_sink`: a
-real SMTP server (aiosmtpd) for the mails apps send."""
+real SMTP server (aiosmtpd) for the mails apps send. `clock`: Django's clock stopped where a test says."""
 
 import email
 import email.policy
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from mamori.apps.passwords.demo import demo_directory_stop
 from tests.remote_servers import free_port
@@ -62,3 +63,16 @@ def smtp_sink(settings) -> Iterator[Sink]:
         yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Callable[[datetime], datetime]:
+    """Stops `django.utils.timezone.now` (what the services, `localdate()` and `auto_now` read) at the
+    instant the test names, so a run that crosses midnight or 1 April moves no day count or fiscal year."""
+
+    def stop_at(instant: datetime) -> datetime:
+        assert instant.tzinfo is not None, "an aware instant"
+        monkeypatch.setattr(timezone, "now", lambda: instant)
+        return instant
+
+    return stop_at

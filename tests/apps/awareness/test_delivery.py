@@ -5,7 +5,8 @@ forged or someone else's link is refused with one message that names nobody; not
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import signing
@@ -145,8 +146,10 @@ def test_a_notice_for_someone_else_is_not_shown_nor_acknowledged(city, sent):
 
 
 def test_an_unreachable_mail_server_leaves_the_mails_for_a_later_tick(
-    city, smtp_sink, settings, django_capture_on_commit_callbacks
+    city, smtp_sink, settings, django_capture_on_commit_callbacks, clock
 ):
+    # mid-June: a tick on a season's sending day would also send that season's campaign to everyone
+    clock(datetime(2026, 6, 10, 10, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
     port, settings.EMAIL_PORT = settings.EMAIL_PORT, free_port()  # nobody listens there
     campaign = services.campaign_create(actor="officer", data=campaign_data())
     with django_capture_on_commit_callbacks(execute=True):

@@ -5,6 +5,7 @@ support this fiscal year with a renewal plan; a second run changes nothing."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -45,7 +46,9 @@ def test_the_demo_city_has_its_devices_and_a_realistic_spread():
     )
 
     (firewall,) = selectors.past_end_of_support(user=None, today=today)
-    assert firewall.kind == "firewall" and fiscal_year_of(firewall.end_of_support) == fiscal_year_of(today)
+    # ended before today, within the fiscal year yesterday was in (on 1 April: last year's last day)
+    ended_in = fiscal_year_of(firewall.end_of_support)
+    assert firewall.kind == "firewall" and ended_in == fiscal_year_of(today - timedelta(days=1))
     assert firewall.renewal_plans.get().fiscal_year == fiscal_year_of(today)
     assert RenewalPlan.objects.filter(devices__kind="mail_gateway").exists()
     assert RenewalPlan.objects.filter(devices__kind="internet_gateway").exists()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -81,16 +82,19 @@ def test_the_end_of_support_alert_is_mailed_once_per_device_and_date(world, smtp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_sends_the_alert_at_most_once_a_day(world, smtp_sink, settings):
+def test_the_worker_sends_the_alert_at_most_once_a_day(world, smtp_sink, settings, clock):
+    # The worker runs every app's work: in mid-June no awareness season's campaign mails the staff (on
+    # 1 April or 20 December it would, and the count below would be off). One clock for the worker and
+    # the audit log it reads back.
+    now = clock(datetime(2026, 6, 10, 12, 0, tzinfo=ZoneInfo("Asia/Tokyo")))
     settings.MAMORI_ALERT_EMAILS = ["security@city.example.jp"]
-    device("FW-1", world.johou, kind=DeviceKind.FIREWALL, end_of_support=timezone.localdate())
-    now = timezone.now()
-    worker = BackupWorker(clock=lambda: now)
+    device("FW-1", world.johou, kind=DeviceKind.FIREWALL, end_of_support=now.date())
+    worker = BackupWorker(clock=lambda: timezone.now())
     worker.run_once()
-    device("FW-2", world.johou, kind=DeviceKind.FIREWALL, end_of_support=timezone.localdate())
+    device("FW-2", world.johou, kind=DeviceKind.FIREWALL, end_of_support=now.date())
     worker.run_once()
     assert len(smtp_sink.messages) == 1
-    worker.clock = lambda: now + timedelta(hours=25)
+    clock(now + timedelta(hours=25))
     worker.run_once()
     assert len(smtp_sink.messages) == 2 and "FW-2" in smtp_sink.messages[1].get_content()
 

@@ -3,7 +3,8 @@ here) and hostile values a directory might return."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -112,3 +113,22 @@ def test_nist_never_overdue_rotation_overdue_after_its_interval():
     assert not judge(account, Rule("nist", None, 90), NOW).overdue
     rotated = judge(account, Rule("rotation", 90, 90), NOW)
     assert rotated.overdue and rotated.due_on.isoformat() == "2026-04-01" and rotated.password_age_days == 337
+
+
+def test_the_due_date_is_a_day_of_the_city_calendar_not_of_utc():
+    # changed at 01:00 on 1 April in Japan, which is still 31 March in UTC: due 90 days later, 30 June
+    account = account_from_openldap(
+        "uid=x,dc=e", {"pwdChangedTime": [b"20260331160000Z"]}, match_attribute="e", now=NOW
+    )
+    noon_on_the_due_day = datetime(2026, 6, 30, 3, 0, tzinfo=UTC)  # 12:00 in Japan
+    rotated = judge(account, Rule("rotation", 90, 90), noon_on_the_due_day)
+    assert rotated.due_on.isoformat() == "2026-06-30" and not rotated.overdue and rotated.due_soon
+    assert judge(account, Rule("rotation", 90, 90), datetime(2026, 6, 30, 15, 0, tzinfo=UTC)).overdue
+
+
+def test_shadow_expire_counts_utc_days_whatever_the_zone_of_now():
+    raw = {"shadowExpire": [str((date(2026, 6, 30) - date(1970, 1, 1)).days).encode()]}
+    japan_morning = datetime(2026, 6, 30, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo"))  # still 29 June in UTC
+    assert not account_from_openldap("uid=x,dc=e", raw, match_attribute="e", now=japan_morning).disabled
+    utc_day = datetime(2026, 6, 30, 0, 0, tzinfo=UTC)
+    assert account_from_openldap("uid=x,dc=e", raw, match_attribute="e", now=utc_day).disabled

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from io import StringIO
 
@@ -21,9 +21,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def year(world, course):  # type: ignore[no-untyped-def]
-    """Three people assigned; one fails (25) then passes (100), one fails (50); a session 1 of 2 attended."""
+def year(world, course, clock):  # type: ignore[no-untyped-def]
+    """Three people assigned; one fails (25) then passes (100), one fails (50); a session 1 of 2 attended.
+
+    At noon today (Japan time): a session two hours before a clock at 00:30 on 1 April was last year's."""
     today = timezone.localdate()
+    clock(timezone.make_aware(datetime.combine(today, time(12))))
     people = [staff_member(world.gyokaku, number=f"80000{n}") for n in range(3)]
     assignments.rule_create(actor="test", course=course, kind=RuleKind.DEPARTMENT, department=world.gyokaku,
                             due_on=today)  # fmt: skip

@@ -41,8 +41,9 @@ ZONE = {"m": "マイナンバー利用事務系", "l": "LGWAN接続系", "i": "�
 
 
 def _network(today: date) -> list[InventoryRow]:
-    """The centre's equipment; the firewall's support ended this fiscal year, before today."""
-    fy_start = fiscal_year_range(fiscal_year_of(today))[0]
+    """The centre's equipment; the firewall's support ended this fiscal year, before today; half the
+    switches' ends with this fiscal year."""
+    fy_start, fy_end = fiscal_year_range(fiscal_year_of(today))
     fw_end = max(fy_start, today - timedelta(days=45)) if today > fy_start else today - timedelta(days=1)
     rows = [
         InventoryRow("NW-FW-01", "fw01", "UTM", "Fortinet", "FortiGate 200E", "FG200E0001", "FortiOS", "6.4.15",
@@ -51,27 +52,28 @@ def _network(today: date) -> list[InventoryRow]:
                      INFORMATION_POLICY, "本庁舎サーバ室", ZONE["i"], date(2020, 3, 15), None,
                      today + timedelta(days=240)),
         InventoryRow("NW-GW-01", "inet-gw01", "インターネット接続機器", "YAMAHA", "RTX3510", "YR3510001", "", "",
-                     INFORMATION_POLICY, "本庁舎サーバ室", ZONE["i"], date(2023, 2, 1), None, date(2031, 3, 31)),
+                     INFORMATION_POLICY, "本庁舎サーバ室", ZONE["i"], date(2023, 2, 1), None, date(fy_end.year + 4, 3, 31)),
     ]  # fmt: skip
     for i in range(1, 26):
         zone = ZONE["m"] if i <= 6 else ZONE["l"] if i <= 22 else ZONE["i"]
-        eos = date(2027, 3, 31) if i <= 12 else date(2030, 9, 30)
+        eos = fy_end if i <= 12 else date(fy_end.year + 3, 9, 30)
         rows.append(InventoryRow(f"NW-SW-{i:02d}", f"sw{i:02d}", "L2スイッチ", "Allied Telesis", "x530L-28GTX",
                                  f"AT530{i:05d}", "AlliedWare Plus", "5.5.2", INFORMATION_POLICY,
                                  f"本庁舎{1 + i % 6}階", zone, date(2019, 9, 1), None, eos))  # fmt: skip
     for i in range(1, 11):
         rows.append(InventoryRow(f"NW-AP-{i:02d}", f"ap{i:02d}", "無線LANアクセスポイント", "Cisco", "Catalyst 9115",
                                  f"FGL9115{i:04d}", "", "", INFORMATION_POLICY, f"本庁舎{1 + i % 6}階",
-                                 ZONE["l"], date(2022, 4, 1), None, date(2029, 3, 31)))  # fmt: skip
+                                 ZONE["l"], date(2022, 4, 1), None, date(fy_end.year + 2, 3, 31)))  # fmt: skip
     return rows
 
 
 def inventory_rows(rng: random.Random, today: date) -> list[InventoryRow]:
-    return _fleet(rng) + _network(today)
+    return _fleet(rng, today) + _network(today)
 
 
-def _fleet(rng: random.Random) -> list[InventoryRow]:
-    """PCs by each 課's size, and the servers of 情報政策課 in each zone."""
+def _fleet(rng: random.Random, today: date) -> list[InventoryRow]:
+    """PCs by each 課's size, and the servers of 情報政策課 in each zone (two near their end of support:
+    dates follow `today`, so the demo tells the same story in any year)."""
     sections = [(code, weight) for _d, _n, sections in DEPARTMENTS for code, _name, weight in sections]
     total = sum(w for _c, w in sections)
     rows = []
@@ -90,7 +92,7 @@ def _fleet(rng: random.Random) -> list[InventoryRow]:
             ))  # fmt: skip
     for n in range(1, 61):
         zone = ZONE["m"] if n <= 20 else ZONE["l"] if n <= 50 else ZONE["i"]
-        eos = date(2027, 1, 12) if n in (7, 33) else date(2031, 10, 14)
+        eos = today + timedelta(days=38) if n in (7, 33) else date(today.year + 5, 10, 14)
         rows.append(InventoryRow(f"SV-{n:03d}", f"sv{n:03d}", "サーバ", "Dell", "PowerEdge R650", f"SVC{n:05d}",
                                  "Windows Server 2022 Standard", "21H2", INFORMATION_POLICY, "本庁舎サーバ室", zone,
                                  date(2021, 10, 1), None, eos))  # fmt: skip

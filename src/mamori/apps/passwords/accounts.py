@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django.utils import timezone
+
 FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 FILETIME_NEVER = 0x7FFFFFFFFFFFFFFF
 UNIX_EPOCH = date(1970, 1, 1)
@@ -132,7 +134,7 @@ def account_from_openldap(dn: str, raw: Raw, *, match_attribute: str, now: datet
     elif locked:
         account.locked = r.get("pwdAccountLockedTime", parse_generalized_time) is not None
     shadow_expire = r.get("shadowExpire", _days_since_epoch)
-    if shadow_expire is not None and shadow_expire <= now.date():
+    if shadow_expire is not None and shadow_expire <= now.astimezone(UTC).date():  # shadow counts UTC days
         account.disabled = True
     account.last_logon_at = r.get("authTimestamp", parse_generalized_time) or r.get(
         "pwdLastSuccess", parse_generalized_time
@@ -197,16 +199,18 @@ DUE_SOON_DAYS = 14
 
 
 def judge(account: Account, rule: Rule, now: datetime) -> Judgement:
-    """Age, due date and staleness of one account under its policy, as of `now`."""
+    """Age, due date and staleness of one account under its policy, as of `now`. The due date is a day
+    of the city's calendar (TIME_ZONE): a change at 08:00 in Japan is the previous day in UTC."""
     changed = account.password_changed_at
     age = (now - changed).days if changed else None
     due_on = None
     overdue = due_soon = False
     if rule.mode == "rotation" and rule.max_age_days:
         if changed is not None:
-            due_on = (changed + timedelta(days=rule.max_age_days)).date()
-            overdue = now.date() > due_on
-            due_soon = not overdue and (due_on - now.date()).days <= DUE_SOON_DAYS
+            today = timezone.localdate(now)
+            due_on = timezone.localdate(changed + timedelta(days=rule.max_age_days))
+            overdue = today > due_on
+            due_soon = not overdue and (due_on - today).days <= DUE_SOON_DAYS
         else:
             overdue = account.must_change
     # never signed in: judged from the account's creation; no logon data at all (OpenLDAP without the
