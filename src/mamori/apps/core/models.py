@@ -27,7 +27,9 @@ class Organisation(models.Model):
 class PopulationRecord(models.Model):
     """Residents and households on a reference date, with the source (住民基本台帳 etc.)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="populations")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="populations", verbose_name=_("団体")
+    )
     reference_date = models.DateField(_("基準日"))
     residents = models.PositiveIntegerField(_("人口"))
     households = models.PositiveIntegerField(_("世帯数"))
@@ -52,9 +54,16 @@ class PopulationRecord(models.Model):
 class Department(models.Model):
     """A department or division (部・課); a tree via `parent`."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="departments")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="departments", verbose_name=_("団体")
+    )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上位の所属"),
     )
     code = models.CharField(_("所属コード"), max_length=20, unique=True)
     name = models.CharField(_("所属名"), max_length=100)
@@ -118,7 +127,9 @@ class Staff(models.Model):
     family_name_kana = models.CharField(_("姓（かな）"), max_length=50, blank=True)
     given_name_kana = models.CharField(_("名（かな）"), max_length=50, blank=True)
     email = models.EmailField(_("メールアドレス"), blank=True)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="staff")
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="staff", verbose_name=_("所属")
+    )
     position = models.CharField(_("職名"), max_length=50, blank=True)
     employment_category = models.CharField(
         _("任用区分"), max_length=20, choices=EmploymentCategory.choices, default=EmploymentCategory.REGULAR
@@ -145,10 +156,16 @@ class Staff(models.Model):
 class StaffTransfer(models.Model):
     """A personnel transfer (人事異動): from one department to another on a date."""
 
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="transfers")
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="transfers", verbose_name=_("職員")
+    )
     effective_date = models.DateField(_("発令日"))
-    from_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", null=True)
-    to_department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    from_department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", null=True, verbose_name=_("異動前の所属")
+    )
+    to_department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("異動先の所属")
+    )
     note = models.CharField(_("備考"), max_length=200, blank=True)
 
     class Meta:
@@ -171,12 +188,24 @@ class Role(models.TextChoices):
 class Membership(models.Model):
     """A login's role and, for department leads, the department it covers (its subtree)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="membership",
+        verbose_name=_("ログインユーザー"),
+    )
     role = models.CharField(_("ロール"), max_length=20, choices=Role.choices, default=Role.STAFF)
     staff = models.OneToOneField(
-        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="membership"
+        Staff,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="membership",
+        verbose_name=_("職員"),
     )
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("担当する所属")
+    )
 
     class Meta:
         verbose_name = _("ロール")
@@ -194,22 +223,24 @@ class AuditEvent(models.Model):
     (`mamori audit verify`).
     """
 
-    sequence = models.PositiveBigIntegerField(unique=True)
-    occurred_at = models.DateTimeField()
-    actor = models.CharField(max_length=150)  # username, or "system" / "cli:<user>"
-    action = models.CharField(max_length=100)  # e.g. "staff.import", "backup_system.update"
-    object_type = models.CharField(max_length=100, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
+    sequence = models.PositiveBigIntegerField(_("連番"), unique=True)
+    occurred_at = models.DateTimeField(_("発生日時"))
+    actor = models.CharField(_("操作者"), max_length=150)  # username, or "system" / "cli:<user>"
+    action = models.CharField(_("操作"), max_length=100)  # e.g. "staff.import", "backup_system.update"
+    object_type = models.CharField(_("対象の種類"), max_length=100, blank=True)
+    object_id = models.CharField(_("対象のID"), max_length=64, blank=True)
     # The object's display name when the event was written, so the log can name (and be searched by)
     # objects that were renamed or deleted since. A label beside the chained fields, not part of them.
-    object_name = models.CharField(max_length=200, blank=True, default="")
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    object_name = models.CharField(_("対象の名称"), max_length=200, blank=True, default="")
+    before = models.JSONField(_("変更前"), null=True, blank=True)
+    after = models.JSONField(_("変更後"), null=True, blank=True)
+    previous_hash = models.CharField(_("直前の記録のハッシュ"), max_length=64)
+    hash = models.CharField(_("ハッシュ"), max_length=64, unique=True)
 
     class Meta:
         ordering = ["sequence"]
+        verbose_name = _("監査ログの記録")
+        verbose_name_plural = _("監査ログの記録")
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor}"
@@ -222,8 +253,12 @@ class AuditChainHead(models.Model):
     A single row (pk=1); `audit_verify` compares the walked chain's end with it.
     """
 
-    sequence = models.PositiveBigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
+    sequence = models.PositiveBigIntegerField(_("連番"), default=0)
+    hash = models.CharField(_("ハッシュ"), max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("監査ログの末尾")
+        verbose_name_plural = _("監査ログの末尾")
 
     def __str__(self) -> str:
         return f"audit head #{self.sequence}"
@@ -240,25 +275,31 @@ class ProgressJob(models.Model):
     """A long-running piece of background work a person started, with its progress and its result file
     (see `mamori.apps.core.progress`)."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("依頼者")
+    )
     kind = models.CharField(_("種別"), max_length=50)
     title = models.CharField(_("件名"), max_length=200)
-    params = models.JSONField(default=dict, blank=True)
-    language = models.CharField(max_length=10, default="ja")
+    params = models.JSONField(_("パラメータ"), default=dict, blank=True)
+    language = models.CharField(_("言語"), max_length=10, default="ja")
     state = models.CharField(
         _("状態"), max_length=10, choices=ProgressState.choices, default=ProgressState.QUEUED
     )
-    done = models.PositiveIntegerField(default=0)
-    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(_("処理済みの件数"), default=0)
+    total = models.PositiveIntegerField(_("全体の件数"), default=0)
     message = models.CharField(_("メッセージ"), max_length=300, blank=True)
     error = models.TextField(_("エラー"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    result_file = models.CharField(max_length=100, blank=True)  # a name under MAMORI_HOME/progress
-    result_name = models.CharField(max_length=200, blank=True)  # the download's file name
-    result_type = models.CharField(max_length=100, blank=True)
-    result_size = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(_("依頼日時"), auto_now_add=True)
+    started_at = models.DateTimeField(_("開始日時"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("終了日時"), null=True, blank=True)
+    result_file = models.CharField(
+        _("結果ファイル（保存名）"), max_length=100, blank=True
+    )  # a name under MAMORI_HOME/progress
+    result_name = models.CharField(
+        _("結果のファイル名"), max_length=200, blank=True
+    )  # the download's file name
+    result_type = models.CharField(_("結果の形式"), max_length=100, blank=True)
+    result_size = models.PositiveBigIntegerField(_("結果のサイズ（バイト）"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

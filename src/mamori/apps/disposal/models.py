@@ -46,7 +46,12 @@ class DisposalBatch(models.Model):
     method = models.CharField(_("処理方法"), max_length=10, choices=Method.choices)
     handed_over_at = models.DateTimeField(_("引渡し日時"))
     handed_over_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("引渡し担当者"),
     )
     received_by = models.CharField(_("受領者（業者側）"), max_length=100)
     witness = models.CharField(_("立会人"), max_length=100)
@@ -54,6 +59,8 @@ class DisposalBatch(models.Model):
 
     class Meta:
         ordering = ["-handed_over_at", "-pk"]
+        verbose_name = _("廃棄の引渡し")
+        verbose_name_plural = _("廃棄の引渡し")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.contractor}"
@@ -63,21 +70,30 @@ class Certificate(models.Model):
     """The contractor's certificate (PDF or image). The file is named by its SHA-256, never by the
     uploaded name; `sha256` is what a later check compares the stored bytes with."""
 
-    batch = models.ForeignKey(DisposalBatch, on_delete=models.PROTECT, related_name="certificates")
+    batch = models.ForeignKey(
+        DisposalBatch, on_delete=models.PROTECT, related_name="certificates", verbose_name=_("廃棄の引渡し")
+    )
     number = models.CharField(_("証明書番号"), max_length=60)
     issued_on = models.DateField(_("発行日"))
-    stored_name = models.CharField(max_length=120, editable=False)
+    stored_name = models.CharField(_("保存名"), max_length=120, editable=False)
     original_name = models.CharField(_("ファイル名"), max_length=200, editable=False)
-    content_type = models.CharField(max_length=40, editable=False)
-    size = models.PositiveIntegerField(editable=False)
+    content_type = models.CharField(_("ファイル形式"), max_length=40, editable=False)
+    size = models.PositiveIntegerField(_("サイズ（バイト）"), editable=False)
     sha256 = models.CharField("SHA-256", max_length=64, editable=False)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("登録者"),
     )
     uploaded_at = models.DateTimeField(_("登録日時"))
 
     class Meta:
         ordering = ["uploaded_at", "pk"]
+        verbose_name = _("廃棄証明書")
+        verbose_name_plural = _("廃棄証明書")
 
     def __str__(self) -> str:
         return self.number
@@ -101,20 +117,37 @@ class Medium(models.Model):
         _("状態"), max_length=12, choices=MediumState.choices, default=MediumState.REGISTERED
     )
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("登録者"),
     )
     registered_at = models.DateTimeField(_("登録日時"))
     storage_location = models.CharField(_("保管場所"), max_length=100, blank=True)
     stored_at = models.DateTimeField(_("保管開始"), null=True, blank=True)
     batch = models.ForeignKey(
-        DisposalBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="media"
+        DisposalBatch,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="media",
+        verbose_name=_("廃棄の引渡し"),
     )
     certificate = models.ForeignKey(
-        Certificate, null=True, blank=True, on_delete=models.PROTECT, related_name="media"
+        Certificate,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="media",
+        verbose_name=_("廃棄証明書"),
     )
 
     class Meta:
         ordering = ["label"]
+        verbose_name = _("記録媒体")
+        verbose_name_plural = _("記録媒体")
 
     def __str__(self) -> str:
         return self.label

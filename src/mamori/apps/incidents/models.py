@@ -46,7 +46,12 @@ class Incident(models.Model):
     # The moment the city learned of it: day 1 of the statutory report deadlines.
     learned_at = models.DateTimeField(_("市が把握した日時"))
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("報告者"),
     )
     reported_at = models.DateTimeField(_("報告日時"))
     description = models.TextField(_("概要"))
@@ -75,21 +80,32 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-learned_at", "-pk"]
+        verbose_name = _("事故")
+        verbose_name_plural = _("事故")
 
     def __str__(self) -> str:
         return self.title
 
 
 class TimelineEntry(models.Model):
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="timeline", verbose_name=_("事故")
+    )
     at = models.DateTimeField(_("日時"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("記録者"),
     )
     text = models.TextField(_("内容"))
 
     class Meta:
         ordering = ["at", "pk"]
+        verbose_name = _("経過の記録")
+        verbose_name_plural = _("経過の記録")
 
     def __str__(self) -> str:
         return self.text[:40]

@@ -36,6 +36,8 @@ class PasswordPolicy(models.Model):
 
     class Meta:
         ordering = ["priority", "pk"]
+        verbose_name = _("パスワードポリシー")
+        verbose_name_plural = _("パスワードポリシー")
 
     def __str__(self) -> str:
         return self.name
@@ -68,7 +70,7 @@ class Directory(models.Model):
     allow_plain = models.BooleanField(_("暗号化なしの接続を許可（検証用）"), default=False)
     ca_certificate = models.TextField(_("CA証明書（PEM、空欄ならOSの信頼済みCA）"), blank=True)
     bind_dn = models.CharField(_("バインドDN"), max_length=500)
-    bind_password_encrypted = models.TextField(editable=False)
+    bind_password_encrypted = models.TextField(_("バインドパスワード（暗号化済み）"), editable=False)
     base_dn = models.CharField(_("検索ベースDN"), max_length=500)
     user_filter = models.CharField(_("アカウントの検索フィルタ"), max_length=500)
     match_attribute = models.CharField(_("職員と照合する属性"), max_length=64, default="employeeNumber")
@@ -78,12 +80,16 @@ class Directory(models.Model):
     page_size = models.PositiveIntegerField(_("ページサイズ"), default=500)
     audit_every_hours = models.PositiveIntegerField(_("自動監査の間隔（時間、0で停止）"), default=24)
     sign_in = models.BooleanField(_("このディレクトリのアカウントでのサインインを許可"), default=False)
-    last_test_ok = models.BooleanField(null=True, editable=False)
-    last_test_message = models.CharField(max_length=500, blank=True, editable=False)
-    last_tested_at = models.DateTimeField(null=True, editable=False)
+    last_test_ok = models.BooleanField(_("前回の接続テストの成否"), null=True, editable=False)
+    last_test_message = models.CharField(
+        _("前回の接続テストの結果"), max_length=500, blank=True, editable=False
+    )
+    last_tested_at = models.DateTimeField(_("前回の接続テスト日時"), null=True, editable=False)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("ディレクトリ")
+        verbose_name_plural = _("ディレクトリ")
 
     def __str__(self) -> str:
         return self.name
@@ -101,22 +107,26 @@ class RunStatus(models.TextChoices):
 class AuditRun(models.Model):
     """One audit of a directory: the counts and, for a completed run, one finding per account."""
 
-    directory = models.ForeignKey(Directory, on_delete=models.PROTECT, related_name="runs")
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=RunStatus.choices)
-    error = models.CharField(max_length=500, blank=True)
-    accounts = models.PositiveIntegerField(default=0)
-    enabled = models.PositiveIntegerField(default=0)
-    compliant = models.PositiveIntegerField(default=0)
-    overdue = models.PositiveIntegerField(default=0)
-    stale = models.PositiveIntegerField(default=0)
-    leavers_enabled = models.PositiveIntegerField(default=0)
-    unmatched = models.PositiveIntegerField(default=0)
-    actor = models.CharField(max_length=150)
+    directory = models.ForeignKey(
+        Directory, on_delete=models.PROTECT, related_name="runs", verbose_name=_("ディレクトリ")
+    )
+    started_at = models.DateTimeField(_("開始日時"))
+    finished_at = models.DateTimeField(_("終了日時"))
+    status = models.CharField(_("状態"), max_length=10, choices=RunStatus.choices)
+    error = models.CharField(_("エラー"), max_length=500, blank=True)
+    accounts = models.PositiveIntegerField(_("アカウント数"), default=0)
+    enabled = models.PositiveIntegerField(_("有効なアカウント数"), default=0)
+    compliant = models.PositiveIntegerField(_("準拠しているアカウント数"), default=0)
+    overdue = models.PositiveIntegerField(_("変更期限切れの数"), default=0)
+    stale = models.PositiveIntegerField(_("長期未使用の数"), default=0)
+    leavers_enabled = models.PositiveIntegerField(_("退職者の有効アカウント数"), default=0)
+    unmatched = models.PositiveIntegerField(_("職員と照合できない数"), default=0)
+    actor = models.CharField(_("実行者"), max_length=150)
 
     class Meta:
         ordering = ["-started_at", "-pk"]
+        verbose_name = _("ディレクトリ監査")
+        verbose_name_plural = _("ディレクトリ監査")
 
     def __str__(self) -> str:
         return f"{self.directory} {self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
@@ -125,33 +135,44 @@ class AuditRun(models.Model):
 class Finding(models.Model):
     """One account as the audit saw it, judged under its policy."""
 
-    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="findings")
-    dn = models.CharField(max_length=1000)
-    login = models.CharField(max_length=256, blank=True)
-    display_name = models.CharField(max_length=256, blank=True)
-    staff = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    policy = models.ForeignKey(
-        PasswordPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    run = models.ForeignKey(
+        AuditRun, on_delete=models.CASCADE, related_name="findings", verbose_name=_("ディレクトリ監査")
     )
-    policy_name = models.CharField(max_length=100, blank=True)
-    password_changed_at = models.DateTimeField(null=True)
-    password_age_days = models.IntegerField(null=True)
-    due_on = models.DateField(null=True)
-    last_logon_at = models.DateTimeField(null=True)
-    overdue = models.BooleanField(default=False)
-    due_soon = models.BooleanField(default=False)
-    must_change = models.BooleanField(default=False)
-    never_expires = models.BooleanField(default=False)
-    disabled = models.BooleanField(default=False)
-    locked = models.BooleanField(default=False)
-    stale = models.BooleanField(default=False)
-    unmatched = models.BooleanField(default=False)
-    leaver_enabled = models.BooleanField(default=False)
-    compliant = models.BooleanField(default=False)
-    problems = models.CharField(max_length=1000, blank=True)
+    dn = models.CharField(_("DN"), max_length=1000)
+    login = models.CharField(_("ログイン名"), max_length=256, blank=True)
+    display_name = models.CharField(_("表示名"), max_length=256, blank=True)
+    staff = models.ForeignKey(
+        Staff, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("職員")
+    )
+    policy = models.ForeignKey(
+        PasswordPolicy,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("適用ポリシー"),
+    )
+    policy_name = models.CharField(_("適用ポリシー名"), max_length=100, blank=True)
+    password_changed_at = models.DateTimeField(_("パスワード変更日時"), null=True)
+    password_age_days = models.IntegerField(_("パスワードの経過日数"), null=True)
+    due_on = models.DateField(_("変更期限"), null=True)
+    last_logon_at = models.DateTimeField(_("最終ログオン日時"), null=True)
+    overdue = models.BooleanField(_("変更期限切れ"), default=False)
+    due_soon = models.BooleanField(_("変更期限間近"), default=False)
+    must_change = models.BooleanField(_("次回ログオン時に変更が必要"), default=False)
+    never_expires = models.BooleanField(_("無期限"), default=False)
+    disabled = models.BooleanField(_("無効"), default=False)
+    locked = models.BooleanField(_("ロック中"), default=False)
+    stale = models.BooleanField(_("長期未使用"), default=False)
+    unmatched = models.BooleanField(_("職員と照合できない"), default=False)
+    leaver_enabled = models.BooleanField(_("退職者の有効アカウント"), default=False)
+    compliant = models.BooleanField(_("準拠"), default=False)
+    problems = models.CharField(_("問題"), max_length=1000, blank=True)
 
     class Meta:
         ordering = ["login", "pk"]
+        verbose_name = _("監査結果（アカウント）")
+        verbose_name_plural = _("監査結果（アカウント）")
 
     def __str__(self) -> str:
         return self.login or self.dn
