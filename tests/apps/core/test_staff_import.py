@@ -42,6 +42,12 @@ def test_utf8_without_bom_imports(world):
     assert staff_import(actor="o", data=GOOD.encode()).created == 2
 
 
+def test_utf16_from_excel_unicode_text_imports(world):
+    result = staff_import(actor="o", data=GOOD.encode("utf-16"))
+    assert result.ok and result.encoding == "UTF-16" and result.created == 2
+    assert Staff.objects.get(employee_number="200002").family_name == "髙橋"
+
+
 def test_cp932_from_excel_is_detected(world):
     result = staff_import(actor="o", data=GOOD.encode("cp932"))
     assert result.ok and result.encoding == "CP932"

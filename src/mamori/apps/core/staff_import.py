@@ -1,6 +1,6 @@
-"""Staff import from CSV: UTF-8 (with or without BOM) or CP932 as Excel saves it, all or nothing.
+"""Staff import from CSV as Excel saves it, all or nothing.
 
-The whole file is checked first; any problem yields line-numbered messages and nothing is written.
+UTF-8 (with or without BOM), UTF-16 (with BOM) or CP932: `textdecode` tells which. The whole file is checked first; any problem yields line-numbered messages and nothing is written.
 A known 職員番号 updates that staff record, and a new 所属コード for them is recorded as a transfer.
 Staff missing from the file are left as they are (a file need not be the whole roster).
 
@@ -37,6 +37,7 @@ from .audit import Actor, audit_record
 from .errors import ApplicationError
 from .models import Department, EmploymentCategory, Staff, StaffStatus
 from .services import STAFF_PLAIN_FIELDS, StaffData, staff_create, staff_update
+from .textdecode import decode_text
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "employee_number": ("職員番号", "employee_number", "employee number"),
@@ -156,27 +157,15 @@ class _Row:
 
 
 def csv_decode(raw: bytes, errors: Problems) -> tuple[str, str]:
-    """Text, encoding name and errors: BOM → UTF-8; valid UTF-8 → UTF-8; else CP932 (Excel)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        encodings = ["utf-8-sig"]
-    else:
-        encodings = ["utf-8", "cp932"]
-    for encoding in encodings:
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    # Neither reads the whole file: name the lines that CP932 (or UTF-8 after a BOM) cannot read.
-    encoding = encodings[-1]
-    for number, line in enumerate(raw.splitlines(), start=1):
-        try:
-            line.decode(encoding)
-        except UnicodeDecodeError:
-            errors.add(
-                _("%(line)d行目: 文字コード %(encoding)s として読めない文字があります")
-                % {"line": number, "encoding": "UTF-8" if encoding == "utf-8-sig" else "CP932 (Shift_JIS)"}
-            )
-    return "", encoding
+    """Text and the encoding's short name for the result page (see `textdecode`); an unreadable file
+    adds one error per line."""
+    decoded = decode_text(raw)
+    for number in decoded.unreadable_lines:
+        errors.add(
+            _("%(line)d行目: 文字コード %(encoding)s として読めない文字があります")
+            % {"line": number, "encoding": decoded.label}
+        )
+    return decoded.text, decoded.label.split(" ")[0]
 
 
 def csv_check_nul(text: str, errors: Problems) -> None:
@@ -441,7 +430,7 @@ def _prepare(data: bytes) -> tuple[StaffImportResult, list[_Row]]:
         csv_check_nul(text, errors)
     rows = _parse(text, errors) if not errors.count else []
     result = StaffImportResult(
-        encoding="CP932" if encoding == "cp932" else "UTF-8",
+        encoding=encoding,
         rows=len(rows),
         errors=errors.shown,
         error_count=errors.count,

@@ -141,7 +141,7 @@ def attendance_import(*, actor: Actor, session: ClassroomSession, data: bytes) -
         problems.add(gettext("ファイルが大きすぎます（上限 {n} MB）").format(n=MAX_BYTES // (1024 * 1024)))
         data = b""
     text, encoding = csv_decode(data, problems)
-    result = AttendanceImport(encoding="CP932" if encoding == "cp932" else "UTF-8")
+    result = AttendanceImport(encoding=encoding)
     if text:
         csv_check_nul(text, problems)
     rows = _rows(text, problems) if not problems.count else []

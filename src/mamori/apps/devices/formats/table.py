@@ -1,6 +1,6 @@
 """A CSV file as Excel, GLPI and Snipe-IT save it, read into line-numbered rows keyed by column.
 
-UTF-8 (with or without BOM) or CP932; comma, semicolon (GLPI's default) or tab, told by the header
+UTF-8 (with or without BOM), UTF-16 with BOM or CP932; comma, semicolon (GLPI's default) or tab, told by the header
 line. Columns are found by alias, Japanese or English, case and width folded; columns no alias names
 are left out with a note (exports carry dozens). Size and row limits stop hostile files early.
 """
@@ -11,6 +11,8 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+from mamori.apps.core.textdecode import decode_text
 
 from .errors import Problem, Problems, fail, gettext_noop
 from .values import fold
@@ -53,38 +55,11 @@ def check_size(data: bytes) -> None:
 
 
 def decode(data: bytes, problems: Problems) -> tuple[str, str]:
-    """Text and encoding: BOM → UTF-8 (or UTF-16, Excel's "Unicode text"); valid UTF-8 → UTF-8; else
-    CP932. Else every unreadable line."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ["utf-16"]
-    elif data.startswith(b"\xef\xbb\xbf"):
-        encodings = ["utf-8-sig"]
-    else:
-        encodings = ["utf-8", "cp932"]
-    for encoding in encodings:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    # A file that neither reads whole mixes encodings: name the lines the likelier one cannot read.
-    lines = data.splitlines()
-    unreadable = {
-        encoding: [n for n, raw in enumerate(lines, start=1) if not _reads(raw, encoding)]
-        for encoding in encodings
-    }
-    encoding = min(encodings, key=lambda e: len(unreadable[e]))  # a tie: UTF-8
-    name = {"cp932": "CP932 (Shift_JIS)", "utf-16": "UTF-16"}.get(encoding, "UTF-8")
-    for number in unreadable[encoding]:
-        problems.add(UNREADABLE_CHARS, line=number, encoding=name)
-    return "", encoding
-
-
-def _reads(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+    """Text and encoding (core's `decode_text`: BOM, UTF-8, else CP932); else every unreadable line."""
+    decoded = decode_text(data)
+    for number in decoded.unreadable_lines:
+        problems.add(UNREADABLE_CHARS, line=number, encoding=decoded.label)
+    return decoded.text, decoded.encoding
 
 
 def check_nul(text: str, problems: Problems) -> None:
