@@ -50,8 +50,8 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def _sign_in(browser: Browser, base: str, username: str) -> Page:
-    page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
+def _sign_in(browser: Browser, base: str, username: str, **options) -> Page:
+    page = browser.new_page(**({"viewport": {"width": 1280, "height": 860}, "locale": "ja-JP"} | options))
     page.goto(f"{base}/login/")
     assert page.locator("h1").inner_text() == "ログイン"
     page.fill("#id_username", username)
@@ -175,6 +175,41 @@ def test_a_keyboard_user_skips_to_the_content_and_sees_the_focus_on_the_dark_hea
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED)["inMain"]
     page.close()
+
+
+def test_on_a_phone_the_menu_is_one_button_that_opens_by_keyboard_without_script(
+    browser, live_server, artifacts_dir
+):
+    build_world()
+    phone = {"viewport": {"width": 390, "height": 844}, "java_script_enabled": False}
+    page = _sign_in(browser, live_server.url, "officer", **phone)
+    header = page.locator("header.top")
+    assert header.bounding_box()["height"] <= 64  # one line: the brand and the menu button
+    assert not page.locator("nav.main a[data-nav=audit]").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=artifacts_dir / "core-phone-menu-closed.png")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")  # the brand
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    assert page.locator("details.menu > summary").inner_text().strip() == "メニュー"
+    page.keyboard.press("Enter")
+    assert page.locator("nav.main a[data-nav=audit]").is_visible()
+    assert page.locator("form.who button").is_visible()  # the logout too
+    page.screenshot(path=artifacts_dir / "core-phone-menu-open.png")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.nav") == "dashboard"  # on into the entries
+    page.click("nav.main a[data-nav=audit]")
+    assert page.locator("main h1").inner_text() == "監査ログ"
+    assert header.bounding_box()["height"] <= 64 and not page.locator("nav.main").is_visible()
+    page.close()
+    wide = _sign_in(browser, live_server.url, "officer")
+    assert not wide.locator("details.menu > summary").is_visible()  # a wide screen has no button to press
+    assert (
+        wide.locator("nav.main a[data-nav=audit]").is_visible()
+        and wide.locator("form.who button").is_visible()
+    )
+    wide.close()
 
 
 def test_officer_imports_a_csv_that_renames_someone_and_confirms_it_from_the_preview(

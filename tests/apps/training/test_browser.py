@@ -75,6 +75,7 @@ def test_a_staff_member_fails_passes_and_downloads_the_certificate_and_the_rate_
     before = _rate(officer, "1002")
 
     page = _first_password_then_sign_in(browser, base, user)
+    page.click("details.menu > summary")  # a phone's menu is one button
     page.click("nav.main a[data-nav=training]")
     page.click(f'#assignments li[data-course="{course.pk}"] a')
     pages = page.locator("ol.toc li").count()
