@@ -22,7 +22,7 @@ echo "== suite on SQLite"
 "$BIN/pytest" -m "not stress" -p no:cacheprovider "${PARALLEL[@]}" --basetemp="$WORK/sqlite" "$@"
 
 echo "== apps on PostgreSQL"
-DATABASE_URL=$(./scripts/postgres.sh start "$WORK/pg")
+DATABASE_URL=$(./scripts/postgres.sh start "$WORK/pg" $$)  # stopped by its watcher if this script is killed
 export DATABASE_URL
 "$BIN/pytest" -m "not stress and not browser and not own_database" -p no:cacheprovider "${PARALLEL[@]}" \
 	--basetemp="$WORK/postgres" tests/apps "$@"
