@@ -19,6 +19,7 @@ commands:
   audit verify         verify the audit log's keyed hash chain and its checkpoints
   self-backup setup|restore  back up mamori's own database and audit checkpoints / restore them
   import staff FILE    import staff from CSV (UTF-8 or CP932)
+  import devices FILE  import devices or their hygiene reports (devices-inventory, -hygiene, -wazuh, -osquery)
   remind               mail overdue disposal certificates and report deadlines (daily, from cron)
   sheet | kpi | status the evaluation sheet, KPIs, backup status
   passwords audit | load-corpus FILE   audit the directories / load a Pwned Passwords file

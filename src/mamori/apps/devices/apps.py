@@ -1,5 +1,5 @@
-"""Devices register their menu entry, dashboard card, KPIs, the end-of-support alert and the import
-job with core."""
+"""Devices register their menu entry, dashboard card, KPIs, the end-of-support alert, the import
+job and the `mamori import devices...` commands with core."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class DevicesConfig(AppConfig):
         from mamori.apps.core.permissions import LEADS_AND_READERS
         from mamori.apps.core.progress import progress_kind_register
 
-        from . import alerts, kpis, tasks, views
+        from . import alerts, import_commands, kpis, tasks, views
 
         register_nav(NavItem("devices", _("機器"), "devices:coverage", LEADS_AND_READERS, order=50))
         register_card(
@@ -35,3 +35,4 @@ class DevicesConfig(AppConfig):
         register_periodic("devices", alerts.periodic_tick)
         kpis.register()
         progress_kind_register(tasks.IMPORT_KIND)
+        import_commands.register()
