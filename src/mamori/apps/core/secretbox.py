@@ -1,4 +1,5 @@
-"""Secrets at rest (repository passwords, directory bind passwords): Fernet under a key outside the database.
+"""Secrets at rest (repository passwords, directory bind passwords, the Wazuh API password): Fernet
+under a key outside the database.
 
 Fernet is AES-128-CBC + HMAC-SHA256. The key comes from `MAMORI_REPOSITORY_KEY` or the file
 `MAMORI_HOME/repository.key` (created once, mode 600; the name predates the second use and is kept so

@@ -19,7 +19,7 @@ class DevicesConfig(AppConfig):
         from mamori.apps.core.permissions import LEADS_AND_READERS
         from mamori.apps.core.progress import progress_kind_register
 
-        from . import alerts, import_commands, kpis, tasks, views
+        from . import alerts, import_commands, kpis, tasks, views, wazuh_pull
 
         register_nav(NavItem("devices", _("機器"), "devices:coverage", LEADS_AND_READERS, order=50))
         register_card(
@@ -35,4 +35,5 @@ class DevicesConfig(AppConfig):
         register_periodic("devices", alerts.periodic_tick)
         kpis.register()
         progress_kind_register(tasks.IMPORT_KIND)
+        progress_kind_register(wazuh_pull.PULL_KIND)
         import_commands.register()

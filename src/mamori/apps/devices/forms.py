@@ -81,3 +81,31 @@ class RenewalPlanForm(forms.ModelForm):  # type: ignore[type-arg]
         )
         self.fields["fiscal_year"].help_text = _("西暦の年度（例: 2027 = 令和9年度）")
         self.fields["fiscal_year"].min_value = 2000
+
+
+class WazuhSourceForm(forms.Form):
+    """The password field never renders a value; empty keeps the stored one."""
+
+    url = forms.URLField(
+        label=_("Wazuh API の URL"),
+        max_length=300,
+        assume_scheme="https",
+        help_text=_("例: https://wazuh.example.lg.jp:55000"),
+    )
+    username = forms.CharField(label=_("API ユーザー名"), max_length=150)
+    password = forms.CharField(
+        label=_("パスワード"),
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        required=False,
+        help_text=_("変更するときだけ入力してください"),
+    )
+    ca_certificate = forms.CharField(
+        label=_("CA証明書（PEM）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("空欄ならOSの信頼済みCAで検証します"),
+    )
+    timeout_seconds = forms.IntegerField(
+        label=_("応答待ちの上限（秒）"), min_value=1, max_value=600, initial=30
+    )

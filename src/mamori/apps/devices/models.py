@@ -269,3 +269,24 @@ class RenewalPlan(models.Model):
     @property
     def budget_thousand_yen(self) -> int:
         return thousand_yen(self.budget_yen)
+
+
+class WazuhSource(models.Model):
+    """The optional Wazuh server API that the worker pulls hygiene from (at most one; none: files only).
+    The password is encrypted at rest (core.secretbox) and never shown or audited."""
+
+    url = models.URLField(_("Wazuh API の URL"), max_length=300)
+    username = models.CharField(_("API ユーザー名"), max_length=150)
+    password_encrypted = models.TextField(editable=False)
+    ca_certificate = models.TextField(_("CA証明書（PEM、空欄ならOSの信頼済みCA）"), blank=True)
+    timeout_seconds = models.PositiveIntegerField(
+        _("応答待ちの上限（秒）"), default=30, validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Wazuh API の接続先")
+        verbose_name_plural = _("Wazuh API の接続先")
+
+    def __str__(self) -> str:
+        return self.url

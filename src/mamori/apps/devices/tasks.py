@@ -65,11 +65,15 @@ def outcome_errors(record: DeviceImport) -> list[str]:
     return lines
 
 
-def import_job(job: ProgressJob, report: Report) -> ProgressResult:
-    record = import_execute(import_id=int(job.params["import_id"]), report=report)
+def job_result(record: DeviceImport) -> ProgressResult:
+    """How a finished import ends its job: the counts, or a failure with the line-numbered errors."""
     if record.state != ImportState.SUCCEEDED:
         raise DeviceError("\n".join(outcome_errors(record)), code="import_failed")
     return ProgressResult(message=outcome_summary(record))
+
+
+def import_job(job: ProgressJob, report: Report) -> ProgressResult:
+    return job_result(import_execute(import_id=int(job.params["import_id"]), report=report))
 
 
 IMPORT_KIND = ProgressKind(

@@ -19,4 +19,6 @@ urlpatterns = [
     path("imports/", views.ImportListView.as_view(), name="imports"),
     path("imports/new/", views.ImportCreateView.as_view(), name="import-create"),
     path("imports/<int:pk>/", views.ImportDetailView.as_view(), name="import-detail"),
+    path("wazuh/", views.WazuhSourceView.as_view(), name="wazuh"),
+    path("wazuh/pull/", views.WazuhPullView.as_view(), name="wazuh-pull"),
 ]

@@ -8,7 +8,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,10 +33,11 @@ from . import selectors, services, uploads
 from .charts import coverage_bars
 from .errors import DeviceError
 from .export import failing_xlsx
-from .forms import DeviceEditForm, DeviceForm, ImportForm, RenewalPlanForm
+from .forms import DeviceEditForm, DeviceForm, ImportForm, RenewalPlanForm, WazuhSourceForm
 from .hygiene import Rule, Thresholds
 from .models import Device, DeviceKind, DeviceStatus, ImportState, RenewalPlan, thousand_yen
 from .tasks import import_queue
+from .wazuh_pull import NOT_CONFIGURED, wazuh_pull_start, wazuh_source_get, wazuh_source_save
 
 IMPORT_READERS = OFFICERS | READERS
 
@@ -356,3 +359,47 @@ class ImportDetailView(DevicesPage):
         return super().get_context_data(
             record=record, running=record.state in (ImportState.QUEUED, ImportState.RUNNING), **kwargs
         )
+
+
+class WazuhSourceView(ServiceFormView):
+    """The optional Wazuh API connection, and the button that pulls from it now (in the worker)."""
+
+    allowed_roles = OFFICERS
+    form_class = WazuhSourceForm
+    template_name = "devices/wazuh.html"
+    title = _("Wazuh API からの取得")
+    success_message = _("Wazuh API の接続先を保存しました。")
+
+    def get_initial(self) -> dict[str, Any]:
+        source = wazuh_source_get()
+        if source is None:
+            return {}
+        return {
+            "url": source.url,
+            "username": source.username,
+            "ca_certificate": source.ca_certificate,
+            "timeout_seconds": source.timeout_seconds,
+        }
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(source=wazuh_source_get(), **kwargs)
+
+    def perform(self, form: WazuhSourceForm) -> Any:
+        return wazuh_source_save(actor=self.request.user, **form.cleaned_data)
+
+    def get_success_url(self) -> str:
+        return reverse("devices:wazuh")
+
+
+class WazuhPullView(RoleRequiredMixin, View):
+    """POST only: queue a pull and show its progress page."""
+
+    allowed_roles = OFFICERS
+    writes = True
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        if wazuh_source_get() is None:
+            messages.error(request, NOT_CONFIGURED)
+            return redirect("devices:wazuh")
+        job = wazuh_pull_start(actor=request.user)
+        return redirect("progress_detail", job.pk)
