@@ -5,17 +5,24 @@ Run by `make bench` (or `.venv/bin/python bench/year_book.py [--programs 300]`).
 MAMORI_HOME with a fresh SQLite database (or DATABASE_URL if set). The document is synthetic but
 shaped like a city's: 5 章 × 3 節 × 4 施策, a third of the 事業 with two 細事業, two staff categories,
 財源 with national and specific funds, 公債費, two indicators each, a 成果 narrative with a glossary.
-Prints wall and CPU seconds per step and the queries each step made; the issue's targets are the
-workbook under 10 s and the PDF under 60 s.
+Prints wall and CPU seconds per step — the CPU of the whole process tree: the PDF is laid out in
+worker processes (`pdf_book`) —, the tree's peak memory and the queries each step made, and writes
+the table into docs/benchmarks.md. The issue's targets are the workbook under 10 s and the PDF under
+60 s. A reference step first makes the PDF the way it was made before the workers, one WeasyPrint
+document in this process, so the ratio is measured on the same run (`--no-before` skips it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("MAMORI_HOME", tempfile.mkdtemp(prefix="mamori-bench-"))
@@ -27,9 +34,16 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.template.loader import render_to_string  # noqa: E402
+from weasyprint import HTML  # noqa: E402
 
 from mamori.apps.evaluation.interchange import evaluation_import  # noqa: E402
+from mamori.apps.evaluation.render_html import sheet_context, stylesheet  # noqa: E402
+from mamori.apps.evaluation.selectors import year_sheets  # noqa: E402
 from mamori.apps.evaluation.year_book import year_book  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import load_note, write_block  # noqa: E402
 
 YEARS = (2022, 2023, 2024)
 TARGETS = {"workbook (XLSX)": 10.0, "PDF": 60.0}
@@ -143,39 +157,137 @@ def document(programs: int) -> dict[str, Any]:
     }
 
 
-def _measure(name: str, fn: Callable[[], Any]) -> tuple[Any, list[str]]:
+class TreeSampler(threading.Thread):
+    """Samples this process and its descendants (the PDF's workers and their fork server) from /proc:
+    the CPU each descendant has used and the memory of the whole tree as PSS (forked workers share
+    pages with their server; RSS would count those twice). A worker's last 0.1 s may go unseen."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.interval, self.done = interval, threading.Event()
+        self.start_cpu = self._sample()[0]
+        self.cpu: dict[int, float] = {}
+        self.peak_pss = 0
+        self.own_cpu = 0.0  # this thread's, to leave out of the process's CPU time
+
+    @staticmethod
+    def _descendants(pid: int) -> list[int]:
+        found, todo = [], [pid]
+        while todo:
+            parent = todo.pop()
+            for task in os.listdir(f"/proc/{parent}/task") if os.path.isdir(f"/proc/{parent}/task") else ():
+                try:
+                    with open(f"/proc/{parent}/task/{task}/children") as f:
+                        children = [int(c) for c in f.read().split()]
+                except OSError:
+                    continue
+                found += children
+                todo += children
+        return found
+
+    def _sample(self) -> tuple[dict[int, float], int]:
+        cpu, pss = {}, 0
+        for pid in [os.getpid(), *self._descendants(os.getpid())]:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    pss += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
+            except (OSError, StopIteration):
+                continue  # ended since
+            if pid != os.getpid():
+                cpu[pid] = (int(fields[11]) + int(fields[12])) / self.TICK
+        return cpu, pss
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            self._once()
+        self._once()
+        self.own_cpu = time.thread_time()
+
+    def _once(self) -> None:
+        cpu, pss = self._sample()
+        self.peak_pss = max(self.peak_pss, pss)
+        for pid, seconds in cpu.items():
+            self.cpu[pid] = max(self.cpu.get(pid, 0.0), seconds)
+
+    def children_cpu(self) -> float:
+        return sum(seconds - self.start_cpu.get(pid, 0.0) for pid, seconds in self.cpu.items())
+
+
+def _measure(name: str, fn: Callable[[], Any], programs: int) -> tuple[Any, list[str]]:
     queries = [0]
 
     def count(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
         queries[0] += 1
         return execute(sql, params, many, context)
 
+    sampler = TreeSampler()
+    sampler.start()
     wall, cpu = time.perf_counter(), time.process_time()
     with connection.execute_wrapper(count):
         result = fn()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    sampler.done.set()
+    sampler.join()
+    cpu += sampler.children_cpu() - sampler.own_cpu
     target = f" (target < {TARGETS[name]:.0f} s)" if name in TARGETS else ""
-    return result, [f"| {name}{target} | {wall:.1f} | {cpu:.1f} | {queries[0]:,} |"]
+    row = (
+        f"| {name}{target} | {wall:.1f} | {cpu:.1f} | {cpu / programs:.3f} | "
+        f"{sampler.peak_pss / 2**20:,.0f} | {queries[0]:,} |"
+    )
+    return (result, cpu), [row]
+
+
+def one_process_pdf(fiscal_year: int) -> bytes:
+    """The PDF as `year_book` made it before the workers: every sheet in one WeasyPrint document,
+    laid out and drawn in this process (the reference for the before/after ratio)."""
+    body = "".join(
+        render_to_string("evaluation/_sheet.html", sheet_context(s)) for s in year_sheets(fiscal_year)
+    )
+    html = f'<!doctype html><html lang="ja"><head><meta charset="utf-8"><style>{stylesheet()}</style></head><body>{body}</body></html>'
+    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--programs", type=int, default=300)
+    parser.add_argument("--no-before", action="store_true", help="skip the one-process reference PDF")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     doc = document(args.programs)
-    rows = ["| step | wall s | CPU s | queries |", "|---|---|---|---|"]
-    counts, lines = _measure("import (3 years)", lambda: evaluation_import(actor="bench", document=doc))
-    rows += lines
-    xlsx, lines = _measure("workbook (XLSX)", lambda: year_book(fiscal_year=YEARS[-1], fmt="xlsx"))
-    rows += lines
-    pdf, lines = _measure("PDF", lambda: year_book(fiscal_year=YEARS[-1], fmt="pdf"))
-    rows += lines
-    print(
-        f"{args.programs} 事業 ({counts['sub_programs']} 細事業) × {len(YEARS)} fiscal years; "
-        f"FY{YEARS[-1]}: workbook {len(xlsx.data) / 1e6:.1f} MB, PDF {len(pdf.data) / 1e6:.1f} MB"
+    n = args.programs
+    rows = [
+        "| step | wall s | CPU s (process tree) | CPU s per 事業 | peak memory MiB (tree, PSS) | queries |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    (counts, _), lines = _measure(
+        "import (3 years)", lambda: evaluation_import(actor="bench", document=doc), n
     )
-    print("\n".join(rows))
+    rows += lines
+    (xlsx, _), lines = _measure("workbook (XLSX)", lambda: year_book(fiscal_year=YEARS[-1], fmt="xlsx"), n)
+    rows += lines
+    (pdf, after_cpu), lines = _measure("PDF", lambda: year_book(fiscal_year=YEARS[-1], fmt="pdf"), n)
+    rows += lines
+    before_cpu = None
+    if not args.no_before:  # after the PDF: memory this process keeps from it would count against that
+        (_, before_cpu), lines = _measure("PDF before: one process", lambda: one_process_pdf(YEARS[-1]), n)
+        rows += lines
+    summary = (
+        f"{n} 事業 ({counts['sub_programs']} 細事業) × {len(YEARS)} fiscal years; FY{YEARS[-1]}: "
+        f"workbook {len(xlsx.data) / 1e6:.1f} MB, PDF {len(pdf.data) / 1e6:.1f} MB"
+    )
+    if before_cpu:
+        summary += f"; PDF CPU after / before {after_cpu / before_cpu:.2f}"
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = (
+        f"Run {stamp} on {os.cpu_count()} CPUs, {connection.vendor}; {load_note()}.\n{summary}\n\n"
+        + "\n".join(rows)
+    )
+    print(text)
+    print(f"written to {write_block('year-book', text)}")
 
 
 if __name__ == "__main__":

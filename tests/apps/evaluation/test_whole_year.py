@@ -4,6 +4,7 @@ from the command line and as a background job started on the web (leads: their d
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import pytest
@@ -11,13 +12,16 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from mamori.apps.core.models import AuditEvent, Department, ProgressJob, Role
-from mamori.apps.evaluation import services
+from mamori.apps.evaluation import pdf_book, services
 from mamori.apps.evaluation.models import Program
-from mamori.apps.evaluation.selectors import program_get
+from mamori.apps.evaluation.render_html import sheet_to_pdf
+from mamori.apps.evaluation.selectors import program_get, sheet_get
 from mamori.apps.evaluation.year_book import year_book
 from tests.apps.core.factories import user_with_role
+from tests.apps.evaluation import pdf_faults
 from tests.conftest import require_tool
 
 
@@ -66,15 +70,83 @@ def test_one_workbook_holds_the_index_and_a_worksheet_per_program(two_programs, 
     assert any(c.value == "事業：情報化安全対策事業" for row in book["1379"].iter_rows() for c in row)
 
 
-def test_one_pdf_starts_each_program_on_a_new_page(two_programs, tmp_path):
-    path, _ = _run(tmp_path, "pdf")
+@pytest.fixture
+def five_programs(demo, two_programs):
+    """Three more 事業, made in an order that is not the report book's (第3章 before 第1章)."""
+    seed, _ = two_programs
+    for chapter, ref in [(3, "3001"), (1, "1002"), (1, "1001")]:
+        measure = services.policy_measure_ensure(
+            actor="t",
+            organisation=demo,
+            chapter=(chapter, f"第{chapter}章の目標"),
+            section=("01", "節"),
+            measure=("01", "施策"),
+        )
+        program = services.program_create(
+            actor="t", measure=measure, department=seed.department, reference_number=ref, name=f"事業{ref}"
+        )
+        services.program_year_set_money(
+            actor="t", program=program, fiscal_year=2012, program_cost=1_000_000, general_fund=1_000_000
+        )
+
+
+FOOTER = re.compile(r"^(\d+) / (\d+)$", re.MULTILINE)  # the page footer: pdftotext puts it anywhere
+
+
+def test_the_pdf_is_the_index_then_each_programs_page_set_in_report_book_order(five_programs, tmp_path):
+    path, out = _run(tmp_path, "pdf")
+    assert "事業 5 件" in out
     text = subprocess.run(
         [require_tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True
     )
     pages = text.stdout.split("\f")[:-1]
-    first = [i for i, p in enumerate(pages) if "防災行政無線デジタル化事業" in p]
-    seed = [i for i, p in enumerate(pages) if "情報化安全対策事業" in p]
-    assert first and seed and max(first) < min(seed)  # in report-book order, never on one page
+    footers = []
+    for page in pages:
+        (footer,) = FOOTER.findall(page)
+        footers.append(tuple(int(n) for n in footer))
+    sets = [(i, m) for i, (k, m) in enumerate(footers) if k == 1]  # (first page, pages) of each page set
+    assert footers == [(k, m) for _, m in sets for k in range(1, m + 1)]  # each numbered within itself
+    order = ["1001", "1002", "21/50", "3001", "1379"]  # 章, 節, 施策, 整理番号
+    reader = PdfReader(path)
+    outline = reader.outline
+    assert [entry.title for entry in outline] == [
+        "目次",
+        *(f"{r} {program_get(reference_number=r).name}" for r in order),
+    ]
+    assert [reader.get_destination_page_number(entry) for entry in outline] == [first for first, _ in sets]
+    assert sets[0] == (0, 1) and all(ref in pages[0] for ref in order)  # the 目次 first
+    for (first, count), ref in zip(sets[1:], order, strict=True):
+        program = program_get(reference_number=ref)
+        assert program.name in pages[first] and ref in pages[first]
+        alone = PdfReader(io.BytesIO(sheet_to_pdf(sheet_get(program=program, fiscal_year=2012))))
+        assert count == len(alone.pages)  # as many pages as the sheet printed on its own
+        assert reader.page_labels[first : first + count] == [f"{ref}-{k}" for k in range(1, count + 1)]
+    assert sum(count for _, count in sets) == len(reader.pages) and sets[-1][1] > 1  # the seed's runs over
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (
+            pdf_faults.raise_on_one_sheet,
+            "21/50 防災行政無線デジタル化事業 の PDF を作成できませんでした（ValueError: no glyph for U+20B9F）",
+        ),
+        (
+            pdf_faults.die_on_one_sheet,
+            "PDF を作成するプロセスが途中で終了しました（メモリ不足など）。もう一度実行してください",
+        ),
+    ],
+    ids=["raises", "dies"],
+)
+def test_a_sheet_failing_in_a_worker_is_one_line_and_writes_no_file(
+    two_programs, tmp_path, monkeypatch, fault, message
+):
+    monkeypatch.setattr(pdf_book, "render_page_set", fault)
+    path = tmp_path / "year.pdf"
+    with pytest.raises(CommandError) as caught:
+        call_command("sheet", "--fiscal-year", "H24", "--all", "--format", "pdf", "-o", str(path))
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    assert not path.exists()
 
 
 @pytest.mark.parametrize(
@@ -145,12 +217,18 @@ def test_a_year_without_records_or_a_forged_format_starts_nothing(two_programs, 
     assert client.post(reverse("evaluation:year_book"), {"fiscal_year": "2012"}).status_code == 403
 
 
-def test_a_pdf_job_reports_rendering_as_its_last_step(two_programs):
+def test_a_pdf_reports_each_sheet_each_page_set_and_the_writing(two_programs):
     steps: list[tuple[int, int, str]] = []
     book = year_book(fiscal_year=2012, fmt="pdf", report=lambda d, t, m: steps.append((d, t, m)))
     assert book.data.startswith(b"%PDF") and book.programs == 2
-    assert [s[:2] for s in steps] == [(1, 3), (2, 3), (2, 3)] and steps[-1][2] == "PDF を作成しています"
-    assert steps[0][2] == "21/50 防災行政無線デジタル化事業"
+    assert {t for _, t, _ in steps} == {5}  # 2 sheets computed, 2 laid out, the workers' writing
+    done = [d for d, _, _ in steps]
+    assert done == sorted(done) and len(steps) == 4
+    assert [m for _, _, m in steps if "PDF" not in m] == [
+        "21/50 防災行政無線デジタル化事業",
+        "1379 情報化安全対策事業",
+    ]
+    assert steps[-1] == (4, 5, "PDF を書き出しています 2/2")
 
 
 def test_the_job_writes_in_the_language_of_the_page_that_started_it(

@@ -17,7 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from weasyprint import HTML
 
-from .sheet import Costs, ProgramBlock, Sheet, staff_rows
+from .sheet import Costs, ProgramBlock, Sheet, staff_rows, year_index_rows
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "evaluation" / "sheet.css"
 COLS = range(12)
@@ -125,25 +125,39 @@ def sheet_context(sheet: Sheet) -> dict[str, Any]:
 
 def sheet_to_html(sheet: Sheet) -> str:
     """A standalone A4 HTML document (stylesheet inlined), for files and for the PDF."""
-    return _document([sheet], f"{sheet.fiscal_year_label} {sheet.program.name}")
+    return _document(_sheet_body(sheet), f"{sheet.fiscal_year_label} {sheet.program.name}", inline_css=True)
 
 
-def _document(sheets: list[Sheet], title_text: str) -> str:
-    body = "".join(render_to_string("evaluation/_sheet.html", sheet_context(s)) for s in sheets)
-    css = STYLESHEET.read_text(encoding="utf-8")
-    title = escape(title_text)
+def book_sheet_html(sheet: Sheet) -> str:
+    """One 事業's page set of the year's PDF: the sheet as a document of its own (so its pages are
+    numbered within it); the book's renderer brings the stylesheet, parsed once."""
+    return _document(_sheet_body(sheet), f"{sheet.program.reference_number} {sheet.program.name}")
+
+
+def book_index_html(sheets: list[Sheet]) -> str:
+    """The 目次 page set of the year's PDF: the index rows the workbook's 目次 has."""
+    header, *rows = year_index_rows(sheets)
+    label = sheets[0].fiscal_year_label if sheets else ""
+    body = render_to_string("evaluation/_year_index.html", {"label": label, "header": header, "rows": rows})
+    return _document(body, f"{label} {_('目次')}")
+
+
+def stylesheet() -> str:
+    return STYLESHEET.read_text(encoding="utf-8")
+
+
+def _sheet_body(sheet: Sheet) -> str:
+    return render_to_string("evaluation/_sheet.html", sheet_context(sheet))
+
+
+def _document(body: str, title_text: str, *, inline_css: bool = False) -> str:
+    style = f"<style>{stylesheet()}</style>" if inline_css else ""
     return (
-        f'<!doctype html><html lang="{get_language() or "ja"}"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{css}</style></head><body>{body}</body></html>"
+        f'<!doctype html><html lang="{get_language() or "ja"}"><head><meta charset="utf-8">'
+        f"<title>{escape(title_text)}</title>{style}</head><body>{body}</body></html>"
     )
 
 
 def sheet_to_pdf(sheet: Sheet) -> bytes:
     """The PDF of the A4 HTML sheet (WeasyPrint; needs a Japanese font such as Noto Sans CJK JP)."""
     return HTML(string=sheet_to_html(sheet)).write_pdf()  # type: ignore[no-any-return]
-
-
-def year_to_pdf(sheets: list[Sheet]) -> bytes:
-    """A whole year in one PDF: each 事業's sheet starts on a new page, in the report book's order."""
-    label = sheets[0].fiscal_year_label if sheets else ""
-    return HTML(string=_document(sheets, f"{label} 事務事業評価シート")).write_pdf()  # type: ignore[no-any-return]

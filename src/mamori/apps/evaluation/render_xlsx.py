@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from mamori.apps.core.spreadsheet import xlsx_append, xlsx_set
 
 from .render_html import cost_right_rows, cost_source_rows, detail_kind, narrative_blocks
-from .sheet import Costs, ProgramBlock, Sheet
+from .sheet import Costs, ProgramBlock, Sheet, year_index_rows
 
 DEFAULT_FONT = "MS Gothic"
 WIDTHS = [11, 9, 13, 10, 9, 9, 13, 10, 9, 9, 9, 8]  # columns A..L
@@ -403,44 +403,13 @@ def _worksheet_title(reference_number: str, taken: set[str]) -> str:
     return title
 
 
-def index_rows(sheets: list[Sheet]) -> list[list[object]]:
-    """The 目次 of a whole year: one row per 事業, in the order of the sheets (the report book's)."""
-    rows: list[list[object]] = [
-        [
-            _("章"),
-            _("節"),
-            _("施策"),
-            _("整理番号"),
-            _("事業名"),
-            _("総コスト(千円)"),
-            _("総合評価"),
-            _("方向性"),
-        ]
-    ]
-    for sheet in sheets:
-        b = sheet.program
-        rows.append(
-            [
-                sheet.chapter,
-                sheet.section,
-                sheet.measure,
-                b.reference_number,
-                b.name,
-                b.costs.thousands["total"] if b.costs else None,
-                b.ratings["overall"],
-                _(b.direction_code_label) if b.direction_code_label else "",
-            ]
-        )
-    return rows
-
-
 def year_to_xlsx(sheets: list[Sheet], *, font: str = DEFAULT_FONT) -> bytes:
     """A whole year in one workbook: the 目次, then one worksheet per 事業 named by its 整理番号."""
     wb = Workbook()
     index = wb.active
     assert index is not None
     index.title = _("目次")
-    for row in index_rows(sheets):
+    for row in year_index_rows(sheets):
         xlsx_append(index, row)
     for cell in index[1]:
         cell.font = Font(name=font, bold=True)

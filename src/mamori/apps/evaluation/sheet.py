@@ -421,3 +421,34 @@ def build_sheet(data: SheetInput, rules: r.SheetRules) -> Sheet:
         footnote=rules.footnote,
         warnings=_warnings(list(subs) or [program], fy_label),
     )
+
+
+def year_index_rows(sheets: list[Sheet]) -> list[list[object]]:
+    """The 目次 of a whole year: one row per 事業, in the order of the sheets (the report book's)."""
+    rows: list[list[object]] = [
+        [
+            gettext("章"),
+            gettext("節"),
+            gettext("施策"),
+            gettext("整理番号"),
+            gettext("事業名"),
+            gettext("総コスト(千円)"),
+            gettext("総合評価"),
+            gettext("方向性"),
+        ]
+    ]
+    for sheet in sheets:
+        b = sheet.program
+        rows.append(
+            [
+                sheet.chapter,
+                sheet.section,
+                sheet.measure,
+                b.reference_number,
+                b.name,
+                b.costs.thousands["total"] if b.costs else None,
+                b.ratings["overall"],
+                gettext(b.direction_code_label) if b.direction_code_label else "",
+            ]
+        )
+    return rows
