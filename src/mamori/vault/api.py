@@ -22,7 +22,8 @@ from typing import BinaryIO
 
 from mamori.vault.archiver import ArchiveOptions, Archiver, ArchiveStats
 from mamori.vault.backend import FileType, Handle
-from mamori.vault.backend.location import BackendOptions, open_backend
+from mamori.vault.backend.local import LocalBackend
+from mamori.vault.backend.location import BackendOptions, open_backend, parse_location
 from mamori.vault.checker import CheckProblem, CheckResult, check_repository
 from mamori.vault.copy import CopyResult, copy_snapshots
 from mamori.vault.crypto import KDFParams
@@ -194,10 +195,15 @@ def open_repository(url: str, password: str, *, options: BackendOptions | None =
 
 
 class _PackReader:
-    """The low-level repository plus ranged pack reads, as the restorer wants it."""
+    """The low-level repository plus ranged pack reads, as the restorer wants it.
 
-    def __init__(self, low: LowRepository) -> None:
+    With `direct` (a local repository) packs are read through a plain `LocalBackend` of their own:
+    it holds no lock or connection, so the restore's forked worker processes may read with it.
+    """
+
+    def __init__(self, low: LowRepository, direct: LocalBackend | None = None) -> None:
         self.low = low
+        self.direct = direct
 
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes:
         return self.low.load_blob(blob_type, blob_id)
@@ -209,7 +215,8 @@ class _PackReader:
         return self.low.decode_blob(pack_id, blob, sealed)
 
     def load_pack_range(self, pack_id: str, offset: int, length: int) -> bytes:
-        return self.low.backend.load(Handle(FileType.PACK, pack_id), offset, length)
+        backend = self.direct or self.low.backend
+        return backend.load(Handle(FileType.PACK, pack_id), offset, length)
 
 
 def _info(snap_id: str, snap: Snapshot) -> SnapshotInfo:
@@ -552,13 +559,15 @@ class Repository:
             self.index_errors = self.low.load_index(skip_damaged=True)
             if paths is not None and (include or exclude):
                 raise InvalidArgumentError("restore takes exact paths or include/exclude patterns, not both")
+            direct = LocalBackend(parse_location(self.url)[1]) if self._forkable() else None
             restorer = Restorer(
-                _PackReader(self.low),
+                _PackReader(self.low, direct),
                 str(target),
                 include=include,
                 exclude=exclude,
                 paths=paths,
                 overwrite=overwrite,
+                processes=direct is not None,
                 progress=progress,
             )
             base = "/" + "/".join(p for p in base.split("/") if p)
@@ -588,6 +597,11 @@ class Repository:
             duration_s=_time.monotonic() - start,
             files_skipped=stats.files_skipped,
         )
+
+    def _forkable(self) -> bool:
+        """Can worker processes read this repository after a fork? A local directory: yes; a
+        network backend's connections and threads do not survive a fork."""
+        return parse_location(self.url)[0] == "local"
 
     # -- maintenance (the format layer) --------------------------------------
 

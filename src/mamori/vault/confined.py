@@ -19,14 +19,17 @@ from mamori.vault.model import Node
 __all__ = [
     "CREATE",
     "OPEN_DIR",
+    "Meta",
     "TargetChangedError",
     "fd_meta",
     "inode_of",
     "mkdir_at",
     "name_meta",
+    "node_meta",
     "open_parent",
     "remove_non_dir",
     "reopen",
+    "set_meta",
     "unlink_if",
 ]
 
@@ -103,18 +106,32 @@ def unlink_if(dir_fd: int, name: bytes, ident: tuple[int, int]) -> None:
         pass
 
 
+Meta = tuple[int, int, int, list[tuple[bytes, bytes]], int, int]
+"""What a restore sets on a file: uid, gid, permission bits, xattrs, atime ns, mtime ns."""
+
+
+def node_meta(node: Node) -> Meta:
+    return node.uid, node.gid, posix_mode(node), node.extended_attributes, node.atime.ns, node.mtime.ns
+
+
 def fd_meta(fd: int, node: Node, is_root: bool) -> None:
     """Owner (as root), mode, xattrs and times of an open file or directory."""
+    set_meta(fd, node_meta(node), is_root)
+
+
+def set_meta(fd: int, meta: Meta, is_root: bool) -> None:
+    """`fd_meta` from a `Meta` (a restore's worker process gets these, not nodes)."""
+    uid, gid, mode, xattrs, atime, mtime = meta
     try:
         if is_root:
-            os.fchown(fd, node.uid, node.gid)
-        os.fchmod(fd, posix_mode(node))
-        for name, value in node.extended_attributes:
+            os.fchown(fd, uid, gid)
+        os.fchmod(fd, mode)
+        for name, value in xattrs:
             try:
                 os.setxattr(fd, name, value)
             except OSError:
                 pass
-        os.utime(fd, ns=(node.atime.ns, node.mtime.ns))
+        os.utime(fd, ns=(atime, mtime))
     except OSError:
         pass
 

@@ -306,8 +306,9 @@ class FileWorkers:
     caller drives the loop: `submit` while `has_room`, then `next_result`.
     """
 
-    def __init__(self, handler: Handler, count: int, depth: int = 2) -> None:
+    def __init__(self, handler: Handler, count: int, depth: int = 2, role: str = "backup") -> None:
         self._handler = handler
+        self._role = role  # in messages: "a backup worker process died"
         self._depth = depth
         self._workers: list[_Worker] = []
         self._ready: collections.deque[tuple[Any, Any]] = collections.deque()  # count 0: done inline
@@ -366,7 +367,10 @@ class FileWorkers:
             return
         limit = 1 if large else self._depth
         worker = min((w for w in self._workers if len(w.tokens) < limit), key=lambda w: len(w.tokens))
-        worker.jobs.send(job)
+        try:
+            worker.jobs.send(job)
+        except OSError as exc:  # its end of the pipe closed: it died
+            raise WorkerCrashedError(f"a {self._role} worker process (pid {worker.pid}) died") from exc
         worker.tokens.append(token)
 
     def next_result(self) -> tuple[Any, Any]:
@@ -381,10 +385,10 @@ class FileWorkers:
         try:
             status, result = worker.results.recv()
         except (EOFError, OSError) as exc:
-            raise WorkerCrashedError(f"a backup worker process (pid {worker.pid}) died") from exc
+            raise WorkerCrashedError(f"a {self._role} worker process (pid {worker.pid}) died") from exc
         token = worker.tokens.popleft()
         if status != "ok":
-            raise WorkerCrashedError(f"a backup worker process failed: {result}")
+            raise WorkerCrashedError(f"a {self._role} worker process failed: {result}")
         return token, result
 
     def close(self) -> None:

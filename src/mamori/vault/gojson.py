@@ -163,17 +163,33 @@ class GoTime:
         m = _TIME_RE.fullmatch(text)
         if m is None:
             raise ValueError(f"invalid time {text!r}")
-        year, month, day, hour, minute, second, frac, zone = m.groups()
-        if zone in ("Z", "z"):
-            offset = 0
-        else:
-            sign = 1 if zone[0] == "+" else -1
-            offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-        base = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), tzinfo=UTC)
-        delta = base - datetime(1970, 1, 1, tzinfo=UTC)
-        secs = delta.days * 86400 + delta.seconds - offset
-        nanos = int((frac or "").ljust(9, "0")[:9] or "0")
+        head, frac, zone = m.groups()
+        # the files of a tree share their seconds: the calendar part is converted once per second
+        secs, offset = _parse_seconds(head, zone)
+        nanos = int(frac[:9].ljust(9, "0")) if frac else 0
         return cls(secs * 1_000_000_000 + nanos, offset)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_seconds(head: str, zone: str) -> tuple[int, int]:
+    """(seconds since the epoch, zone offset) of `YYYY-MM-DDTHH:MM:SS` and its zone."""
+    year, rest = head[:-15], head[-14:]
+    if zone in ("Z", "z"):
+        offset = 0
+    else:
+        sign = 1 if zone[0] == "+" else -1
+        offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    base = datetime(
+        int(year),
+        int(rest[0:2]),
+        int(rest[3:5]),
+        int(rest[6:8]),
+        int(rest[9:11]),
+        int(rest[12:14]),
+        tzinfo=UTC,
+    )
+    delta = base - datetime(1970, 1, 1, tzinfo=UTC)
+    return delta.days * 86400 + delta.seconds - offset, offset
 
 
 @functools.lru_cache(maxsize=4096)
@@ -204,4 +220,4 @@ def _format_seconds(secs: int, offset: int) -> tuple[str, str]:
     return date, f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-_TIME_RE = re.compile(r"(-?\d{4,})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
+_TIME_RE = re.compile(r"(-?\d{4,}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)")
