@@ -163,7 +163,8 @@ def test_subset_check_reads_only_the_selected_packs() -> None:
 
 
 @pytest.mark.restic
-def test_restic_and_our_check_agree_on_a_damaged_pack(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [0, 2], ids=["threads", "worker-processes"])
+def test_restic_and_our_check_agree_on_a_damaged_pack(tmp_path: Path, processes: int) -> None:
     path = tmp_path / "repo"
     repo = Repository.init(LocalBackend(path), PASSWORD, kdf_params=FAST_KDF)
     content = os.urandom(20_000)
@@ -177,9 +178,12 @@ def test_restic_and_our_check_agree_on_a_damaged_pack(tmp_path: Path) -> None:
     pack.write_bytes(bytes(data))
     proc = restic(path, "check", "--read-data", check=False)
     assert proc.returncode != 0 and pack_id[:8].encode() in proc.stdout + proc.stderr
-    result = check_repository(Repository.open(LocalBackend(path), PASSWORD), read_data=True)
+    result = check_repository(
+        Repository.open(LocalBackend(path), PASSWORD), read_data=True, processes=processes
+    )
     damaged = [e for e in result.errors if e.blob_id == hash_bytes(content).hex()]
     assert damaged and damaged[0].files == [f"{snap[:8]}:/data/minutes.docx"]
+    assert result.packs_checked == 2 and result.bytes_read == sum(repo.list_packs().values())
 
 
 def test_a_pack_in_two_index_files_is_a_warning_not_an_error() -> None:

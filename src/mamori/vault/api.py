@@ -609,7 +609,12 @@ class Repository:
         """Verify the repository's structure, and with `read_data` every byte of it."""
         with self.low.lock():
             self.low.load_index()
-            return check_repository(self.low, read_data=read_data, read_data_subset=read_data_subset)
+            return check_repository(
+                self.low,
+                read_data=read_data,
+                read_data_subset=read_data_subset,
+                processes=(os.cpu_count() or 1) if self._forkable() else 0,
+            )
 
     def copy_to(self, dest: Repository, *, snapshot_ids: Sequence[str] | None = None) -> CopyResult:
         """Copy snapshots missing in `dest` (by their original id) with their blobs, re-encrypted."""

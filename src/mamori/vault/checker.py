@@ -28,6 +28,7 @@ from mamori.vault.errors import (
 )
 from mamori.vault.ids import short_id
 from mamori.vault.index import MasterIndex
+from mamori.vault.jobs import ProcessJobs
 from mamori.vault.keys import list_keys
 from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob, pack_size, read_header_from_bytes
@@ -193,22 +194,42 @@ class _Checker:
                 )
             )
 
-    def read_data(self, subset: str | None) -> None:
+    def read_data(self, subset: str | None, processes: int) -> None:
         selected = select_packs(list(self.packs), subset)
         self.progress(f"read {len(selected)} of {len(self.packs)} packs")
-        # hashlib and zstd release the GIL: two readers keep both cores busy.
+        done = 0
+
+        def count(report: _PackReport) -> None:
+            nonlocal done
+            done += 1
+            self.progress(f"read {done} of {len(selected)} packs")
+            self.errors.extend(report.errors)
+            for blob_id, problem in report.bad_blobs:
+                self.bad_blobs.setdefault(blob_id, problem)
+            self.packs_checked += report.packs
+            self.blobs_checked += report.blobs
+            self.bytes_read += report.bytes_read
+
+        if processes and len(selected) > 1:
+            # a pack of small files is thousands of blobs, each some Python work under the GIL:
+            # worker processes (forked: they share the index) keep every core busy; the report
+            # lists problems in the order the packs come back
+            workers = ProcessJobs(self.read_pack, min(processes, len(selected)), 2, role="check")
+            try:
+                for pack_id in selected:
+                    workers.submit(pack_id, count)
+                workers.drain()
+            finally:
+                workers.close()
+            return
+        # hashlib and zstd release the GIL: two reader threads keep both cores busy with large blobs.
         with ThreadPoolExecutor(max(1, min(_READ_WORKERS, len(selected)))) as pool:
-            for done, report in enumerate(pool.map(self.read_pack, selected), 1):
-                self.progress(f"read {done} of {len(selected)} packs")
-                self.errors.extend(report.errors)
-                for blob_id, problem in report.bad_blobs:
-                    self.bad_blobs.setdefault(blob_id, problem)
-                self.packs_checked += report.packs
-                self.blobs_checked += report.blobs
-                self.bytes_read += report.bytes_read
+            for report in pool.map(self.read_pack, selected):
+                count(report)
 
     def read_pack(self, pack_id: str) -> _PackReport:
-        """Verify one pack: its id, its header against the index, every blob. Thread-safe.
+        """Verify one pack: its id, its header against the index, every blob. Thread-safe; in a
+        worker process it only reads (the report travels back).
 
         A pack whose header reads cleanly is read in runs of whole blobs of at most 4 MiB, so two
         readers hold about 8 MiB instead of two 16 MiB packs; anything odd is re-read whole.
@@ -369,9 +390,12 @@ def check_repository(
     read_data: bool = False,
     read_data_subset: str | None = None,
     progress: Callable[[str], None] | None = None,
+    processes: int = 0,
 ) -> CheckResult:
     """Check the repository under the caller's lock. It reads the index files itself (reporting
-    each bad one) and leaves `repo.index` built from the good ones; `load_index` is not needed."""
+    each bad one) and leaves `repo.index` built from the good ones; `load_index` is not needed.
+    `processes`: read the packs in that many forked worker processes (the backend must be safe to
+    use after a fork: a local directory); 0 reads them in threads of this process."""
     if read_data_subset is not None:
         select_packs([], read_data_subset)  # validate before any work
     checker = _Checker(repo, progress)
@@ -380,7 +404,7 @@ def check_repository(
     checker.check_index()
     checker.check_packs()
     if read_data or read_data_subset is not None:
-        checker.read_data(read_data_subset)
+        checker.read_data(read_data_subset, processes)
     checker.check_snapshots()
     return checker.result()
 
