@@ -39,6 +39,7 @@ bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/run.py --set small --files 100000
 	$(BIN)/python bench/run.py --scale 10000,100000,1000000 --rounds 1
+	$(BIN)/python bench/remote_copy.py
 	$(BIN)/python bench/devices_import.py
 	$(BIN)/python bench/training_load.py
 	$(BIN)/python bench/year_book.py

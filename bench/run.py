@@ -303,7 +303,7 @@ def _ratio(ms: list[Measure], base: list[Measure], value: Callable[[Measure], fl
     return statistics.median(value(m) / value(b) for m, b in zip(ms, base, strict=True))
 
 
-def table(results: list[Measure], steps: tuple[str, ...]) -> str:
+def table(results: list[Measure], steps: tuple[str, ...], tools: list[str] = TOOLS) -> str:
     """Medians over the rounds; the ratios are medians of each round's own ratio to restic."""
     rounds = sorted({m.round for m in results})
     by = {(m.tool, m.step, m.round): m for m in results}
@@ -313,7 +313,7 @@ def table(results: list[Measure], steps: tuple[str, ...]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for step_name in steps:
-        for t in TOOLS:
+        for t in tools:
             ms = [by[(t, step_name, r)] for r in rounds]
             base = [by[("restic", step_name, r)] for r in rounds]
             wall = statistics.median(m.wall_s for m in ms)
@@ -380,6 +380,15 @@ def load_note() -> str:
     return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1 / 5 / 15 min) at the end"
 
 
+def save_raw(name: str, results: list[Measure]) -> Path:
+    """Every measurement of the run as bench/results/NAME.json (not committed)."""
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"{name}.json"
+    path.write_text(json.dumps([asdict(m) | {"throughput": m.throughput} for m in results], indent=1))
+    return path
+
+
 def write_block(key: str, text: str) -> Path:
     """Replace (or append) the results block `key` of docs/benchmarks.md."""
     doc = ROOT / "docs" / "benchmarks.md"
@@ -410,8 +419,6 @@ def main() -> None:
         TOOLS.remove("borg")
     started = time.time()
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    out_dir = ROOT / "bench" / "results"
-    out_dir.mkdir(exist_ok=True)
     if args.scale:
         series: dict[int, list[Measure]] = {}
         for files in (int(n) for n in args.scale.split(",")):
@@ -431,9 +438,7 @@ def main() -> None:
         key, text, title = dataset.key, table(raw, dataset.steps), dataset.title
     print()
     print(text)
-    (out_dir / f"bench-{key}-{int(started)}.json").write_text(
-        json.dumps([asdict(m) | {"throughput": m.throughput} for m in raw], indent=1)
-    )
+    save_raw(f"bench-{key}-{int(started)}", raw)
     if not args.no_write:
         head = (
             f"Run {stamp} on {os.cpu_count()} CPUs, {title}, {args.rounds} rounds (medians); "

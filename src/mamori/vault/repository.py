@@ -270,9 +270,12 @@ class Repository:
         )
         return sum(len(sealed) for sealed, _length in encoded)
 
-    def save_sealed(self, items: Sequence[tuple[BlobType, bytes, bytes | bytearray, int]]) -> tuple[int, int]:
-        """Store blobs sealed elsewhere (`seal_blobs` in a backup's worker processes): (type, id,
-        stored bytes, uncompressed length). Known blobs are skipped; returns (blobs, bytes) stored."""
+    def save_sealed(
+        self, items: Sequence[tuple[BlobType, bytes, bytes | bytearray, int]], *, lane: int = 1
+    ) -> tuple[int, int]:
+        """Store blobs sealed elsewhere (`seal_blobs` in a backup's worker processes, a copy's
+        re-encryption): (type, id, stored bytes, uncompressed length) into the packs of `lane`.
+        Known blobs are skipped; returns (blobs, bytes) stored."""
         with self._lock:
             todo = []
             for item in items:
@@ -280,7 +283,7 @@ class Repository:
                 if not self.index.has(*key) and key not in self._pending:
                     self._pending.add(key)
                     todo.append(item)
-        self._pack(todo, 1)
+        self._pack(todo, lane)
         return len(todo), sum(len(item[2]) for item in todo)
 
     def _pack(self, items: Sequence[tuple[BlobType, bytes, bytes | bytearray, int]], lane: int) -> None:
@@ -363,11 +366,15 @@ class Repository:
                 )
             if fresh is not None:  # saved by this process, pack not written yet
                 return self.decode_blob("(unwritten pack)", *fresh)
-            raise IntegrityError(
-                f"{blob_type.value} blob {blob_id.hex()[:8]} is not in the index: run `mamori vault check`",
-                blob_id=blob_id.hex(),
-            )
+            raise _not_indexed(blob_type, blob_id)
         return self.load_blob_from(*found)
+
+    def locate_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob]:
+        """(pack id, position) of a blob that must be indexed; `IntegrityError` when it is not."""
+        found = self.lookup_blob(blob_type, blob_id)
+        if found is None:
+            raise _not_indexed(blob_type, blob_id)
+        return found
 
     def load_blob_from(self, pack_id: str, blob: PackedBlob) -> bytes:
         """Read and verify a blob at a known place (prune reads from packs no longer indexed)."""
@@ -376,6 +383,13 @@ class Repository:
 
     def decode_blob(self, pack_id: str, blob: PackedBlob, sealed: bytes | bytearray | memoryview) -> bytes:
         """Turn a blob's stored bytes into its verified plaintext."""
+        return self.decode_blob_frame(pack_id, blob, sealed)[0]
+
+    def decode_blob_frame(
+        self, pack_id: str, blob: PackedBlob, sealed: bytes | bytearray | memoryview
+    ) -> tuple[bytes, bytes | None]:
+        """`decode_blob`, and the blob's verified zstd frame (None when stored uncompressed), which
+        a copy re-encrypts as it is instead of compressing the plaintext again."""
         where = f"{blob.type.value} blob {blob.id.hex()[:8]} in pack {pack_id[:8]}"
         if len(sealed) != blob.length:
             raise IntegrityError(
@@ -383,17 +397,18 @@ class Repository:
                 pack_id=pack_id,
                 blob_id=blob.id.hex(),
             )
+        frame = None
         try:
             plain = self.key.open(sealed)
             if blob.uncompressed_length:
-                plain = compression.decompress(plain, blob.uncompressed_length)
+                frame, plain = plain, compression.decompress(plain, blob.uncompressed_length)
         except IntegrityError as exc:
             raise type(exc)(f"{where} is damaged ({exc})", pack_id=pack_id, blob_id=blob.id.hex()) from exc
         if hash_bytes(plain) != blob.id:
             raise InvalidDataError(
                 f"{where} does not match its id: the pack is damaged", pack_id=pack_id, blob_id=blob.id.hex()
             )
-        return plain
+        return plain, frame
 
     # -- packs (check, prune, stats) -------------------------------------------------------------
 
@@ -417,3 +432,10 @@ class Repository:
     def overhead(self) -> int:
         """Bytes encryption adds to each blob and file."""
         return EXTENSION
+
+
+def _not_indexed(blob_type: BlobType, blob_id: bytes) -> IntegrityError:
+    return IntegrityError(
+        f"{blob_type.value} blob {blob_id.hex()[:8]} is not in the index: run `mamori vault check`",
+        blob_id=blob_id.hex(),
+    )

@@ -1,5 +1,5 @@
-"""The backup's save threads: compress, encrypt and pack batches of blobs through `save_blobs`,
-and pack the blobs the worker processes sealed (`save_sealed`).
+"""Save threads: compress, encrypt and pack batches of blobs through `save_blobs`, pack the blobs a
+backup's worker processes sealed (`save_sealed`), or run a copy's re-encryption of source blobs.
 
 zstd, AES and SHA-256 release the GIL, so a few threads keep the CPUs busy with large chunks; a
 bounded number of batches is queued or in work, so memory stays flat. A full pack is hashed and
@@ -70,6 +70,10 @@ class SavePool:
     def submit_sealed(self, batch: list[tuple[BlobType, bytes, bytearray, int]]) -> None:
         """Queue a batch of sealed blobs (type, id, stored bytes, uncompressed length)."""
         self._queue(lambda: self.sealed.append(self.repo.save_sealed(batch)))
+
+    def submit_call(self, call: Callable[[], int]) -> None:
+        """Queue other save work (a copy's run of source blobs); its result joins `stored`."""
+        self._queue(lambda: self.stored.append(call()))
 
     def _queue(self, task: Callable[[], None]) -> None:
         if self.failure is not None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from mamori.vault.backend import (
     Handle,
     ObjectLock,
     data_parts,
+    data_size,
     is_object_name,
 )
 from mamori.vault.backend.location import BackendOptions, Location
@@ -53,6 +54,27 @@ _MODES = ("COMPLIANCE", "GOVERNANCE")
 _ACCESS = frozenset({"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "401"})
 _TRANSIENT = frozenset({"SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "503", "500"})
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+Buffer = bytes | bytearray | memoryview
+
+
+def _cut(parts: Sequence[Buffer], size: int) -> Iterator[bytes]:
+    """The concatenation of `parts` in pieces of `size` bytes (the last one shorter), one at a time."""
+    piece: list[memoryview] = []
+    filled = 0
+    for part in parts:
+        view = memoryview(part)
+        while view:
+            take = view[: size - filled]
+            piece.append(take)
+            filled += len(take)
+            view = view[len(take) :]
+            if filled == size:
+                yield b"".join(piece)
+                piece, filled = [], 0
+    if piece:
+        yield b"".join(piece)
 
 
 def _code(exc: botocore.exceptions.ClientError) -> str:
@@ -235,11 +257,11 @@ class S3Backend(Backend):
         """One conditional PUT, or a multipart upload for large packs."""
         what = str(handle)
         key = self._key(handle)
-        body = b"".join(data_parts(data)) if isinstance(data, list) else bytes(data)
         try:
-            if len(body) > self.multipart_threshold:
-                self._multipart(key, body, handle.type, what)
+            if data_size(data) > self.multipart_threshold:
+                self._multipart(key, data_parts(data), handle.type, what)
             else:
+                body = b"".join(data_parts(data)) if isinstance(data, list) else bytes(data)
                 self._call(
                     what,
                     lambda: self._client.put_object(
@@ -256,7 +278,9 @@ class S3Backend(Backend):
                 raise ObjectExistsError(f"{what} already exists", path=what) from exc
             raise
 
-    def _multipart(self, key: str, body: bytes, handle_type: FileType, what: str) -> None:
+    def _multipart(self, key: str, body: Sequence[Buffer], handle_type: FileType, what: str) -> None:
+        """Upload `body` (the parts of a pack) in parts of `part_size`, cut from it one at a time, so
+        a pack in flight costs one part more than the pack, not a joined copy of it."""
         upload = self._call(
             what,
             lambda: self._client.create_multipart_upload(
@@ -266,13 +290,11 @@ class S3Backend(Backend):
         upload_id = upload["UploadId"]
         try:
             parts = []
-            view = memoryview(body)
-            for number, start in enumerate(range(0, len(body), self.part_size), 1):
-                chunk = view[start : start + self.part_size]
+            for number, chunk in enumerate(_cut(body, self.part_size), 1):
                 answer = self._call(
                     what,
                     lambda chunk=chunk, number=number: self._client.upload_part(  # type: ignore[misc]
-                        Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=bytes(chunk)
+                        Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=chunk
                     ),
                 )
                 parts.append({"ETag": answer["ETag"], "PartNumber": number})
