@@ -22,7 +22,9 @@ relative to the repository root.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
 import os
 import platform
 import re
@@ -36,6 +38,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+import scaleplot
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
@@ -362,6 +366,35 @@ def scale_table(results: dict[int, list[Measure]]) -> str:
     return "\n".join(lines)
 
 
+def growth(results: dict[int, list[Measure]]) -> str:
+    """How fast each tool's time and memory grow between consecutive points: the exponent k in
+    cost ∝ files^k (1.00 is linear; above 1 grows faster than linearly)."""
+    sizes = sorted(results)
+    if len(sizes) < 2:
+        return ""
+    lines = ["| step | tool | " + " | ".join(f"{a:,} → {b:,}" for a, b in itertools.pairwise(sizes)) + " |"]
+    lines.append("|---|---|" + "---:|" * (len(sizes) - 1))
+    med = {
+        (m.tool, m.step, n): (
+            statistics.median(x.wall_s for x in ms if (x.tool, x.step) == (m.tool, m.step)),
+            statistics.median(x.memory_mib for x in ms if (x.tool, x.step) == (m.tool, m.step)),
+        )
+        for n, ms in results.items()
+        for m in ms
+    }
+    for step_name in SMALL_STEPS:
+        for t in TOOLS:
+            for what, i in (("time", 0), ("memory", 1)):
+                cells = [
+                    f"{math.log(med[t, step_name, b][i] / med[t, step_name, a][i]) / math.log(b / a):.2f}"
+                    for a, b in itertools.pairwise(sizes)
+                ]
+                lines.append(f"| {step_name} ({what}) | {t} | " + " | ".join(cells) + " |")
+    return "Growth exponent k between consecutive points (cost ∝ files^k; 1.00 is linear):\n\n" + "\n".join(
+        lines
+    )
+
+
 def versions() -> str:
     def out(cmd: list[str]) -> str:
         try:
@@ -426,9 +459,13 @@ def main() -> None:
             for round_no in range(1, args.rounds + 1):
                 print(f"bench: {files} files, round {round_no} of {args.rounds}", flush=True)
                 series.setdefault(files, []).extend(run(dataset, args.keep, round_no))
-        key, text = "scale", scale_table(series)
-        raw = [m for ms in series.values() for m in ms]
+        key, text = "scale", scale_table(series) + "\n\n" + growth(series)
+        rows = [asdict(m) | {"throughput": m.throughput, "files": n} for n, ms in series.items() for m in ms]
         title = "tiny-files series (bench/smallfiles.py --tiny)"
+        if not args.no_write:
+            picture = ROOT / "docs" / "benchmarks-scale.svg"
+            picture.write_text(scaleplot.svg(rows, f"tiny-files scale series, {stamp}"), encoding="utf-8")
+            text += f"\n\n![How each cost grows with the number of files]({picture.name})"
     else:
         dataset = municipal_set(args.size_mb) if args.set == "municipal" else small_set(args.files, args.tiny)
         raw = []
@@ -436,9 +473,11 @@ def main() -> None:
             print(f"bench: round {round_no} of {args.rounds}", flush=True)
             raw += run(dataset, args.keep, round_no)
         key, text, title = dataset.key, table(raw, dataset.steps), dataset.title
+        rows = [asdict(m) | {"throughput": m.throughput} for m in raw]
     print()
     print(text)
-    save_raw(f"bench-{key}-{int(started)}", raw)
+    path = save_raw(f"bench-{key}-{int(started)}", [])
+    path.write_text(json.dumps(rows, indent=1))  # scale rows carry their file count (bench/scaleplot.py)
     if not args.no_write:
         head = (
             f"Run {stamp} on {os.cpu_count()} CPUs, {title}, {args.rounds} rounds (medians); "
