@@ -127,7 +127,8 @@ class Archiver:
         self._processes = (os.cpu_count() or 2) if processes is None else processes
         self._files: FileWorkers | None = None
         # jobs not yet handed to a worker, last in first out (a depth-first walk keeps few folders open)
-        self._outbox: list[tuple[_Dir, tuple[Any, ...], bool]] = []
+        # (large: see FileWorkers.has_room; None for a directory whose parent tree is not loaded yet)
+        self._outbox: list[tuple[_Dir, tuple[Any, ...], bool | None]] = []
         self._pool: SavePool | None = None
         self._batch: list[tuple[BlobType, bytes, bytes]] = []
         self._batch_bytes = 0
@@ -304,9 +305,7 @@ class Archiver:
         """Back up a directory: a worker lists it and backs up its files (`scan_dir`), its
         subdirectories are walked in turn; `done(tree id)` is called once everything in it has arrived."""
         here = _Dir(path, snap_path, {}, done, root_dev)
-        old_tree = self._load_old(old_subtree)
-        large = old_tree is not None and len(old_tree) > LARGE_JOB
-        self._outbox.append((here, ("dir", path, snap_path, old_tree), large))
+        self._outbox.append((here, ("dir", path, snap_path, old_subtree), None))
 
     def _work(self, job: tuple[Any, ...]) -> Part | DirPart:
         """What a worker does with a job (in the worker process)."""
@@ -328,8 +327,16 @@ class Archiver:
             return
         outbox = self._outbox
         while outbox or files.busy:
-            while outbox and files.has_room(outbox[-1][2]):
-                here, job, large = outbox.pop()
+            while outbox:
+                here, job, large = outbox[-1]
+                if large is None:  # the parent's tree is loaded on its turn: few are held at once
+                    old_tree = self._load_old(job[3])
+                    large = old_tree is not None and len(old_tree) > LARGE_JOB
+                    job = (*job[:3], old_tree)
+                    outbox[-1] = (here, job, large)
+                if not files.has_room(large):
+                    break
+                outbox.pop()
                 files.submit(job, (here, job[0]), large)
             if files.busy:
                 (here, kind), result = files.next_result()
