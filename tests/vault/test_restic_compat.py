@@ -6,6 +6,7 @@ target is not UTF-8; that one entry is compared only when mamori restores it.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -98,3 +99,28 @@ def test_restic_and_mamori_take_turns_in_one_repository(tmp_path: Path) -> None:
     assert (restored / "docs" / "a.txt").read_text() == "first version\n"
     assert (restored / "docs" / "b.txt").read_text() == "added by a later day\n"
     shutil.rmtree(tmp_path / "by-restic")
+
+
+def test_the_directories_above_a_backed_up_path_keep_their_special_bits_as_restic_stores_them(
+    tmp_path: Path,
+) -> None:
+    # /tmp-like sticky folders and setgid group folders above the path: restic keeps those bits
+    src = tmp_path / "shared" / "group" / "docs"
+    src.mkdir(parents=True)
+    (src / "memo.txt").write_text("memo")
+    os.chmod(tmp_path / "shared", 0o1777)
+    os.chmod(tmp_path / "shared" / "group", 0o2775)
+    modes = {}
+    for tool in ("restic", "mamori"):
+        repo = tmp_path / f"repo-{tool}"
+        restic(repo, "init")
+        if tool == "restic":
+            restic(repo, "backup", str(src))
+        else:
+            with open_repository(str(repo), PASSWORD) as r:
+                r.backup([src])
+        listed = restic(repo, "ls", "--json", "latest").stdout.decode().splitlines()[1:]
+        nodes = [json.loads(line) for line in listed]
+        modes[tool] = {n["path"]: n["mode"] for n in nodes if n["type"] == "dir"}
+    assert modes["mamori"] == modes["restic"]
+    assert modes["mamori"][str(tmp_path / "shared")] & (1 << 20)  # Go's ModeSticky

@@ -41,10 +41,23 @@ from mamori.vault.filework import (
 )
 from mamori.vault.fsmeta import node_from_stat
 from mamori.vault.gojson import GoTime
-from mamori.vault.model import MODE_DIR, Node, Snapshot, tree_bytes, tree_bytes_of
+from mamori.vault.model import (
+    MODE_DIR,
+    MODE_PERM,
+    MODE_SETGID,
+    MODE_SETUID,
+    MODE_STICKY,
+    Node,
+    Snapshot,
+    tree_bytes,
+    tree_bytes_of,
+)
 from mamori.vault.pack import BlobType
 from mamori.vault.pathfilter import PathFilter
 from mamori.vault.savepool import BATCH_BLOBS, BATCH_BYTES, SavePool
+
+# what an ancestor directory keeps of its own mode: permissions and setuid/setgid/sticky (Go bits)
+KEPT_BITS = MODE_PERM | MODE_SETUID | MODE_SETGID | MODE_STICKY
 
 PROGRAM_VERSION = "mamori 0.1.0"
 DEEP_RECURSION_LIMIT = 20_000
@@ -505,7 +518,7 @@ class Archiver:
             if found is None:
                 continue
             node = found[1]
-            node.type, node.mode = "dir", MODE_DIR | (node.mode & 0o7777)
+            node.type, node.mode = "dir", MODE_DIR | (node.mode & KEPT_BITS)
             here.entries.append((name, node))
             self._virtual_tree(
                 child,
