@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connections
 
 from mamori.apps.core.models import AuditEvent
 from mamori.apps.devices.models import Device, DeviceImport, HygieneReport
@@ -90,7 +91,10 @@ def keep_umask():
     os.umask(old)
 
 
-def test_exit_status_and_one_line_reasons(world, tmp_path, capsys, keep_umask):
+def test_exit_status_and_one_line_reasons(world, tmp_path, capsys, keep_umask, monkeypatch):
+    # each `main` ends as a command run from the shell does, closing the database connections; on
+    # PostgreSQL that would close the test's own transaction before the next call
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     good = tmp_path / "inventory.csv"
     good.write_text(INVENTORY)
     notes = tmp_path / "notes.txt"
