@@ -29,6 +29,27 @@ def department_field(*, required: bool = True, label: Any = DEPARTMENT_LABEL) ->
     )
 
 
+def kept_secret_field(label: Any) -> forms.CharField:
+    """A stored secret's field: never rendered back; left empty, the stored value stays."""
+    return forms.CharField(
+        label=label,
+        widget=forms.PasswordInput(render_value=False),
+        strip=False,
+        required=False,
+        help_text=_("変更するときだけ入力してください"),
+    )
+
+
+def ca_certificate_field() -> forms.CharField:
+    """A CA certificate as PEM text; empty means the operating system's trusted CAs."""
+    return forms.CharField(
+        label=_("CA証明書（PEM）"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("空欄ならOSの信頼済みCAで検証します"),
+    )
+
+
 class StaffFilterForm(forms.Form):
     q = forms.CharField(
         label=_("検索"),

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.forms import ca_certificate_field, kept_secret_field
 from mamori.apps.core.models import Department
 from mamori.apps.disposal.models import Medium
 
@@ -93,19 +94,8 @@ class WazuhSourceForm(forms.Form):
         help_text=_("例: https://wazuh.example.lg.jp:55000"),
     )
     username = forms.CharField(label=_("API ユーザー名"), max_length=150)
-    password = forms.CharField(
-        label=_("パスワード"),
-        widget=forms.PasswordInput(render_value=False),
-        strip=False,
-        required=False,
-        help_text=_("変更するときだけ入力してください"),
-    )
-    ca_certificate = forms.CharField(
-        label=_("CA証明書（PEM）"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("空欄ならOSの信頼済みCAで検証します"),
-    )
+    password = kept_secret_field(_("パスワード"))
+    ca_certificate = ca_certificate_field()
     timeout_seconds = forms.IntegerField(
         label=_("応答待ちの上限（秒）"), min_value=1, max_value=600, initial=30
     )

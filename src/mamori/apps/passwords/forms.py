@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.forms import ca_certificate_field, kept_secret_field
+
 from .models import DirectoryKind, MatchField, PolicyMode, Security
 
 
@@ -41,20 +43,9 @@ class DirectoryForm(forms.Form):
     allow_plain = forms.BooleanField(
         label=_("暗号化なしの接続を許可（検証用ディレクトリのみ）"), required=False
     )
-    ca_certificate = forms.CharField(
-        label=_("CA証明書（PEM）"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("空欄ならOSの信頼済みCAで検証します"),
-    )
+    ca_certificate = ca_certificate_field()
     bind_dn = forms.CharField(label=_("バインドDN"), max_length=500)
-    password = forms.CharField(
-        label=_("バインドパスワード"),
-        widget=forms.PasswordInput(render_value=False),
-        strip=False,
-        required=False,
-        help_text=_("変更するときだけ入力してください"),
-    )
+    password = kept_secret_field(_("バインドパスワード"))
     base_dn = forms.CharField(label=_("検索ベースDN"), max_length=500)
     user_filter = forms.CharField(
         label=_("アカウントの検索フィルタ"), max_length=500, initial="(objectClass=inetOrgPerson)"
