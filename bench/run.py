@@ -367,8 +367,9 @@ def scale_table(results: dict[int, list[Measure]]) -> str:
 
 
 def growth(results: dict[int, list[Measure]]) -> str:
-    """How fast each tool's time and memory grow between consecutive points: the exponent k in
-    cost ∝ files^k (1.00 is linear; above 1 grows faster than linearly)."""
+    """How fast each tool's time, CPU time and memory grow between consecutive points: the exponent k
+    in cost ∝ files^k (1.00 is linear; above 1 grows faster than linearly). CPU time is shown beside
+    wall time because on a shared machine the wall time of a long step also grows with the load."""
     sizes = sorted(results)
     if len(sizes) < 2:
         return ""
@@ -377,6 +378,7 @@ def growth(results: dict[int, list[Measure]]) -> str:
     med = {
         (m.tool, m.step, n): (
             statistics.median(x.wall_s for x in ms if (x.tool, x.step) == (m.tool, m.step)),
+            statistics.median(x.cpu_s for x in ms if (x.tool, x.step) == (m.tool, m.step)),
             statistics.median(x.memory_mib for x in ms if (x.tool, x.step) == (m.tool, m.step)),
         )
         for n, ms in results.items()
@@ -384,7 +386,7 @@ def growth(results: dict[int, list[Measure]]) -> str:
     }
     for step_name in SMALL_STEPS:
         for t in TOOLS:
-            for what, i in (("time", 0), ("memory", 1)):
+            for what, i in (("time", 0), ("CPU", 1), ("memory", 2)):
                 cells = [
                     f"{math.log(med[t, step_name, b][i] / med[t, step_name, a][i]) / math.log(b / a):.2f}"
                     for a, b in itertools.pairwise(sizes)
