@@ -22,9 +22,11 @@ GOOD = b"this file is fine\n"
 PLANTED = b"planted by whoever wrote the repository\n"
 
 
-def _raw_tree(nodes: list[Node]) -> bytes:
-    """A tree blob in the given order, repeats allowed (`tree_bytes` would sort and refuse them)."""
-    return ('{"nodes":[' + ",".join(n.to_json() for n in nodes) + "]}\n").encode("utf-8", "surrogateescape")
+def _raw_tree(nodes: list[Node | str]) -> bytes:
+    """A tree blob in the given order, repeats allowed (`tree_bytes` would sort and refuse them);
+    a str is a node's JSON written by hand (values no writer would produce)."""
+    body = ",".join(n if isinstance(n, str) else n.to_json() for n in nodes)
+    return ('{"nodes":[' + body + "]}\n").encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
@@ -34,24 +36,30 @@ class HostileRepo:
     snapshots: dict[str, str]  # case -> snapshot id
 
 
-class _Writer:
+class TreeWriter:
+    """Writes trees and snapshots by hand into a repository (the key is all an attacker needs)."""
+
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
 
-    def tree(self, nodes: list[Node]) -> bytes:
+    def tree(self, nodes: list[Node | str]) -> bytes:
         return self.repo.save_blob(BlobType.TREE, _raw_tree(nodes))[0]
+
+    def raw_tree(self, plaintext: bytes) -> bytes:
+        """A tree blob of any bytes (malformed JSON included)."""
+        return self.repo.save_blob(BlobType.TREE, plaintext)[0]
 
     def file(self, name: bytes, content: bytes) -> Node:
         blob = self.repo.save_blob(BlobType.DATA, content)[0]
         return Node(name=name, type="file", mode=0o644, size=len(content), content=[blob])
 
-    def dir(self, name: bytes, children: list[Node]) -> Node:
+    def dir(self, name: bytes, children: list[Node | str]) -> Node:
         return Node(name=name, type="dir", mode=MODE_DIR | 0o755, subtree=self.tree(children))
 
     def symlink(self, name: bytes, target: Path) -> Node:
         return Node(name=name, type="symlink", mode=MODE_SYMLINK | 0o777, linktarget=os.fsencode(target))
 
-    def snapshot(self, data_nodes: list[Node], time_ns: int) -> str:
+    def snapshot(self, data_nodes: list[Node | str], time_ns: int) -> str:
         root = self.tree([self.dir(b"data", [self.file(b"good.txt", GOOD), *data_nodes])])
         self.repo.flush()
         snap = Snapshot(time=GoTime(time_ns), tree=root, paths=["/data"], hostname="attacker")
@@ -69,7 +77,7 @@ def build_hostile_repository(base: Path) -> HostileRepo:
     outside.mkdir(parents=True)
     path = base / "repo"
     repo = Repository.init(LocalBackend(path), PASSWORD, kdf_params=FAST_KDF, pack_size=1 << 20)
-    w = _Writer(repo)
+    w = TreeWriter(repo)
     escape = w.file(b"escaped.txt", PLANTED)
     cases = {
         # /data/../../../escaped.txt: up from the target through directories named ".."
@@ -78,8 +86,14 @@ def build_hostile_repository(base: Path) -> HostileRepo:
         "absolute": [w.file(os.fsencode(outside / "escaped.txt"), PLANTED)],
         # a name with slashes, its first component made real
         "slashes": [w.dir(b"a", []), w.file(b"a/../../../../escaped.txt", PLANTED)],
+        # the folder itself, an empty name, a NUL (which C calls would take as the end of the name)
+        "dot": [w.file(b".", PLANTED)],
+        "empty": [w.file(b"", PLANTED)],
+        "nul": [w.file(b"escaped.txt\0.txt", PLANTED)],
         # a symlink out of the target, then a name through it
         "symlink-file": [w.symlink(b"lnk", outside), w.file(b"lnk/escaped.txt", PLANTED)],
+        # a symlink out of the target, then a file of the same name: written through the link?
+        "symlink-then-file": [w.symlink(b"lnk", outside / "escaped.txt"), w.file(b"lnk", PLANTED)],
         # a symlink out of the target, then a directory of the same name holding a file
         "symlink-dir": [w.symlink(b"lnk", outside), w.dir(b"lnk", [escape])],
         # the same, directory first: the symlink must not replace the directory already restored

@@ -11,6 +11,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
+from typing import Any
 
 from mamori.vault.errors import VaultError
 from mamori.vault.fsmeta import posix_mode
@@ -29,6 +31,7 @@ __all__ = [
     "open_parent",
     "remove_non_dir",
     "reopen",
+    "restored_mode",
     "set_meta",
     "unlink_if",
 ]
@@ -109,42 +112,87 @@ def unlink_if(dir_fd: int, name: bytes, ident: tuple[int, int]) -> None:
 Meta = tuple[int, int, int, list[tuple[bytes, bytes]], int, int]
 """What a restore sets on a file: uid, gid, permission bits, xattrs, atime ns, mtime ns."""
 
+_SPECIAL_TYPES = {"fifo": stat.S_IFIFO, "dev": stat.S_IFBLK, "chardev": stat.S_IFCHR}
 
-def node_meta(node: Node) -> Meta:
-    return node.uid, node.gid, posix_mode(node), node.extended_attributes, node.atime.ns, node.mtime.ns
+
+def node_meta(node: Node, is_root: bool) -> Meta:
+    return (
+        node.uid,
+        node.gid,
+        restored_mode(node, is_root),
+        node.extended_attributes,
+        node.atime.ns,
+        node.mtime.ns,
+    )
+
+
+def restored_mode(node: Node, is_root: bool) -> int:
+    """The node's permission bits, except that a restore not run as root (whose files belong to
+    the restoring user, not to the owner the snapshot names) keeps setuid only for a node of its own
+    uid and setgid only for a group it is in: a snapshot's "setuid 4242" must not become "runs as
+    the restoring user" (restic keeps both bits)."""
+    mode = posix_mode(node)
+    if not is_root:
+        if node.uid != os.geteuid():
+            mode &= ~stat.S_ISUID
+        if node.gid != os.getegid() and node.gid not in os.getgroups():
+            mode &= ~stat.S_ISGID
+    return mode
 
 
 def fd_meta(fd: int, node: Node, is_root: bool) -> None:
     """Owner (as root), mode, xattrs and times of an open file or directory."""
-    set_meta(fd, node_meta(node), is_root)
+    set_meta(fd, node_meta(node, is_root), is_root)
+
+
+# Metadata is best effort, as restic's: an owner, xattr or time the file system or the kernel
+# refuses is left out. ValueError and OverflowError are Python's refusals of such values (a NUL in
+# an xattr name) from a repository written by someone else: they must not stop the restore.
+_META_ERRORS = (OSError, ValueError, OverflowError)
 
 
 def set_meta(fd: int, meta: Meta, is_root: bool) -> None:
-    """`fd_meta` from a `Meta` (a restore's worker process gets these, not nodes)."""
+    """`fd_meta` from a `Meta` (a restore's worker process gets these, not nodes). Each step is
+    independent: an owner the kernel refuses does not leave the mode or the times unset."""
     uid, gid, mode, xattrs, atime, mtime = meta
+    if is_root:
+        _try(os.fchown, fd, uid, gid)
+    _try(os.fchmod, fd, mode)
+    for name, value in xattrs:
+        _try(os.setxattr, fd, name, value)
+    _try(os.utime, fd, ns=(atime, mtime))
+
+
+def _try(step: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     try:
-        if is_root:
-            os.fchown(fd, uid, gid)
-        os.fchmod(fd, mode)
-        for name, value in xattrs:
-            try:
-                os.setxattr(fd, name, value)
-            except OSError:
-                pass
-        os.utime(fd, ns=(atime, mtime))
-    except OSError:
+        step(*args, **kwargs)
+    except _META_ERRORS:
         pass
 
 
 def name_meta(dir_fd: int, node: Node, is_root: bool) -> None:
-    """Owner and times of a symlink, fifo or device just made in `dir_fd` (never following a link)."""
-    try:
+    """Owner, mode and times of a symlink, fifo or device just made in `dir_fd`.
+
+    A symlink is changed by name without following it. A fifo or device is first opened O_PATH
+    (which opens nothing) and proven to be a fifo or device: the owner and mode then go through
+    /proc/self/fd to exactly that inode, so a symlink or file swapped in by someone who can write
+    to the folder is never changed (an existing folder of another user may be restored into)."""
+    if node.type == "symlink":
         if is_root:
-            os.chown(node.name, node.uid, node.gid, dir_fd=dir_fd, follow_symlinks=False)
-        if node.type != "symlink":
-            st = os.stat(node.name, dir_fd=dir_fd, follow_symlinks=False)
-            if not stat.S_ISLNK(st.st_mode):
-                os.chmod(node.name, posix_mode(node), dir_fd=dir_fd)
-        os.utime(node.name, ns=(node.atime.ns, node.mtime.ns), dir_fd=dir_fd, follow_symlinks=False)
+            _try(os.chown, node.name, node.uid, node.gid, dir_fd=dir_fd, follow_symlinks=False)
+        _try(os.utime, node.name, ns=(node.atime.ns, node.mtime.ns), dir_fd=dir_fd, follow_symlinks=False)
+        return
+    try:
+        probe = os.open(node.name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError:
-        pass
+        return
+    try:
+        if stat.S_IFMT(os.fstat(probe).st_mode) != _SPECIAL_TYPES.get(node.type):
+            return
+        proven = f"/proc/self/fd/{probe}"
+        if is_root:
+            _try(os.chown, proven, node.uid, node.gid)
+        _try(os.chmod, proven, restored_mode(node, is_root))
+        _try(os.utime, proven, ns=(node.atime.ns, node.mtime.ns))
+    finally:
+        os.close(probe)

@@ -137,22 +137,22 @@ class Node:
             return cls(
                 name=name,
                 type=str(data["type"]),
-                mode=int(data.get("mode", 0)),
+                mode=_uint(data, "mode", 32),
                 mtime=_time_field(data, "mtime"),
                 atime=_time_field(data, "atime"),
                 ctime=_time_field(data, "ctime"),
-                uid=int(data.get("uid", 0)),
-                gid=int(data.get("gid", 0)),
+                uid=_uint(data, "uid", 32),
+                gid=_uint(data, "gid", 32),
                 user=str(data.get("user", "")),
                 group=str(data.get("group", "")),
-                inode=int(data.get("inode", 0)),
-                device_id=int(data.get("device_id", 0)),
-                size=int(data.get("size", 0)),
-                links=int(data.get("links", 0)),
+                inode=_uint(data, "inode", 64),
+                device_id=_uint(data, "device_id", 64),
+                size=_uint(data, "size", 64),
+                links=_uint(data, "links", 64),
                 linktarget=target,
                 extended_attributes=xattrs,
                 generic_attributes=data.get("generic_attributes"),
-                device=int(data.get("device", 0)),
+                device=_uint(data, "device", 64),
                 content=None if content is None else [bytes.fromhex(c) for c in content],
                 subtree=None if subtree is None else bytes.fromhex(subtree),
                 error=str(data.get("error", "")),
@@ -210,6 +210,17 @@ def _json_field(key: str, value: str) -> str:
     return f',"{key}":' + json_string(value)
 
 
+def _uint(data: dict[str, Any], key: str, bits: int) -> int:
+    """An unsigned field as Go decodes it into restic's node: an integer that fits `bits`, else
+    the tree is refused (`1e400`, `-1`, `2**40` for a uid, `1.5` or `true` are no owner or mode)."""
+    value = data.get(key)
+    if value is None:  # absent or null: Go leaves the zero value
+        return 0
+    if type(value) is not int or not 0 <= value < 1 << bits:
+        raise ValueError(f"{key} {value!r} is not a uint{bits}")  # from_dict names the node
+    return value
+
+
 def _time_field(data: dict[str, Any], key: str) -> GoTime:
     value = data.get(key)
     return GoTime.parse(value) if value else EPOCH
@@ -234,10 +245,14 @@ def parse_tree(data: bytes) -> list[Node]:
     """Decode a tree blob written by restic or mamori, every node as stored (see `safe_nodes`)."""
     try:
         doc = json.loads(data)
-        nodes = doc["nodes"]
+        nodes = doc["nodes"] or []
+        if not isinstance(nodes, list):
+            raise TypeError(f"nodes is {type(nodes).__name__}, not a list")
     except (ValueError, KeyError, TypeError) as exc:
         raise TreeFormatError(f"invalid tree: {exc}") from exc
-    return [Node.from_dict(n) for n in nodes or []]
+    except RecursionError as exc:  # JSON nested deeper than Python recurses (Go stops at 10,000)
+        raise TreeFormatError("invalid tree: nested too deeply") from exc
+    return [Node.from_dict(n) for n in nodes]
 
 
 def unsafe_name_reason(name: bytes) -> str | None:

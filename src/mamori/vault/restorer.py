@@ -340,7 +340,7 @@ class Restorer:
         if self._job_level is not level:
             self._job.append((level.path, level.ident, []))
             self._job_level = level
-        job: FileJob = (node.name, node.content or [], node_meta(node), ident)
+        job: FileJob = (node.name, node.content or [], node_meta(node, self._is_root), ident)
         self._job[-1][2].append(job)
         self._records.append((level, snap_path, source))
         level.pending += 1
@@ -385,17 +385,20 @@ class Restorer:
     def _make_special(self, level: _Level, node: Node, snap_path: str) -> None:
         if self._keep_existing(level.fd, node.name):
             return
+        refused = _refused_special(node, self._is_root)
+        if refused is not None:
+            if refused:
+                self.stats.failed.append((snap_path, refused))
+            return
         try:
             remove_non_dir(level.fd, node.name)
             if node.type == "symlink":
                 os.symlink(node.linktarget, node.name, dir_fd=level.fd)
             elif node.type == "fifo":
                 os.mkfifo(node.name, 0o600, dir_fd=level.fd)
-            elif node.type in ("dev", "chardev") and self._is_root:
+            else:
                 kind = stat.S_IFBLK if node.type == "dev" else stat.S_IFCHR
                 os.mknod(node.name, kind | 0o600, node.device, dir_fd=level.fd)
-            else:
-                return
         except OSError as exc:
             self.stats.failed.append((snap_path, exc.strerror or str(exc)))
             return
@@ -469,6 +472,20 @@ class Restorer:
         if self.progress is not None:
             self.progress(self.stats)
         return self.stats
+
+
+def _refused_special(node: Node, is_root: bool) -> str | None:
+    """Why a node that is neither file nor folder is not made ("" for a socket, which nobody can
+    restore and restic skips silently too), or None to make it."""
+    if node.type == "symlink":
+        return "invalid symlink target: it holds a NUL byte" if b"\0" in node.linktarget else None
+    if node.type == "fifo":
+        return None
+    if node.type in ("dev", "chardev"):
+        return None if is_root else "a device node can only be made by root: restore as root, or exclude it"
+    if node.type == "socket":
+        return ""
+    return f'file type "{node.type}" cannot be restored'
 
 
 OVERWRITE = ("always", "never")  # restic's --overwrite choices that mamori offers
