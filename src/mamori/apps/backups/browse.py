@@ -25,6 +25,7 @@ from .executors import primary_of_system
 from .jobs import run_request
 from .models import JobKind, ProtectedSystem, Run, SourceKind
 from .services import repository_access
+from .targets import restore_target_check
 
 NOT_A_FILE = _("指定されたパスはファイルではありません: {path}")
 NOT_FOUND = _("スナップショット内に見つかりません: {path}")
@@ -144,6 +145,7 @@ def snapshot_restore(
             raise BackupError(BAD_TARGET.format(target=target), code="bad_target")
     else:
         raise BackupError(BAD_WHERE, code="bad_where")
+    restore_target_check(folder)
     snapshot = snapshot_get(system=system, ref=ref)
     base = posixpath.dirname(path) if path != "/" else "/"
     restored_to = folder if path == "/" else posixpath.join(folder, posixpath.basename(path))

@@ -37,6 +37,7 @@ from .models import (
     SourceKind,
 )
 from .passwords import generate_password
+from .targets import demo_data_dir
 
 ACTOR = "demo"
 FAMILY = [
@@ -137,10 +138,6 @@ SCHEDULES = [
     (JobKind.FORGET_PRUNE, "0 6 * * 0"),
     (JobKind.RESTORE_DRILL, "0 10 1 * *"),
 ]
-
-
-def demo_data_dir() -> Path:
-    return Path(settings.MAMORI_HOME) / "demo-data"
 
 
 def _write(path: Path, text: str) -> None:

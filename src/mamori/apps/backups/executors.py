@@ -32,6 +32,7 @@ from .errors import BackupError
 from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
 from .selfbackup import self_backup_stage
 from .services import repository_access, repository_lock_facts_record
+from .targets import restore_target_check
 
 ProgressFn = Callable[[engine.Progress], None]
 
@@ -396,7 +397,7 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
 def restore(run: Run, progress: ProgressFn) -> Outcome:
     """A person's restore of a folder or file of a snapshot, into its original folder or a chosen one."""
     repo = run.repository or primary_of(run)
-    target = Path(run.detail["target"])
+    target = restore_target_check(run.detail["target"])  # again: a symlink may have changed since
     result = engine.restore(
         repository_access(repo),
         run.detail["snapshot"],

@@ -1,0 +1,113 @@
+"""A web restore never writes into mamori's own files: not into MAMORI_HOME (database, keys, dump
+profiles), the Python environment, mamori's code or the service user's ~/.ssh, nor into a folder
+holding one of them, nor through a symlink to one — when requested, and again when the worker runs
+it. An officer may restore from a repository someone else wrote; these places would turn that into
+running programs as the service user."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+import mamori
+from mamori.apps.backups import services
+from mamori.apps.backups.errors import BackupError
+from mamori.apps.backups.jobs import run_execute, run_request
+from mamori.apps.backups.models import JobKind, Run, RunStatus
+from mamori.apps.backups.targets import demo_data_dir, restore_target_check
+
+from .test_views import as_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REFUSAL = "には復元できません"
+
+
+@pytest.fixture
+def world(sut):
+    sut.run()
+    return sut
+
+
+def _home_listing() -> set[str]:
+    return {str(p) for p in Path(settings.MAMORI_HOME).rglob("*")}
+
+
+def _protected_targets(tmp_path: Path) -> dict[str, str]:
+    home = Path(settings.MAMORI_HOME)
+    link = tmp_path / "innocent-looking"
+    link.symlink_to(home)
+    return {
+        "the home": str(home),
+        "inside the home": str(home / "repositories"),
+        "a folder holding the home": str(home.parent),
+        "the root": "/",
+        "a symlink to the home": str(link),
+        "the Python environment": str(Path(sys.prefix) / "lib"),
+        "mamori's code": str(Path(mamori.__file__).parent / "apps"),
+        "the service user's ~/.ssh": str(Path.home() / ".ssh"),
+    }
+
+
+def test_a_restore_into_mamoris_own_places_is_refused_in_one_line_and_nothing_is_queued(
+    world, users, client, tmp_path
+):
+    client = as_user(client, users, "officer")
+    url = reverse("backups:restore", args=["fileserver", "latest"])
+    folder = str(world.data / "共有" / "総務課")
+    before, runs = _home_listing(), Run.objects.count()
+    for what, target in _protected_targets(tmp_path).items():
+        response = client.post(
+            url, {"path": folder, "where": "folder", "target": target, "overwrite": "always"}
+        )
+        page = response.content.decode()
+        assert response.status_code == 400, what
+        assert REFUSAL in page and "別のフォルダ" in page, what
+    assert Run.objects.count() == runs and _home_listing() == before
+
+
+def test_back_to_where_it_was_is_refused_when_that_is_mamoris_home(world, users, client):
+    """A source may be `/` (a whole server): its snapshot's copy of MAMORI_HOME still cannot go back."""
+    services.source_create(actor="test", system=world.system, kind="path", path="/")
+    secret = str(Path(settings.MAMORI_HOME) / "secret_key")
+    response = as_user(client, users, "officer").post(
+        reverse("backups:restore", args=["fileserver", "latest"]),
+        {"path": secret, "where": "original", "overwrite": "always"},
+    )
+    assert response.status_code == 400 and REFUSAL in response.content.decode()
+
+
+def test_a_folder_swapped_for_a_symlink_to_the_home_before_the_worker_runs_gets_nothing(world, tmp_path):
+    target = tmp_path / "restore-here"
+    target.mkdir()
+    run = run_request(
+        actor="officer",
+        system=world.system,
+        kind=JobKind.RESTORE,
+        detail={
+            "snapshot": "latest",
+            "path": str(world.data / "共有"),
+            "target": str(target),
+            "base": str(world.data),
+        },
+        enqueue=False,
+    )
+    target.rmdir()
+    target.symlink_to(settings.MAMORI_HOME)  # after the request was accepted
+    before = _home_listing()
+    run = run_execute(run_id=run.pk)
+    assert run.status == RunStatus.FAILED and REFUSAL in run.error_text
+    assert _home_listing() == before and not (Path(settings.MAMORI_HOME) / "共有").exists()
+    os.unlink(target)
+
+
+def test_the_demos_server_folders_in_the_home_stay_a_place_to_restore_to():
+    """`mamori demo` keeps its fictional file server in MAMORI_HOME/demo-data: back to where it was."""
+    folder = demo_data_dir() / "fileserver" / "共有"
+    assert restore_target_check(str(folder)) == Path(os.path.realpath(folder))
+    with pytest.raises(BackupError, match=REFUSAL):
+        restore_target_check(str(demo_data_dir().parent / "audit-checkpoints"))
