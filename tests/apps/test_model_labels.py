@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.utils import translation
 
-LATIN_LABELS = {"URL", "KPI", "DN", "SHA-256"}  # the same word in both languages
+LATIN_LABELS = {"URL", "KPI", "DN", "SHA-256", "OS"}  # the same word in both languages
 
 
 def _unlabelled(app: str) -> list[str]:
@@ -30,6 +30,19 @@ def _unlabelled(app: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("app", ["core", "backups", "passwords", "disposal", "incidents", "evaluation"])
+@pytest.mark.parametrize(
+    "app",
+    [
+        "core",
+        "backups",
+        "passwords",
+        "disposal",
+        "incidents",
+        "evaluation",
+        "devices",
+        "training",
+        "awareness",
+    ],
+)
 def test_every_field_and_model_has_a_japanese_label_and_its_english(app):
     assert _unlabelled(app) == []

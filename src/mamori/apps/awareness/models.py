@@ -57,8 +57,8 @@ class Campaign(models.Model):
     )
     sent_at = models.DateTimeField(_("配信した日時"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("督促した日時"), null=True, blank=True)
-    created_by = models.CharField(max_length=150)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.CharField(_("作成者"), max_length=150)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
 
     class Meta:
         ordering = ["-send_at", "-pk"]
@@ -79,20 +79,34 @@ class Campaign(models.Model):
 class Recipient(models.Model):
     """One staff member's copy of a campaign: the mail, the reminder and the acknowledgement."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients")
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="awareness_recipients")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
-    email = models.EmailField(blank=True)
-    mailed_at = models.DateTimeField(null=True, blank=True)
-    mail_attempts = models.PositiveSmallIntegerField(default=0)
-    reminded_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="recipients", verbose_name=_("注意喚起")
+    )
+    staff = models.ForeignKey(
+        Staff, on_delete=models.CASCADE, related_name="awareness_recipients", verbose_name=_("職員")
+    )
+    # the department at the time of sending (the rate per department keeps it after a transfer)
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="+", verbose_name=_("配信時の所属")
+    )
+    email = models.EmailField(_("メールアドレス"), blank=True)
+    mailed_at = models.DateTimeField(_("メール送信日時"), null=True, blank=True)
+    mail_attempts = models.PositiveSmallIntegerField(_("メール送信の試行回数"), default=0)
+    reminded_at = models.DateTimeField(_("督促した日時"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("確認した日時"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("確認したログイン"),
     )
 
     class Meta:
         ordering = ["campaign", "staff__employee_number"]
+        verbose_name = _("注意喚起の配信先")
+        verbose_name_plural = _("注意喚起の配信先")
         constraints = [models.UniqueConstraint(fields=["campaign", "staff"], name="uniq_awareness_recipient")]
         indexes = [models.Index(fields=["staff", "acknowledged_at"])]
 

@@ -52,7 +52,7 @@ class Device(models.Model):
     hostname = models.CharField(_("ホスト名"), max_length=100, blank=True)
     # The hostname as agents report it (`formats.host_key`: case-folded, no DNS domain); reports
     # without a serial or asset tag are matched to the device by it.
-    host_key = models.CharField(max_length=100, blank=True, editable=False)
+    host_key = models.CharField(_("照合用のホスト名"), max_length=100, blank=True, editable=False)
     kind = models.CharField(_("種別"), max_length=20, choices=DeviceKind.choices)
     maker = models.CharField(_("メーカー"), max_length=100, blank=True)
     model_name = models.CharField(_("型番"), max_length=100, blank=True)
@@ -75,9 +75,9 @@ class Device(models.Model):
         Medium, blank=True, related_name="devices", verbose_name=_("廃棄した記録媒体")
     )
     # The end-of-support date the last alert mail was sent for (a changed date is alerted again).
-    eos_alerted_for = models.DateField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    eos_alerted_for = models.DateField(_("通知済みのサポート終了日"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
 
     class Meta:
         ordering = ["asset_tag"]
@@ -107,14 +107,19 @@ class Device(models.Model):
 class DeviceChange(models.Model):
     """One change of a device's record, field by field (old → new), for its history page."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="changes")
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="changes", verbose_name=_("機器")
+    )
     changed_at = models.DateTimeField(_("日時"))
     actor = models.CharField(_("変更者"), max_length=150)
     via = models.CharField(_("経路"), max_length=40)  # "画面" / the import's file name
-    changes = models.JSONField(default=dict)  # {field: [old, new]}; a creation has old = None
+    # {field: [old, new]}; a creation has old = None
+    changes = models.JSONField(_("変更内容"), default=dict)
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+        verbose_name = _("機器の変更履歴")
+        verbose_name_plural = _("機器の変更履歴")
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.changed_at:%Y-%m-%d %H:%M}"
@@ -144,9 +149,14 @@ class DeviceImport(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64)
     size = models.PositiveIntegerField(_("サイズ"))
     # the uploaded file's name under MAMORI_HOME/device-imports (`uploads`); removed once the import has run
-    stored_file = models.CharField(max_length=40, blank=True, editable=False)
+    stored_file = models.CharField(_("保存名"), max_length=40, blank=True, editable=False)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("依頼者"),
     )
     actor = models.CharField(_("取込者"), max_length=150)
     state = models.CharField(
@@ -158,10 +168,12 @@ class DeviceImport(models.Model):
     created = models.PositiveIntegerField(_("新規"), default=0)
     updated = models.PositiveIntegerField(_("更新"), default=0)
     unchanged = models.PositiveIntegerField(_("変更なし"), default=0)
-    errors = models.JSONField(default=list)  # ["line 3: ...", ...] (at most MAX_ERRORS)
-    error_count = models.PositiveIntegerField(default=0)
-    unknown_hosts = models.JSONField(default=list)  # hosts in a hygiene file that are not in the inventory
-    notes = models.JSONField(default=list)  # what the reader ignored (an unused osquery query, a column)
+    errors = models.JSONField(_("エラーの内容"), default=list)  # ["line 3: ...", ...] (at most MAX_ERRORS)
+    error_count = models.PositiveIntegerField(_("エラー件数"), default=0)
+    # hosts in a hygiene file that are not in the inventory
+    unknown_hosts = models.JSONField(_("機器台帳にないホスト"), default=list)
+    # what the reader ignored (an unused osquery query, a column)
+    notes = models.JSONField(_("取り込まなかった内容"), default=list)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -185,7 +197,9 @@ class ReportSource(models.TextChoices):
 class HygieneReport(models.Model):
     """What one source said about one device on one day; a re-import of the same day replaces it."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="reports")
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="reports", verbose_name=_("機器")
+    )
     day = models.DateField(_("日付"))
     source = models.CharField(_("取得元"), max_length=10, choices=ReportSource.choices)
     av_product = models.CharField(_("ウイルス対策製品"), max_length=100, blank=True)
@@ -200,11 +214,13 @@ class HygieneReport(models.Model):
         _("構成基準の適合率"), max_digits=4, decimal_places=1, null=True, blank=True
     )
     imported_by = models.ForeignKey(
-        DeviceImport, null=True, on_delete=models.SET_NULL, related_name="reports"
+        DeviceImport, null=True, on_delete=models.SET_NULL, related_name="reports", verbose_name=_("取込")
     )
 
     class Meta:
         ordering = ["-day", "source"]
+        verbose_name = _("衛生状況の報告")
+        verbose_name_plural = _("衛生状況の報告")
         constraints = [
             models.UniqueConstraint(fields=["device", "day", "source"], name="devices_one_report_per_day")
         ]
@@ -218,15 +234,21 @@ class DeviceHygiene(models.Model):
     """A device's current hygiene: each figure from its latest report that has it (sources differ:
     osquery tells antivirus and patches, Wazuh the baseline). Rebuilt by every import that touches it."""
 
-    device = models.OneToOneField(Device, on_delete=models.CASCADE, primary_key=True, related_name="hygiene")
-    last_report_day = models.DateField(null=True)
-    av_product = models.CharField(max_length=100, blank=True)
-    signature_date = models.DateField(null=True)
-    signatures_current = models.BooleanField(null=True)
-    realtime = models.BooleanField(null=True)
-    last_patch_date = models.DateField(null=True)
-    missing_updates = models.PositiveIntegerField(null=True)
-    baseline_pass_pct = models.DecimalField(max_digits=4, decimal_places=1, null=True)
+    device = models.OneToOneField(
+        Device, on_delete=models.CASCADE, primary_key=True, related_name="hygiene", verbose_name=_("機器")
+    )
+    last_report_day = models.DateField(_("最新の報告日"), null=True)
+    av_product = models.CharField(_("ウイルス対策製品"), max_length=100, blank=True)
+    signature_date = models.DateField(_("定義ファイル日付"), null=True)
+    signatures_current = models.BooleanField(_("定義ファイル最新"), null=True)
+    realtime = models.BooleanField(_("リアルタイム保護"), null=True)
+    last_patch_date = models.DateField(_("最終パッチ適用日"), null=True)
+    missing_updates = models.PositiveIntegerField(_("未適用の更新"), null=True)
+    baseline_pass_pct = models.DecimalField(_("構成基準の適合率"), max_digits=4, decimal_places=1, null=True)
+
+    class Meta:
+        verbose_name = _("機器の衛生状況")
+        verbose_name_plural = _("機器の衛生状況")
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.last_report_day}"
@@ -277,7 +299,7 @@ class WazuhSource(models.Model):
 
     url = models.URLField(_("Wazuh API の URL"), max_length=300)
     username = models.CharField(_("API ユーザー名"), max_length=150)
-    password_encrypted = models.TextField(editable=False)
+    password_encrypted = models.TextField(_("API パスワード（暗号化済み）"), editable=False)
     ca_certificate = models.TextField(_("CA証明書（PEM、空欄ならOSの信頼済みCA）"), blank=True)
     timeout_seconds = models.PositiveIntegerField(
         _("応答待ちの上限（秒）"), default=30, validators=[MinValueValidator(1), MaxValueValidator(600)]
