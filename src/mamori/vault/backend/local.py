@@ -72,6 +72,7 @@ class LocalBackend(Backend):
     def __init__(self, root: str | os.PathLike[str], *, defer_pack_sync: bool = True) -> None:
         self.root = Path(root).absolute()
         self.location = str(self.root)
+        self._prefix = self.location.rstrip("/")
         self.defer_pack_sync = defer_pack_sync
         self._unsynced: set[Path] = set()
         self._unsynced_lock = threading.Lock()
@@ -84,9 +85,16 @@ class LocalBackend(Backend):
         return self.root / handle.type.value
 
     def _path(self, handle: Handle) -> Path:
+        return Path(self._file(handle))
+
+    def _file(self, handle: Handle) -> str:
+        # a string, not a Path: a backup reads a tree blob per folder, and pathlib's joins cost
+        # more than the read
         if handle.type is FileType.CONFIG:
-            return self.root / "config"
-        return self._dir(handle) / handle.name
+            return self._prefix + "/config"
+        if handle.type is FileType.PACK:
+            return f"{self._prefix}/data/{handle.name[:2]}/{handle.name}"
+        return f"{self._prefix}/{handle.type.value}/{handle.name}"
 
     def create(self) -> None:
         """Make the directories restic makes, including `data/00` … `data/ff`."""
@@ -168,19 +176,28 @@ class LocalBackend(Backend):
             raise _convert(exc, "sync") from exc
 
     def load(self, handle: Handle, offset: int = 0, length: int = 0) -> bytes:
-        """Read a range with one pread-like call sequence."""
+        """Read a range with pread (the whole file from `offset` when `length` is 0)."""
         try:
-            with open(self._path(handle), "rb") as f:
-                if offset:
-                    f.seek(offset)
-                return f.read(length) if length > 0 else f.read()
+            fd = os.open(self._file(handle), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if length <= 0:
+                    length = max(0, os.fstat(fd).st_size - offset)
+                data = os.pread(fd, length, offset)
+                while 0 < len(data) < length:  # short reads: a very large range, or a file growing
+                    more = os.pread(fd, length - len(data), offset + len(data))
+                    if not more:
+                        break
+                    data += more
+                return data
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise _convert(exc, handle) from exc
 
     def stat(self, handle: Handle) -> int:
         """Size from the file system."""
         try:
-            return self._path(handle).stat().st_size
+            return os.stat(self._file(handle)).st_size
         except OSError as exc:
             raise _convert(exc, handle) from exc
 
