@@ -25,11 +25,12 @@ import gc
 import hashlib
 import json
 import os
+import select
 import signal
 import stat
 import sys
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from mamori.vault.chunker import MIN_SIZE
@@ -312,6 +313,10 @@ class FileWorkers:
         self._depth = depth
         self._workers: list[_Worker] = []
         self._ready: collections.deque[tuple[Any, Any]] = collections.deque()  # count 0: done inline
+        # the result pipes of the workers with jobs in work (one poll object for the whole run:
+        # `multiprocessing.connection.wait` built a selector for every result)
+        self._poll = select.poll()
+        self._busy: dict[int, _Worker] = {}
         if count > 0:
             gc.freeze()  # the children's collections then leave the parent's objects (and pages) alone
             try:
@@ -372,21 +377,28 @@ class FileWorkers:
         except OSError as exc:  # its end of the pipe closed: it died
             raise WorkerCrashedError(f"a {self._role} worker process (pid {worker.pid}) died") from exc
         worker.tokens.append(token)
+        if len(worker.tokens) == 1:
+            fd = worker.results.fileno()
+            self._busy[fd] = worker
+            self._poll.register(fd, select.POLLIN)
 
     def next_result(self) -> tuple[Any, Any]:
         """(token, result) of a finished job, waiting for the first worker that has one."""
         if self._ready:
             return self._ready.popleft()
-        waiting = {w.results: w for w in self._workers if w.tokens}
-        if not waiting:
+        if not self._busy:
             raise RuntimeError("no job is in work")
-        ready = wait(list(waiting))
-        worker = waiting[ready[0]]  # type: ignore[index]
+        fd, _events = self._poll.poll()[0]  # readable, or hung up if the worker died
+        worker = self._busy[fd]
         try:
             status, result = worker.results.recv()
         except (EOFError, OSError) as exc:
             raise WorkerCrashedError(f"a {self._role} worker process (pid {worker.pid}) died") from exc
         token = worker.tokens.popleft()
+        if not worker.tokens:
+            fd = worker.results.fileno()
+            del self._busy[fd]
+            self._poll.unregister(fd)
         if status != "ok":
             raise WorkerCrashedError(f"a {self._role} worker process failed: {result}")
         return token, result
@@ -410,6 +422,8 @@ class FileWorkers:
                 pass
         self._workers = []
         self._ready.clear()
+        self._busy.clear()
+        self._poll = select.poll()
 
 
 def _roomy(fd: int) -> bool:
