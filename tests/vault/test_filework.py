@@ -22,11 +22,13 @@ import pytest
 
 from mamori.vault import init_repository, open_repository
 from mamori.vault.archiver import ArchiveOptions, Archiver
+from mamori.vault.backend import FileType
 from mamori.vault.filework import WorkerCrashedError
 from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import parse_tree
 from mamori.vault.pack import BlobType
+from tests.vault.faults import FlipLastByteBackend
 from tests.vault.restic_oracle import PASSWORD, restic, tree_state
 
 CHILD = """
@@ -150,6 +152,23 @@ def test_workers_write_the_same_trees_as_the_walker_alone(tmp_path: Path) -> Non
     url = str(tmp_path / "repo")
     init_repository(url, PASSWORD).close()
     assert _tree_ids(url, src, 2) == _tree_ids(url, src, 0)
+
+
+def test_a_damaged_parent_tree_only_costs_reading_the_files_again(tmp_path: Path) -> None:
+    # the workers read the parent's trees themselves (a local repository): one that fails
+    # verification there is no parent for that folder, as in the backup process
+    src = tmp_path / "src"
+    _small_files(src, random.Random(9), -1, 1.0)
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    with open_repository(url, PASSWORD) as repo:
+        first = repo.backup([src], host="h")
+        repo.low.backend = FlipLastByteBackend(repo.low.backend, FileType.PACK)  # every tree is damaged
+        again = repo.backup([src], host="h")
+    assert again.parent_id == first.snapshot_id
+    assert again.errors == []
+    assert again.files_new == first.files_new == 361 and again.files_unmodified == 0
+    assert again.bytes_added < 4096  # the same content and trees: only the trees above src differ
 
 
 def test_a_worker_that_dies_fails_the_backup_in_one_line(tmp_path: Path) -> None:

@@ -370,7 +370,12 @@ class Repository:
             found = self._find(parent) if parent is not None else self._latest_of(hostname, abs_paths)
             parent_id, parent_snap = found if found is not None else ("", None)
             errors_cb = (lambda p, e: on_error(Path(p), e)) if on_error is not None else None
-            archiver = Archiver(self.low, on_error=errors_cb, progress=self._progress_fn(progress))
+            archiver = Archiver(
+                self.low,
+                on_error=errors_cb,
+                progress=self._progress_fn(progress),
+                trees_in_workers=self._forkable(),
+            )
             try:
                 archiver.start(excludes)  # workers fork before this process has threads of its own
                 lock.start_refresh()

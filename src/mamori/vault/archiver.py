@@ -129,6 +129,7 @@ class Archiver:
         progress: ProgressFn | None = None,
         workers: int = 0,
         processes: int | None = None,
+        trees_in_workers: bool = False,
     ) -> None:
         self.repo = repo
         self.on_error = on_error
@@ -139,8 +140,12 @@ class Archiver:
         self._workers = workers or (os.cpu_count() or 2) + 1
         self._processes = (os.cpu_count() or 2) if processes is None else processes
         self._files: FileWorkers | None = None
+        # the worker processes read the parent's trees themselves (their copy of the repository
+        # reads a local directory after the fork; a network connection would not survive it)
+        self._trees_in_workers = trees_in_workers
         # jobs not yet handed to a worker, last in first out (a depth-first walk keeps few folders open)
-        # (large: see FileWorkers.has_room; None for a directory whose parent tree is not loaded yet)
+        # (large: see FileWorkers.has_room; None for a directory whose parent tree this process
+        # loads when its turn comes)
         self._outbox: list[tuple[_Dir, tuple[Any, ...], bool | None]] = []
         self._pool: SavePool | None = None
         self._batch: list[tuple[BlobType, bytes, bytes]] = []
@@ -304,7 +309,10 @@ class Archiver:
     # -- directories --------------------------------------------------------
 
     def _load_old(self, subtree: bytes | None) -> bytes | None:
-        """The parent's tree of a directory, as plaintext JSON (the worker that lists it decodes it)."""
+        """The parent's tree of a directory, as plaintext JSON (the worker that lists it decodes it).
+
+        Called in the worker itself when `trees_in_workers`: every tree of the parent snapshot is
+        in the index the worker was forked with."""
         if subtree is None:
             return None
         try:
@@ -318,13 +326,18 @@ class Archiver:
         """Back up a directory: a worker lists it and backs up its files (`scan_dir`), its
         subdirectories are walked in turn; `done(tree id)` is called once everything in it has arrived."""
         here = _Dir(path, snap_path, {}, done, root_dev)
-        self._outbox.append((here, ("dir", path, snap_path, old_subtree), None))
+        self._outbox.append(
+            (here, ("dir", path, snap_path, old_subtree), False if self._trees_in_workers else None)
+        )
 
     def _work(self, job: tuple[Any, ...]) -> Part | DirPart:
         """What a worker does with a job (in the worker process)."""
         if job[0] == "dir":
             skip = self._excludes.matches if self._excludes else None
-            return scan_dir(self.repo, skip, *job[1:])
+            _kind, path, snap_path, old = job
+            if self._trees_in_workers:
+                old = self._load_old(old)
+            return scan_dir(self.repo, skip, path, snap_path, old)
         return scan(self.repo, *job[1:])
 
     def _send(self, here: _Dir, items: list[Named]) -> None:

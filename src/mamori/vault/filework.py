@@ -3,7 +3,8 @@
 Python holds the GIL for the small steps of each file (a stat, a node, a lookup, a JSON line), so a
 backup of many small files kept one core busy however many threads it had. The walker hands each
 directory to forked worker processes as a job (`scan_dir`: its path and the parent snapshot's tree
-of it, as plaintext JSON); a worker lists it, decodes the parent's tree, backs up its small files
+of it, as plaintext JSON, which the worker loads itself from a local repository); a worker lists
+it, decodes the parent's tree, backs up its small files
 and returns each file's tree-node JSON and the new blobs already compressed and encrypted
 (`seal_blobs` on its copy of the repository, which knows the key and, as of the fork, the index).
 A directory without subdirectories, done in one job, comes back as its finished tree (and just its
