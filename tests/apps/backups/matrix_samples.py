@@ -16,6 +16,7 @@ from mamori.apps.backups import services
 from mamori.apps.backups.alerts import alert_raise
 from mamori.apps.backups.jobs import run_execute, run_request
 from mamori.apps.backups.models import AlertKind, JobKind
+from mamori.apps.backups.own_files import demo_data_dir
 
 if TYPE_CHECKING:
     from tests.apps.core.world import World
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
     home = Path(settings.MAMORI_HOME) / f"matrix-{uuid.uuid4().hex[:8]}"
-    data = home / "data"
+    data = demo_data_dir() / home.name  # a server folder: MAMORI_HOME itself may not be a source
     data.mkdir(parents=True)
     (data / "規程.txt").write_text("情報セキュリティ規程\n", encoding="utf-8")
     system = services.system_create(

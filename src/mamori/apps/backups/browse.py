@@ -24,8 +24,8 @@ from .errors import BackupError
 from .executors import primary_of_system
 from .jobs import run_request
 from .models import JobKind, ProtectedSystem, Run, SourceKind
+from .own_files import restore_target_check
 from .services import repository_access
-from .targets import restore_target_check
 
 NOT_A_FILE = _("指定されたパスはファイルではありません: {path}")
 NOT_FOUND = _("スナップショット内に見つかりません: {path}")

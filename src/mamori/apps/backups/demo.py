@@ -36,8 +36,8 @@ from .models import (
     RepositoryRole,
     SourceKind,
 )
+from .own_files import demo_data_dir
 from .passwords import generate_password
-from .targets import demo_data_dir
 
 ACTOR = "demo"
 FAMILY = [

@@ -23,6 +23,7 @@ from mamori.vault import errors as vault_errors
 from mamori.vault.backend import ObjectLock
 from mamori.vault.backend import location as vault_location
 from mamori.vault.crypto import KDFParams
+from mamori.vault.pathfilter import PathFilter
 
 from .errors import BackupError
 
@@ -337,6 +338,12 @@ def repository_id(access: RepoAccess) -> str:
     """Open the repository (checks it is reachable and the password is right) and return its id."""
     with _open(access) as repo:
         return str(repo.id)
+
+
+def excluded_by(patterns: Sequence[str], path: str) -> bool:
+    """Whether a backup with these exclude patterns leaves `path` (and all below it) out."""
+    with _errors():
+        return bool(patterns) and PathFilter(patterns).matches(path)
 
 
 def backup_paths(

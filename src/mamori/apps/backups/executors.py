@@ -30,9 +30,9 @@ from mamori.apps.core.redaction import redact_text
 from . import engine, profiles
 from .errors import BackupError
 from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
+from .own_files import restore_target_check, source_path_check
 from .selfbackup import self_backup_stage
 from .services import repository_access, repository_lock_facts_record
-from .targets import restore_target_check
 
 ProgressFn = Callable[[engine.Progress], None]
 
@@ -147,9 +147,13 @@ def backup(run: Run, progress: ProgressFn) -> Outcome:
     try:
         for source in sources:
             if source.kind == SourceKind.PATH:
-                paths.extend(_expand(source))
+                expanded = _expand(source)
+                for path in expanded:  # again: saved before the rule, or grown by an include glob
+                    source_path_check(str(path), source.exclude_patterns)
+                paths.extend(expanded)
                 excludes.extend(source.exclude_patterns)
             elif source.kind == SourceKind.SQLITE:
+                source_path_check(source.path, [])
                 paths.append(_sqlite_copy(source, staging))
             elif source.kind == SourceKind.MAMORI:
                 paths.append(self_backup_stage(staging))

@@ -33,6 +33,7 @@ from .models import (
     Source,
     SourceKind,
 )
+from .own_files import source_path_check
 from .passwords import decrypt_password, decrypt_secrets, encrypt_password, encrypt_secrets
 
 BUILTIN_FIXED = _("組み込みのシステム（mamori 自身のデータ）のこの設定は変更・削除できません")
@@ -112,6 +113,8 @@ def _source_fill(
         )
     if kind in (SourceKind.PATH, SourceKind.SQLITE) and not path.startswith("/"):
         raise BackupError(_("バックアップ元のパスは絶対パスで指定してください"), code="relative_path")
+    if kind in (SourceKind.PATH, SourceKind.SQLITE):
+        source_path_check(path, source.exclude_patterns)
     source.kind, source.path = kind, path
     source.profile, source.parameters, source.stdin_filename = "", {}, ""
     if kind == SourceKind.DUMP:

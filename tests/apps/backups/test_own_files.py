@@ -1,8 +1,10 @@
-"""A web restore never writes into mamori's own files: not into MAMORI_HOME (database, keys, dump
-profiles), the Python environment, mamori's code or the service user's ~/.ssh, nor into a folder
-holding one of them, nor through a symlink to one — when requested, and again when the worker runs
-it. An officer may restore from a repository someone else wrote; these places would turn that into
-running programs as the service user."""
+"""mamori's own files (`own_files`). A web restore never writes into MAMORI_HOME (database, keys,
+dump profiles), the Python environment, mamori's code or the service user's ~/.ssh, nor into a
+folder holding one of them, nor through a symlink to one — when requested, and again when the
+worker runs it: an officer may restore from a repository someone else wrote, and these places would
+turn that into running programs as the service user. And no source puts MAMORI_HOME into a snapshot
+an officer can browse and download from (the database with every repository password, the key that
+decrypts them, the key that signs sessions)."""
 
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ from django.conf import settings
 from django.urls import reverse
 
 import mamori
-from mamori.apps.backups import services
+from mamori.apps.backups import engine, services
 from mamori.apps.backups.errors import BackupError
 from mamori.apps.backups.jobs import run_execute, run_request
-from mamori.apps.backups.models import JobKind, Run, RunStatus
-from mamori.apps.backups.targets import demo_data_dir, restore_target_check
+from mamori.apps.backups.models import JobKind, Run, RunStatus, Source
+from mamori.apps.backups.own_files import demo_data_dir, restore_target_check
+from mamori.apps.backups.services import repository_access
 
 from .test_views import as_user
 
@@ -31,6 +34,10 @@ REFUSAL = "には復元できません"
 def world(sut):
     sut.run()
     return sut
+
+
+def _private_excludes() -> str:
+    return f"{settings.MAMORI_HOME}\n{settings.MAMORI_AUDIT_CHECKPOINT_DIR}"
 
 
 def _home_listing() -> set[str]:
@@ -71,8 +78,10 @@ def test_a_restore_into_mamoris_own_places_is_refused_in_one_line_and_nothing_is
 
 
 def test_back_to_where_it_was_is_refused_when_that_is_mamoris_home(world, users, client):
-    """A source may be `/` (a whole server): its snapshot's copy of MAMORI_HOME still cannot go back."""
-    services.source_create(actor="test", system=world.system, kind="path", path="/")
+    """A source may be `/` (a whole server, mamori's own data excluded): nothing goes back into the home."""
+    services.source_create(
+        actor="test", system=world.system, kind="path", path="/", excludes=_private_excludes()
+    )
     secret = str(Path(settings.MAMORI_HOME) / "secret_key")
     response = as_user(client, users, "officer").post(
         reverse("backups:restore", args=["fileserver", "latest"]),
@@ -111,3 +120,38 @@ def test_the_demos_server_folders_in_the_home_stay_a_place_to_restore_to():
     assert restore_target_check(str(folder)) == Path(os.path.realpath(folder))
     with pytest.raises(BackupError, match=REFUSAL):
         restore_target_check(str(demo_data_dir().parent / "audit-checkpoints"))
+
+
+def test_a_source_that_is_in_or_holds_mamoris_home_is_refused_unless_it_excludes_it(world):
+    home = Path(settings.MAMORI_HOME)
+    system = world.system
+    for kind, path in (
+        ("path", str(home)),
+        ("path", str(home / "audit-checkpoints")),
+        ("sqlite", str(home / "mamori.sqlite3")),
+        ("path", str(home.parent)),
+        ("path", "/"),
+    ):
+        with pytest.raises(BackupError, match="mamori 自身のデータ") as caught:
+            services.source_create(actor="officer", system=system, kind=kind, path=path)
+        assert caught.value.code == "private_source"
+    whole = services.source_create(
+        actor="officer", system=system, kind="path", path="/", excludes=_private_excludes()
+    )
+    assert whole.path == "/"  # a whole server, mamori's home excluded: fine
+    services.source_delete(actor="officer", source=whole)
+    demo = services.source_create(actor="officer", system=system, kind="path", path=str(demo_data_dir()))
+    assert demo.path == str(demo_data_dir())  # the demo's fictional file server
+
+
+def test_a_source_saved_before_the_rule_fails_the_backup_and_nothing_of_the_home_is_stored(world):
+    """The backup checks again (a source saved earlier, or an include glob reaching into the home)."""
+    home = Path(settings.MAMORI_HOME)
+    before = len(engine.snapshots(repository_access(world.system.repositories.get(role="primary"))))
+    for path, includes in ((str(home), ""), (str(home.parent), home.name)):
+        source = Source.objects.create(system=world.system, kind="path", path=path, includes=includes)
+        run = world.run()
+        assert run.status == RunStatus.FAILED and "mamori 自身のデータ" in run.error_text
+        source.delete()
+    after = engine.snapshots(repository_access(world.system.repositories.get(role="primary")))
+    assert len(after) == before
