@@ -3,8 +3,10 @@ of the backup (its workers die with it) never damages the repository.
 
 Each kill trial changes some of many small files in folders, starts a backup in a child process,
 waits until its worker processes exist, kills the backup with SIGKILL at a random moment and then
-checks: the workers are gone too, `restic check` and `mamori vault check` pass, the last complete
-snapshot restores byte-identical and the next backup succeeds. `make stress` runs hundreds.
+checks: the workers are gone too, nothing but packs is left below data/, `restic check` and
+`mamori vault check` pass, the last complete snapshot restores byte-identical and the next backup
+succeeds. Other trials kill one worker (the backup stops in one line) or the backup and its workers
+at once. `make stress` runs hundreds.
 """
 
 from __future__ import annotations
@@ -84,7 +86,41 @@ def _gone(pids: set[int], deadline: float) -> bool:
     return False
 
 
-def _run_trials(tmp_path: Path, trials: int, seed: int) -> None:
+def _kill(child: subprocess.Popen[bytes], workers: set[int], victim: str, rng: random.Random) -> bool:
+    """SIGKILL the backup ("backup"), one of its workers ("worker") or all of them at once ("all");
+    whether the backup was cut short (else it had ended before the kill)."""
+    if victim == "worker":
+        pids = [rng.choice(sorted(workers))]
+    else:
+        pids = [*workers, child.pid] if victim == "all" else [child.pid]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:  # the backup is over already
+            pass
+    try:
+        _out, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError(f"the backup did not stop after its {victim} was killed") from None
+    if victim == "worker" and child.returncode != 0:  # the backup stops in one line
+        assert b"a backup worker process (pid" in err, err[-2000:]
+    return child.returncode != 0
+
+
+def _no_stray_files(repo: Path) -> None:
+    """Nothing but pack files below data/: a pack being filled has no name until it is complete."""
+    data = repo / "data"
+    stray = [
+        str(p.relative_to(repo))
+        for p in data.rglob("*")
+        if not (p.parent == data and p.is_dir()) and not (p.parent.parent == data and len(p.name) == 64)
+    ]
+    assert stray == []
+
+
+def _run_trials(tmp_path: Path, trials: int, seed: int, victims: tuple[str, ...] = ("backup",)) -> int:
+    """Kill trials (see the module docstring); returns how many cut a backup short."""
     rng = random.Random(seed)
     src = tmp_path / "src"
     _small_files(src, rng, -1, 1.0)
@@ -93,17 +129,21 @@ def _run_trials(tmp_path: Path, trials: int, seed: int) -> None:
     subprocess.run([sys.executable, "-c", CHILD, url, PASSWORD, str(src)], check=True)
     with open_repository(url, PASSWORD) as repo:
         last = (repo.find_snapshot("latest").id, tree_state(src))
+    window = 0.15  # about as long as a backup's work: the kill lands mid-backup most of the time
+    interrupted = 0
     for trial in range(trials):
         _small_files(src, rng, trial, 0.3)
-        child = subprocess.Popen([sys.executable, "-c", CHILD, url, PASSWORD, str(src)])
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, url, PASSWORD, str(src)], stderr=subprocess.PIPE
+        )
         workers: set[int] = set()
         deadline = time.monotonic() + 60
         while not workers and child.poll() is None and time.monotonic() < deadline:
             workers = _children(child.pid)
-        time.sleep(rng.uniform(0.0, 0.3))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+        time.sleep(rng.uniform(0.0, window))
+        interrupted += _kill(child, workers, victims[trial % len(victims)], rng)
         assert _gone(workers, time.monotonic() + 10), f"worker processes {workers} outlived the backup"
+        _no_stray_files(Path(url))
         with open_repository(url, PASSWORD) as repo:
             result = repo.check()
             assert result.ok, result.errors
@@ -113,8 +153,11 @@ def _run_trials(tmp_path: Path, trials: int, seed: int) -> None:
             target = tmp_path / f"restore-{trial}"
             assert repo.restore(last[0], target).failed == []
             assert tree_state(target / str(src).lstrip("/")) == last[1]
+            started = time.monotonic()
             last = (repo.backup([src], host="kill-test").snapshot_id, tree_state(src))
+            window = 1.5 * (time.monotonic() - started)
     assert b"no errors were found" in restic(Path(url), "check", "--read-data").stdout
+    return interrupted
 
 
 @pytest.mark.restic
@@ -122,10 +165,17 @@ def test_kill_9_of_a_backup_with_workers_leaves_a_sound_repository(tmp_path: Pat
     _run_trials(tmp_path, trials=3, seed=20261204)
 
 
+@pytest.mark.restic
+def test_kill_9_of_the_workers_leaves_a_sound_repository(tmp_path: Path) -> None:
+    _run_trials(tmp_path, trials=2, seed=20261205, victims=("worker", "all"))
+
+
 @pytest.mark.stress
 @pytest.mark.restic
 def test_kill_9_with_workers_stress(tmp_path: Path) -> None:
-    _run_trials(tmp_path, trials=int(os.environ.get("MAMORI_CRASH_TRIALS", "300")), seed=int(time.time()))
+    trials = int(os.environ.get("MAMORI_CRASH_TRIALS", "300"))
+    interrupted = _run_trials(tmp_path, trials, seed=int(time.time()), victims=("backup", "worker", "all"))
+    assert interrupted >= trials // 3, f"only {interrupted} of {trials} kills landed mid-backup"
 
 
 def _tree_ids(url: str, src: Path, processes: int) -> bytes:

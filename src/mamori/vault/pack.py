@@ -1,5 +1,7 @@
 """Pack files: encrypted blobs back to back, then the encrypted header, then its length (uint32 LE).
 
+A pack being filled is written to a spool file (`mamori.vault.backend.spool`), not kept in memory.
+
 Header entries (restic `internal/repository/pack/pack.go`): ``type(1) || length(4) || id(32)`` for
 uncompressed blobs (types 0 data, 1 tree), ``type(1) || length(4) || uncompressed_length(4) || id(32)``
 for compressed ones (types 2 data, 3 tree). Offsets are implicit: blobs are contiguous from 0.
@@ -8,11 +10,11 @@ for compressed ones (types 2 data, 3 tree). Offsets are implicit: blobs are cont
 from __future__ import annotations
 
 import enum
-import hashlib
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from mamori.vault.backend import Backend, FileType, Handle
+from mamori.vault.backend import Backend, FileType, Handle, Spool
 from mamori.vault.crypto import EXTENSION, Key
 from mamori.vault.errors import AuthenticationError, BadPackHeaderError
 
@@ -75,14 +77,15 @@ def pack_size(blobs: list[PackedBlob]) -> int:
 
 
 class PackWriter:
-    """Collects sealed blobs of one type in memory; `finish` appends the header. Not thread-safe."""
+    """Writes sealed blobs of one type to a spool file as they come; `finish` appends the header.
+    Not thread-safe. The spool (`spool()`, a temporary file by default) is opened at the first blob,
+    so an unused writer holds no file."""
 
-    def __init__(self, key: Key, blob_type: BlobType) -> None:
+    def __init__(self, key: Key, blob_type: BlobType, spool: Callable[[], Spool] = Spool) -> None:
         self._key = key
         self.blob_type = blob_type
-        # Sealed blobs are kept as a list and joined once at the end: growing one bytearray
-        # re-copies it on every reallocation, which costs as much as hashing the data.
-        self._parts: list[bytes | bytearray] = []
+        self._new_spool = spool
+        self._spool: Spool | None = None
         self._size = 0
         self.blobs: list[PackedBlob] = []
 
@@ -96,17 +99,19 @@ class PackWriter:
 
     def add(self, blob_id: bytes, sealed: bytes | bytearray, uncompressed_length: int = 0) -> PackedBlob:
         """Append one sealed blob (``IV || CT || MAC``) and remember its header entry."""
+        if self._spool is None:
+            self._spool = self._new_spool()
+        self._spool.write(sealed)
         blob = PackedBlob(self.blob_type, blob_id, self._size, len(sealed), uncompressed_length)
-        self._parts.append(sealed)
         self._size += len(sealed)
         self.blobs.append(blob)
         return blob
 
-    def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes | bytearray] | None:
+    def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes] | None:
         """A blob still in this unfinished pack, with its sealed bytes (readers of fresh blobs)."""
-        for blob, sealed in zip(self.blobs, self._parts, strict=False):
-            if blob.id == blob_id:
-                return blob, sealed
+        for blob in self.blobs:
+            if blob.id == blob_id and self._spool is not None:
+                return blob, self._spool.pread(blob.offset, blob.length)
         return None
 
     def _header(self) -> bytes:
@@ -119,17 +124,21 @@ class PackWriter:
                 parts.append(bytes((code,)) + _U32.pack(b.length) + b.id)
         return b"".join(parts)
 
-    def finish(self) -> tuple[bytes, list[bytes | bytearray]]:
-        """Seal the header and return (pack id, the pack's parts in order); the id is SHA-256 of the file."""
+    def finish(self) -> tuple[bytes, Spool]:
+        """Seal the header and return (pack id, the pack's file); the id is SHA-256 of the file.
+        The caller closes the spool once it is stored."""
         sealed_header = self._key.seal(self._header())
-        parts = self._parts
-        parts.append(sealed_header)
-        parts.append(_U32.pack(len(sealed_header)))
-        self._parts = []
-        digest = hashlib.sha256()
-        for part in parts:
-            digest.update(part)
-        return digest.digest(), parts
+        spool = self._spool if self._spool is not None else self._new_spool()
+        self._spool = None
+        spool.write(sealed_header)
+        spool.write(_U32.pack(len(sealed_header)))
+        return spool.digest(), spool
+
+    def discard(self) -> None:
+        """Release the spool of a pack that will not be written."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
 
 def parse_header(plain: bytes, pack_id: str = "") -> list[PackedBlob]:

@@ -60,7 +60,7 @@ class Repository:
         self._lock = threading.Lock()
         # Open packs by (type, lane): blobs sealed by a backup's worker processes (small files) fill
         # packs of their own (lane 1), so a pack holds either small files or chunks of large ones.
-        self._packers = {(t, lane): PackWriter(key, t) for t in BlobType for lane in (0, 1)}
+        self._packers = {(t, lane): self._packer(t) for t in BlobType for lane in (0, 1)}
         # Blobs accepted by save_blob but not yet in a written pack (in flight or in an open pack).
         self._pending: set[tuple[BlobType, bytes]] = set()
         # Packs written but not yet listed in an index file.
@@ -110,6 +110,9 @@ class Repository:
 
     def close(self) -> None:
         """Release the backend; unflushed blobs are lost (call `flush` first)."""
+        with self._lock:
+            for packer in self._packers.values():
+                packer.discard()
         self.backend.close()
 
     def __enter__(self) -> Repository:
@@ -295,28 +298,36 @@ class Repository:
                 packer.add(blob_id, sealed, uncompressed_length)
                 if packer.size >= self.pack_size:
                     full.append(packer)
-                    self._packers[blob_type, lane] = PackWriter(self.key, blob_type)
+                    self._packers[blob_type, lane] = self._packer(blob_type)
         for n, packer in enumerate(full):
             try:
                 self._write_pack(packer)
             except BaseException:
                 with self._lock:  # packs not attempted: their blobs can be saved again, like the failed one's
                     for rest in full[n + 1 :]:
+                        rest.discard()
                         self._pending.difference_update((b.type, b.id) for b in rest.blobs)
                 raise
+
+    def _packer(self, blob_type: BlobType) -> PackWriter:
+        """A new open pack, written to the backend's spool file as blobs are added."""
+        return PackWriter(self.key, blob_type, self.backend.spool)
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
         blobs = packer.blobs
         try:
-            pack_id_bytes, data = packer.finish()
-            pack_id = pack_id_bytes.hex()
-            self.backend.save(Handle(FileType.PACK, pack_id), data)
+            pack_id_bytes, spool = packer.finish()
+            try:
+                pack_id = pack_id_bytes.hex()
+                self.backend.save(Handle(FileType.PACK, pack_id), spool)
+            finally:
+                spool.close()
         except BaseException:
+            packer.discard()
             with self._lock:
                 self._pending.difference_update((b.type, b.id) for b in blobs)
             raise
-        del data
         with self._lock:
             self.index.add_pack(pack_id, blobs)
             self._unindexed[pack_id] = blobs
@@ -350,9 +361,14 @@ class Repository:
             packers = [p for p in self._packers.values() if len(p)]
             for key, p in list(self._packers.items()):
                 if len(p):
-                    self._packers[key] = PackWriter(self.key, p.blob_type)
-        for packer in packers:
-            self._write_pack(packer)
+                    self._packers[key] = self._packer(p.blob_type)
+        for n, packer in enumerate(packers):
+            try:
+                self._write_pack(packer)
+            except BaseException:
+                for rest in packers[n + 1 :]:
+                    rest.discard()
+                raise
         self._write_index()
 
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes:

@@ -98,6 +98,24 @@ def test_save_of_parts_stores_them_concatenated(backend: Backend) -> None:
     assert backend.stat(h) == 1003
 
 
+def test_a_spooled_pack_is_stored_as_it_was_written(backend: Backend) -> None:
+    # a pack is written to the backend's spool blob by blob, then saved (the local backend links it)
+    pieces = [os.urandom(n) for n in (1, 3 << 20, 0, (4 << 20) + 7)]  # 7 MiB: S3's multipart path
+    data = b"".join(pieces)
+    spool = backend.spool()
+    for piece in pieces:
+        spool.write(piece)
+    assert spool.digest() == hashlib.sha256(data).digest()
+    h = Handle(FileType.PACK, _name(data))
+    backend.save(h, spool)
+    with pytest.raises(ObjectExistsError):
+        backend.save(h, spool)
+    spool.close()
+    assert backend.load(h) == data
+    assert backend.stat(h) == len(data)
+    assert [i.name for i in backend.list(FileType.PACK)] == [h.name]
+
+
 def test_load_with_offset_and_length(backend: Backend) -> None:
     data = bytes(range(256)) * 4
     h = Handle(FileType.INDEX, _name(data))

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from mamori.vault.backend.spool import Spool
 from mamori.vault.errors import BackendNotFoundError, UnsupportedBackendError
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "FileType",
     "Handle",
     "ObjectLock",
+    "Spool",
     "data_parts",
     "data_size",
     "is_object_name",
@@ -83,9 +85,9 @@ class ObjectLock:
     days: int
 
 
-Data = bytes | bytearray | memoryview | list[bytes] | list[bytes | bytearray]
-"""What `save` stores: one buffer, or a list of parts stored concatenated (packs are written
-from their sealed blobs without first joining them into one more 16 MiB buffer)."""
+Data = bytes | bytearray | memoryview | list[bytes] | list[bytes | bytearray] | Spool
+"""What `save` stores: one buffer, a list of parts stored concatenated, or a spooled file (a pack,
+written to a file as its blobs arrived instead of being held in memory)."""
 
 
 def data_size(data: Data) -> int:
@@ -95,9 +97,9 @@ def data_size(data: Data) -> int:
     return len(data)
 
 
-def data_parts(data: Data) -> Sequence[bytes | bytearray | memoryview]:
-    """`data` as a sequence of buffers."""
-    if isinstance(data, list):
+def data_parts(data: Data) -> Iterable[bytes | bytearray | memoryview]:
+    """`data` as buffers in order (a spool's are read one at a time: iterate once per use)."""
+    if isinstance(data, list | Spool):
         return data
     return (data,)
 
@@ -187,6 +189,11 @@ class Backend(abc.ABC):
     def extend_retention(self, handle: Handle, until: datetime) -> None:
         """Move the object's retain-until date to `until` (never shortens); only locking backends."""
         raise UnsupportedBackendError(f"{self.location} has no object lock: retention cannot be extended")
+
+    def spool(self) -> Spool:
+        """A new file to write a pack into before `save`: in the temporary directory (`save`
+        reads it back), or where the backend can store it without a copy (the local backend)."""
+        return Spool()
 
     def sync(self) -> None:  # noqa: B027 - optional hook, most backends are durable on save
         """Make every completed `save` durable. The repository calls it before writing an index

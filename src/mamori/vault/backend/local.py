@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_parts, is_object_name
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, Spool, data_parts, is_object_name
 from mamori.vault.errors import (
     BackendError,
     BackendNotFoundError,
@@ -106,14 +106,21 @@ class LocalBackend(Backend):
         except OSError as exc:
             raise _convert(exc, self.location) from exc
 
+    def spool(self) -> Spool:
+        """A pack's file in `data/`, so `save` links it into place instead of copying it."""
+        return Spool(self.root / "data", lambda exc: _convert(exc, "data"))
+
     def save(self, handle: Handle, data: Data) -> None:
-        """Temp file, fsync, hard link into place (no overwrite), fsync dir."""
+        """Temp file, fsync, hard link into place (no overwrite), fsync dir; a spool of ours is
+        linked into place as it is."""
         directory = self._dir(handle)
         final = self._path(handle)
         tmp = directory / f"{final.name}-tmp-{os.urandom(8).hex()}"
         deferred = self.defer_pack_sync and handle.type is FileType.PACK
         try:
             directory.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+            if isinstance(data, Spool) and self._link_spool(data, final, directory, deferred):
+                return
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 for part in data_parts(data):
@@ -155,6 +162,20 @@ class LocalBackend(Backend):
                 pass
             except OSError:  # leftover temp files are ignored by list() and removed by prune
                 pass
+
+    def _link_spool(self, spool: Spool, final: Path, directory: Path, deferred: bool) -> bool:
+        """Store a spool by linking it to `final` (fsynced now or at `sync`); False if it cannot be."""
+        if not deferred:
+            spool.fsync()
+        if not spool.link(final, _FILE_MODE):
+            return False
+        if deferred:
+            spool.advise_writeback()
+            with self._unsynced_lock:
+                self._unsynced.add(final)
+        else:
+            _fsync_dir(directory)
+        return True
 
     def sync(self) -> None:
         """fsync the pack files saved since the last sync, then their directories."""

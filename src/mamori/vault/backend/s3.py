@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -59,7 +59,7 @@ _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 Buffer = bytes | bytearray | memoryview
 
 
-def _cut(parts: Sequence[Buffer], size: int) -> Iterator[bytes]:
+def _cut(parts: Iterable[Buffer], size: int) -> Iterator[bytes]:
     """The concatenation of `parts` in pieces of `size` bytes (the last one shorter), one at a time."""
     piece: list[memoryview] = []
     filled = 0
@@ -278,7 +278,7 @@ class S3Backend(Backend):
                 raise ObjectExistsError(f"{what} already exists", path=what) from exc
             raise
 
-    def _multipart(self, key: str, body: Sequence[Buffer], handle_type: FileType, what: str) -> None:
+    def _multipart(self, key: str, body: Iterable[Buffer], handle_type: FileType, what: str) -> None:
         """Upload `body` (the parts of a pack) in parts of `part_size`, cut from it one at a time, so
         a pack in flight costs one part more than the pack, not a joined copy of it."""
         upload = self._call(

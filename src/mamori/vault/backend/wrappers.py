@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
-from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, data_size
+from mamori.vault.backend import Backend, Data, FileInfo, FileType, Handle, Spool, data_size
 from mamori.vault.errors import BackendNotFoundError, ObjectExistsError, TransientBackendError
 
 __all__ = ["LoggingBackend", "RetryBackend", "WrappingBackend", "retrying"]
@@ -55,6 +55,9 @@ class WrappingBackend(Backend):
 
     def delete(self) -> None:
         self.inner.delete()
+
+    def spool(self) -> Spool:
+        return self.inner.spool()
 
     def sync(self) -> None:
         self.inner.sync()
