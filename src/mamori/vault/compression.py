@@ -7,7 +7,7 @@ without the GIL, which lets backup threads compress in parallel.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import zstandard
 
@@ -19,6 +19,7 @@ __all__ = [
     "compress_if_worth_it",
     "compress_many_if_worth_it",
     "compress_unpacked",
+    "compress_unpacked_parts",
     "decompress",
     "decompress_unpacked",
 ]
@@ -120,6 +121,17 @@ def compress_unpacked(plaintext: bytes, version: int) -> bytes:
     if version < 2:
         return plaintext
     return bytes((UNPACKED_ZSTD,)) + compress(plaintext)
+
+
+def compress_unpacked_parts(pieces: Iterable[bytes], version: int) -> bytes:
+    """`compress_unpacked` of the pieces joined, compressed as they come (never joined whole)."""
+    if version < 2:
+        return b"".join(pieces)
+    stream = _compressor().compressobj()
+    out = [bytes((UNPACKED_ZSTD,))]
+    out += [stream.compress(piece) for piece in pieces]
+    out.append(stream.flush())
+    return b"".join(out)
 
 
 def decompress_unpacked(data: bytes, version: int) -> bytes:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from mamori.vault.errors import InvalidDataError
 from mamori.vault.pack import BlobType, PackedBlob
 
-__all__ = ["IndexFile", "MasterIndex", "decode_index", "encode_index"]
+__all__ = ["IndexFile", "MasterIndex", "decode_index", "encode_index", "encode_index_parts"]
 
 _MASK32 = (1 << 32) - 1
 _MASK64 = (1 << 64) - 1
@@ -32,16 +32,22 @@ class IndexFile:
 
 
 def encode_index(packs: dict[str, list[PackedBlob]]) -> bytes:
-    """restic's index JSON for `packs` (no ``supersedes``, as restic >= 0.17).
+    """restic's index JSON for `packs` (no ``supersedes``, as restic >= 0.17)."""
+    return b"".join(encode_index_parts(packs))
+
+
+def encode_index_parts(packs: dict[str, list[PackedBlob]]) -> Iterator[bytes]:
+    """`encode_index` in pieces, one per pack, so a backup's index file of 50,000 blobs is never
+    one 8 MB string (it is compressed as it comes).
 
     Written directly rather than through `json.dumps` of dicts (a backup's last step, single
     threaded): every value is a hex id, a blob type or an integer, so nothing needs escaping.
     """
-    packs_json = ",".join(
-        f'{{"id":"{pack_id}","blobs":[' + ",".join(map(_blob_json, blobs)) + "]}"
-        for pack_id, blobs in packs.items()
-    )
-    return ('{"packs":[' + packs_json + "]}").encode()
+    yield b'{"packs":['
+    for n, (pack_id, blobs) in enumerate(packs.items()):
+        head = f'{"," if n else ""}{{"id":"{pack_id}","blobs":['
+        yield (head + ",".join(map(_blob_json, blobs)) + "]}").encode()
+    yield b"]}"
 
 
 def _blob_json(b: PackedBlob) -> str:

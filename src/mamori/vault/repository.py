@@ -9,7 +9,7 @@ files for them (`flush`), then the snapshot (the caller's `save_unpacked` after 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 
 from mamori.vault import compression
@@ -26,7 +26,7 @@ from mamori.vault.errors import (
     RepositoryNotFoundError,
 )
 from mamori.vault.ids import find_by_prefix, hash_bytes
-from mamori.vault.index import IndexFile, MasterIndex, decode_index, encode_index
+from mamori.vault.index import IndexFile, MasterIndex, decode_index, encode_index_parts
 from mamori.vault.keys import add_key, open_master_key
 from mamori.vault.lock import RepositoryLock, remove_stale_locks
 from mamori.vault.pack import BlobType, PackedBlob, PackWriter, read_header
@@ -136,9 +136,18 @@ class Repository:
 
     def save_unpacked(self, file_type: FileType, data: bytes) -> str:
         """Compress (v2) and encrypt a small file; its id is the SHA-256 of the stored bytes."""
+        return self._store_unpacked(file_type, compression.compress_unpacked(data, self.config.version))
+
+    def save_unpacked_parts(self, file_type: FileType, pieces: Iterable[bytes]) -> str:
+        """`save_unpacked` of the pieces joined, compressed as they come (a large index file)."""
+        return self._store_unpacked(
+            file_type, compression.compress_unpacked_parts(pieces, self.config.version)
+        )
+
+    def _store_unpacked(self, file_type: FileType, plain: bytes) -> str:
         if file_type in (FileType.CONFIG, FileType.KEY, FileType.PACK):
             raise InvalidArgumentError(f"save_unpacked cannot write {file_type.value} files")
-        sealed = self.key.seal(compression.compress_unpacked(data, self.config.version))
+        sealed = self.key.seal(plain)
         file_id = hash_bytes(sealed).hex()
         self.backend.save(Handle(file_type, file_id), sealed)
         return file_id
@@ -346,7 +355,7 @@ class Repository:
                 return
             try:
                 self.backend.sync()  # the packs are durable before an index names them
-                index_id = self.save_unpacked(FileType.INDEX, encode_index(packs))
+                index_id = self.save_unpacked_parts(FileType.INDEX, encode_index_parts(packs))
             except BaseException:
                 with self._lock:
                     packs.update(self._unindexed)
