@@ -106,3 +106,11 @@ def test_every_page_starts_with_a_link_to_the_main_content(world, client):
     body = html.split("<body>")[1]
     assert body.lstrip().startswith('<a class="skip-link" href="#main">本文へ移動</a>')
     assert '<main id="main" tabindex="-1">' in html
+
+
+def test_the_header_counts_one_department_in_the_singular(world, client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    _keys, html = _cards(client, world.users[Role.STAFF])  # a staff member's scope: their own 課
+    assert " staff in 1 department</p>" in html
+    _keys, html = _cards(client, world.users[Role.SECURITY_OFFICER])
+    assert " departments</p>" in html

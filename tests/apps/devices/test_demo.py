@@ -31,6 +31,13 @@ def test_the_demo_city_has_its_devices_and_a_realistic_spread():
 
     assert 1150 <= Device.objects.count() <= 1250
     assert Device.objects.values("department").distinct().count() == 33
+    pcs = set(Device.objects.filter(kind="pc").values_list("maker", "model_name"))
+    assert pcs == {
+        ("富士通", "LIFEBOOK U9313"),
+        ("NEC", "Mate MKL44"),
+        ("Dell", "Latitude 5440"),
+        ("Lenovo", "ThinkPad L14"),
+    }
     assert set(DeviceImport.objects.values_list("kind", "state")) == {
         (kind, ImportState.SUCCEEDED) for kind in ("inventory_csv", "hygiene_csv", "osquery", "wazuh")
     }

@@ -34,7 +34,11 @@ def test_an_officer_registers_and_edits_a_device_and_its_history_shows_each_chan
     assert change.changes == {"maker": ["NEC", "富士通"], "location": ["", "本庁舎3階"]}
     assert change.actor == "officer" and change.via == "画面"
     page = client.get(f"/devices/{pc.pk}/").content.decode()
-    assert "maker: NEC → 富士通" in page
+    assert "メーカー: NEC → 富士通; 設置場所: — → 本庁舎3階" in page  # by the fields' labels
+    assert "ネットワーク区分: LGWAN接続系;" in page and "状態: 使用中" in page  # choices by name, not code
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/devices/{pc.pk}/").content.decode()
+    assert "Maker: NEC → 富士通" in page and "Network zone: LGWAN segment;" in page and ">Web page<" in page
     actions = list(AuditEvent.objects.filter(object_type="devices.device").values_list("action", flat=True))
     assert actions == ["devices.device.create", "devices.device.update"]
 

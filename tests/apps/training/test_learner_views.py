@@ -39,6 +39,18 @@ def test_my_courses_lists_the_assignment_and_the_course_reads_page_by_page(learn
     assert 'rel="next"' in first and "確認テストを受ける" not in first
 
 
+def test_a_course_asked_by_two_rules_is_listed_once_by_its_first_due_date(learner, course, world):
+    client, _user, _staff = learner  # asked of all staff within 14 days, and of 行政改革課 within 7
+    soon = timezone.localdate() + timedelta(days=7)
+    assignments.rule_create(
+        actor="test", course=course, kind=RuleKind.DEPARTMENT, department=world.gyokaku, due_on=soon
+    )
+    page = client.get(reverse("training:my")).content.decode()
+    assert page.count(f'data-course="{course.pk}"') == 1 and f"期限 {soon:%Y-%m-%d}" in page
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert dashboard.count("研修「情報セキュリティの基本」を受講") == 1
+
+
 def test_reading_resumes_at_the_last_page_opened(learner, course):
     client, _user, _staff = learner
     client.get(reverse("training:course", args=[course.pk]) + "?section=1")

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.core.forms import DATE_WIDGET
 from mamori.apps.core.models import Department, Role
@@ -28,7 +29,7 @@ class DepartmentsField(forms.ModelMultipleChoiceField):
 
 
 class CampaignForm(forms.Form):
-    subject = forms.CharField(label=_("件名"), max_length=150, help_text=PLACEHOLDER_HELP)
+    subject = forms.CharField(label=pgettext_lazy("mail", "件名"), max_length=150, help_text=PLACEHOLDER_HELP)
     body = forms.CharField(label=_("本文"), max_length=5000, widget=forms.Textarea(attrs={"rows": 14}))
     send_at = forms.DateTimeField(label=_("配信日時"), widget=DATETIME)
     due_on = forms.DateField(label=_("確認の期限"), widget=DATE_WIDGET)

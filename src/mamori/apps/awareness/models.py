@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.core.models import Department, Role, Staff
 
@@ -40,7 +41,7 @@ class Campaign(models.Model):
     )
     # The built-in seasons: the fiscal year they belong to, one campaign per (kind, season).
     season = models.PositiveIntegerField(_("年度"), null=True, blank=True)
-    subject = models.CharField(_("件名"), max_length=150)
+    subject = models.CharField(pgettext_lazy("mail", "件名"), max_length=150)
     body = models.TextField(_("本文"), max_length=5000)
     send_at = models.DateTimeField(_("配信日時"))
     due_on = models.DateField(_("確認の期限"))

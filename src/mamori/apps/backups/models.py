@@ -368,7 +368,7 @@ class Alert(models.Model):
         verbose_name=_("実行履歴"),
     )
     kind = models.CharField(_("種別"), max_length=10, choices=AlertKind.choices)
-    message = models.TextField(_("内容"))
+    message = models.TextField(pgettext_lazy("alert", "内容"))
     message_key = models.CharField(_("内容の種類"), max_length=40, blank=True, default="")
     message_params = models.JSONField(_("内容の値"), default=dict, blank=True)
     created_at = models.DateTimeField(_("発生"), auto_now_add=True)

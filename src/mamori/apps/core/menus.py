@@ -32,7 +32,7 @@ AREAS = [
     ("backups", _("バックアップ"), 10),
     ("training", _("研修"), 20),
     ("awareness", _("注意喚起"), 30),
-    ("passwords", _("パスワード"), 40),
+    ("passwords", pgettext_lazy("nav", "パスワード"), 40),
     ("devices", _("機器"), 50),
     ("disposal", _("媒体廃棄"), 60),
     ("incidents", _("事故"), 70),

@@ -35,6 +35,13 @@ SEED = 20260401
 PCS = 1100
 DAYS = 10
 BEHIND = "7002"  # 道路課: signatures and patches weeks behind
+#: each maker with a model of its own (a "Dell ThinkPad" would tell the officer the demo is made up)
+PC_MODELS = [
+    ("富士通", "LIFEBOOK U9313"),
+    ("NEC", "Mate MKL44"),
+    ("Dell", "Latitude 5440"),
+    ("Lenovo", "ThinkPad L14"),
+]
 MYNUMBER_DEPARTMENTS = {"2003", "2004", "3001", "3002", "4001", "4002", "4003", "4004"}
 INFORMATION_POLICY = "1004"
 ZONE = {"m": "マイナンバー利用事務系", "l": "LGWAN接続系", "i": "インターネット接続系"}
@@ -86,7 +93,7 @@ def _fleet(rng: random.Random, today: date) -> list[InventoryRow]:
             bought = date(2019 + rng.randrange(6), rng.choice([4, 7, 10]), 1)
             rows.append(InventoryRow(
                 f"PC-{code}-{n:03d}", f"C{code}-PC{n:03d}", rng.choice(["ノートPC", "デスクトップ"]),
-                rng.choice(["富士通", "NEC", "Dell", "Lenovo"]), rng.choice(["LIFEBOOK U9313", "Mate MKL44", "Latitude 5440", "ThinkPad L14"]),
+                *rng.choice(PC_MODELS),
                 f"S{code}{n:04d}{rng.randrange(10**4):04d}", "Windows 11 Pro", "23H2", code, "本庁舎", zone,
                 bought, bought.replace(year=bought.year + 5), None,
             ))  # fmt: skip

@@ -7,6 +7,7 @@ import io
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from mamori.apps.core.models import NetworkZone
@@ -22,7 +23,7 @@ def failing_xlsx(devices: list[FleetDevice], *, today: date, thresholds: Thresho
     sheet = book.active
     sheet.title = _("不適合の機器")
     xlsx_append(sheet, [
-        _("基準日"), today.isoformat(),
+        pgettext("export", "基準日"), today.isoformat(),
         _("定義ファイル {n}日以内").format(n=thresholds.signature_days),
         _("報告 {n}日以内").format(n=thresholds.silent_days),
         _("パッチ {n}日以内").format(n=thresholds.patch_days),

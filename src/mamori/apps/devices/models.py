@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.core.models import Department, NetworkZone
 from mamori.apps.disposal.models import Medium
@@ -263,7 +264,7 @@ class RenewalStatus(models.TextChoices):
     PLANNED = "planned", _("計画")
     BUDGETED = "budgeted", _("予算化")
     ORDERED = "ordered", _("発注済み")
-    DONE = "done", _("完了")
+    DONE = "done", pgettext_lazy("renewal", "完了")
 
 
 class RenewalPlan(models.Model):

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -28,6 +29,7 @@ from .models import (
     RENEWAL_KINDS,
     REPORTING_KINDS,
     Device,
+    DeviceChange,
     DeviceImport,
     DeviceStatus,
     RenewalPlan,
@@ -285,3 +287,32 @@ def import_list() -> QuerySet[DeviceImport]:
 
 def import_get(*, pk: int) -> DeviceImport:
     return get_object_or_404(import_list(), pk=pk)
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    label: str
+    old: Any  # None: set when the device was registered
+    new: Any
+
+
+def _readable(field: Any, value: Any) -> Any:
+    if isinstance(value, list):  # the disposal media's labels
+        return "、".join(str(v) for v in value)
+    if field is not None and field.choices and value is not None:
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def change_rows(change: DeviceChange) -> list[ChangeRow]:
+    """A history entry as a person reads it: each field by its label, a choice by its name
+    ("network_zone: lgwan" is "ネットワーク区分: LGWAN接続系"); a field no longer in the model by its key."""
+    rows = []
+    for name, (old, new) in change.changes.items():
+        try:
+            field = Device._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        label = str(field.verbose_name) if field is not None else name
+        rows.append(ChangeRow(label, _readable(field, old), _readable(field, new)))
+    return rows

@@ -136,7 +136,7 @@ class DeviceDetailView(DevicesPage):
             device=device,
             judged=judged,
             reports=device.reports.select_related("imported_by")[:30],
-            changes=device.changes.all()[:50],
+            changes=[(c, selectors.change_rows(c)) for c in device.changes.all()[:50]],
             plans=device.renewal_plans.all(),
             media=device.disposal_media.all(),
             rules=dict(Rule.choices),

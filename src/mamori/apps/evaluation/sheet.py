@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from mamori.apps.core.wareki import format_date, format_fiscal_year
 
@@ -388,7 +388,12 @@ def _warnings(blocks: list[ProgramBlock], fy_label: str) -> tuple[str, ...]:
         gettext(
             "%(name)s: %(category)s %(fte)s人の人件費単価（%(fy)s）が未登録のため、人件費に含まれていません。"
         )
-        % {"name": b.name, "category": gettext(CATEGORY_LABELS.get(c, c)), "fte": f"{v:.2f}", "fy": fy_label}
+        % {
+            "name": b.name,
+            "category": pgettext("staff category", CATEGORY_LABELS.get(c, c)),
+            "fte": f"{v:.2f}",
+            "fy": fy_label,
+        }
         for b in blocks
         if b.costs
         for c, v in b.costs.unpriced

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.backups.models import ProtectedSystem
 from mamori.apps.core.models import Department
@@ -33,7 +34,7 @@ class Severity(models.TextChoices):
 class IncidentStatus(models.TextChoices):
     REPORTED = "reported", _("報告受付")
     HANDLING = "handling", _("対応中")
-    CLOSED = "closed", _("完了")
+    CLOSED = "closed", pgettext_lazy("incident", "完了")
 
 
 class Incident(models.Model):

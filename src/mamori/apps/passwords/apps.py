@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PasswordsConfig(AppConfig):
     name = "mamori.apps.passwords"
     label = "passwords"
-    verbose_name = _("パスワード")
+    verbose_name = pgettext_lazy("nav", "パスワード")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -21,12 +22,14 @@ class PasswordsConfig(AppConfig):
 
         from . import kpis, periodic, reminders, views
 
-        register_nav(NavItem("passwords", _("パスワード"), "passwords:home", READERS, order=60))
+        register_nav(
+            NavItem("passwords", pgettext_lazy("nav", "パスワード"), "passwords:home", READERS, order=60)
+        )
         register_nav(NavItem("leak-check", _("漏えいチェック"), "passwords:leak-check", ALL_ROLES, order=65))
         register_card(
             DashboardCard(
                 key="passwords",
-                title=_("パスワード"),
+                title=pgettext_lazy("nav", "パスワード"),
                 roles=READERS,
                 template="passwords/card.html",
                 context=views.dashboard_card_context,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.core.models import Department, Role
 
@@ -30,7 +31,7 @@ class CourseForm(forms.Form):
 
 class QuestionForm(forms.Form):
     text = forms.CharField(label=_("設問"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    kind = forms.ChoiceField(label=_("形式"), choices=QuestionKind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("question", "形式"), choices=QuestionKind.choices)
     explanation = forms.CharField(
         label=_("解説（回答後に表示）"),
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -36,7 +36,7 @@ def _attempt_evidence(attempt: Attempt) -> Evidence:
     when = timezone.localtime(attempt.submitted_at) if attempt.submitted_at else None
     verdict = _("合格") if attempt.passed else _("不合格")
     return Evidence(
-        label=f"{attempt.staff.employee_number} {attempt.course.title} {attempt.score}点 {verdict} {when:%Y-%m-%d}",
+        label=f"{attempt.staff.employee_number} {attempt.course.title} {attempt.score}{_('点')} {verdict} {when:%Y-%m-%d}",
         object_type="training.attempt",
         object_id=str(attempt.pk),
         url=reverse("training:attempt-result", args=[attempt.pk]),

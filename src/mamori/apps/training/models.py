@@ -86,7 +86,10 @@ class Question(models.Model):
         Course, on_delete=models.CASCADE, related_name="questions", verbose_name=_("研修")
     )
     kind = models.CharField(
-        _("形式"), max_length=10, choices=QuestionKind.choices, default=QuestionKind.SINGLE
+        pgettext_lazy("question", "形式"),
+        max_length=10,
+        choices=QuestionKind.choices,
+        default=QuestionKind.SINGLE,
     )
     text = models.TextField(_("設問"))
     explanation = models.TextField(_("解説"), blank=True)

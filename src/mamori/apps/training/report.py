@@ -6,6 +6,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from mamori.apps.core.spreadsheet import xlsx_append
@@ -19,7 +20,17 @@ def report_xlsx(*, user, course: Course | None) -> bytes:  # type: ignore[no-unt
     book = Workbook()
     sheet = book.active
     sheet.title = _("所属別")
-    xlsx_append(sheet, [_("所属コード"), _("所属"), _("対象者"), _("修了"), _("修了率（%）"), _("期限超過")])
+    xlsx_append(
+        sheet,
+        [
+            _("所属コード"),
+            _("所属"),
+            pgettext("course", "対象者"),
+            _("修了"),
+            _("修了率（%）"),
+            _("期限超過"),
+        ],
+    )
     for row in department_rates(user=user, course=course, today=today):
         xlsx_append(sheet, [row.department.code, row.department.full_name, row.assigned, row.completed,
                             row.rate, row.overdue])  # fmt: skip

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -29,8 +29,18 @@ def my_assignments(staff: Staff | None) -> QuerySet[Assignment]:
     return (
         Assignment.objects.filter(staff=staff)
         .select_related("course", "completion")
-        .order_by("completion", "due_on")
+        .order_by(F("completion").asc(nulls_first=True), "due_on")  # open first on either database
     )
+
+
+def my_courses(staff: Staff | None) -> list[Assignment]:
+    """One assignment per course a person is asked to take: the open one due first, else the last done.
+    Two rules can ask for the same course (all staff, and again the staff transferred in April); one pass
+    completes both, so the person sees the course once, by its earliest open due date."""
+    chosen: dict[int, Assignment] = {}
+    for assignment in my_assignments(staff):  # open ones first, by due date
+        chosen.setdefault(assignment.course_id, assignment)
+    return list(chosen.values())
 
 
 def my_completions(staff: Staff | None) -> QuerySet[Completion]:

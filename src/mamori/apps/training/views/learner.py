@@ -37,7 +37,8 @@ def training_tasks(request: HttpRequest) -> list[Task]:
             url=reverse("training:course", args=[a.course_id]),
             due=a.due_on,
         )
-        for a in selectors.my_assignments(staff).filter(completion__isnull=True)
+        for a in selectors.my_courses(staff)
+        if a.completion_id is None
     ]
 
 
@@ -55,7 +56,7 @@ class MyCoursesView(RoleRequiredMixin, TemplateView):
         role = user_role(self.request.user)
         return super().get_context_data(
             staff=staff,
-            assignments=selectors.my_assignments(staff),
+            assignments=selectors.my_courses(staff),
             completions=selectors.my_completions(staff),
             today=timezone.localdate(),
             can_manage=role in READERS,
