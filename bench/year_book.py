@@ -25,25 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("MAMORI_HOME", tempfile.mkdtemp(prefix="mamori-bench-"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.config.settings.test")
-
-import django
-
-django.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.template.loader import render_to_string  # noqa: E402
-from weasyprint import HTML  # noqa: E402
-
-from mamori.apps.evaluation.interchange import evaluation_import  # noqa: E402
-from mamori.apps.evaluation.render_html import sheet_context, stylesheet  # noqa: E402
-from mamori.apps.evaluation.selectors import year_sheets  # noqa: E402
-from mamori.apps.evaluation.year_book import year_book  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import load_note, write_block  # noqa: E402
+# Nothing here sets up Django at import: the PDF's worker processes run this script again (as
+# multiprocessing runs a caller's main script in each worker) and need none of it; `main()` does.
 
 YEARS = (2022, 2023, 2024)
 TARGETS = {"workbook (XLSX)": 10.0, "PDF": 60.0}
@@ -218,6 +201,8 @@ class TreeSampler(threading.Thread):
 
 
 def _measure(name: str, fn: Callable[[], Any], programs: int) -> tuple[Any, list[str]]:
+    from django.db import connection
+
     queries = [0]
 
     def count(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -244,6 +229,12 @@ def _measure(name: str, fn: Callable[[], Any], programs: int) -> tuple[Any, list
 def one_process_pdf(fiscal_year: int) -> bytes:
     """The PDF as `year_book` made it before the workers: every sheet in one WeasyPrint document,
     laid out and drawn in this process (the reference for the before/after ratio)."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    from mamori.apps.evaluation.render_html import sheet_context, stylesheet
+    from mamori.apps.evaluation.selectors import year_sheets
+
     body = "".join(
         render_to_string("evaluation/_sheet.html", sheet_context(s)) for s in year_sheets(fiscal_year)
     )
@@ -256,6 +247,21 @@ def main() -> None:
     parser.add_argument("--programs", type=int, default=300)
     parser.add_argument("--no-before", action="store_true", help="skip the one-process reference PDF")
     args = parser.parse_args()
+    if "MAMORI_HOME" not in os.environ:
+        os.environ["MAMORI_HOME"] = tempfile.mkdtemp(prefix="mamori-bench-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.config.settings.test")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from mamori.apps.evaluation.interchange import evaluation_import
+    from mamori.apps.evaluation.year_book import year_book
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from run import load_note, write_block
+
     call_command("migrate", verbosity=0)
     doc = document(args.programs)
     n = args.programs
