@@ -6,7 +6,9 @@ Every named URL pattern of every app is requested as each role and anonymously:
 - anonymous requests are redirected to the login page;
 - a forbidden POST to a write view is refused with 403 too;
 - every navigation entry leads to a view its roles may open;
-- every response (page or download) is `Cache-Control: no-store`.
+- every response (page or download) is `Cache-Control: no-store`;
+- every link and form on a page a role opens leads to a view that admits that role (no button that
+  ends in 403, no link to a URL that does not exist).
 Parameterised URLs take their kwargs from `tests/apps/<app>/matrix_samples.py` (see core's); the
 key "?" holds a query string the view needs. A sample may instead be a function of the requesting
 user, for objects only their owner sees (a background job): each role then opens its own.
@@ -17,13 +19,14 @@ from __future__ import annotations
 import importlib
 import logging
 import pkgutil
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, include, path, reverse
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, include, path, resolve, reverse
 from django.urls.resolvers import RoutePattern
 from django.views.generic import TemplateView
 
@@ -99,6 +102,28 @@ def _expected(view: Any, role: str) -> bool:
     return role in view.allowed_roles and not (view.writes and role == Role.AUDITOR)
 
 
+_TARGETS = re.compile(rb'<(?:a|form)\b[^>]*?\s(?:href|action)="([^"]*)"')
+_NOT_VIEWS = ("#", "mailto:", "http:", "https:", "javascript:", "/static/", "/i18n/")
+
+
+def link_problems(html: bytes, role: str) -> set[str]:
+    """Links and form targets on a page that the role may not open, or that lead nowhere."""
+    problems = set()
+    for raw in _TARGETS.findall(html):
+        target = raw.decode().replace("&amp;", "&")
+        if not target or target.startswith(_NOT_VIEWS) or target.startswith("?"):
+            continue
+        target_path = target.split("?", 1)[0].split("#", 1)[0]
+        try:
+            view = getattr(resolve(target_path).func, "view_class", None)
+        except Resolver404:
+            problems.add(f"links to {target}, which does not exist")
+            continue
+        if isinstance(view, type) and issubclass(view, RoleRequiredMixin) and not _expected(view, role):
+            problems.add(f"links to {target}, which refuses {role}")
+    return problems
+
+
 @pytest.fixture
 def quiet_request_log():
     """403s are the expected outcome here; keep django.request's warnings out of the report."""
@@ -147,6 +172,8 @@ def test_every_view_checks_roles_as_declared(quiet_request_log):
                 problems.append(
                     f"{route.name} as {role}: GET {status}, expected {'200/302' if allowed else 403}"
                 )
+            if status == 200 and response.get("Content-Type", "").startswith("text/html"):
+                problems.extend(f"{route.name} as {role}: {p}" for p in link_problems(response.content, role))
             if "no-store" not in response.get("Cache-Control", ""):  # pages and downloads alike
                 problems.append(f"{route.name} as {role}: no Cache-Control: no-store")
             if view.writes and not allowed:
@@ -173,6 +200,19 @@ def test_navigation_entries_lead_to_views_their_roles_may_open():
             assert role in view.allowed_roles, (
                 f"nav '{item.key}' shown to {role}, but {item.url_name} refuses it"
             )
+
+
+def test_a_link_a_role_may_not_follow_is_reported():
+    html = (
+        b'<a href="/staff/">ok</a><a href="/users/">users</a><form method="post" action="/staff/new/">'
+        b'<a href="/no-such-page/">x</a><a href="#top">t</a><a href="/static/x.css">s</a>'
+    )
+    assert link_problems(html, Role.ADMINISTRATOR) == {"links to /no-such-page/, which does not exist"}
+    assert link_problems(html, Role.AUDITOR) == {
+        f"links to /users/, which refuses {Role.AUDITOR}",
+        f"links to /staff/new/, which refuses {Role.AUDITOR}",
+        "links to /no-such-page/, which does not exist",
+    }
 
 
 def test_a_view_without_allowed_roles_is_reported():

@@ -299,3 +299,50 @@ def test_search_finds_a_name_across_snapshots_and_only_officers_get_restore_butt
     assert 'data-hits="1"' in page and 'data-action="restore-original"' not in page
     page = client.get(url, {"q": "[", "days": "7"}).content.decode()
     assert 'data-hits="0"' in page  # a bracket is a character, not a pattern
+
+
+def test_a_failed_backup_links_to_its_error_and_can_be_retried_from_there(world, users, client):
+    hidden = world.data.with_name("moved-away")
+    world.data.rename(hidden)  # the share was moved: the next backup fails
+    failed = world.run()
+    assert failed.status == RunStatus.FAILED
+    officer = as_user(client, users, "officer")
+    run_url = reverse("backups:run-detail", args=[failed.pk])
+    for page in (reverse("backups:systems"), reverse("backups:system-detail", args=["fileserver"])):
+        html = officer.get(page).content.decode()
+        assert f'href="{run_url}" data-action="failed-run"' in html, page
+    html = officer.get(run_url).content.decode()
+    assert 'data-field="error"' in html and 'data-action="retry"' in html
+    assert 'name="kind" value="backup"' in html
+    hidden.rename(world.data)
+    response = officer.post(reverse("backups:run-now", args=["fileserver"]), {"kind": "backup"})
+    retried = Run.objects.filter(kind=JobKind.BACKUP, requested_by="officer").get()
+    assert response["Location"] == reverse("backups:run-detail", args=[retried.pk])
+    assert retried.status == RunStatus.SUCCEEDED
+    assert 'data-action="failed-run"' not in officer.get(reverse("backups:systems")).content.decode()
+    client.logout()
+    auditor_view = as_user(client, users, "auditor").get(run_url).content.decode()
+    assert 'data-field="error"' in auditor_view and 'data-action="retry"' not in auditor_view
+
+
+def test_every_failed_job_kind_can_be_retried_and_a_full_drill_stays_full(world, users, client):
+    officer = as_user(client, users, "officer")
+    for kind in (JobKind.FORGET_PRUNE, JobKind.EXTEND_LOCKS):
+        response = officer.post(reverse("backups:run-now", args=["fileserver"]), {"kind": kind})
+        assert response.status_code == 302, kind
+    run = run_request(
+        actor="x", system=world.system, kind=JobKind.RESTORE_DRILL, detail={"sample": 0}, enqueue=False
+    )
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.FAILED)
+    html = officer.get(reverse("backups:run-detail", args=[run.pk])).content.decode()
+    assert 'name="kind" value="restore_drill"' in html and 'name="full" value="1"' in html
+
+
+def test_a_lead_is_offered_no_snapshot_pages_it_may_not_open(world, users, client):
+    lead = as_user(client, users, "lead")
+    html = lead.get(reverse("backups:system-detail", args=["jumin"])).content.decode()
+    assert reverse("backups:snapshots", args=["jumin"]) not in html
+    assert reverse("backups:search", args=["jumin"]) not in html
+    run = Run.objects.filter(system__code="jumin", kind=JobKind.BACKUP).first()
+    html = lead.get(reverse("backups:run-detail", args=[run.pk])).content.decode()
+    assert run.snapshot_id in html and reverse("backups:browse", args=["jumin", run.snapshot_id]) not in html

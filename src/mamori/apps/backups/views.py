@@ -24,12 +24,14 @@ from . import browse, charts, selectors
 from .alerts import alert_acknowledge
 from .errors import BackupError
 from .jobs import run_request
-from .models import JobKind
+from .models import SCHEDULABLE_KINDS, JobKind, RunStatus
 
 BROWSE_PAGE = 200  # entries per page of a snapshot folder
 SEARCH_DAYS = {"7": 7, "30": 30, "90": 90, "365": 365}
 
-RUN_NOW_KINDS = {JobKind.BACKUP, JobKind.RESTORE_DRILL, JobKind.OFFSITE_COPY, JobKind.CHECK_SUBSET}
+# Every scheduled job can also be run by hand: the system page's buttons and a failed run's retry.
+RUN_NOW_KINDS = set(SCHEDULABLE_KINDS)
+RETRY_STATUSES = {RunStatus.FAILED, RunStatus.MISSED}
 
 
 def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
@@ -84,6 +86,7 @@ class SystemDetailView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
             duration_chart=charts.duration_chart(history),
             schedules=system.schedules.all(),
             can_act=user_role(self.request.user) in OFFICERS,
+            can_read_snapshots=user_role(self.request.user) in READERS,
         )
         return ctx
 
@@ -112,7 +115,16 @@ class RunDetailView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        ctx["run"] = selectors.run_get(user=self.request.user, pk=kwargs["pk"])
+        run = selectors.run_get(user=self.request.user, pk=kwargs["pk"])
+        role = user_role(self.request.user)
+        ctx["run"] = run
+        ctx["can_read_snapshots"] = role in READERS
+        ctx["can_retry"] = (
+            role in OFFICERS
+            and run.status in RETRY_STATUSES
+            and run.kind in RUN_NOW_KINDS
+            and run.system.active
+        )
         return ctx
 
 
@@ -141,7 +153,7 @@ class SnapshotBrowseView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         system = selectors.system_get(user=self.request.user, code=kwargs["code"])
         path = self.request.GET.get("path") or browse.snapshot_start_path(
-            snapshot=browse.snapshot_get(system=system, ref=kwargs["ref"])
+            system=system, snapshot=browse.snapshot_get(system=system, ref=kwargs["ref"])
         )
         entries = Paginator(
             browse.snapshot_children(system=system, ref=kwargs["ref"], path=path), BROWSE_PAGE
