@@ -6,14 +6,16 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from django.urls import reverse
 
 from mamori.apps.backups import services
 from mamori.apps.backups.browse import snapshot_children, snapshot_file_open
 from mamori.apps.backups.errors import BackupError
 from mamori.apps.backups.executors import staging_dir
 from mamori.apps.backups.models import RunStatus, SourceKind
+from mamori.apps.core.models import Role
 
-from .conftest import REPO_PASSWORD, SystemUnderTest
+from .conftest import REPO_PASSWORD, SystemUnderTest, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,6 +64,20 @@ def test_sqlite_database_in_use_is_backed_up_consistently(tmp_path, departments,
     restored.write_bytes(b"".join(stream))
     rows = sqlite3.connect(restored).execute("SELECT count(*), max(id) FROM residents").fetchone()
     assert rows == (500, 499)
+
+
+def test_a_snapshot_of_one_database_file_opens_in_its_folder(tmp_path, departments, client):
+    db = tmp_path / "residents.sqlite3"
+    sqlite3.connect(db).execute("CREATE TABLE residents (id INTEGER PRIMARY KEY)").connection.commit()
+    sut = new_system(tmp_path, departments, "jumin")
+    services.source_create(actor="t", system=sut.system, kind=SourceKind.SQLITE, path=str(db))
+    assert sut.run().status == RunStatus.SUCCEEDED
+    client.force_login(make_user("officer", Role.SECURITY_OFFICER))
+    response = client.get(
+        reverse("backups:browse", args=["jumin", "latest"])
+    )  # 「最新のスナップショットを見る」
+    assert response.status_code == 200
+    assert 'data-entry="residents.sqlite3"' in response.content.decode()
 
 
 def test_relative_source_path_is_refused(tmp_path, departments):

@@ -93,10 +93,17 @@ def snapshot_get(*, system: ProtectedSystem, ref: str) -> engine.Snapshot:
     return match[0]
 
 
-def snapshot_start_path(*, snapshot: engine.Snapshot) -> str:
-    """Where browsing starts: the backed-up folder (or the folder holding all of them), not the root."""
+def snapshot_start_path(*, system: ProtectedSystem, snapshot: engine.Snapshot) -> str:
+    """Where browsing starts: the backed-up folder (or the folder holding all of them), not the root;
+    a snapshot of one file (an SQLite copy, a dump) starts in the folder that holds it."""
     paths = [_normal(p) for p in snapshot.paths]
-    return posixpath.commonpath(paths) if paths else "/"
+    start = posixpath.commonpath(paths) if paths else "/"
+    if len(paths) == 1 and start != "/":
+        parent = posixpath.dirname(start)
+        siblings = engine.list_dir(repository_access(primary_of_system(system)), snapshot.id, parent)
+        if any(n.path == start and n.type != "dir" for n in siblings):
+            return parent
+    return start
 
 
 def snapshot_search(*, system: ProtectedSystem, text: str, days: int) -> list[engine.Found]:
