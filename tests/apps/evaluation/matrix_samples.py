@@ -30,6 +30,7 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "evaluation:texts": year,
         "evaluation:rating": year,
         "evaluation:indicator_year": {"indicator": indicator.pk, "fy": 2012},
+        "evaluation:indicator_edit": {"indicator": indicator.pk},
         "evaluation:export": {"fmt": "csv"},
     }
 

@@ -178,6 +178,31 @@ def test_indicator_forms(client, sub):
     assert client.post(url, {"target": "2", "actual": "2"}).status_code == 302
 
 
+def test_an_indicator_can_be_corrected_and_its_year_form_names_it(client, sub):
+    login(client, Role.SECURITY_OFFICER)
+    indicator = services.indicator_create(
+        actor="t", program=sub, kind="activity", name="研収回数", unit="件", direction="down"
+    )
+    services.indicator_year_set(actor="t", indicator=indicator, fiscal_year=2012, target=2, actual=3)
+    year_page = client.get(reverse("evaluation:indicator_year", args=[indicator.pk, 2012])).content.decode()
+    edit_url = reverse("evaluation:indicator_edit", args=[indicator.pk])
+    assert "研収回数" in year_page and f'href="{edit_url}"' in year_page  # which indicator, and how to fix it
+    assert 'name="name" value="研収回数"' in client.get(edit_url).content.decode()
+    response = client.post(
+        edit_url, {"kind": "activity", "name": "研修回数", "unit": "回", "direction": "up", "kpi_code": ""}
+    )
+    assert response.status_code == 302
+    indicator.refresh_from_db()
+    assert (indicator.name, indicator.unit, indicator.direction) == ("研修回数", "回", "up")
+    assert indicator.years.get(fiscal_year=2012).actual == 3  # the figures stay
+    event = AuditEvent.objects.filter(action="evaluation.indicator.update").latest("sequence")
+    assert event.after["name"] == "研修回数"
+    sheet = client.get(
+        reverse("evaluation:program_detail", args=[sub.parent_id]) + "?fy=2012"
+    ).content.decode()
+    assert f'href="{edit_url}"' in sheet
+
+
 def test_dashboard_card_and_nav(client, program):
     login(client, Role.SECURITY_OFFICER)
     html = client.get(reverse("dashboard")).content.decode()

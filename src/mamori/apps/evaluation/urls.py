@@ -25,6 +25,7 @@ urlpatterns = [
     path("programs/<int:pk>/<int:fy>/unit-costs/", views.UnitCostView.as_view(), name="unit_costs"),
     path("programs/<int:pk>/<int:fy>/texts/", views.TextsView.as_view(), name="texts"),
     path("programs/<int:pk>/<int:fy>/rating/", views.RatingView.as_view(), name="rating"),
+    path("indicators/<int:indicator>/edit/", views.IndicatorEditView.as_view(), name="indicator_edit"),
     path("indicators/<int:indicator>/<int:fy>/", views.IndicatorYearView.as_view(), name="indicator_year"),
     path("export.<str:fmt>", views.ExportView.as_view(), name="export"),
     path("year-book/", YearBookStartView.as_view(), name="year_book"),

@@ -612,9 +612,8 @@ class IndicatorCreateView(ServiceFormView):
         services.indicator_create(actor=self.request.user, program=self.get_program(), **form.cleaned_data)
 
 
-class IndicatorYearView(ServiceFormView):
-    form_class = IndicatorYearForm
-    title = _("指標の目標値・実績値")
+class OneIndicatorMixin(ServiceFormView):
+    """A form about one indicator (URL kwarg `indicator`) of a program the user may see."""
 
     def get_indicator(self) -> Indicator:
         indicator = Indicator.objects.select_related("program").filter(pk=self.kwargs["indicator"]).first()
@@ -627,6 +626,37 @@ class IndicatorYearView(ServiceFormView):
         if self.program is None:
             self.program = _visible_program(self.request, self.get_indicator().program_id)
         return self.program
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(program=self.get_program(), back_url=self.get_success_url())
+        return ctx
+
+
+class IndicatorEditView(OneIndicatorMixin, IndicatorCreateView):
+    """Correct an indicator's name, kind, unit, direction or KPI binding (its yearly figures stay)."""
+
+    title = _("指標の変更")
+
+    def get_initial(self) -> dict[str, Any]:
+        i = self.get_indicator()
+        return {
+            "kind": i.kind,
+            "name": i.name,
+            "unit": i.unit,
+            "direction": i.direction,
+            "kpi_code": i.kpi_code,
+        }
+
+    def perform(self, form: djforms.Form) -> None:
+        services.indicator_update(
+            actor=self.request.user, indicator=self.get_indicator(), **form.cleaned_data
+        )
+
+
+class IndicatorYearView(OneIndicatorMixin):
+    form_class = IndicatorYearForm
+    title = _("指標の目標値・実績値")
 
     def get_initial(self) -> dict[str, Any]:
         row = IndicatorYear.objects.filter(
