@@ -67,6 +67,10 @@ def test_media_from_registration_to_certificate_and_an_incident_deadline(
     assert states == ["証明書受領", "証明書受領"]
     assert set(Medium.objects.values_list("state", flat=True)) == {MediumState.CERTIFIED}
     officer.screenshot(path=artifacts_dir / "disposal-officer-certified.png", full_page=True)
+    officer.goto(f"{base}/disposal/evidence/")  # 20 columns and a SHA-256: it must still fit 1280 px
+    assert officer.locator("table.evidence tbody tr").count() == 2
+    assert officer.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    officer.screenshot(path=artifacts_dir / "disposal-officer-evidence.png", full_page=True)
 
     staff = _sign_in(browser, base, "staff")
     staff.click("nav.main a[data-nav=incidents]")
