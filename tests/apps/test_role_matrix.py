@@ -8,7 +8,9 @@ Every named URL pattern of every app is requested as each role and anonymously:
 - every navigation entry leads to a view its roles may open;
 - every response (page or download) is `Cache-Control: no-store`;
 - every link and form on a page a role opens leads to a view that admits that role (no button that
-  ends in 403, no link to a URL that does not exist).
+  ends in 403, no link to a URL that does not exist);
+- every table on a page has a class (the site's table styles are opt-in: a bare table renders
+  unstyled, its headers centred over left-aligned cells).
 Parameterised URLs take their kwargs from `tests/apps/<app>/matrix_samples.py` (see core's); the
 key "?" holds a query string the view needs. A sample may instead be a function of the requesting
 user, for objects only their owner sees (a background job): each role then opens its own.
@@ -103,6 +105,7 @@ def _expected(view: Any, role: str) -> bool:
 
 
 _TARGETS = re.compile(rb'<(?:a|form)\b[^>]*?\s(?:href|action)="([^"]*)"')
+_BARE_TABLE = re.compile(rb"<table(?![^>]*\sclass=)[^>]*>")
 _NOT_VIEWS = ("#", "mailto:", "http:", "https:", "javascript:", "/static/", "/i18n/")
 
 
@@ -174,6 +177,8 @@ def test_every_view_checks_roles_as_declared(quiet_request_log):
                 )
             if status == 200 and response.get("Content-Type", "").startswith("text/html"):
                 problems.extend(f"{route.name} as {role}: {p}" for p in link_problems(response.content, role))
+                if _BARE_TABLE.search(response.content):
+                    problems.append(f"{route.name} as {role}: a <table> without a class")
             if "no-store" not in response.get("Cache-Control", ""):  # pages and downloads alike
                 problems.append(f"{route.name} as {role}: no Cache-Control: no-store")
             if view.writes and not allowed:
@@ -213,6 +218,12 @@ def test_a_link_a_role_may_not_follow_is_reported():
         f"links to /staff/new/, which refuses {Role.AUDITOR}",
         "links to /no-such-page/, which does not exist",
     }
+
+
+def test_a_table_without_a_class_is_found():
+    assert _BARE_TABLE.search(b'<table class="list"></table><table>')
+    assert _BARE_TABLE.search(b'<table id="x">')
+    assert not _BARE_TABLE.search(b'<table id="x" class="list findings">')
 
 
 def test_a_view_without_allowed_roles_is_reported():
