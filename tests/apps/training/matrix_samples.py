@@ -58,6 +58,7 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "training:certificate": {"pk": attempt.completion.pk},
         "training:image": {"pk": image.pk},
         "training:session-register": {"pk": session.pk},
+        "training:session-cancel": {"pk": session.pk},
         "training:session-detail": {"pk": session.pk},
         "training:session-attendance": {"pk": session.pk},
         "training:attendance-import": {"pk": session.pk},

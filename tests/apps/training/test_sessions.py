@@ -99,3 +99,52 @@ def test_the_import_page_lists_the_errors(session, world):
     page = client.post(reverse("training:attendance-import", args=[session.pk]),
                        {"file": SimpleUploadedFile(*upload)}).content.decode()  # fmt: skip
     assert "何も記録していません" in page and "2行目: 職員番号 &#x27;999999&#x27; の職員はいません" in page
+
+
+@pytest.fixture
+def user(world):  # type: ignore[no-untyped-def]
+    """The world's staff login, linked to the staff member in scope."""
+    user = world.users["staff"]
+    user.membership.staff = world.staff_in_scope
+    user.membership.save(update_fields=["staff"])
+    return user
+
+
+def _cancel(user, session):  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client.post(reverse("training:session-cancel", args=[session.pk]), follow=True)
+
+
+def test_the_staff_member_cancels_their_own_registration_and_the_seat_is_freed(session, world, user):
+    sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
+    sessions.registration_add(actor="test", session=session, staff=world.staff_outside)  # now full
+    page = _cancel(user, session)
+    assert "の申込を取り消しました" in page.content.decode()
+    assert not session.registrations.filter(staff=world.staff_in_scope).exists()
+    event = AuditEvent.objects.order_by("-sequence").first()
+    assert (event.action, event.actor, event.before["staff"]) == (
+        "training.session.cancel",
+        user.username,
+        world.staff_in_scope.employee_number,
+    )
+    sessions.registration_add(actor="test", session=session, staff=StaffFactory(department=world.johou))
+
+
+def test_another_persons_registration_cannot_be_cancelled(session, world, user):
+    sessions.registration_add(actor="test", session=session, staff=world.staff_outside)
+    before = AuditEvent.objects.count()
+    assert _cancel(user, session).status_code == 404
+    assert _cancel(world.users["security_officer"], session).status_code == 404  # no staff record of theirs
+    assert session.registrations.filter(staff=world.staff_outside).exists()
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_registration_cannot_be_cancelled_once_the_session_has_started(session, world, user):
+    sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
+    session.starts_at = timezone.now() - timedelta(minutes=1)
+    session.save(update_fields=["starts_at"])
+    page = _cancel(user, session)
+    assert "開始した集合研修の申込は取り消せません" in page.content.decode()
+    assert session.registrations.filter(staff=world.staff_in_scope).exists()
+    assert not AuditEvent.objects.filter(action="training.session.cancel").exists()

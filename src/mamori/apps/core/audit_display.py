@@ -44,6 +44,7 @@ VERBS = {
     "apply": pgettext_lazy("audit action", "適用"),
     "attendance": pgettext_lazy("audit action", "出欠の記録"),
     "attendance_import": pgettext_lazy("audit action", "出欠の取込"),
+    "cancel": pgettext_lazy("audit action", "取消"),
     "chain_keyed": pgettext_lazy("audit action", "監査ログの鍵付け"),
     "close": pgettext_lazy("audit action", "対応完了"),
     "confirm": pgettext_lazy("audit action", "確定"),

@@ -29,6 +29,8 @@ from .models import ClassroomSession, Registration
 MAX_BYTES = 2 * 1024 * 1024
 FULL = _("定員（{n}名）に達しているため登録できません")
 ALREADY = _("既に登録されています")
+STARTED = _("開始した集合研修の申込は取り消せません")
+NOT_MINE = _("この集合研修への申込はありません")
 NUMBER_COLUMNS = {"職員番号", "employee_number"}
 ATTENDED_COLUMNS = {"出欠", "attended"}
 ATTENDED_VALUES = {
@@ -77,6 +79,25 @@ def registration_add(*, actor: Actor, session: ClassroomSession, staff: Staff) -
             after={"session_id": session.pk, "staff": staff.employee_number},
         )
     return registration
+
+
+def registration_cancel(*, actor: Actor, session: ClassroomSession, staff: Staff) -> None:
+    """Withdraw the staff member's own registration before the session starts; the seat is freed."""
+    with transaction.atomic():
+        session = ClassroomSession.objects.select_for_update().get(pk=session.pk)
+        registration = session.registrations.filter(staff=staff).first()
+        if registration is None:
+            raise TrainingError(NOT_MINE, code="not_registered", http_status=404)
+        if session.starts_at <= timezone.now():
+            raise TrainingError(STARTED, code="started", http_status=409)
+        audit_record(
+            actor=actor,
+            action="training.session.cancel",
+            obj=registration,
+            object_name=f"{session} {staff}",
+            before={"session_id": session.pk, "staff": staff.employee_number},
+        )
+        registration.delete()
 
 
 def attendance_set(*, actor: Actor, session: ClassroomSession, attended: dict[int, bool]) -> int:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("images/<int:pk>/", learner.ImageView.as_view(), name="image"),
     path("sessions/", learner.SessionListView.as_view(), name="sessions"),
     path("sessions/<int:pk>/register/", learner.SessionRegisterView.as_view(), name="session-register"),
+    path("sessions/<int:pk>/cancel/", learner.SessionCancelView.as_view(), name="session-cancel"),
     path("manage/", manage.CourseListView.as_view(), name="courses"),
     path("manage/new/", manage.CourseCreateView.as_view(), name="course-create"),
     path("manage/<int:pk>/", manage.CourseDetailView.as_view(), name="course-detail"),

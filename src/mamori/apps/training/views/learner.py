@@ -20,7 +20,7 @@ from mamori.apps.core.navigation import Task
 from mamori.apps.core.permissions import ALL_ROLES, OFFICERS, READERS, RoleRequiredMixin, user_role
 
 from .. import certificate, quiz, selectors, services, sessions
-from ..models import Attempt, ClassroomSession, Course, CourseImage, QuestionKind
+from ..models import Attempt, ClassroomSession, Course, CourseImage, QuestionKind, Registration
 from ..rendering import sections
 
 NO_STAFF_RECORD = _(
@@ -264,4 +264,28 @@ class SessionRegisterView(RoleRequiredMixin, View):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("「{title}」に申し込みました。").format(title=session.title))
+        return HttpResponseRedirect(reverse("training:sessions"))
+
+
+class SessionCancelView(RoleRequiredMixin, View):
+    """Withdraw one's own registration; another person's cannot even be named (404)."""
+
+    allowed_roles = ALL_ROLES
+    writes = True
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        staff = selectors.staff_of(request.user)
+        if staff is None:
+            raise Http404
+        registration = get_object_or_404(
+            Registration.objects.select_related("session"), session=pk, staff=staff
+        )
+        session = registration.session
+        try:
+            sessions.registration_cancel(actor=request.user, session=session, staff=staff)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("「{title}」の申込を取り消しました。").format(title=session.title))
         return HttpResponseRedirect(reverse("training:sessions"))
