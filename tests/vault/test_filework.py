@@ -28,7 +28,7 @@ from mamori.vault.backend import FileType
 from mamori.vault.filework import WorkerCrashedError
 from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime
-from mamori.vault.model import parse_tree
+from mamori.vault.model import Snapshot, parse_tree
 from mamori.vault.pack import BlobType
 from tests.vault.faults import FlipLastByteBackend
 from tests.vault.restic_oracle import PASSWORD, restic, tree_state
@@ -178,12 +178,20 @@ def test_kill_9_with_workers_stress(tmp_path: Path) -> None:
     assert interrupted >= trials // 3, f"only {interrupted} of {trials} kills landed mid-backup"
 
 
-def _tree_ids(url: str, src: Path, processes: int) -> bytes:
-    """The id of `src`'s tree (the trees above it change with anything written in /tmp)."""
+def _tree_ids(
+    url: str, src: Path, processes: int, trees_in_workers: bool = False, descend: int = 512
+) -> bytes:
+    """The id of `src`'s tree (the trees above it change with anything written in /tmp), backed
+    up with the latest snapshot as parent if there is one."""
     with open_repository(url, PASSWORD) as repo:
         repo.low.load_index()
-        archiver = Archiver(repo.low, processes=processes)
-        snap, _ = archiver.run(ArchiveOptions(paths=[str(src)], hostname="h"))
+        snaps = repo.snapshots()
+        archiver = Archiver(repo.low, processes=processes, trees_in_workers=trees_in_workers, descend=descend)
+        opts = ArchiveOptions(paths=[str(src)], hostname="h")
+        if snaps:
+            opts.parent_id = bytes.fromhex(snaps[-1].id)
+            opts.parent = Snapshot.from_json(repo.low.load_unpacked(FileType.SNAPSHOT, snaps[-1].id))
+        snap, _ = archiver.run(opts)
         tree = snap.tree
         for name in src.parts[1:]:
             nodes = parse_tree(repo.low.load_blob(BlobType.TREE, tree))
@@ -202,6 +210,29 @@ def test_workers_write_the_same_trees_as_the_walker_alone(tmp_path: Path) -> Non
     url = str(tmp_path / "repo")
     init_repository(url, PASSWORD).close()
     assert _tree_ids(url, src, 2) == _tree_ids(url, src, 0)
+
+
+@pytest.mark.parametrize("budget", [1, 5, 61, 512])
+def test_jobs_that_descend_into_subfolders_write_the_same_trees(tmp_path: Path, budget: int) -> None:
+    # a directory's job backs up its subfolders too while its budget lasts; the folders it stops
+    # in (budget spent, a large file or a hard link below) are finished by the walker
+    src = tmp_path / "src"
+    _small_files(src, random.Random(11), -1, 1.0)
+    (src / "課2" / "令和6年度" / "深い" / "もっと深い").mkdir(parents=True)
+    (src / "課2" / "令和6年度" / "深い" / "big.bin").write_bytes(random.Random(1).randbytes(600_000))
+    os.link(src / "課3" / "令和6年度" / "文書_001.txt", src / "課4" / "hard.txt")
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    walker_alone = _tree_ids(url, src, 0)
+    assert _tree_ids(url, src, 2, True, budget) == walker_alone  # a parent: the first
+    _small_files(src, random.Random(12), 0, 0.3)  # some files change
+    changed = _tree_ids(url, src, 0)
+    assert _tree_ids(url, src, 2, True, budget) == changed
+    with open_repository(url, PASSWORD) as repo:
+        again = repo.backup([src], host="h")
+        assert again.files_new == again.files_changed == 0
+        assert again.dirs == len(list(os.walk(src))) and again.files_unmodified == 363
+        assert repo.check(read_data=True).ok
 
 
 def test_a_damaged_parent_tree_only_costs_reading_the_files_again(tmp_path: Path) -> None:

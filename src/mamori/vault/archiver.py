@@ -28,6 +28,7 @@ from mamori.vault.backend import FileType
 from mamori.vault.chunker import Chunker
 from mamori.vault.errors import InvalidArgumentError, VaultError
 from mamori.vault.filework import (
+    DESCEND_ENTRIES,
     JOB_FILES,
     LARGE_JOB,
     DirPart,
@@ -36,6 +37,7 @@ from mamori.vault.filework import (
     OldFile,
     Part,
     old_entries,
+    parent_subtree,
     scan,
     scan_dir,
 )
@@ -130,6 +132,7 @@ class Archiver:
         workers: int = 0,
         processes: int | None = None,
         trees_in_workers: bool = False,
+        descend: int = DESCEND_ENTRIES,
     ) -> None:
         self.repo = repo
         self.on_error = on_error
@@ -143,6 +146,8 @@ class Archiver:
         # the worker processes read the parent's trees themselves (their copy of the repository
         # reads a local directory after the fork; a network connection would not survive it)
         self._trees_in_workers = trees_in_workers
+        # and then also back up the subfolders of a folder in its job (see `_descend_budget`)
+        self._descend = descend
         # jobs not yet handed to a worker, last in first out (a depth-first walk keeps few folders open)
         # (large: see FileWorkers.has_room; None for a directory whose parent tree this process
         # loads when its turn comes)
@@ -326,18 +331,18 @@ class Archiver:
         """Back up a directory: a worker lists it and backs up its files (`scan_dir`), its
         subdirectories are walked in turn; `done(tree id)` is called once everything in it has arrived."""
         here = _Dir(path, snap_path, {}, done, root_dev)
-        self._outbox.append(
-            (here, ("dir", path, snap_path, old_subtree), False if self._trees_in_workers else None)
-        )
+        job = ("dir", path, snap_path, old_subtree, root_dev if self._one_fs else None)
+        self._outbox.append((here, job, False if self._trees_in_workers else None))
 
     def _work(self, job: tuple[Any, ...]) -> Part | DirPart:
         """What a worker does with a job (in the worker process)."""
         if job[0] == "dir":
             skip = self._excludes.matches if self._excludes else None
-            _kind, path, snap_path, old = job
-            if self._trees_in_workers:
-                old = self._load_old(old)
-            return scan_dir(self.repo, skip, path, snap_path, old)
+            _kind, path, snap_path, old, root_dev, descend = job
+            if not self._trees_in_workers:
+                return scan_dir(self.repo, skip, path, snap_path, old)
+            plain = self._load_old(old)
+            return scan_dir(self.repo, skip, path, snap_path, plain, self._load_old, root_dev, descend)
         return scan(self.repo, *job[1:])
 
     def _send(self, here: _Dir, items: list[Named]) -> None:
@@ -358,11 +363,13 @@ class Archiver:
                 if large is None:  # the parent's tree is loaded on its turn: few are held at once
                     old_tree = self._load_old(job[3])
                     large = old_tree is not None and len(old_tree) > LARGE_JOB
-                    job = (*job[:3], old_tree)
+                    job = (*job[:3], old_tree, *job[4:])
                     outbox[-1] = (here, job, large)
                 if not files.has_room(large):
                     break
                 outbox.pop()
+                if job[0] == "dir":
+                    job = (*job, self._descend_budget())
                 files.submit(job, (here, job[0]), large)
             if files.busy:
                 (here, kind), result = files.next_result()
@@ -371,9 +378,19 @@ class Archiver:
                 else:
                     self._received(here, result)
 
+    def _descend_budget(self) -> int:
+        """How many entries a folder's job may back up below it: the full budget while enough jobs
+        wait to keep every worker busy, a small one otherwise (at the start, or when the walk runs
+        thin), so the subfolders come back soon to be shared out."""
+        if len(self._outbox) >= self._processes:
+            return self._descend
+        return max(1, self._descend // 16)
+
     def _dir_received(self, here: _Dir, result: DirPart) -> None:
         """A directory job's result: its subdirectories are walked, its files' part taken in."""
-        part, subdirs, tree = result
+        part, subdirs, tree, nested, trees = result
+        for sub_id, sub_data in trees:  # finished subdirectories', each after the trees it names
+            self._save_tree_bytes(sub_data, sub_id)
         if tree is not None:
             tree_id, data = tree
             if data is not None:
@@ -382,11 +399,28 @@ class Archiver:
             return
         for name, old in subdirs:
             self._walker_entry(here, name, old)
+        for name, old, sub in nested:
+            self._nested_dir(here, name, old, sub)
         self._received(here, part)
+
+    def _nested_dir(self, here: _Dir, name: bytes, old: OldFile | None, result: DirPart) -> None:
+        """A subdirectory the worker began and left unfinished: taken on as if its own job came back."""
+        path = os.path.join(here.path, name)
+        found = self._node_at(name, path)
+        if found is None:
+            return
+        _st, node = found
+        if node.type != "dir":  # replaced since the worker listed it
+            self._walker_entry(here, name, old)
+            return
+        self.stats.dirs += 1
+        here.entries.append((name, node))
+        child = _Dir(path, here.child_snap(name), {}, self._subtree_of(here, node), here.root_dev)
+        self._dir_received(child, result)
 
     def _received(self, here: _Dir, part: Part, tree_id: bytes | None = None) -> None:
         """A job's result: store its sealed blobs, add its nodes, back up what it handed back."""
-        entries, walker, again, errors, blobs, (new, changed, unmodified, processed) = part
+        entries, walker, again, errors, blobs, (new, changed, unmodified, processed, dirs) = part
         if blobs:
             fresh = [
                 (BlobType.DATA, i, sealed, n)
@@ -398,6 +432,7 @@ class Archiver:
         self.stats.files_changed += changed
         self.stats.files_unmodified += unmodified
         self.stats.bytes_processed += processed
+        self.stats.dirs += dirs
         for path, exc in errors:
             self._error(os.fsdecode(path), exc)
         here.entries += entries
@@ -436,7 +471,9 @@ class Archiver:
             if self._one_fs and root_dev is not None and st.st_dev != root_dev:
                 node.subtree = self._save_tree([])
                 return
-            self._walk(path, here.child_snap(name), _old_subtree(old), root_dev, self._subtree_of(here, node))
+            self._walk(
+                path, here.child_snap(name), parent_subtree(old), root_dev, self._subtree_of(here, node)
+            )
         elif node.type == "file":
             if self._file_node(node, path, st, old) is not None:
                 here.entries.append((name, node))
@@ -537,7 +574,7 @@ class Archiver:
                 child,
                 child_path,
                 here.child_snap(name),
-                _old_subtree(here.old.get(name)),
+                parent_subtree(here.old.get(name)),
                 self._subtree_of(here, node),
             )
         self._release(here)
@@ -609,15 +646,6 @@ class _Dir:
 
     def child_snap(self, name: bytes) -> str:
         return self.snap_path.rstrip("/") + "/" + os.fsdecode(name)
-
-
-def _old_subtree(old: OldFile | None) -> bytes | None:
-    if old is None or old[0] != "dir" or not old[6]:
-        return None
-    try:
-        return bytes.fromhex(old[6])
-    except (TypeError, ValueError):
-        return None
 
 
 def _unchanged_content(old: OldFile, node: Node) -> list[bytes] | None:

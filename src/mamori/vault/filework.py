@@ -86,11 +86,25 @@ Part = tuple[
 ]
 """A job's result: entries (name, node JSON), entries for the walker, files to send again, errors
 (path, exception), sealed data blobs (id, stored bytes, uncompressed length), counts (new, changed,
-unmodified, bytes processed)."""
+unmodified, bytes processed, directories)."""
 
-DirPart = tuple[Part, list[Named], tuple[bytes, bytes | None] | None]
-"""A directory job's result: its files' part, its subdirectories, and its tree (id, plaintext or
-None when stored already) if the worker could finish it alone."""
+# A directory's job also backs up its subdirectories, depth first, until it has met this many
+# entries (or sealed JOB_BYTES): a folder of one or two files costs a worker less than the round
+# trip through the backup process it took as a job of its own.
+DESCEND_ENTRIES = 512
+
+DirPart = tuple[
+    Part,
+    list[Named],
+    tuple[bytes, bytes | None] | None,
+    list[tuple[bytes, OldFile | None, "DirPart"]],
+    list[tuple[bytes, bytes]],
+]
+"""A directory job's result: its files' part (with the nodes of the subdirectories it finished,
+their sealed blobs and counts), the subdirectories left to the walker, its tree (id, plaintext or
+None when stored already) if the worker could finish it alone, the subdirectories it began but
+could not finish (name, parent's node, their own result), and the new trees (id, plaintext) of
+the subdirectories it finished, each after the trees it names."""
 
 
 class SealingRepository(Protocol):
@@ -132,20 +146,59 @@ def old_entries(plain: bytes | None) -> dict[bytes, OldFile | None]:
         return {}
 
 
+def parent_subtree(old: OldFile | None) -> bytes | None:
+    """The id of the parent's tree of a directory; None if the parent had no directory there."""
+    if old is None or old[0] != "dir" or not old[6]:
+        return None
+    try:
+        return bytes.fromhex(old[6])
+    except (TypeError, ValueError):
+        return None
+
+
+class _Budget:
+    __slots__ = ("entries", "sealed")
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self.sealed = JOB_BYTES
+
+
 def scan_dir(
     repo: SealingRepository,
     skip: Callable[[str], bool] | None,
     directory: bytes,
     snap_path: str,
     old_tree: bytes | None,
+    load_tree: Callable[[bytes | None], bytes | None] | None = None,
+    root_dev: int | None = None,
+    descend: int = DESCEND_ENTRIES,
 ) -> DirPart:
     """List `directory` and back up its first `DIR_FILES` files (`scan`); `skip(snapshot path)` says
-    what the excludes leave out. Its tree comes back finished when nothing in it is left to others."""
+    what the excludes leave out. Its tree comes back finished when nothing in it is left to others.
+
+    With `load_tree` (subtree id → the parent's tree plaintext) the subdirectories are backed up
+    in the same job, depth first, until it has met `descend` entries or sealed `JOB_BYTES`; with
+    `root_dev` only those on that device (`--one-file-system`: the walker decides the others)."""
+    budget = _Budget(descend)
+    return _scan_dir(repo, skip, directory, snap_path, old_tree, load_tree, root_dev, budget)
+
+
+def _scan_dir(
+    repo: SealingRepository,
+    skip: Callable[[str], bool] | None,
+    directory: bytes,
+    snap_path: str,
+    old_tree: bytes | None,
+    load_tree: Callable[[bytes | None], bytes | None] | None,
+    root_dev: int | None,
+    budget: _Budget,
+) -> DirPart:
     try:
         with os.scandir(directory) as it:
             listing = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
     except OSError as exc:
-        return ([], [], [], [(directory, exc)], [], (0, 0, 0, 0)), [], None
+        return ([], [], [], [(directory, exc)], [], (0, 0, 0, 0, 0)), [], None, [], []
     old = old_entries(old_tree)
     prefix = snap_path.rstrip("/") + "/"
     subdirs: list[Named] = []
@@ -154,16 +207,67 @@ def scan_dir(
         if skip is not None and skip(prefix + os.fsdecode(name)):
             continue
         (subdirs if is_dir else files).append((name, old.get(name)))
-    part = scan(repo, directory, files[:DIR_FILES])
-    entries, walker, again, errors, _blobs, _counts = part
+    mine = files[:DIR_FILES]
+    entries, walker, again, errors, blobs, counts = scan(repo, directory, mine)
     again += files[DIR_FILES:]
+    budget.entries -= len(mine) + len(subdirs)
+    budget.sealed -= sum(len(sealed) for _id, sealed, _n in blobs)
+    nested: list[tuple[bytes, OldFile | None, DirPart]] = []
+    trees: list[tuple[bytes, bytes]] = []
+    if load_tree is not None:
+        left: list[Named] = []
+        for name, old_node in subdirs:
+            if budget.entries <= 0 or budget.sealed <= 0:
+                left.append((name, old_node))
+                continue
+            path = directory + b"/" + name if directory != b"/" else b"/" + name
+            try:
+                st = os.lstat(path)
+            except OSError:
+                left.append((name, old_node))  # the walker reports it
+                continue
+            if not stat.S_ISDIR(st.st_mode) or (root_dev is not None and st.st_dev != root_dev):
+                left.append((name, old_node))
+                continue
+            sub = _scan_dir(
+                repo,
+                skip,
+                path,
+                prefix + os.fsdecode(name),
+                load_tree(parent_subtree(old_node)),
+                load_tree,
+                root_dev,
+                budget,
+            )
+            sub_part, _left, sub_tree, _nested, sub_trees = sub
+            if sub_tree is None:  # the walker takes it on from where this job stopped
+                nested.append((name, old_node, sub))
+                continue
+            trees += sub_trees
+            sub_id, sub_data = sub_tree
+            if sub_data is not None:
+                trees.append((sub_id, sub_data))
+            node = node_from_stat(name, path, st)
+            node.subtree = sub_id
+            entries.append((name, node.to_json()))
+            blobs += sub_part[4]
+            new, changed, unmodified, processed, dirs = counts
+            sub_new, sub_changed, sub_unmodified, sub_processed, sub_dirs = sub_part[5]
+            counts = (
+                new + sub_new,
+                changed + sub_changed,
+                unmodified + sub_unmodified,
+                processed + sub_processed,
+                dirs + sub_dirs + 1,
+            )
+        subdirs = left
     tree: tuple[bytes, bytes | None] | None = None
-    if not (subdirs or walker or again or errors):
+    if not (subdirs or nested or walker or again or errors):
         data = tree_bytes_of(entries)
         tree_id = hashlib.sha256(data).digest()
         tree = (tree_id, None if repo.has_blob(BlobType.TREE, tree_id) else data)
         entries.clear()
-    return part, subdirs, tree
+    return (entries, walker, again, errors, blobs, counts), subdirs, tree, nested, trees
 
 
 def scan(repo: SealingRepository, directory: bytes, items: Sequence[Named]) -> Part:
@@ -233,7 +337,7 @@ def scan(repo: SealingRepository, directory: bytes, items: Sequence[Named]) -> P
         entries.append((name, small_file_json(name, st, times, xattrs, size, content)))
     sealed = repo.seal_blobs(plain) if plain else []
     blobs = [(i, s, n) for i, (s, n) in zip(ids, sealed, strict=True)]
-    return entries, walker, again, errors, blobs, (new, changed, unmodified, processed)
+    return entries, walker, again, errors, blobs, (new, changed, unmodified, processed, 0)
 
 
 _ASK_WALKER: list[bytes] = []
