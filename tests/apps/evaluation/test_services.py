@@ -68,7 +68,7 @@ def test_negative_fte_is_refused(sub):
 
 def test_unknown_fiscal_year_is_refused(sub):
     before = _snapshot()
-    with pytest.raises(EvaluationError, match=r"^年度を読み取れません: unknown fiscal year '平成二十四年度'"):
+    with pytest.raises(EvaluationError, match=r"^年度を読み取れません: 平成二十四年度。2012、FY2012、"):
         services.program_year_set_money(actor="t", program=sub, fiscal_year="平成二十四年度", program_cost=0)
     assert _snapshot() == before
 

@@ -234,7 +234,7 @@ def test_sub_program_option_limits_the_sheet(demo, tmp_path):
 
 
 def test_unknown_fiscal_year_or_program_is_a_clear_command_error(demo, tmp_path):
-    with pytest.raises(CommandError, match="unknown fiscal year '来年度'"):
+    with pytest.raises(CommandError, match="年度を読み取れません: 来年度。2012、"):
         call_command("sheet", "--program", "1379", "--fiscal-year", "来年度", "-o", str(tmp_path / "x.xlsx"))
     with pytest.raises(CommandError, match="整理番号 9999 の事業はありません"):
         call_command("sheet", "--program", "9999", "--fiscal-year", "2012", "-o", str(tmp_path / "x.xlsx"))

@@ -43,7 +43,9 @@ MSG_FTE_PRECISION = _("従事職員数（{category}）は小数第2位までで�
 MSG_UNKNOWN_CATEGORY = _("任用区分 {category!r} は不明です（{choices}）")
 MSG_ZERO_TARGET_UP = _("目指す方向が↑の指標「{name}」に目標値0は設定できません（達成率が定義できません）")
 MSG_DUPLICATE_PROGRAM = _("整理番号 {ref} の事業は既にあります")
-MSG_BAD_FISCAL_YEAR = _("年度を読み取れません: {error}")
+MSG_BAD_FISCAL_YEAR = _(
+    "年度を読み取れません: {text}。2012、FY2012、2012年度、平成24年度、H24、令和元年度 のように、1912〜2200年度の範囲で書いてください"
+)
 MSG_BAD_RATING = _("{label}は A・B・C のいずれかで入力してください（{value!r}）")
 MSG_OVERRIDE_REASON = _("提案と異なる評価（{labels}）には変更理由が必要です")
 MSG_UNKNOWN_KPI = _("KPI {code!r} は登録されていません")
@@ -78,7 +80,7 @@ def fiscal_year_from(value: str | int) -> int:
     try:
         return parse_fiscal_year(value)
     except ValueError as exc:
-        raise EvaluationError(MSG_BAD_FISCAL_YEAR.format(error=exc), code="bad_fiscal_year") from None
+        raise EvaluationError(MSG_BAD_FISCAL_YEAR.format(text=value), code="bad_fiscal_year") from exc
 
 
 def _audit_change(
