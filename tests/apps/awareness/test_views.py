@@ -152,3 +152,13 @@ def test_the_kpi_command_shows_the_rate_with_each_campaign_as_evidence(city, sen
     assert "確認 1/3人 (33.3%)" in rate["evidence"][0]["label"]
     assert rate["evidence"][0]["url"] == reverse("awareness:detail", args=[sent.pk])
     assert (count["value"], count["unit"]) == ("1", "回")
+
+
+def test_the_reminder_note_on_the_detail_page_reads_in_english_with_ascii_parentheses(city, sent):
+    Campaign.objects.filter(pk=sent.pk).update(reminded_at=datetime(2026, 6, 1, 9, 30, tzinfo=JST))
+    client = _client(city.world.users[Role.SECURITY_OFFICER])
+    url = reverse("awareness:detail", args=[sent.pk])
+    assert "（督促 2026-06-01 09:30）" in client.get(url).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = client.get(url).content.decode()
+    assert " (reminded 2026-06-01 09:30)" in html and "（reminded" not in html

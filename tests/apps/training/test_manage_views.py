@@ -40,7 +40,10 @@ def test_the_officer_writes_a_course_revises_it_and_adds_a_question_and_an_image
                  {"file": SimpleUploadedFile("図.png", png(), content_type="image/png")})  # fmt: skip
     image = CourseImage.objects.get()
     page = officer.get(reverse("training:course-detail", args=[course.pk])).content.decode()
-    assert f"image:{image.pk}" in page and "改訂した本文" in page
+    assert f"image:{image.pk}" in page and "改訂した本文" in page and "（単一選択）" in page
+    officer.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = officer.get(reverse("training:course-detail", args=[course.pk])).content.decode()
+    assert "(Single choice)" in page and "（Single choice）" not in page
 
 
 @pytest.mark.parametrize(
