@@ -190,3 +190,96 @@ def test_a_match_straddling_two_ids_is_not_a_hit() -> None:
     master.compact()
     assert master.has(BlobType.DATA, first) and master.has(BlobType.DATA, second)
     assert not master.has(BlobType.DATA, straddle)
+
+
+def _loaded(files: list[bytes], *, from_json: bool) -> MasterIndex:
+    master = MasterIndex()
+    for n, data in enumerate(files):
+        if from_json:
+            master.add_file_json(data, f"{n:064x}")
+        else:
+            master.add_file(decode_index(data, f"{n:064x}"))
+    master.compact()
+    return master
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(
+                st.sampled_from([f"{p:064x}" for p in range(4)]),
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(list(BlobType)), st.sampled_from(ID_POOL), st.integers(0, 2**32 - 1)
+                    ),
+                    max_size=6,
+                ),
+            ),
+            max_size=4,
+        ),
+        max_size=3,
+    )
+)
+def test_loading_index_json_in_bulk_finds_what_decoding_it_finds(
+    files: list[list[tuple[str, list[tuple[BlobType, bytes, int]]]]],
+) -> None:
+    # what a backup loads at its start: the same answers as decoding each file into PackedBlobs,
+    # with duplicate ids across packs and files, packs named twice and both blob types mixed
+    docs = [
+        json.dumps(
+            {
+                "packs": [
+                    {
+                        "id": pack_id,
+                        "blobs": [
+                            {
+                                "id": i.hex(),
+                                "type": t.value,
+                                "offset": o,
+                                "length": 7,
+                                "uncompressed_length": o % 3,
+                            }
+                            for t, i, o in blobs
+                        ],
+                    }
+                    for pack_id, blobs in packs
+                ]
+            }
+        ).encode()
+        for packs in files
+    ]
+    bulk, decoded = _loaded(docs, from_json=True), _loaded(docs, from_json=False)
+    assert bulk.count() == decoded.count()
+    assert bulk.pack_ids() == decoded.pack_ids()
+    assert sorted(bulk.blobs(), key=str) == sorted(decoded.blobs(), key=str)
+    for blob_type in BlobType:
+        for blob_id in ID_POOL:
+            assert bulk.lookup(blob_type, blob_id) == decoded.lookup(blob_type, blob_id)
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        {"id": "aa" * 31, "type": "data", "offset": 0, "length": 1},  # 31 bytes
+        {"id": "aa" * 31 + "a a", "type": "data", "offset": 0, "length": 1},  # fromhex skips spaces
+        {"id": "aa" * 33, "type": "data", "offset": 0, "length": 1},
+        {"id": "zz" * 32, "type": "data", "offset": 0, "length": 1},
+        {"id": 12, "type": "data", "offset": 0, "length": 1},
+        {"id": "aa" * 32, "type": "blob", "offset": 0, "length": 1},
+        {"id": "aa" * 32, "type": "data", "offset": -1, "length": 1},
+        {"id": "aa" * 32, "type": "data", "offset": 2**32, "length": 1},
+        {"id": "aa" * 32, "type": "data", "offset": 0, "length": 2**64},
+        {"id": "aa" * 32, "type": "data", "offset": "x", "length": 1},
+        {"id": "aa" * 32, "type": "data", "offset": 0},
+        ["aa" * 32, "data", 0, 1],
+    ],
+)
+def test_a_hostile_index_entry_is_refused_whole_and_named(blob: object) -> None:
+    good = {"id": "bb" * 32, "type": "tree", "offset": 0, "length": 1}
+    data = json.dumps({"packs": [{"id": "cc" * 32, "blobs": [good]}, {"id": "dd" * 32, "blobs": [blob]}]})
+    master = MasterIndex()
+    with pytest.raises(InvalidDataError, match="index file 12345678 is malformed"):
+        master.add_file_json(data.encode(), "12345678" * 8)
+    master.compact()
+    assert master.count() == 0 and master.pack_ids() == []  # nothing of the file was staged

@@ -202,7 +202,7 @@ class Repository:
         damaged: list[tuple[str, str]] = []
         for name in names:
             try:
-                index.add_file(self.load_index_file(name))
+                index.add_file_json(self.load_unpacked(FileType.INDEX, name), name)
             except IntegrityError as exc:
                 if not skip_damaged:
                     raise
