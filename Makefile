@@ -45,7 +45,7 @@ bench: setup
 	$(BIN)/python bench/year_book.py
 
 stress: setup
-	$(BIN)/pytest -m stress -p no:cacheprovider tests
+	$(BIN)/pytest -m stress -p no:cacheprovider --timeout 3600 tests
 
 # Compile every app's translations (the .mo files are committed, so running mamori needs no gettext).
 messages: setup
