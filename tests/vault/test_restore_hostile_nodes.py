@@ -13,13 +13,13 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from mamori.vault import open_repository
-from mamori.vault.api import RestoreResult
+from mamori.vault.api import Repository, RestoreResult
 from mamori.vault.cli import main
 from tests.vault.hostile import GOOD, PLANTED, files_outside
 from tests.vault.hostile_nodes import DEPTH, MIDDLE, NOBODY, NodeCases, build_node_cases
@@ -216,19 +216,23 @@ def test_each_extended_attribute_the_kernel_accepts_is_restored_the_others_are_l
     assert os.listxattr(theirs / "data" / "x.txt") == []
 
 
-def _as_nobody(run: object) -> int:
-    """Run `run()` in a forked child with the uid and gid of `nobody` (as root), or here (not root)."""
+def _as_nobody(run: Callable[[Repository], None], repo_path: Path) -> int:
+    """Run `run(repo)` in a forked child with the uid and gid of `nobody` (as root), or here (not root).
+    The child opens the repository before it gives up root, so everything the restore imports is loaded
+    while the checkout can still be read (a checkout in a 0700 folder is not readable by nobody)."""
     if not IS_ROOT:
-        run()  # type: ignore[operator]
+        with open_repository(str(repo_path), PASSWORD) as repo:
+            run(repo)
         return 0
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            os.setgroups([])
-            os.setresgid(NOBODY, NOBODY, NOBODY)
-            os.setresuid(NOBODY, NOBODY, NOBODY)
-            run()  # type: ignore[operator]
+            with open_repository(str(repo_path), PASSWORD) as repo:
+                os.setgroups([])
+                os.setresgid(NOBODY, NOBODY, NOBODY)
+                os.setresuid(NOBODY, NOBODY, NOBODY)
+                run(repo)
             code = 0
         finally:
             os._exit(code)
@@ -248,17 +252,17 @@ def test_not_as_root_setuid_and_setgid_of_other_owners_are_dropped_and_devices_n
     results: dict[str, list[tuple[str, str]]] = {}
     report = base / "failed.txt"
 
-    def run() -> None:
+    def run(repo: Repository) -> None:
         lines = []
         try:
             for case in ("setuid", "specials"):
-                for f in _restore(hostile, case, base / "mamori" / case).failed:
+                for f in repo.restore(hostile.snapshots[case], base / "mamori" / case).failed:
                     lines.append(f"{case}\t{f.path}\t{f.message}")
         except Exception as exc:  # the child's failure, for the assertion below
             lines = [f"error\t\t{type(exc).__name__}: {exc}"]
         report.write_text("\n".join(lines))
 
-    assert _as_nobody(run) == 0
+    assert _as_nobody(run, hostile.path) == 0
     for line in report.read_text().splitlines():
         case, path, message = line.split("\t")
         results.setdefault(case, []).append((path, message))
