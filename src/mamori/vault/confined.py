@@ -83,13 +83,14 @@ def mkdir_at(dir_fd: int, name: bytes) -> tuple[int, bool]:
     return os.open(name, OPEN_DIR, dir_fd=dir_fd), new
 
 
-def reopen(path: bytes, ident: tuple[int, int], flags: int) -> int:
-    """Open the file the plan created at `path`, or fail: never another inode, never a device.
+def reopen(path: bytes, ident: tuple[int, int], flags: int, dir_fd: int | None = None) -> int:
+    """Open the file the plan created at `path` (relative to `dir_fd` if given), or fail: never
+    another inode, never a device.
 
     O_PATH opens nothing (no device or fifo side effects); the (device, inode) proof then allows the
     real open through /proc/self/fd, which reaches exactly that inode.
     """
-    probe = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+    probe = os.open(path, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     try:
         st = os.fstat(probe)
         if (st.st_dev, st.st_ino) != ident or not stat.S_ISREG(st.st_mode):

@@ -15,11 +15,10 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
-import stat
 from collections.abc import Sequence
 from typing import Protocol
 
-from mamori.vault.confined import CREATE, Meta, remove_non_dir, set_meta, unlink_if
+from mamori.vault.confined import CREATE, Meta, remove_non_dir, reopen, set_meta, unlink_if
 from mamori.vault.errors import VaultError
 from mamori.vault.pack import BlobType, PackedBlob
 
@@ -30,7 +29,6 @@ __all__ = ["FileJob", "GroupJob", "Meta", "RestoreReader", "run_job"]
 _MAX_GAP = 1024 * 1024
 _MAX_READ = 4 * 1024 * 1024
 _OPEN_DIR_PATH = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
-_PROBE = os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
 _CREATE_RW = (CREATE & ~os.O_WRONLY) | os.O_RDWR  # read back by --verify
 
 FileJob = tuple[bytes, list[bytes], Meta, tuple[int, int] | None]
@@ -139,7 +137,7 @@ def _plan(
                 remove_non_dir(f.dir_fd, f.name)
                 f.fd = os.open(f.name, _CREATE_RW, 0o600, dir_fd=f.dir_fd)
         else:
-            f.fd = _reopen_at(f.dir_fd, f.name, ident)
+            f.fd = reopen(f.name, ident, os.O_RDWR, dir_fd=f.dir_fd)
     except OSError as exc:
         f.error = exc.strerror or str(exc)
         return
@@ -158,18 +156,6 @@ def _plan(
         entry[1].append((f, at))
     if verify:
         f.verify = [(blob.id, blob.plaintext_length) for _pack, blob, _at in places]
-
-
-def _reopen_at(dir_fd: int, name: bytes, ident: tuple[int, int]) -> int:
-    """Open the file the restorer made at `name` (an O_PATH probe proves the inode before the open)."""
-    probe = os.open(name, _PROBE, dir_fd=dir_fd)
-    try:
-        st = os.fstat(probe)
-        if (st.st_dev, st.st_ino) != ident or not stat.S_ISREG(st.st_mode):
-            raise OSError(errno.ESTALE, "replaced during the restore, not written")
-        return os.open(f"/proc/self/fd/{probe}", os.O_RDWR | os.O_CLOEXEC)
-    finally:
-        os.close(probe)
 
 
 def _by_pack(needed: Needed) -> dict[str, list[tuple[PackedBlob, list[Target]]]]:
