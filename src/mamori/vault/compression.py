@@ -21,6 +21,7 @@ __all__ = [
     "compress_unpacked",
     "compress_unpacked_parts",
     "decompress",
+    "decompress_bounded",
     "decompress_unpacked",
 ]
 
@@ -37,8 +38,8 @@ LEVEL = 1
 _SMALL = 128 * 1024
 _SAMPLE = 16 * 1024
 _SAMPLE_MIN_GAIN = 0.97
-# zstd frames from restic never exceed this; a guard against decompression bombs in damaged data.
-_MAX_OUTPUT = 1 << 32
+# A frame without a declared size is decoded this much at a time, so a bomb stops at its limit.
+_READ = 1 << 20
 
 _local = threading.local()
 
@@ -101,19 +102,45 @@ def _batched(item: bytes | bytearray | memoryview) -> bool:
     return 0 < len(item) <= _SMALL
 
 
-def decompress(data: bytes | bytearray | memoryview, expected_size: int | None = None) -> bytes:
-    """Decode one zstd frame; damaged input is an `InvalidDataError`."""
+def decompress(data: bytes | bytearray | memoryview, expected_size: int) -> bytes:
+    """Decode one zstd frame of a blob; damaged input is an `InvalidDataError`.
+
+    A frame that declares another size than the index's is refused before it is decoded (zstd
+    would otherwise allocate what the frame declares, whatever `max_output_size` says).
+    """
     try:
-        if expected_size is not None:
-            out = _decompressor().decompress(data, max_output_size=expected_size)
-        else:
-            dobj = _decompressor().decompressobj()
-            out = dobj.decompress(data)
+        declared = zstandard.frame_content_size(data)
+        if declared not in (-1, expected_size):
+            raise InvalidDataError(f"zstd data declares {declared} bytes, expected {expected_size}")
+        out = _decompressor().decompress(data, max_output_size=expected_size)
     except zstandard.ZstdError as exc:
         raise InvalidDataError(f"zstd data is damaged ({exc})") from exc
-    if expected_size is not None and len(out) != expected_size:
+    if len(out) != expected_size:
         raise InvalidDataError(f"zstd data decodes to {len(out)} bytes, expected {expected_size}")
     return out
+
+
+def decompress_bounded(data: bytes | bytearray | memoryview, limit: int) -> bytes:
+    """Decode one zstd frame of at most `limit` bytes: a crafted or damaged frame that would decode
+    to more (a "zstd bomb") is an `InvalidDataError` before more than `limit` bytes are held."""
+    too_big = f"zstd data decodes to more than {limit:,} bytes, the most this file may hold"
+    try:
+        declared = zstandard.frame_content_size(data)
+        if declared > limit:
+            raise InvalidDataError(too_big)
+        if declared >= 0:
+            return _decompressor().decompress(data)  # allocates the declared size once
+        reader = _decompressor().stream_reader(data)
+        parts: list[bytes] = []
+        total = 0
+        while part := reader.read(_READ):
+            total += len(part)
+            if total > limit:
+                raise InvalidDataError(too_big)
+            parts.append(part)
+    except zstandard.ZstdError as exc:
+        raise InvalidDataError(f"zstd data is damaged ({exc})") from exc
+    return b"".join(parts)
 
 
 def compress_unpacked(plaintext: bytes, version: int) -> bytes:
@@ -134,8 +161,9 @@ def compress_unpacked_parts(pieces: Iterable[bytes], version: int) -> bytes:
     return b"".join(out)
 
 
-def decompress_unpacked(data: bytes, version: int) -> bytes:
-    """Undo `compress_unpacked`; raw JSON (first byte ``{`` or ``[``) is accepted in both versions."""
+def decompress_unpacked(data: bytes, version: int, limit: int) -> bytes:
+    """Undo `compress_unpacked`, refusing more than `limit` bytes; raw JSON (first byte ``{`` or
+    ``[``) is accepted in both versions."""
     if not data:
         raise InvalidDataError("empty file content")
     first = data[0]
@@ -143,4 +171,4 @@ def decompress_unpacked(data: bytes, version: int) -> bytes:
         return data
     if first != UNPACKED_ZSTD:
         raise InvalidDataError(f"unsupported encoding format 0x{first:02x}")
-    return decompress(memoryview(data)[1:])
+    return decompress_bounded(memoryview(data)[1:], limit)

@@ -37,6 +37,11 @@ __all__ = ["DEFAULT_PACK_SIZE", "BlobType", "FileType", "Repository"]
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 # restic flushes a preliminary index file at 50,000 blobs.
 INDEX_MAX_BLOBS = 50_000
+# The most an index, snapshot or lock file may decode to: a crafted or damaged file (a "zstd bomb")
+# must not exhaust memory. An index entry is some 110 bytes of JSON, so 1 GiB holds ~9 million
+# blobs (restic 0.17's `repair index --read-all-packs` wrote one file for a whole repository); a
+# snapshot is a few KiB, 64 MiB holds hundreds of thousands of paths; a lock is some 200 bytes.
+UNPACKED_LIMITS = {FileType.INDEX: 1 << 30, FileType.SNAPSHOT: 64 << 20, FileType.LOCK: 1 << 20}
 
 
 _Buffer = bytes | bytearray | memoryview
@@ -165,7 +170,8 @@ class Repository:
             )
         try:
             plain = self.key.open(sealed)
-            return compression.decompress_unpacked(plain, self.config.version)
+            limit = UNPACKED_LIMITS.get(file_type, UNPACKED_LIMITS[FileType.SNAPSHOT])
+            return compression.decompress_unpacked(plain, self.config.version, limit)
         except IntegrityError as exc:
             hint = "mamori vault rebuild-index" if file_type is FileType.INDEX else "mamori vault check"
             raise InvalidDataError(
