@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 USAGE = """usage: mamori <command> [options]
 
@@ -41,7 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     if args[0] == "vault":
         from mamori.vault.cli import main as vault_main
 
-        return vault_main(args[1:])
+        code = vault_main(args[1:])
+        if argv is None:  # the `mamori` process itself, not a caller in Python
+            _exit_now(code)
+        return code
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mamori.config.settings.local")
     from django.core.management import execute_from_command_line
@@ -55,6 +59,20 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
     return 0
+
+
+def _exit_now(code: int) -> NoReturn:
+    """End the process once its output is out, without the interpreter's teardown.
+
+    A `mamori vault` command has closed its repository, joined its threads and reaped its workers
+    when it returns; what is left is freeing every object and module one by one, a tenth of a
+    no-change backup's time. A failed flush exits 120, as the interpreter's own exit would."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 120
+    os._exit(code)
 
 
 if __name__ == "__main__":

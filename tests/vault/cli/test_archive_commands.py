@@ -215,3 +215,22 @@ def test_cli_entry_point_runs_as_a_program(repo: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == b""
+
+
+def test_program_output_and_exit_code_arrive_through_pipes(repo: Path, src: Path, tmp_path: Path) -> None:
+    """The program ends without the interpreter's teardown: its buffered output must still arrive."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # block-buffered pipes
+    program = [sys.executable, "-m", "mamori.cli.main", "vault"]
+    proc = subprocess.run([*program, "--json", "backup", str(src)], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["message_type"] == "summary" and summary["files_new"] == 3
+    proc = subprocess.run([*program, "--json", "snapshots"], env=env, capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert [s["id"] for s in json.loads(proc.stdout)] == [summary["snapshot_id"]]
+    missing = tmp_path / "no-such-repo"
+    proc = subprocess.run(
+        [*program, "-r", str(missing), "snapshots"], env=env, capture_output=True, timeout=120
+    )
+    assert proc.returncode == 10
+    assert proc.stdout == b"" and proc.stderr.count(b"\n") == 1 and str(missing).encode() in proc.stderr
