@@ -240,3 +240,119 @@ def test_hostile_text_in_a_report_is_shown_as_text(world):
             page = client.get(url).content.decode()
             assert "<script>alert" not in page and "<img src=x" not in page
             assert "&lt;script&gt;alert" in page
+
+
+def _closed(world, **personal) -> Incident:
+    incident = _report(world, days_ago=10, **personal)
+    if incident_reports(incident):
+        for report, day in (("preliminary", 2), ("final", 5)):
+            services.incident_file_report(
+                actor="o",
+                incident=incident,
+                report=report,
+                filed_at=incident.learned_at + timedelta(days=day),
+            )
+    return services.incident_close(actor="o", incident=incident)
+
+
+def test_a_closed_incident_shows_no_form_that_would_change_it_only_reopen(world):
+    incident = _closed(world, personal_data=True, people_affected=1, special_care=True)
+    detail = reverse("incidents:detail", args=[incident.pk])
+    for role in (Role.SECURITY_OFFICER, Role.DEPARTMENT_LEAD, Role.STAFF):
+        page = signed_in(world, role).get(detail).content.decode()
+        for name in ("triage", "filing", "entry", "close"):
+            assert reverse(f"incidents:{name}", args=[incident.pk]) not in page, (role, name)
+    officer_page = signed_in(world, Role.SECURITY_OFFICER).get(detail).content.decode()
+    assert f'href="{reverse("incidents:reopen", args=[incident.pk])}"' in officer_page
+    assert (
+        reverse("incidents:reopen", args=[incident.pk])
+        not in signed_in(world, Role.AUDITOR).get(detail).content.decode()
+    )
+
+
+def test_a_closed_incident_refuses_changes_until_it_is_reopened(world):
+    incident = _closed(world)
+    for change in (
+        lambda: services.incident_entry_add(actor="o", incident=incident, text="追記"),
+        lambda: services.incident_triage(actor="o", incident=incident, severity="high"),
+    ):
+        with pytest.raises(IncidentError) as exc:
+            change()
+        assert exc.value.code == "closed"
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    response = officer.post(reverse("incidents:entry", args=[incident.pk]), {"text": "追記"})
+    assert response.status_code == 200 and "この事故は既に完了しています" in response.content.decode()
+    assert incident.timeline.filter(text="追記").count() == 0
+
+
+def test_the_officer_reopens_a_closed_incident_with_a_reason_in_one_audited_step(world):
+    incident = _closed(world)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    url = reverse("incidents:reopen", args=[incident.pk])
+    events = AuditEvent.objects.count()
+    refused = officer.post(url, {"reason": "   "})
+    assert refused.status_code == 200 and AuditEvent.objects.count() == events
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CLOSED
+    response = officer.post(url, {"reason": "委託先から追加の誤送付の報告"})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "incidents:detail", args=[incident.pk]
+    )
+    incident.refresh_from_db()
+    assert (incident.status, incident.closed_at) == (IncidentStatus.HANDLING, None)
+    event = AuditEvent.objects.order_by("-sequence").first()
+    assert AuditEvent.objects.count() == events + 1
+    assert (event.action, event.before["status"], event.after) == (
+        "incidents.incident.reopen",
+        "closed",
+        {"status": "handling", "reason": "委託先から追加の誤送付の報告"},
+    )
+    page = officer.get(reverse("incidents:detail", args=[incident.pk])).content.decode()
+    assert "再開しました: 委託先から追加の誤送付の報告" in page
+    assert reverse("incidents:triage", args=[incident.pk]) in page and url not in page
+    with pytest.raises(IncidentError) as exc:
+        services.incident_reopen(actor="o", incident=incident, reason="もう一度")
+    assert exc.value.code == "not_closed"
+
+
+def test_only_officers_may_reopen(world):
+    incident = _closed(world)
+    for role in (Role.DEPARTMENT_LEAD, Role.STAFF, Role.AUDITOR):
+        response = signed_in(world, role).post(
+            reverse("incidents:reopen", args=[incident.pk]), {"reason": "x"}
+        )
+        assert response.status_code == 403, role
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.CLOSED
+
+
+def test_a_reopened_incident_keeps_its_filed_reports_and_counts_new_deadlines_from_the_day_learned(world):
+    filed = _closed(world, personal_data=True, people_affected=1, special_care=True)
+    services.incident_reopen(actor="o", incident=filed, reason="本人の数の訂正")
+    reports = incident_reports(filed)
+    assert reports.preliminary.met is True and reports.final.met is True
+    officer = world.users[Role.SECURITY_OFFICER]
+    assert open_deadlines(user=officer) == []
+    page = signed_in(world, Role.SECURITY_OFFICER).get(reverse("incidents:detail", args=[filed.pk]))
+    assert reverse("incidents:filing", args=[filed.pk]) not in page.content.decode()  # nothing left to file
+
+    # Closed as not reportable, reopened when special-care data turns up: the reports were due
+    # counting from the day the city learned of the case, 10 days ago — the 速報 is overdue.
+    plain = _closed(world, personal_data=True, people_affected=1)
+    services.incident_reopen(actor="o", incident=plain, reason="要配慮個人情報が含まれていた")
+    services.incident_triage(
+        actor="o", incident=plain, personal_data=True, people_affected=1, special_care=True
+    )
+    [(incident, status)] = open_deadlines(user=officer)
+    assert incident == plain and status.deadline.kind == "preliminary" and status.overdue
+    dashboard = signed_in(world, Role.SECURITY_OFFICER).get(reverse("dashboard")).content.decode()
+    assert f"速報を提出: {plain.title}" in dashboard
+
+
+def test_the_filing_form_offers_the_report_still_to_file(world):
+    incident = _report(world, days_ago=3, personal_data=True, people_affected=1, special_care=True)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    detail = reverse("incidents:detail", args=[incident.pk])
+    assert 'value="preliminary" selected' in officer.get(detail).content.decode()
+    services.incident_file_report(actor="o", incident=incident, report="preliminary", filed_at=timezone.now())
+    assert 'value="final" selected' in officer.get(detail).content.decode()

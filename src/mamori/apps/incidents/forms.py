@@ -79,5 +79,14 @@ class FilingForm(forms.Form):
         self.initial.setdefault("filed_at", _now())
 
 
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("再開する理由"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("経過に記録されます。報告期限は引き続き市が把握した日から数えます。"),
+    )
+
+
 class TimelineEntryForm(forms.Form):
     text = forms.CharField(label=_("経過"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,6 +1,6 @@
 """Incident writes: each one transaction and one audit event (and a timeline entry where a person
 would expect one). Staff and department leads report; the officer triages, records the statutory
-reports and closes."""
+reports, closes and — with a reason — reopens. A closed incident takes no other change."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ FINAL_BEFORE_PRELIMINARY = _("確報の前に速報を記録してください")
 FINAL_MISSING = _("確報を提出するまで完了にできません")
 ALREADY_CLOSED = _("この事故は既に完了しています")
 CLOSE_SEPARATELY = _("完了は「完了にする」で記録してください")
+NOT_CLOSED = _("この事故は完了していないため再開できません")
+REOPEN_REASON_REQUIRED = _("再開する理由を入力してください")
 REPORTS = {"preliminary": _("速報"), "final": _("確報")}
 PERSONAL_FIELDS = [
     "personal_data",
@@ -53,6 +55,12 @@ def _user(actor: Actor) -> Any:
 def _check_past(value: datetime, field: object) -> None:
     if value > timezone.now():
         raise IncidentError(IN_FUTURE.format(field=field), code="in_future")
+
+
+def _check_open(incident: Incident) -> None:
+    """A closed incident is a finished record: reopen it (with a reason) before changing it."""
+    if incident.status == IncidentStatus.CLOSED:
+        raise IncidentError(ALREADY_CLOSED, code="closed")
 
 
 def _entry(incident: Incident, actor: Actor, text: str, at: datetime | None = None) -> None:
@@ -110,8 +118,7 @@ def incident_triage(
     **changes: Any,
 ) -> Incident:
     """The officer's assessment: severity, kind, personal-data facts, cause, measures, linked records."""
-    if incident.status == IncidentStatus.CLOSED:
-        raise IncidentError(ALREADY_CLOSED, code="closed")
+    _check_open(incident)
     if changes.get("status") == IncidentStatus.CLOSED:
         raise IncidentError(CLOSE_SEPARATELY, code="close_separately")
     before = snapshot_of(incident, TRIAGE_FIELDS)
@@ -137,6 +144,7 @@ def incident_triage(
 def incident_entry_add(
     *, actor: Actor, incident: Incident, text: str, at: datetime | None = None
 ) -> Incident:
+    _check_open(incident)
     if at is not None:
         _check_past(at, _("日時"))
     with transaction.atomic():
@@ -148,6 +156,7 @@ def incident_entry_add(
 def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed_at: datetime) -> Incident:
     """Record that the 速報 ("preliminary") or 確報 ("final") went to the Commission at `filed_at`."""
     field = {"preliminary": "preliminary_filed_at", "final": "final_filed_at"}[report]
+    _check_open(incident)
     if not reasons_of(incident):
         raise IncidentError(NOT_REPORTABLE, code="not_reportable")
     if getattr(incident, field) is not None:
@@ -171,8 +180,7 @@ def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed
 
 
 def incident_close(*, actor: Actor, incident: Incident) -> Incident:
-    if incident.status == IncidentStatus.CLOSED:
-        raise IncidentError(ALREADY_CLOSED, code="closed")
+    _check_open(incident)
     if reasons_of(incident) and incident.final_filed_at is None:
         raise IncidentError(FINAL_MISSING, code="final_missing")
     with transaction.atomic():
@@ -182,5 +190,30 @@ def incident_close(*, actor: Actor, incident: Incident) -> Incident:
         _entry(incident, actor, str(_("完了しました")))
         audit_record(
             actor=actor, action="incidents.incident.close", obj=incident, after={"status": incident.status}
+        )
+    return incident
+
+
+def incident_reopen(*, actor: Actor, incident: Incident, reason: str) -> Incident:
+    """「再開」: a closed incident is handled again (new facts, a report to correct), with the reason
+    in its timeline. The report deadlines still count from the day the city learned of the case and
+    reports already filed stay filed: both are derived from those facts, not from the closing."""
+    if incident.status != IncidentStatus.CLOSED:
+        raise IncidentError(NOT_CLOSED, code="not_closed")
+    reason = reason.strip()
+    if not reason:
+        raise IncidentError(REOPEN_REASON_REQUIRED, code="reason_required")
+    before = {"status": incident.status, "closed_at": incident.closed_at}
+    with transaction.atomic():
+        incident.status = IncidentStatus.HANDLING
+        incident.closed_at = None
+        incident.save(update_fields=["status", "closed_at"])
+        _entry(incident, actor, str(_("再開しました: {reason}")).format(reason=reason))
+        audit_record(
+            actor=actor,
+            action="incidents.incident.reopen",
+            obj=incident,
+            before=before,
+            after={"status": incident.status, "reason": reason},
         )
     return incident

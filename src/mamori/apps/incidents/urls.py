@@ -12,4 +12,5 @@ urlpatterns = [
     path("<int:pk>/filing/", views.IncidentFilingView.as_view(), name="filing"),
     path("<int:pk>/timeline/", views.IncidentEntryView.as_view(), name="entry"),
     path("<int:pk>/close", views.IncidentCloseView.as_view(), name="close"),
+    path("<int:pk>/reopen/", views.IncidentReopenView.as_view(), name="reopen"),
 ]

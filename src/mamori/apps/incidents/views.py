@@ -1,5 +1,6 @@
-"""Incident pages: everyone may report; the officer triages, records the reports and closes; leads
-follow their departments' incidents; auditors read. Views parse, call one service, render."""
+"""Incident pages: everyone may report; the officer triages, records the reports, closes and reopens;
+leads follow their departments' incidents; auditors read. A closed incident's page offers no form
+that would change it, only 「再開」. Views parse, call one service, render."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from mamori.apps.core.selectors import department_list
 from mamori.apps.core.views.base import ServiceFormView
 
 from . import selectors, services
-from .forms import FilingForm, IncidentReportForm, IncidentTriageForm, TimelineEntryForm
+from .forms import FilingForm, IncidentReportForm, IncidentTriageForm, ReopenForm, TimelineEntryForm
 from .models import Incident, IncidentStatus
 
 FOLLOWERS = OFFICERS | {Role.DEPARTMENT_LEAD}
@@ -89,14 +90,24 @@ class IncidentDetailView(RoleRequiredMixin, TemplateView):
         incident = selectors.incident_get(user=self.request.user, pk=self.kwargs["pk"])
         role = user_role(self.request.user)
         is_officer = role in OFFICERS
+        is_open = incident.status != IncidentStatus.CLOSED
         reports = selectors.incident_reports(incident)
+        pending = (
+            [s.deadline.kind for s in (reports.preliminary, reports.final) if s.filed_at is None]
+            if reports
+            else []
+        )
         return super().get_context_data(
             incident=incident,
             reports=reports,
             timeline=incident.timeline.select_related("author"),
-            entry_form=TimelineEntryForm() if role in FOLLOWERS else None,
-            filing_form=FilingForm() if is_officer and reports else None,
-            can_triage=is_officer and incident.status != IncidentStatus.CLOSED,
+            entry_form=TimelineEntryForm() if is_open and role in FOLLOWERS else None,
+            # Only while a report is still to be filed, with the next one chosen.
+            filing_form=FilingForm(initial={"report": pending[0]})
+            if is_officer and is_open and pending
+            else None,
+            can_triage=is_officer and is_open,
+            can_reopen=is_officer and not is_open,
             can_follow_links=role in READERS,  # the linked records' own pages admit these roles
             now=timezone.now(),
             **kwargs,
@@ -175,6 +186,15 @@ class IncidentEntryView(IncidentFormView):
         return services.incident_entry_add(
             actor=self.request.user, incident=self.incident, **form.cleaned_data
         )
+
+
+class IncidentReopenView(IncidentFormView):
+    form_class = ReopenForm
+    title = _("事故を再開")
+    success_message = _("再開しました。")
+
+    def perform(self, form: ReopenForm) -> Incident:
+        return services.incident_reopen(actor=self.request.user, incident=self.incident, **form.cleaned_data)
 
 
 class IncidentCloseView(RoleRequiredMixin, View):
