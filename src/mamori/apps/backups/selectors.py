@@ -185,18 +185,30 @@ def status_list(*, user: Any = None) -> list[SystemStatus]:
     return [system_status(system=s) for s in system_list(user=user)]
 
 
+def worst_of(statuses: list[SystemStatus]) -> list[SystemStatus]:
+    """The systems at the worst light (red before amber before green): the overall light is theirs."""
+    for light in (RED, AMBER, GREEN):
+        if at := [st for st in statuses if st.light == light]:
+            return at
+    return []
+
+
 @dataclass(frozen=True)
 class HistoryPoint:
+    """One finished backup for the charts; a failed run's figures are not a backup's (None)."""
+
     when: datetime
-    bytes_total: int
-    duration_s: float
+    bytes_total: int | None
+    duration_s: float | None
     ok: bool
 
 
 def backup_history(*, system: ProtectedSystem, limit: int = 60) -> list[HistoryPoint]:
     runs = system.runs.filter(kind=JobKind.BACKUP, finished_at__isnull=False).exclude(status=RunStatus.MISSED)
     points = [
-        HistoryPoint(r.finished_at, r.bytes_total or 0, r.duration_s or 0.0, r.status in OK_STATUSES)
+        HistoryPoint(r.finished_at, r.bytes_total, r.duration_s, True)
+        if r.status in OK_STATUSES
+        else HistoryPoint(r.finished_at, None, None, False)
         for r in runs.order_by("-finished_at")[:limit]
         if r.finished_at is not None
     ]

@@ -39,12 +39,39 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     statuses = selectors.status_list(user=request.user)
     if not statuses and user_role(request.user) not in READERS:
         return None
+    worst = selectors.worst_of(statuses)
+    light = worst[0].light if worst else ""
     return {
         "statuses": statuses,
         "open_alerts": selectors.alert_list(user=request.user).count(),
         "green": sum(1 for s in statuses if s.light == selectors.GREEN),
         "complete": sum(1 for s in statuses if s.checklist.complete),
+        "status": light,
+        "status_label": _card_label(worst),
+        "status_url": _card_link(worst),
     }
+
+
+def _card_label(worst: list[selectors.SystemStatus]) -> str:
+    if not worst:
+        return ""
+    if worst[0].light == selectors.GREEN:
+        return str(_("すべてのシステムが正常"))
+    if len(worst) == 1:
+        return f"{worst[0].system.name}: {worst[0].reason}"
+    names = "、".join(st.system.name for st in worst)
+    return str(_("{n}システムに問題があります: {names}")).format(n=len(worst), names=names)
+
+
+def _card_link(worst: list[selectors.SystemStatus]) -> str:
+    """Where the card's light leads: one system's failed run or page; several, the overview."""
+    if not worst or worst[0].light == selectors.GREEN:
+        return ""
+    if len(worst) > 1:
+        return reverse("backups:systems")
+    if failures := worst[0].latest_failures:
+        return reverse("backups:run-detail", args=[failures[0].pk])
+    return reverse("backups:system-detail", args=[worst[0].system.code])
 
 
 class BackupErrorMixin:
@@ -84,6 +111,7 @@ class SystemDetailView(RoleRequiredMixin, BackupErrorMixin, TemplateView):
             runs=selectors.run_list(system=system, limit=50),
             size_chart=charts.size_chart(history),
             duration_chart=charts.duration_chart(history),
+            failed_in_charts=sum(1 for p in history if not p.ok),
             schedules=system.schedules.all(),
             can_act=user_role(self.request.user) in OFFICERS,
             can_read_snapshots=user_role(self.request.user) in READERS,

@@ -36,8 +36,9 @@ class DashboardCard:
     """One area of the dashboard; `context` computes what the card template shows.
 
     If the context has `status` ("green", "amber" or "red") and `status_label`, the dashboard shows
-    a status light next to the title. A context of None hides the card for this request (nothing to
-    show this person: no systems in their departments, no tasks).
+    a status light next to the title; with `status_url` too, the light links to what is wrong. A
+    context of None hides the card for this request (nothing to show this person: no systems in
+    their departments, no tasks).
     """
 
     key: str
