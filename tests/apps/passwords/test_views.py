@@ -14,6 +14,7 @@ from django.utils import timezone
 from mamori.apps.core.models import AuditEvent, Membership, Role
 from mamori.apps.core.wareki import fiscal_year_of
 from mamori.apps.passwords import services
+from mamori.apps.passwords.errors import DirectoryError
 from mamori.apps.passwords.models import AuditRun, Directory, PasswordPolicy
 
 from .conftest import BIND_PASSWORD, PEOPLE
@@ -108,3 +109,29 @@ def test_dashboard_card_shows_compliance(client, directory, policies, staff):
     login(client, Role.SECURITY_OFFICER)
     page = client.get("/").content.decode()
     assert 'data-kpi="compliance">40.0%' in page and "退職者の有効アカウント 1 件" in page
+
+
+def _connection_cell(client, directory) -> str:
+    page = client.get("/passwords/").content.decode()
+    return page.split(f'data-directory="{directory.name}"')[1].split("</tr>")[0]
+
+
+def test_an_audit_that_connected_counts_as_a_connection_test(client, slapd, directory, policies, staff):
+    login(client, Role.SECURITY_OFFICER)
+    assert "未実施" in _connection_cell(client, directory)
+    services.audit_run(actor="officer", directory=directory)
+    cell = _connection_cell(client, directory)
+    assert "未実施" not in cell and 'class="light green"' in cell
+    assert "監査で接続・検索に成功しました（11 アカウント）" in cell
+    directory.port = 1  # the server moved: the next audit fails, and the column says so
+    directory.save(update_fields=["port"])
+    with pytest.raises(DirectoryError):
+        services.audit_run(actor="officer", directory=directory)
+    cell = _connection_cell(client, directory)
+    assert 'class="light red"' in cell and "監査で失敗: 127.0.0.1:1 に接続できません" in cell
+
+
+def test_recorded_audit_results_do_not_claim_a_connection(client, slapd, directory, policies, staff):
+    login(client, Role.SECURITY_OFFICER)
+    services.audit_run_record(actor="demo", directory=directory, entries=[], now=timezone.now())
+    assert "未実施" in _connection_cell(client, directory)

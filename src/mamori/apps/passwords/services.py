@@ -174,6 +174,13 @@ def directory_access(directory: Directory) -> ldap.DirectoryAccess:
     )
 
 
+def _connection_record(directory: Directory, *, ok: bool, message: str) -> None:
+    """The directory's last connection, from the 「接続テスト」 button or an audit that connected."""
+    directory.last_test_ok, directory.last_test_message = ok, message[:500]
+    directory.last_tested_at = timezone.now()
+    directory.save(update_fields=["last_test_ok", "last_test_message", "last_tested_at"])
+
+
 def directory_test(*, actor: Actor, directory: Directory) -> Directory:
     """Try connect → TLS → bind → search base; record the outcome (its message names the failed step)."""
     try:
@@ -181,10 +188,8 @@ def directory_test(*, actor: Actor, directory: Directory) -> Directory:
         ok, message = True, str(_("接続・TLS・バインド・検索ベースの確認に成功しました"))
     except DirectoryError as exc:
         ok, message = False, str(exc.message)
-    directory.last_test_ok, directory.last_test_message = ok, message[:500]
-    directory.last_tested_at = timezone.now()
     with transaction.atomic():
-        directory.save(update_fields=["last_test_ok", "last_test_message", "last_tested_at"])
+        _connection_record(directory, ok=ok, message=message)
         audit_record(
             actor=actor,
             action="passwords.directory.test",
@@ -202,7 +207,10 @@ def attributes_for(directory: Directory) -> list[str]:
 
 
 def audit_run(*, actor: Actor, directory: Directory, now: datetime | None = None) -> AuditRun:
-    """Audit the directory now. A failure is stored as a failed run (earlier runs untouched) and raised."""
+    """Audit the directory now. A failure is stored as a failed run (earlier runs untouched) and raised.
+
+    The audit's connection counts as a connection test, failed or successful: the directory's
+    「接続テスト」 column then tells what the last contact with the server showed."""
     started = now or timezone.now()
     try:
         entries = list(
@@ -215,6 +223,9 @@ def audit_run(*, actor: Actor, directory: Directory, now: datetime | None = None
         )
     except DirectoryError as exc:
         with transaction.atomic():
+            _connection_record(
+                directory, ok=False, message=str(_("監査で失敗: {error}")).format(error=exc.message)
+            )
             run = AuditRun.objects.create(
                 directory=directory,
                 started_at=started,
@@ -230,15 +241,29 @@ def audit_run(*, actor: Actor, directory: Directory, now: datetime | None = None
                 after={"directory": directory.name, "error": run.error},
             )
         raise
-    return audit_run_record(actor=actor, directory=directory, entries=entries, now=started)
+    return audit_run_record(actor=actor, directory=directory, entries=entries, now=started, connected=True)
 
 
 def audit_run_record(
-    *, actor: Actor, directory: Directory, entries: Iterable[tuple[str, Raw]], now: datetime
+    *,
+    actor: Actor,
+    directory: Directory,
+    entries: Iterable[tuple[str, Raw]],
+    now: datetime,
+    connected: bool = False,
 ) -> AuditRun:
-    """Judge entries read from the directory (or recorded from it) and store the run with its findings."""
+    """Judge entries read from the directory (`connected`: just now) or recorded from it, and store
+    the run with its findings; recorded entries say nothing about the server being reachable."""
     outcome = judge_entries(directory=directory, entries=entries, now=now)
     with transaction.atomic():
+        if connected:
+            _connection_record(
+                directory,
+                ok=True,
+                message=str(_("監査で接続・検索に成功しました（{n} アカウント）")).format(
+                    n=len(outcome.findings)
+                ),
+            )
         run = AuditRun.objects.create(
             directory=directory,
             started_at=now,
