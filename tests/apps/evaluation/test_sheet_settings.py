@@ -130,3 +130,23 @@ def test_a_bad_setting_in_the_document_names_its_line_and_saves_nothing(program,
     line = dump(document, "yaml").splitlines().index("settings:") + 2  # the mapping starts below its key
     assert str(exc.value) == f"settings（{line}行目）: 評価Aの基準は数値で入力してください（'abc'）"
     assert not SheetSettings.objects.exists()
+
+
+def test_the_settings_page_leads_back_to_the_sheet_it_was_opened_from(client, program):
+    login(client, Role.SECURITY_OFFICER)
+    sheet = reverse("evaluation:program_detail", args=[program.pk])
+    html = client.get(sheet + "?fy=2012").content.decode()
+    settings_url = f"{reverse('evaluation:sheet_settings')}?program={program.pk}&fy=2012"
+    assert f'href="{settings_url.replace("&", "&amp;")}"' in html
+    back = f'href="{sheet}?fy=2012"'
+    page = client.get(settings_url).content.decode()
+    assert back in page and "戻る" in page
+    response = client.post(settings_url, FORM)
+    assert response.status_code == 302 and response["Location"] == f"{sheet}?fy=2012"
+    # from the list (or with a program that does not exist) it goes back to the list
+    program_list = reverse("evaluation:program_list")
+    for url in (
+        reverse("evaluation:sheet_settings"),
+        reverse("evaluation:sheet_settings") + "?program=999999",
+    ):
+        assert f'href="{program_list}"' in client.get(url).content.decode().split('class="form"')[1]

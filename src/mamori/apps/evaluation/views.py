@@ -347,7 +347,17 @@ class SheetSettingsView(ServiceFormView):
         )
 
     def get_success_url(self) -> str:
-        return reverse("evaluation:program_list")
+        """Back to the sheet the officer came from (`?program=<pk>&fy=<year>`), else the list."""
+        raw, fy = self.request.GET.get("program", ""), self.request.GET.get("fy", "")
+        try:
+            program = _visible_program(self.request, int(raw)) if raw.isdigit() else None
+            year = services.fiscal_year_from(fy) if fy else None
+        except (Http404, EvaluationError):
+            program = None
+        return self.sheet_url(program, year) if program else reverse("evaluation:program_list")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(back_url=self.get_success_url(), **kwargs)
 
 
 class ProgramCreateView(ServiceFormView):
