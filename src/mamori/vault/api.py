@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import getpass
+import importlib
 import os
 import re
 import socket
@@ -18,14 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mamori.vault.archiver import ArchiveOptions, Archiver, ArchiveStats
 from mamori.vault.backend import FileType, Handle
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.backend.location import BackendOptions, open_backend, parse_location
-from mamori.vault.checker import CheckProblem, CheckResult, check_repository
-from mamori.vault.copy import CopyResult, copy_snapshots
 from mamori.vault.crypto import KDFParams
 from mamori.vault.errors import (
     AmbiguousIdError,
@@ -35,15 +34,19 @@ from mamori.vault.errors import (
     SnapshotNotFoundError,
     VaultError,
 )
-from mamori.vault.forget import ForgetResult, RetentionPolicy, forget_snapshots
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob
-from mamori.vault.prune import PruneResult, prune_repository
 from mamori.vault.repository import Repository as LowRepository
 from mamori.vault.restorer import Restorer, RestoreStats
-from mamori.vault.retention import LockStatus, RetentionResult, extend_locks, lock_status
-from mamori.vault.stats import RepoStats, repository_stats
+
+if TYPE_CHECKING:
+    from mamori.vault.checker import CheckProblem, CheckResult
+    from mamori.vault.copy import CopyResult
+    from mamori.vault.forget import ForgetResult, RetentionPolicy
+    from mamori.vault.prune import PruneResult
+    from mamori.vault.retention import LockStatus, RetentionResult
+    from mamori.vault.stats import RepoStats
 
 __all__ = [
     "BackendOptions",
@@ -67,6 +70,29 @@ __all__ = [
     "init_repository",
     "open_repository",
 ]
+
+# The maintenance operations' modules load on first use (PEP 562, as `mamori.vault` itself does):
+# a backup, the command run most, starts without them.
+_LATER = {
+    "CheckProblem": "mamori.vault.checker",
+    "CheckResult": "mamori.vault.checker",
+    "CopyResult": "mamori.vault.copy",
+    "ForgetResult": "mamori.vault.forget",
+    "LockStatus": "mamori.vault.retention",
+    "PruneResult": "mamori.vault.prune",
+    "RepoStats": "mamori.vault.stats",
+    "RetentionPolicy": "mamori.vault.forget",
+    "RetentionResult": "mamori.vault.retention",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LATER.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -612,6 +638,8 @@ class Repository:
 
     def check(self, *, read_data: bool = False, read_data_subset: str | None = None) -> CheckResult:
         """Verify the repository's structure, and with `read_data` every byte of it."""
+        from mamori.vault.checker import check_repository
+
         with self.low.lock():
             self.low.load_index()
             return check_repository(
@@ -623,6 +651,8 @@ class Repository:
 
     def copy_to(self, dest: Repository, *, snapshot_ids: Sequence[str] | None = None) -> CopyResult:
         """Copy snapshots missing in `dest` (by their original id) with their blobs, re-encrypted."""
+        from mamori.vault.copy import copy_snapshots
+
         with self.low.lock(), dest.low.lock():
             self.low.load_index()
             dest.low.load_index()
@@ -630,6 +660,9 @@ class Repository:
 
     def forget(self, policy: RetentionPolicy, *, prune: bool = False, dry_run: bool = False) -> ForgetResult:
         """Remove snapshots the policy does not keep (per host and paths); optionally prune afterwards."""
+        from mamori.vault.forget import forget_snapshots
+        from mamori.vault.prune import prune_repository
+
         with self.low.lock(exclusive=not dry_run):
             result = forget_snapshots(self.low, policy, dry_run=dry_run)
             if prune and not dry_run:
@@ -638,20 +671,28 @@ class Repository:
 
     def prune(self) -> PruneResult:
         """Delete data no snapshot references and rewrite mostly unused packs."""
+        from mamori.vault.prune import prune_repository
+
         with self.low.lock(exclusive=True):
             return prune_repository(self.low)
 
     def extend_locks(self, *, days: int | None = None) -> RetentionResult:
         """Keep every object a snapshot needs under Object Lock until now + days (S3 Object Lock only)."""
+        from mamori.vault.retention import extend_locks
+
         with self.low.lock():
             return extend_locks(self.low, days=days)
 
     def lock_status(self) -> LockStatus:
         """The Object Lock read back from the server: mode, days, until when the newest snapshot is locked."""
+        from mamori.vault.retention import lock_status
+
         return lock_status(self.low)
 
     def stats(self) -> RepoStats:
         """Snapshot, pack and blob counts with stored and uncompressed sizes."""
+        from mamori.vault.stats import repository_stats
+
         with self.low.lock():
             self.low.load_index()
             return repository_stats(self.low)

@@ -6,8 +6,6 @@ import argparse
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from mamori.vault.retention import extend_locks, lock_status
-
 if TYPE_CHECKING:
     from mamori.vault.cli import Context
 
@@ -32,6 +30,8 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
 
 def cmd_extend_locks(ctx: Context, args: argparse.Namespace) -> int:
     """`extend-locks`: every object still needed stays locked until now + days."""
+    from mamori.vault.retention import extend_locks  # loaded in its command: not for every command
+
     low = ctx.open_repository().low
     with low.lock():
         result = extend_locks(low, days=args.days, progress=ctx.progress)
@@ -47,6 +47,8 @@ def cmd_extend_locks(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_lock_status(ctx: Context, args: argparse.Namespace) -> int:
     """`lock-status`: mode, days and how long the newest snapshot is certainly kept."""
+    from mamori.vault.retention import lock_status  # loaded in its command: not for every command
+
     low = ctx.open_repository().low
     status = lock_status(low)
     if ctx.json:

@@ -13,20 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from mamori.vault.api import open_repository
 from mamori.vault.backend import FileType, Handle, ObjectLock
-from mamori.vault.checker import check_repository
 from mamori.vault.errors import InvalidArgumentError
-from mamori.vault.forget import Duration, RetentionPolicy, forget_snapshots, parse_group_by, restic_json
 from mamori.vault.ids import parse_id
 from mamori.vault.keys import add_key, list_keys, remove_key
 from mamori.vault.pack import BlobType
-from mamori.vault.prune import PruneResult, prune_repository
-from mamori.vault.repair import rebuild_index
 from mamori.vault.repository import Repository
-from mamori.vault.stats import repository_stats
 from mamori.vault.timefmt import format_time
+
+# The engine parts of check, forget, prune, stats and rebuild-index load in their commands: every
+# command builds this parser, and a backup should not wait for them.
 
 if TYPE_CHECKING:
     from mamori.vault.cli import Context
+    from mamori.vault.prune import PruneResult
 
 __all__ = ["register"]
 
@@ -148,6 +147,8 @@ def cmd_init(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
     """`check`: structure, and data with --read-data / --read-data-subset."""
+    from mamori.vault.checker import check_repository
+
     low = _low(ctx)
     with low.lock():
         result = check_repository(
@@ -299,6 +300,8 @@ def cmd_unlock(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     """`stats`: counts and sizes."""
+    from mamori.vault.stats import repository_stats
+
     low = _low(ctx)
     low.load_index()
     stats = repository_stats(low)
@@ -315,6 +318,9 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
     """`forget`: apply a retention policy per host and paths."""
+    from mamori.vault.forget import Duration, RetentionPolicy, forget_snapshots, parse_group_by, restic_json
+    from mamori.vault.prune import prune_repository
+
     policy = RetentionPolicy(
         keep_last=args.keep_last,
         keep_hourly=args.keep_hourly,
@@ -352,6 +358,8 @@ def cmd_forget(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_prune(ctx: Context, args: argparse.Namespace) -> int:
     """`prune`: remove unreferenced data."""
+    from mamori.vault.prune import prune_repository
+
     low = _low(ctx)
     with low.lock(exclusive=True):
         result = prune_repository(low, progress=ctx.progress)
@@ -401,6 +409,8 @@ def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_rebuild_index(ctx: Context, args: argparse.Namespace) -> int:
     """`rebuild-index`: new index files from the pack headers."""
+    from mamori.vault.repair import rebuild_index
+
     low = _low(ctx)
     with low.lock(exclusive=True):
         result = rebuild_index(low, progress=ctx.progress)
