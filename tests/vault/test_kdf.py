@@ -98,13 +98,15 @@ def test_a_warm_up_that_cannot_read_the_key_does_nothing(repo_path: Path, damage
 def test_the_cli_starts_the_key_before_it_loads_the_engine() -> None:
     """What makes the overlap possible: importing the CLI loads no engine module and no codec."""
     heavy = ["zstandard", "pyfastcdc", "cryptography", "mamori.vault.api", "mamori.vault.archiver"]
+    heavy += ["mamori.vault.backend", "dataclasses", "tempfile"]  # the location parse comes later too
     code = f"import sys, mamori.vault.cli; print([m for m in {heavy!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
+@pytest.mark.parametrize("scheme", ["", "local:"])
 def test_mamori_vault_derives_the_key_once_in_the_warm_up(
-    repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
 ) -> None:
     derived_in: list[str] = []
     real = hashlib.scrypt
@@ -117,6 +119,8 @@ def test_mamori_vault_derives_the_key_once_in_the_warm_up(
     password_file = tmp_path / "pw"
     password_file.write_text(PASSWORD + "\n")
     out = io.StringIO()
-    code = main(["-r", str(repo_path), "--password-file", str(password_file), "snapshots"], stdout=out)
+    code = main(
+        ["-r", f"{scheme}{repo_path}", "--password-file", str(password_file), "snapshots"], stdout=out
+    )
     assert code == 0 and "0 snapshots" in out.getvalue()
     assert derived_in == ["vault-kdf"]

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from mamori.vault import kdf
-from mamori.vault.backend.location import BackendOptions, parse_location
 from mamori.vault.cli.allocator import use_one_arena
 from mamori.vault.errors import InvalidArgumentError, VaultError
 
 if TYPE_CHECKING:
     from mamori.vault.api import Repository
     from mamori.vault.backend import ObjectLock
+    from mamori.vault.backend.location import BackendOptions
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_PARTIAL", "Context", "main"]
 
@@ -71,6 +71,8 @@ class Context:
 
     def backend_options(self) -> BackendOptions:
         """The remote backends' settings and secrets from the environment."""
+        from mamori.vault.backend.location import BackendOptions
+
         return BackendOptions.from_environ()
 
     def open_repository(self) -> Repository:
@@ -147,11 +149,25 @@ def _warm_up_key(argv: list[str]) -> None:
     try:
         known, _ = pre.parse_known_args(argv)
         password = _given_password(known.password_file)
-        scheme, path = parse_location(known.repo or os.environ.get("MAMORI_REPOSITORY", ""))
     except (argparse.ArgumentError, VaultError):
         return
-    if password is not None and scheme == "local" and path:
+    path = _local_path(known.repo or os.environ.get("MAMORI_REPOSITORY", ""))
+    if password is not None and path:
         kdf.warm_up(path, password)
+
+
+def _local_path(url: str) -> str | None:
+    """The directory of a plainly local repository (`/srv/repo`, `local:/srv/repo`), else None.
+
+    Decided without `backend.location`, whose imports would delay the warm-up: a name with a colon
+    before any slash (`sftp:`, `s3:`, `rest:`, or an odd local name) is left to the real parse.
+    """
+    scheme, colon, rest = url.partition(":")
+    if not colon or "/" in scheme:
+        return url or None
+    if scheme == "local":
+        return rest or None
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
