@@ -156,4 +156,16 @@ def test_seal_many_opens_like_seal_with_disjoint_counter_ranges(messages: list[b
         )
 
 
+@given(st.lists(st.binary(max_size=100), max_size=12))
+def test_seal_joined_is_seal_many_back_to_back(messages: list[bytes]) -> None:
+    # a backup's worker seals a job's files into one buffer
+    key = Key.generate()
+    joined = key.seal_joined(messages)
+    assert len(joined) == sum(len(m) + EXTENSION for m in messages)
+    start = 0
+    for m in messages:
+        assert key.open(joined[start : start + len(m) + EXTENSION]) == m
+        start += len(m) + EXTENSION
+
+
 _R_MASK = bytes.fromhex("ffffff0ffcffff0ffcffff0ffcffff0f")

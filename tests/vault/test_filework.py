@@ -25,11 +25,11 @@ import pytest
 from mamori.vault import init_repository, open_repository
 from mamori.vault.archiver import ArchiveOptions, Archiver
 from mamori.vault.backend import FileType
-from mamori.vault.filework import WorkerCrashedError
+from mamori.vault.filework import FileWorkers, WorkerCrashedError
 from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import Snapshot, parse_tree
-from mamori.vault.pack import BlobType
+from mamori.vault.pack import BlobType, SealedRun
 from tests.vault.faults import FlipLastByteBackend
 from tests.vault.restic_oracle import PASSWORD, restic, tree_state
 
@@ -326,6 +326,39 @@ def test_a_small_files_node_json_is_the_nodes_own(tmp_path: Path) -> None:
         times = (GoTime.format_local(st.st_mtime_ns), GoTime.format_local(st.st_ctime_ns))
         ours = small_file_json(name, st, times, read_xattrs(path), st.st_size, node.content)
         assert ours == node.to_json()
+
+
+_RUN_SIZES = (0, 5, 3 << 20, 70_000)
+
+
+def test_sealed_runs_come_back_from_a_worker_byte_for_byte() -> None:
+    # a job's sealed blobs travel beside the pickle (out of band), more than a pipe holds at once
+    def work(job: int) -> tuple[int, list[SealedRun]]:
+        rng = random.Random(job)
+        runs = []
+        for size in _RUN_SIZES[: job % 5]:
+            data = rng.randbytes(size)
+            runs.append(SealedRun([bytes([job]) * 32], [size], [job], data))
+        return job, runs
+
+    workers = FileWorkers(work, 2)
+    try:
+        for job in range(8):
+            while not workers.has_room():
+                _check_run(*workers.next_result())
+            workers.submit(job, job)
+        while workers.busy:
+            _check_run(*workers.next_result())
+    finally:
+        workers.close()
+
+
+def _check_run(token: int, result: tuple[int, list[SealedRun]]) -> None:
+    job, runs = result
+    rng = random.Random(job)
+    assert job == token and len(runs) == len(_RUN_SIZES[: job % 5])
+    for run in runs:
+        assert bytes(run.data) == rng.randbytes(run.lengths[0]) and run.uncompressed == [job]
 
 
 def test_workers_fork_while_the_backup_has_no_other_thread(

@@ -5,11 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mamori.vault.gojson import GoTime
-from mamori.vault.model import MODE_DIR, Node, Snapshot, parse_tree, tree_bytes
+from mamori.vault.model import (
+    MODE_DIR,
+    Node,
+    Snapshot,
+    TreeFormatError,
+    parse_tree,
+    tree_bytes,
+    tree_bytes_of,
+)
 from tests.vault.restic_oracle import make_odd_tree, restic, restic_json
 
 ZERO = bytes(32)
@@ -33,6 +42,14 @@ def test_nodes_sort_by_raw_bytes_not_text() -> None:
     names = ["é".encode(), b"z", b"\xff", b"Z"]
     parsed = parse_tree(tree_bytes([Node(name=n, type="file", content=[]) for n in names]))
     assert [n.name for n in parsed] == sorted(names)
+
+
+def test_a_tree_with_two_nodes_of_one_name_is_refused_naming_it() -> None:
+    # restic cannot decode such a tree; a worker's JSON and the walker's node may meet in one
+    nodes = [Node(name=n, type="file", content=[]) for n in (b"b", b"a", b"c")]
+    entries = [(b"b", nodes[1].to_json()), *((n.name, n) for n in nodes)]
+    with pytest.raises(TreeFormatError, match="duplicate name b'b' in tree"):
+        tree_bytes_of(entries)
 
 
 node_strategy = st.builds(

@@ -108,6 +108,30 @@ def test_a_batch_is_saved_like_single_blobs() -> None:
         assert_check_clean(repo.backend)
 
 
+def test_a_run_of_sealed_blobs_is_packed_as_one_by_one_saving_packs_it() -> None:
+    """A backup's worker hands over a job's new files as one run: the packs it fills end at the same
+    blobs as saving each one would, known and repeated blobs are skipped, all read back."""
+    plains = [os.urandom(n) for n in (3000, 9000, 500, 12000, 7000, 4000, 100, 8000, 6000)]
+    plains.append(b"office text " * 900)
+    ids = [hash_bytes(p) for p in plains]
+    by_run, one_by_one = new_repository(pack_size=10_000), new_repository(pack_size=10_000)
+    for repo in (by_run, one_by_one):
+        repo.save_blob(BlobType.DATA, plains[4])
+    run = by_run.seal_run(ids, plains)
+    assert by_run.save_run(BlobType.DATA, run) == (9, run.nbytes - run.lengths[4])
+    assert by_run.save_run(BlobType.DATA, run) == (0, 0)
+    for blob_id, sealed in zip(ids, one_by_one.seal_blobs(plains), strict=True):
+        one_by_one.save_sealed([(BlobType.DATA, blob_id, *sealed)])
+    layouts = []
+    for repo in (by_run, one_by_one):
+        repo.flush()
+        assert [repo.load_blob(BlobType.DATA, i) for i in ids] == plains
+        packs = repo.index.packs().values()
+        layouts.append(sorted([(b.offset, b.length, b.id) for b in blobs] for blobs in packs))
+        assert_check_clean(repo.backend)
+    assert layouts[0] == layouts[1] and len(layouts[0]) == 5
+
+
 def test_unpacked_files_round_trip_and_are_named_by_their_hash() -> None:
     repo = new_repository()
     file_id = repo.save_unpacked(FileType.SNAPSHOT, b'{"time":"x"}')

@@ -54,7 +54,7 @@ from mamori.vault.model import (
     tree_bytes,
     tree_bytes_of,
 )
-from mamori.vault.pack import BlobType
+from mamori.vault.pack import BlobType, SealedRun
 from mamori.vault.pathfilter import PathFilter
 from mamori.vault.savepool import BATCH_BLOBS, BATCH_BYTES, SavePool
 
@@ -71,8 +71,8 @@ class BlobRepository(Protocol):
 
     def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool: ...
     def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...  # bytes stored
-    def seal_blobs(self, items: Sequence[bytes]) -> list[tuple[bytearray, int]]: ...
-    def save_sealed(self, items: Sequence[tuple[BlobType, bytes, bytearray, int]]) -> tuple[int, int]: ...
+    def seal_run(self, ids: list[bytes], items: Sequence[bytes]) -> SealedRun: ...
+    def save_run(self, blob_type: BlobType, run: SealedRun) -> tuple[int, int]: ...
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
     def flush(self) -> None: ...
     def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
@@ -155,7 +155,8 @@ class Archiver:
         self._pool: SavePool | None = None
         self._batch: list[tuple[BlobType, bytes, bytes]] = []
         self._batch_bytes = 0
-        self._pending: set[tuple[BlobType, bytes]] = set()  # by type: a file may hold a tree's bytes
+        # blobs queued, by type: a file may hold a tree's bytes
+        self._pending: dict[BlobType, set[bytes]] = {t: set() for t in BlobType}
         self._hardlinks: dict[tuple[int, int], tuple[int, int, list[bytes]]] = {}
         self._excludes = PathFilter(())
         self._exclude_patterns: list[str] = []
@@ -182,7 +183,7 @@ class Archiver:
 
     def _submit(self, blob_type: BlobType, data: bytes, blob_id: bytes) -> None:
         """Queue a new blob for the workers (compress, encrypt, pack), in batches of small blobs."""
-        self._pending.add((blob_type, blob_id))
+        self._pending[blob_type].add(blob_id)
         self.stats.blobs_added += 1
         self._batch.append((blob_type, data, blob_id))
         self._batch_bytes += len(data)
@@ -206,7 +207,7 @@ class Archiver:
 
     def _save_data(self, blob_id: bytes, chunk: memoryview) -> None:
         """Queue a chunk unless it is already stored or queued."""
-        if (BlobType.DATA, blob_id) in self._pending or self.repo.has_blob(BlobType.DATA, blob_id):
+        if blob_id in self._pending[BlobType.DATA] or self.repo.has_blob(BlobType.DATA, blob_id):
             return
         whole = chunk.obj  # a small file's chunk is a whole bytes object already: no copy
         data = whole if isinstance(whole, bytes) and len(whole) == chunk.nbytes else bytes(chunk)
@@ -216,7 +217,7 @@ class Archiver:
         """Serialise a directory's tree and queue it unless it is already stored; returns its id."""
         data = tree_bytes(nodes)
         blob_id = hashlib.sha256(data).digest()
-        if (BlobType.TREE, blob_id) not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
+        if blob_id not in self._pending[BlobType.TREE] and not self.repo.has_blob(BlobType.TREE, blob_id):
             self._submit(BlobType.TREE, data, blob_id)
         return blob_id
 
@@ -227,7 +228,7 @@ class Archiver:
         return blob_id
 
     def _save_tree_bytes(self, data: bytes, blob_id: bytes) -> None:
-        if (BlobType.TREE, blob_id) not in self._pending and not self.repo.has_blob(BlobType.TREE, blob_id):
+        if blob_id not in self._pending[BlobType.TREE] and not self.repo.has_blob(BlobType.TREE, blob_id):
             self._submit(BlobType.TREE, data, blob_id)
 
     def _finish(self) -> None:
@@ -420,14 +421,14 @@ class Archiver:
 
     def _received(self, here: _Dir, part: Part, tree_id: bytes | None = None) -> None:
         """A job's result: store its sealed blobs, add its nodes, back up what it handed back."""
-        entries, walker, again, errors, blobs, (new, changed, unmodified, processed, dirs) = part
-        if blobs:
-            fresh = [
-                (BlobType.DATA, i, sealed, n)
-                for i, sealed, n in blobs
-                if (BlobType.DATA, i) not in self._pending
-            ]
-            self._save_pool().submit_sealed(fresh)
+        entries, walker, again, errors, runs, (new, changed, unmodified, processed, dirs) = part
+        if runs:
+            queued = self._pending[BlobType.DATA]  # the walker's own chunks: each blob is counted once
+            if queued:
+                runs = [
+                    r if queued.isdisjoint(r.ids) else r.keep([i not in queued for i in r.ids]) for r in runs
+                ]
+            self._save_pool().submit_runs(runs)
         self.stats.files_new += new
         self.stats.files_changed += changed
         self.stats.files_unmodified += unmodified

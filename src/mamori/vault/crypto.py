@@ -137,6 +137,17 @@ class Key:
         """
         if len(plaintexts) < 2:
             return [self.seal(p) for p in plaintexts]
+        pieces = self._seal_pieces(plaintexts)
+        return [bytearray().join(pieces[k : k + 3]) for k in range(0, len(pieces), 3)]
+
+    def seal_joined(self, plaintexts: Sequence[bytes | bytearray | memoryview]) -> bytearray:
+        """`seal_many`'s messages back to back in one buffer (each its length + `EXTENSION` bytes)."""
+        if len(plaintexts) < 2:
+            return bytearray().join([self.seal(p) for p in plaintexts])
+        return bytearray().join(self._seal_pieces(plaintexts))
+
+    def _seal_pieces(self, plaintexts: Sequence[bytes | bytearray | memoryview]) -> list[bytes | memoryview]:
+        """IV, ciphertext and MAC of each message in turn (`seal_many`)."""
         sizes = [memoryview(p).nbytes for p in plaintexts]
         starts, blocks = [], 0
         for size in sizes:
@@ -156,14 +167,13 @@ class Key:
         encryptor.finalize()
         masks = _block_encryptor(self.mac_k).update(b"".join(ivs))
         r = _mask_r(self.mac_r)
-        out = []
-        with memoryview(stream) as view:
-            for k, (start, size, iv) in enumerate(zip(starts, sizes, ivs, strict=True)):
-                ciphertext = view[start * 16 : start * 16 + size]
-                tag = Poly1305.generate_tag(r + masks[k * 16 : k * 16 + 16], ciphertext)
-                out.append(bytearray().join((iv, ciphertext, tag)))
-                ciphertext.release()
-        return out
+        pieces: list[bytes | memoryview] = []
+        view = memoryview(stream)
+        for k, (start, size, iv) in enumerate(zip(starts, sizes, ivs, strict=True)):
+            ciphertext = view[start * 16 : start * 16 + size]
+            tag = Poly1305.generate_tag(r + masks[k * 16 : k * 16 + 16], ciphertext)
+            pieces += (iv, ciphertext, tag)
+        return pieces
 
     def open(self, sealed: bytes | bytearray | memoryview) -> bytes:
         """Verify the MAC, then decrypt; a too-short input or a wrong MAC is an `AuthenticationError`."""

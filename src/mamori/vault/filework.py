@@ -6,7 +6,7 @@ directory to forked worker processes as a job (`scan_dir`: its path and the pare
 of it, as plaintext JSON, which the worker loads itself from a local repository); a worker lists
 it, decodes the parent's tree, backs up its small files
 and returns each file's tree-node JSON and the new blobs already compressed and encrypted
-(`seal_blobs` on its copy of the repository, which knows the key and, as of the fork, the index).
+(`seal_run` on its copy of the repository, which knows the key and, as of the fork, the index).
 A directory without subdirectories, done in one job, comes back as its finished tree (and just its
 id when that tree is stored already: an unchanged folder costs the backup process nothing).
 Large folders go on in jobs of files (`scan`). The backup process only packs the sealed blobs and
@@ -26,20 +26,23 @@ import gc
 import hashlib
 import json
 import os
+import pickle
 import select
 import signal
 import stat
+import struct
 import sys
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from mamori.vault.backend.spool import write_all
 from mamori.vault.chunker import MIN_SIZE
 from mamori.vault.errors import VaultError
 from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime, go_unquote
 from mamori.vault.model import tree_bytes_of
-from mamori.vault.pack import BlobType
+from mamori.vault.pack import BlobType, SealedRun
 
 __all__ = [
     "DIR_FILES",
@@ -81,12 +84,12 @@ Part = tuple[
     list[Named],
     list[Named],
     list[tuple[bytes, Exception]],
-    list[tuple[bytes, bytearray, int]],
+    list[SealedRun],
     tuple[int, ...],
 ]
 """A job's result: entries (name, node JSON), entries for the walker, files to send again, errors
-(path, exception), sealed data blobs (id, stored bytes, uncompressed length), counts (new, changed,
-unmodified, bytes processed, directories)."""
+(path, exception), sealed data blobs (runs of them), counts (new, changed, unmodified, bytes
+processed, directories)."""
 
 # A directory's job also backs up its subdirectories, depth first, until it has met this many
 # entries (or sealed JOB_BYTES): a folder of one or two files costs a worker less than the round
@@ -111,7 +114,7 @@ class SealingRepository(Protocol):
     """What a worker needs from its copy of the repository."""
 
     def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool: ...
-    def seal_blobs(self, items: Sequence[bytes]) -> list[tuple[bytearray, int]]: ...
+    def seal_run(self, ids: list[bytes], items: Sequence[bytes]) -> SealedRun: ...
 
 
 class WorkerCrashedError(VaultError):
@@ -211,7 +214,7 @@ def _scan_dir(
     entries, walker, again, errors, blobs, counts = scan(repo, directory, mine)
     again += files[DIR_FILES:]
     budget.entries -= len(mine) + len(subdirs)
-    budget.sealed -= sum(len(sealed) for _id, sealed, _n in blobs)
+    budget.sealed -= sum(run.nbytes for run in blobs)
     nested: list[tuple[bytes, OldFile | None, DirPart]] = []
     trees: list[tuple[bytes, bytes]] = []
     if load_tree is not None:
@@ -335,8 +338,7 @@ def scan(repo: SealingRepository, directory: bytes, items: Sequence[Named]) -> P
             else:
                 changed += 1
         entries.append((name, small_file_json(name, st, times, xattrs, size, content)))
-    sealed = repo.seal_blobs(plain) if plain else []
-    blobs = [(i, s, n) for i, (s, n) in zip(ids, sealed, strict=True)]
+    blobs = [repo.seal_run(ids, plain)] if plain else []
     return entries, walker, again, errors, blobs, (new, changed, unmodified, processed, 0)
 
 
@@ -496,7 +498,7 @@ class FileWorkers:
         fd, _events = self._poll.poll()[0]  # readable, or hung up if the worker died
         worker = self._busy[fd]
         try:
-            status, result = worker.results.recv()
+            status, result = _receive(fd)
         except (EOFError, OSError) as exc:
             raise WorkerCrashedError(f"a {self._role} worker process (pid {worker.pid}) died") from exc
         token = worker.tokens.popleft()
@@ -563,6 +565,43 @@ def _serve(handler: Handler, parent: int, jobs: Connection, results: Connection)
         except Exception as exc:  # a bug: the backup process reports it and stops
             reply = ("error", f"{type(exc).__name__}: {exc}")
         try:
-            results.send(reply)
+            _send(results.fileno(), reply)
         except (BrokenPipeError, OSError):
             return 1
+
+
+# A result on its pipe: (pickle bytes, number of out-of-band buffers), each buffer's size, the
+# pickle, the buffers. Sealed blobs (`SealedRun`) go out of band: no copy into or out of a pickle,
+# and the backup process reads each result with one copy from the pipe into one buffer.
+_FRAME = struct.Struct("<QI")
+
+
+def _send(fd: int, reply: Any) -> None:
+    buffers: list[pickle.PickleBuffer] = []
+    meta = pickle.dumps(reply, protocol=5, buffer_callback=buffers.append)
+    raws = [buffer.raw() for buffer in buffers]
+    head = _FRAME.pack(len(meta), len(raws)) + struct.pack(f"<{len(raws)}Q", *(r.nbytes for r in raws))
+    write_all(fd, [head, meta, *raws])
+
+
+def _receive(fd: int) -> Any:
+    meta_size, count = _FRAME.unpack(_read_exactly(fd, bytearray(_FRAME.size)))
+    sizes = struct.unpack(f"<{count}Q", _read_exactly(fd, bytearray(8 * count))) if count else ()
+    body = _read_exactly(fd, bytearray(meta_size + sum(sizes)))
+    view = memoryview(body)
+    buffers = []
+    start = meta_size
+    for size in sizes:
+        buffers.append(view[start : start + size])
+        start += size
+    return pickle.loads(view[:meta_size], buffers=buffers)  # noqa: S301 (our own forked worker)
+
+
+def _read_exactly(fd: int, buffer: bytearray) -> bytearray:
+    view = memoryview(buffer)
+    while view:
+        done = os.readv(fd, [view])
+        if not done:
+            raise EOFError("the worker's pipe closed")
+        view = view[done:]
+    return buffer

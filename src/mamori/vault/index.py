@@ -14,12 +14,12 @@ import collections
 import itertools
 import json
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from mamori.vault.errors import InvalidDataError
-from mamori.vault.pack import BlobType, PackedBlob
+from mamori.vault.pack import BlobType, PackedBlob, PackEntries
 
 __all__ = ["IndexFile", "MasterIndex", "decode_index", "encode_index", "encode_index_parts"]
 
@@ -35,12 +35,12 @@ class IndexFile:
     supersedes: list[str] = field(default_factory=list)
 
 
-def encode_index(packs: dict[str, list[PackedBlob]]) -> bytes:
+def encode_index(packs: Mapping[str, Iterable[PackedBlob]]) -> bytes:
     """restic's index JSON for `packs` (no ``supersedes``, as restic >= 0.17)."""
     return b"".join(encode_index_parts(packs))
 
 
-def encode_index_parts(packs: dict[str, list[PackedBlob]]) -> Iterator[bytes]:
+def encode_index_parts(packs: Mapping[str, Iterable[PackedBlob]]) -> Iterator[bytes]:
     """`encode_index` in pieces, one per pack, so a backup's index file of 50,000 blobs is never
     one 8 MB string (it is compressed as it comes).
 
@@ -50,13 +50,27 @@ def encode_index_parts(packs: dict[str, list[PackedBlob]]) -> Iterator[bytes]:
     yield b'{"packs":['
     for n, (pack_id, blobs) in enumerate(packs.items()):
         head = f'{"," if n else ""}{{"id":"{pack_id}","blobs":['
-        yield (head + ",".join(map(_blob_json, blobs)) + "]}").encode()
+        yield (head + _blobs_json(blobs) + "]}").encode()
     yield b"]}"
 
 
-def _blob_json(b: PackedBlob) -> str:
-    extra = f',"uncompressed_length":{b.uncompressed_length}' if b.uncompressed_length else ""
-    return f'{{"id":"{b.id.hex()}","type":"{b.type.value}","offset":{b.offset},"length":{b.length}{extra}}}'
+_BLOB_JSON = '{"id":"%s","type":"%s","offset":%d,"length":%d}'
+_COMPRESSED_BLOB_JSON = '{"id":"%s","type":"%s","offset":%d,"length":%d,"uncompressed_length":%d}'
+
+
+def _blobs_json(blobs: Iterable[PackedBlob]) -> str:
+    rows: Iterable[tuple[bytes, str, int, int, int]]
+    if isinstance(blobs, PackEntries):  # a backup's own packs: no PackedBlob made for each blob
+        kind = blobs.blob_type.value
+        rows = zip(blobs.ids, itertools.repeat(kind), blobs.offsets, blobs.lengths, blobs.uncompressed)
+    else:
+        rows = ((b.id, b.type.value, b.offset, b.length, b.uncompressed_length) for b in blobs)
+    return ",".join(
+        [
+            _COMPRESSED_BLOB_JSON % (i.hex(), t, o, n, u) if u else _BLOB_JSON % (i.hex(), t, o, n)
+            for i, t, o, n, u in rows
+        ]
+    )
 
 
 def _columns(blobs: list[Any]) -> tuple[bytes, list[int], list[int]]:
@@ -240,6 +254,9 @@ class MasterIndex:
         are not visible to lookups.
         """
         number = self._pack_number(pack_id)
+        if isinstance(blobs, PackEntries) and not bulk:
+            self._add_entries(number, blobs)
+            return
         if bulk:
             for b in blobs:
                 staged = self._bulk.get(b.type)
@@ -254,6 +271,18 @@ class MasterIndex:
             table = self._blobs[b.type]
             if b.id not in table and self._tables[b.type].get(b.id) is None:
                 table[b.id] = (number << 96) | (b.offset << 64) | (b.length << 32) | b.uncompressed_length
+
+    def _add_entries(self, number: int, entries: PackEntries) -> None:
+        """`add_pack` of columns (a pack this process wrote), without a `PackedBlob` per blob."""
+        loose = self._blobs[entries.blob_type]
+        table = self._tables[entries.blob_type]
+        bulk = len(table) > 0
+        number <<= 96
+        for blob_id, offset, length, uncompressed in zip(
+            entries.ids, entries.offsets, entries.lengths, entries.uncompressed, strict=True
+        ):
+            if blob_id not in loose and not (bulk and table.get(blob_id) is not None):
+                loose[blob_id] = number | (offset << 64) | (length << 32) | uncompressed
 
     def add_file(self, index_file: IndexFile) -> None:
         """Stage every pack of a decoded index file (call `compact()` after the last one)."""
@@ -338,6 +367,14 @@ class MasterIndex:
     def has(self, blob_type: BlobType, blob_id: bytes) -> bool:
         """Whether the blob is indexed."""
         return self._get(blob_type, blob_id) is not None
+
+    def has_many(self, blob_type: BlobType, blob_ids: Iterable[bytes]) -> list[bool]:
+        """`has` of each id."""
+        loose = self._blobs[blob_type]
+        table = self._tables[blob_type]
+        if not len(table):
+            return [blob_id in loose for blob_id in blob_ids]
+        return [blob_id in loose or table.get(blob_id) is not None for blob_id in blob_ids]
 
     def lookup(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None:
         """(pack id, location) of the blob, or None."""

@@ -11,6 +11,7 @@ import base64
 import functools
 import itertools
 import json
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -226,6 +227,9 @@ def _time_field(data: dict[str, Any], key: str) -> GoTime:
     return GoTime.parse(value) if value else EPOCH
 
 
+_NAME = operator.itemgetter(0)
+
+
 def tree_bytes(nodes: Iterable[Node]) -> bytes:
     """The tree blob plaintext: nodes sorted by raw name bytes, duplicates rejected."""
     return tree_bytes_of((n.name, n) for n in nodes)
@@ -233,11 +237,13 @@ def tree_bytes(nodes: Iterable[Node]) -> bytes:
 
 def tree_bytes_of(entries: Iterable[tuple[bytes, Node | str]]) -> bytes:
     """`tree_bytes` of (name, node or its JSON already made, e.g. by a backup's worker process)."""
-    ordered = sorted(entries, key=lambda e: e[0])
-    for a, b in itertools.pairwise(ordered):
-        if a[0] == b[0]:
-            raise TreeFormatError(f"duplicate name {a[0]!r} in tree")
-    body = ",".join(n if isinstance(n, str) else n.to_json() for _name, n in ordered)
+    ordered = sorted(entries, key=_NAME)
+    names = list(map(_NAME, ordered))
+    if len(set(names)) < len(names):
+        for a, b in itertools.pairwise(names):
+            if a == b:
+                raise TreeFormatError(f"duplicate name {a!r} in tree")
+    body = ",".join([n if isinstance(n, str) else n.to_json() for _name, n in ordered])
     return ('{"nodes":[' + body + "]}\n").encode("utf-8", "surrogateescape")
 
 

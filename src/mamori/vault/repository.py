@@ -8,6 +8,8 @@ files for them (`flush`), then the snapshot (the caller's `save_unpacked` after 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
@@ -29,7 +31,7 @@ from mamori.vault.ids import find_by_prefix, hash_bytes
 from mamori.vault.index import IndexFile, MasterIndex, decode_index, encode_index_parts
 from mamori.vault.keys import add_key, open_master_key
 from mamori.vault.lock import RepositoryLock, remove_stale_locks
-from mamori.vault.pack import BlobType, PackedBlob, PackWriter, read_header
+from mamori.vault.pack import BlobType, PackedBlob, PackEntries, PackWriter, SealedRun, read_header
 
 __all__ = ["DEFAULT_PACK_SIZE", "BlobType", "FileType", "Repository"]
 
@@ -67,9 +69,9 @@ class Repository:
         # packs of their own (lane 1), so a pack holds either small files or chunks of large ones.
         self._packers = {(t, lane): self._packer(t) for t in BlobType for lane in (0, 1)}
         # Blobs accepted by save_blob but not yet in a written pack (in flight or in an open pack).
-        self._pending: set[tuple[BlobType, bytes]] = set()
+        self._pending: dict[BlobType, set[bytes]] = {t: set() for t in BlobType}
         # Packs written but not yet listed in an index file.
-        self._unindexed: dict[str, list[PackedBlob]] = {}
+        self._unindexed: dict[str, PackEntries] = {}
         self._index_lock = threading.Lock()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -228,7 +230,7 @@ class Repository:
         so a racing save can only make this miss a blob that `save_blobs` then finds under the lock.
         The backup's walker asks this for every chunk while the save threads hold the lock often.
         """
-        return self.index.has(blob_type, blob_id) or (blob_type, blob_id) in self._pending
+        return self.index.has(blob_type, blob_id) or blob_id in self._pending[blob_type]
 
     def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None:
         """(pack id, position) of an indexed blob."""
@@ -239,17 +241,27 @@ class Repository:
 
     def seal_blobs(self, items: Sequence[_Buffer]) -> list[tuple[bytearray, int]]:
         """(stored bytes, uncompressed length or 0) for each plaintext: compressed when worth it
-        (v2), then encrypted. Pure: a backup's worker processes call it on their copy."""
+        (v2), then encrypted. Pure: a copy calls it on another thread."""
+        stored, uncompressed = self._compressed(items)
+        return list(zip(self.key.seal_many(stored), uncompressed, strict=True))
+
+    def seal_run(self, ids: list[bytes], items: Sequence[_Buffer]) -> SealedRun:
+        """`seal_blobs` of plaintexts whose ids are `ids`, back to back in one buffer. Pure: a
+        backup's worker processes call it on their copy."""
+        stored, uncompressed = self._compressed(items)
+        lengths = [memoryview(data).nbytes + EXTENSION for data in stored]
+        return SealedRun(ids, lengths, uncompressed, self.key.seal_joined(stored))
+
+    def _compressed(self, items: Sequence[_Buffer]) -> tuple[list[_Buffer], list[int]]:
+        """What to store of each plaintext (its zstd frame when worth it, v2) and its uncompressed
+        length (0: stored as is)."""
         if self.config.version < 2:
-            return [(sealed, 0) for sealed in self.key.seal_many(items)]
+            return list(items), [0] * len(items)
         packed = compression.compress_many_if_worth_it(items)
-        sealed = self.key.seal_many(
-            [data if frame is None else frame for data, frame in zip(items, packed, strict=True)]
+        return (
+            [data if frame is None else frame for data, frame in zip(items, packed, strict=True)],
+            [0 if frame is None else len(data) for data, frame in zip(items, packed, strict=True)],
         )
-        return [
-            (blob, 0 if frame is None else len(data))
-            for blob, data, frame in zip(sealed, items, packed, strict=True)
-        ]
 
     def save_blob(
         self, blob_type: BlobType, data: bytes | bytearray | memoryview, blob_id: bytes | None = None
@@ -269,15 +281,16 @@ class Repository:
         with self._lock:
             todo = []
             for blob_type, data, blob_id in items:
-                key = (blob_type, blob_id)
-                if not self.index.has(blob_type, blob_id) and key not in self._pending:
-                    self._pending.add(key)
+                pending = self._pending[blob_type]
+                if blob_id not in pending and not self.index.has(blob_type, blob_id):
+                    pending.add(blob_id)
                     todo.append((blob_type, data, blob_id))
         try:
             encoded = self.seal_blobs([data for _t, data, _i in todo])
         except BaseException:
             with self._lock:
-                self._pending.difference_update((t, i) for t, _d, i in todo)
+                for blob_type, _data, blob_id in todo:
+                    self._pending[blob_type].discard(blob_id)
             raise
         self._pack(
             [
@@ -297,12 +310,59 @@ class Repository:
         with self._lock:
             todo = []
             for item in items:
-                key = (item[0], item[1])
-                if not self.index.has(*key) and key not in self._pending:
-                    self._pending.add(key)
+                pending = self._pending[item[0]]
+                if item[1] not in pending and not self.index.has(item[0], item[1]):
+                    pending.add(item[1])
                     todo.append(item)
         self._pack(todo, lane)
         return len(todo), sum(len(item[2]) for item in todo)
+
+    def save_run(self, blob_type: BlobType, run: SealedRun, *, lane: int = 1) -> tuple[int, int]:
+        """`save_sealed` of a run of blobs sealed by a backup's worker process (`seal_run`): into
+        the packs with a write per pack, not per blob. Returns (blobs, bytes) stored."""
+        ids = run.ids
+        with self._lock:
+            pending = self._pending[blob_type]
+            known = self.index.has_many(blob_type, ids)
+            if not any(known) and pending.isdisjoint(ids) and len(set(ids)) == len(ids):
+                pending.update(ids)  # the usual case: every blob is new
+            else:
+                fresh = []
+                for blob_id, old in zip(ids, known, strict=True):
+                    new = not old and blob_id not in pending
+                    if new:
+                        pending.add(blob_id)
+                    fresh.append(new)
+                run = run.keep(fresh)
+        if not run.ids:
+            return 0, 0
+        self._pack_run(blob_type, run, lane)
+        return len(run), run.nbytes
+
+    def _pack_run(self, blob_type: BlobType, run: SealedRun, lane: int) -> None:
+        """`_pack` of a run: each open pack takes the blobs up to the one that fills it in one piece."""
+        ends = list(itertools.accumulate(run.lengths))
+        data = memoryview(run.data)
+        full: list[PackWriter] = []
+        with self._lock:
+            start = 0
+            while start < len(ends):
+                packer = self._packers[blob_type, lane]
+                base = ends[start - 1] if start else 0
+                # the blob that brings the pack to its size is its last, as `_pack` adds them
+                stop = bisect.bisect_left(ends, self.pack_size - packer.size + base, start) + 1
+                stop = min(stop, len(ends))
+                packer.add_run(
+                    run.ids[start:stop],
+                    run.lengths[start:stop],
+                    run.uncompressed[start:stop],
+                    data[base : ends[stop - 1]],
+                )
+                if packer.size >= self.pack_size:
+                    full.append(packer)
+                    self._packers[blob_type, lane] = self._packer(blob_type)
+                start = stop
+        self._write_full(full)
 
     def _pack(self, items: Sequence[tuple[BlobType, bytes, bytes | bytearray, int]], lane: int) -> None:
         """Append sealed blobs (already in `_pending`) to the open packs; write the packs filled."""
@@ -314,6 +374,10 @@ class Repository:
                 if packer.size >= self.pack_size:
                     full.append(packer)
                     self._packers[blob_type, lane] = self._packer(blob_type)
+        self._write_full(full)
+
+    def _write_full(self, full: list[PackWriter]) -> None:
+        """Write packs filled by `_pack`; after a failure the rest are dropped and can be saved again."""
         for n, packer in enumerate(full):
             try:
                 self._write_pack(packer)
@@ -321,7 +385,7 @@ class Repository:
                 with self._lock:  # packs not attempted: their blobs can be saved again, like the failed one's
                     for rest in full[n + 1 :]:
                         rest.discard()
-                        self._pending.difference_update((b.type, b.id) for b in rest.blobs)
+                        self._pending[rest.blob_type].difference_update(rest.entries.ids)
                 raise
 
     def _packer(self, blob_type: BlobType) -> PackWriter:
@@ -330,7 +394,7 @@ class Repository:
 
     def _write_pack(self, packer: PackWriter) -> None:
         """Upload a finished pack, then index its blobs (the index file comes at flush)."""
-        blobs = packer.blobs
+        entries = packer.entries
         try:
             pack_id_bytes, spool = packer.finish()
             try:
@@ -341,13 +405,13 @@ class Repository:
         except BaseException:
             packer.discard()
             with self._lock:
-                self._pending.difference_update((b.type, b.id) for b in blobs)
+                self._pending[entries.blob_type].difference_update(entries.ids)
             raise
         with self._lock:
-            self.index.add_pack(pack_id, blobs)
-            self._unindexed[pack_id] = blobs
-            self._pending.difference_update((b.type, b.id) for b in blobs)
-            unindexed_blobs = sum(len(b) for b in self._unindexed.values())
+            self.index.add_pack(pack_id, entries)
+            self._unindexed[pack_id] = entries
+            self._pending[entries.blob_type].difference_update(entries.ids)
+            unindexed_blobs = sum(len(e) for e in self._unindexed.values())
         if unindexed_blobs >= INDEX_MAX_BLOBS:
             self._write_index()
 

@@ -1,5 +1,5 @@
 """Save threads: compress, encrypt and pack batches of blobs through `save_blobs`, pack the blobs a
-backup's worker processes sealed (`save_sealed`), or run a copy's re-encryption of source blobs.
+backup's worker processes sealed (`save_run`), or run a copy's re-encryption of source blobs.
 
 zstd, AES and SHA-256 release the GIL, so a few threads keep the CPUs busy with large chunks; a
 bounded number of batches is queued or in work, so memory stays flat. A full pack is hashed and
@@ -13,14 +13,14 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from mamori.vault.pack import BlobType
+from mamori.vault.pack import BlobType, SealedRun
 
 __all__ = ["BATCH_BLOBS", "BATCH_BYTES", "SavePool"]
 
 
 class BlobSaver(Protocol):
     def save_blobs(self, items: Sequence[tuple[BlobType, bytes, bytes]]) -> int: ...
-    def save_sealed(self, items: Sequence[tuple[BlobType, bytes, bytearray, int]]) -> tuple[int, int]: ...
+    def save_run(self, blob_type: BlobType, run: SealedRun) -> tuple[int, int]: ...
 
 
 # Small blobs (office files, trees) travel to the workers in batches: one hand-over per batch
@@ -67,9 +67,9 @@ class SavePool:
         """Queue a batch of plaintext blobs; blocks while all slots are taken."""
         self._queue(lambda: self.stored.append(self.repo.save_blobs(batch)))
 
-    def submit_sealed(self, batch: list[tuple[BlobType, bytes, bytearray, int]]) -> None:
-        """Queue a batch of sealed blobs (type, id, stored bytes, uncompressed length)."""
-        self._queue(lambda: self.sealed.append(self.repo.save_sealed(batch)))
+    def submit_runs(self, runs: list[SealedRun]) -> None:
+        """Queue runs of data blobs a worker process sealed (`save_run`)."""
+        self._queue(lambda: self.sealed.extend([self.repo.save_run(BlobType.DATA, run) for run in runs]))
 
     def submit_call(self, call: Callable[[], int]) -> None:
         """Queue other save work (a copy's run of source blobs); its result joins `stored`."""

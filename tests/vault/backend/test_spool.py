@@ -47,6 +47,24 @@ def test_a_spool_reads_back_links_once_and_leaves_nothing(
     assert (tmp_path / "pack").stat().st_mode & 0o777 == 0o400
 
 
+def test_many_small_appends_and_short_writes_keep_every_byte_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a pack of small files gathers thousands of blobs (more than one writev takes); a system
+    # call may write less than asked
+    real_writev = os.writev
+    monkeypatch.setattr(os, "writev", lambda fd, views: real_writev(fd, [views[0][:777]]))
+    pieces = [os.urandom(n % 50) for n in range(3000)]
+    whole = os.urandom(400_000)
+    spool = Spool(tmp_path)
+    for piece in pieces:
+        spool.write(piece)
+    spool.write(memoryview(whole)[1000:])
+    data = b"".join(pieces) + whole[1000:]
+    assert bytes(spool) == data and spool.digest() == hashlib.sha256(data).digest()
+    spool.close()
+
+
 def test_a_spool_on_another_file_system_is_not_linked(tmp_path: Path) -> None:
     spool = Spool()  # the temporary directory: /dev/shm is another file system
     _fill(spool)
