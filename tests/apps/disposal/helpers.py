@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.test import Client
 from django.utils import timezone
@@ -33,8 +33,17 @@ def checked_pdf(content: bytes = MINIMAL_PDF, name: str = "certificate.pdf") -> 
     return certificate_check(io.BytesIO(content), name=name)
 
 
+# `stored` media went into storage this long ago, so a hand-over dated up to then is in order.
+STORED_DAYS_AGO = 60
+
+
 def medium(
-    label: str, department: Department, *, zone: str = NetworkZone.LGWAN, actor: object = "test"
+    label: str,
+    department: Department,
+    *,
+    zone: str = NetworkZone.LGWAN,
+    actor: object = "test",
+    registered_at: datetime | None = None,
 ) -> Medium:
     return services.medium_register(
         actor=actor,  # type: ignore[arg-type]
@@ -44,13 +53,20 @@ def medium(
         department=department,
         classification=Classification.CONFIDENTIAL_2,
         network_zone=zone,
+        registered_at=registered_at,
     )
 
 
 def stored(label: str, department: Department, **kwargs: object) -> Medium:
+    """A medium registered and stored STORED_DAYS_AGO days ago."""
+    at = timezone.now() - timedelta(days=STORED_DAYS_AGO)
     return services.medium_store(
-        actor="test", scope=None, medium=medium(label, department, **kwargs), location="保管庫"
-    )  # type: ignore[arg-type]
+        actor="test",
+        scope=None,
+        medium=medium(label, department, registered_at=at, **kwargs),  # type: ignore[arg-type]
+        location="保管庫",
+        stored_at=at,
+    )
 
 
 def handed_over(media: list[Medium], *, days_ago: int = 1, method: str = Method.DESTROY) -> DisposalBatch:

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from mamori.apps.core import chronology
 from mamori.apps.core.models import AuditEvent, NetworkZone, Role
 from mamori.apps.disposal import services
 from mamori.apps.disposal.errors import DisposalError
@@ -27,8 +28,10 @@ def _certify(batch: DisposalBatch, media: list[Medium], number: str = "C-1") -> 
 
 
 def test_a_medium_goes_through_every_step_and_each_step_is_one_audit_event(world):
-    m = medium("USB-1", world.gyokaku)
-    m = services.medium_store(actor="lead", scope=None, medium=m, location="保管庫A")
+    m = medium("USB-1", world.gyokaku, registered_at=timezone.now() - timedelta(days=3))
+    m = services.medium_store(
+        actor="lead", scope=None, medium=m, location="保管庫A", stored_at=timezone.now() - timedelta(days=2)
+    )
     batch = handed_over([m])
     _certify(batch, [m])
     m.refresh_from_db()
@@ -169,3 +172,79 @@ def test_a_medium_without_certificate_n_days_after_hand_over_is_overdue(world, s
     handed_over([late], days_ago=31)
     handed_over([recent], days_ago=29)
     assert [m.label for m in overdue_media()] == ["USB-1"]
+
+
+def test_each_step_dated_before_the_one_before_it_is_refused_with_the_dates(world):
+    now = timezone.now()
+    m = medium("USB-1", world.gyokaku, registered_at=now - timedelta(days=10))
+    with pytest.raises(DisposalError) as exc:
+        services.medium_store(
+            actor="lead", scope=None, medium=m, location="x", stored_at=now - timedelta(days=11)
+        )
+    assert (
+        exc.value.code == "out_of_order"
+        and "保管開始" in exc.value.message
+        and "登録日時" in exc.value.message
+    )
+    m = services.medium_store(
+        actor="lead", scope=None, medium=m, location="x", stored_at=now - timedelta(days=5)
+    )
+    with pytest.raises(DisposalError) as exc:
+        handed_over([m], days_ago=6)
+    assert exc.value.code == "out_of_order"
+    assert "「USB-1」の保管開始" in exc.value.message and chronology.shown(m.stored_at) in exc.value.message
+    batch = handed_over([m], days_ago=4)
+    with pytest.raises(DisposalError) as exc:
+        services.certificate_register(
+            actor="o", batch=batch, checked=checked_pdf(), number="C", media=[m],
+            issued_on=timezone.localdate(now - timedelta(days=5)),
+        )  # fmt: skip
+    assert exc.value.code == "issued_before_handover"
+    steps = AuditEvent.objects.filter(action__startswith="disposal.").values_list("action", flat=True)
+    assert list(steps) == ["disposal.medium.register", "disposal.medium.store", "disposal.batch.hand_over"]
+
+
+def test_a_hand_over_in_the_minute_of_storage_is_in_order(world):
+    """The form gives minutes: 10:15 for a medium stored at 10:15:30 is not 'before' it."""
+    stored_at = timezone.now().replace(second=30, microsecond=0) - timedelta(hours=1)
+    m = medium("USB-1", world.gyokaku, registered_at=stored_at)
+    m = services.medium_store(actor="lead", scope=None, medium=m, location="x", stored_at=stored_at)
+    services.batch_hand_over(
+        actor="o", scope=None, media=[m], contractor="x", method=Method.DESTROY,
+        handed_over_at=stored_at.replace(second=0), received_by="x", witness="x",
+    )  # fmt: skip
+    assert Medium.objects.get(pk=m.pk).state == MediumState.HANDED_OVER
+
+
+def test_one_late_medium_refuses_the_whole_hand_over_and_future_steps_are_refused(world):
+    early = stored("USB-1", world.gyokaku)  # stored 60 days ago
+    late = medium("USB-2", world.gyokaku, registered_at=timezone.now() - timedelta(days=2))
+    late = services.medium_store(actor="lead", scope=None, medium=late, location="x")
+    with pytest.raises(DisposalError) as exc:
+        handed_over([early, late], days_ago=3)
+    assert "USB-2" in exc.value.message and "USB-1" not in exc.value.message
+    assert not DisposalBatch.objects.exists()
+    assert set(Medium.objects.values_list("state", flat=True)) == {MediumState.STORED}
+    future = timezone.now() + timedelta(minutes=5)
+    with pytest.raises(DisposalError) as exc:
+        medium("USB-3", world.gyokaku, registered_at=future)
+    assert exc.value.code == "in_future" and not Medium.objects.filter(label="USB-3").exists()
+    fresh = medium("USB-4", world.gyokaku)
+    with pytest.raises(DisposalError) as exc:
+        services.medium_store(actor="lead", scope=None, medium=fresh, location="x", stored_at=future)
+    assert exc.value.code == "in_future" and Medium.objects.get(pk=fresh.pk).stored_at is None
+
+
+def test_the_hand_over_form_shows_why_a_date_before_storage_is_refused(world):
+    m = medium("USB-1", world.gyokaku, registered_at=timezone.now() - timedelta(days=2))
+    m = services.medium_store(actor="lead", scope=None, medium=m, location="x")
+    client = Client()
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    early = timezone.localtime() - timedelta(days=1)
+    page = client.post(
+        reverse("disposal:batch-create"),
+        {"media": [m.pk], "contractor": "x", "method": Method.DESTROY, "received_by": "x", "witness": "x",
+         "handed_over_at": early.strftime("%Y-%m-%dT%H:%M")},
+    )  # fmt: skip
+    assert page.status_code == 200 and "「USB-1」の保管開始" in page.content.decode()
+    assert not DisposalBatch.objects.exists()

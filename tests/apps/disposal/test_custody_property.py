@@ -4,6 +4,8 @@ nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -25,8 +27,8 @@ STEPS = st.lists(
 
 
 def _step(kind: str, m: Medium) -> None:
-    if kind == "store":
-        services.medium_store(actor="t", scope=None, medium=m, location="保管庫")
+    if kind == "store":  # stored when registered (ten days ago), so a hand-over a day ago is in order
+        services.medium_store(actor="t", scope=None, medium=m, location="保管庫", stored_at=m.registered_at)
     elif kind == "hand_over":
         handed_over([m])
     else:
@@ -49,7 +51,7 @@ def test_custody_only_moves_forward_one_audited_step_at_a_time(steps, media_root
         world = build_world()
         labels = [f"P-{i}" for i in range(3)]
         for label in labels:
-            medium(label, world.gyokaku)
+            medium(label, world.gyokaku, registered_at=timezone.now() - timedelta(days=10))
         for kind, index in steps:
             m = Medium.objects.get(label=labels[index])
             before, events = m.state, AuditEvent.objects.count()

@@ -61,6 +61,15 @@ def test_the_demo_sets_up_media_in_each_state_and_two_closed_incidents_once(db):
     states = {s: Medium.objects.filter(state=s).count() for s in MediumState}
     assert states == {"registered": 1, "stored": 1, "handed_over": 2, "certified": 3}
     assert Certificate.objects.count() == 1
+    now = timezone.now()
+    for m in Medium.objects.select_related("batch", "certificate"):
+        steps = [m.registered_at, m.stored_at, m.batch and m.batch.handed_over_at, now]
+        dated = [step for step in steps if step]
+        assert dated == sorted(dated), m.label  # each custody step after the one before it
+        if m.certificate:
+            assert (
+                timezone.localdate(m.batch.handed_over_at) <= m.certificate.issued_on <= timezone.localdate()
+            )
     incidents = {i.kind: i for i in Incident.objects.all()}
     assert set(incidents) == {"misdelivery", "malware"} and {i.status for i in incidents.values()} == {
         "closed"

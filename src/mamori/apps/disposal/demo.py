@@ -41,6 +41,10 @@ BATCHES = {
     2: {"contractor": "湾岸データイレース株式会社", "method": Method.PURGE, "days_ago": 6,
         "received_by": "石川 美咲", "witness": "情報政策課 中村"},
 }  # fmt: skip
+# Days before the demo's "now" that a batch's media were registered; stored two days later, so
+# every step of the chain of custody comes after the one before it (batch 0: not handed over).
+REGISTERED_DAYS_AGO = {1: 40, 2: 14, 0: 4}
+STORED_AFTER = timedelta(days=2)
 
 
 def _user(username: str) -> Any:
@@ -62,19 +66,21 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     departments = {d.code: d for d in Department.objects.filter(organisation=organisation)}
     if not departments:
         return
+    now = timezone.now()
     media: dict[int, list[Medium]] = {1: [], 2: []}
     for label, kind, dept, cls, zone, description, target, batch in MEDIA:
+        registered_at = now - timedelta(days=REGISTERED_DAYS_AGO[batch])
         medium = Medium.objects.filter(label=label).first() or services.medium_register(
             actor=lead, scope=None, label=label, kind=kind, department=departments[dept],
-            classification=cls, network_zone=zone, description=description,
+            classification=cls, network_zone=zone, description=description, registered_at=registered_at,
         )  # fmt: skip
         if target != MediumState.REGISTERED and medium.state == MediumState.REGISTERED:
             medium = services.medium_store(
-                actor=lead, scope=None, medium=medium, location="情報政策課 施錠保管庫"
-            )
+                actor=lead, scope=None, medium=medium, location="情報政策課 施錠保管庫",
+                stored_at=medium.registered_at + STORED_AFTER,
+            )  # fmt: skip
         if batch and medium.state == MediumState.STORED:
             media[batch].append(medium)
-    now = timezone.now()
     for number, spec in BATCHES.items():
         if not media[number]:
             continue

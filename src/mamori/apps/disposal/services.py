@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.chronology import check_after, check_past
 from mamori.apps.core.models import Department
 from mamori.apps.core.services import validated
 
@@ -36,7 +37,6 @@ BAD_STEP = _(
 )
 DUPLICATE_LABEL = _("管理番号 {label} は既に登録されています")
 MYNUMBER_DESTROY = _("マイナンバー利用事務系の媒体は物理破壊以外の方法で処理できません: {labels}")
-IN_FUTURE = _("{field}に未来の日時は指定できません")
 NO_MEDIA = _("媒体を1件以上選んでください")
 NOT_IN_BATCH = _("この引渡しに含まれない媒体は証明書に記載できません: {labels}")
 ISSUED_BEFORE_HANDOVER = _("証明書の発行日が引渡し日より前です")
@@ -59,9 +59,17 @@ def _check_scope(media: Iterable[Medium], scope: set[int] | None) -> None:
 
 
 def _check_past(value: datetime | date, field: object) -> None:
-    now = timezone.now()
-    if (value > now) if isinstance(value, datetime) else (value > timezone.localdate(now)):
-        raise DisposalError(IN_FUTURE.format(field=field), code="in_future")
+    check_past(value, field=field, error=DisposalError)
+
+
+def _check_after_media(value: datetime, media: Iterable[Medium], field: object) -> None:
+    """A hand-over no earlier than any of its media went into storage (or, unstored, was registered)."""
+    for medium in media:
+        if medium.stored_at is not None:
+            previous, earlier = _("「{label}」の保管開始").format(label=medium.label), medium.stored_at
+        else:
+            previous, earlier = _("「{label}」の登録").format(label=medium.label), medium.registered_at
+        check_after(value, earlier, field=field, previous=previous, error=DisposalError)
 
 
 def _advance(media: list[Medium], target: str) -> None:
@@ -96,7 +104,11 @@ def medium_register(
     description: str = "",
     serial_number: str = "",
     source_device: str = "",
+    registered_at: datetime | None = None,
 ) -> Medium:
+    """A medium to dispose of; `registered_at` (default now) for records entered after the fact."""
+    registered_at = registered_at or timezone.now()
+    _check_past(registered_at, _("登録日時"))
     if scope is not None and department.pk not in scope:
         raise DisposalError(
             OUT_OF_SCOPE.format(labels=department.full_name), code="out_of_scope", http_status=403
@@ -113,7 +125,7 @@ def medium_register(
         serial_number=serial_number,
         source_device=source_device,
         registered_by=_user(actor),
-        registered_at=timezone.now(),
+        registered_at=registered_at,
     )
     validated(medium)
     try:
@@ -127,20 +139,37 @@ def medium_register(
     return medium
 
 
-def medium_store(*, actor: Actor, scope: set[int] | None, medium: Medium, location: str) -> Medium:
-    """Registered → in storage (保管庫), waiting for a hand-over."""
+def medium_store(
+    *,
+    actor: Actor,
+    scope: set[int] | None,
+    medium: Medium,
+    location: str,
+    stored_at: datetime | None = None,
+) -> Medium:
+    """Registered → in storage (保管庫), waiting for a hand-over; `stored_at` defaults to now."""
     _check_scope([medium], scope)
+    stored_at = stored_at or timezone.now()
+    _check_past(stored_at, _("保管開始"))
     with transaction.atomic():
         (medium,) = _locked([medium])
         _advance([medium], MediumState.STORED)
+        check_after(
+            stored_at, medium.registered_at, field=_("保管開始"), previous=_("登録日時"), error=DisposalError
+        )
         medium.storage_location = location
-        medium.stored_at = timezone.now()
+        medium.stored_at = stored_at
         medium.save(update_fields=["state", "storage_location", "stored_at"])
         audit_record(
             actor=actor,
             action="disposal.medium.store",
             obj=medium,
-            after={"label": medium.label, "state": medium.state, "location": location},
+            after={
+                "label": medium.label,
+                "state": medium.state,
+                "location": location,
+                "stored_at": stored_at.isoformat(),
+            },
         )
     return medium
 
@@ -178,6 +207,7 @@ def batch_hand_over(
         if mynumber and method != Method.DESTROY:
             raise DisposalError(MYNUMBER_DESTROY.format(labels=_labels(mynumber)), code="destroy_required")
         _advance(locked, MediumState.HANDED_OVER)
+        _check_after_media(handed_over_at, locked, _("引渡し日時"))
         batch.save()
         for medium in locked:
             medium.batch = batch

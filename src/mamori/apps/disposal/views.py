@@ -129,6 +129,7 @@ class MediumStoreView(ServiceFormView):
             scope=membership_department_ids(self.request.user),
             medium=self.medium,
             location=form.cleaned_data["location"],
+            stored_at=form.cleaned_data["stored_at"],
         )
 
     def get_success_url(self) -> str:
