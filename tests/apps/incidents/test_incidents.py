@@ -21,11 +21,12 @@ from tests.apps.disposal.helpers import medium, signed_in
 
 
 def _report(world, *, days_ago: float = 1, actor=None, department=None, **personal) -> Incident:
+    """An incident learned of and reported `days_ago` days ago."""
     learned = timezone.now() - timedelta(days=days_ago)
     return services.incident_report(
         actor=actor or world.users[Role.STAFF], scope=None, title="USBメモリの紛失", kind="loss",
         department=department or world.gyokaku, detected_at=learned, learned_at=learned,
-        description="会議室で紛失", **personal,
+        description="会議室で紛失", **{"reported_at": learned} | personal,
     )  # fmt: skip
 
 
@@ -356,3 +357,78 @@ def test_the_filing_form_offers_the_report_still_to_file(world):
     assert 'value="preliminary" selected' in officer.get(detail).content.decode()
     services.incident_file_report(actor="o", incident=incident, report="preliminary", filed_at=timezone.now())
     assert 'value="final" selected' in officer.get(detail).content.decode()
+
+
+def test_an_incident_recorded_afterwards_keeps_its_timeline_in_order(world):
+    """The officer records last week's incident: received when it came in, the filings after it."""
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    learned = timezone.localtime() - timedelta(days=7)
+    stamp = "%Y-%m-%dT%H:%M"
+    response = officer.post(
+        reverse("incidents:report"),
+        {"title": "通知書の誤送付", "kind": "misdelivery", "department": world.gyokaku.pk,
+         "detected_at": learned.strftime(stamp), "learned_at": learned.strftime(stamp),
+         "reported_at": (learned + timedelta(hours=1)).strftime(stamp), "description": "x",
+         "personal_data": "on", "people_affected": 1, "special_care": "on"},
+    )  # fmt: skip
+    incident = Incident.objects.get()
+    assert response.status_code == 302
+    early = (learned + timedelta(minutes=30)).strftime(stamp)
+    page = officer.post(
+        reverse("incidents:filing", args=[incident.pk]), {"report": "preliminary", "filed_at": early}
+    )
+    assert "提出日時" in page.content.decode() and "報告日時" in page.content.decode()
+    for report, days in (("preliminary", 2), ("final", 5)):
+        filed = (learned + timedelta(days=days)).strftime(stamp)
+        officer.post(reverse("incidents:filing", args=[incident.pk]), {"report": report, "filed_at": filed})
+    incident.refresh_from_db()
+    timeline = list(incident.timeline.values_list("at", "text"))
+    assert [text for _at, text in timeline] == [
+        "報告を受け付けました",
+        "速報を個人情報保護委員会に提出",
+        "確報を個人情報保護委員会に提出",
+    ]
+    assert timeline[0][0] == incident.reported_at and incident.reported_at < incident.preliminary_filed_at
+
+
+def test_out_of_order_dates_are_refused_with_both_dates_and_nothing_saved(world):
+    incident = _report(world, days_ago=5, personal_data=True, people_affected=1, special_care=True)
+    with pytest.raises(IncidentError) as exc:
+        _report(world, days_ago=5, reported_at=timezone.now() - timedelta(days=6))
+    assert exc.value.code == "out_of_order" and "市が把握した日時" in exc.value.message
+    with pytest.raises(IncidentError) as exc:
+        services.incident_entry_add(
+            actor="o", incident=incident, text="x", at=incident.reported_at - timedelta(hours=2)
+        )
+    assert exc.value.code == "out_of_order"
+    services.incident_file_report(
+        actor="o", incident=incident, report="preliminary", filed_at=incident.reported_at + timedelta(days=3)
+    )
+    with pytest.raises(IncidentError) as exc:
+        services.incident_file_report(
+            actor="o", incident=incident, report="final", filed_at=incident.reported_at + timedelta(days=2)
+        )
+    assert exc.value.code == "out_of_order" and "速報の提出日時" in exc.value.message
+    incident.refresh_from_db()
+    assert incident.final_filed_at is None and incident.timeline.count() == 2
+    assert Incident.objects.count() == 1
+
+
+def test_staff_cannot_backdate_their_report(world):
+    """Only the officer's form has 報告日時; a staff member's hand-made field is ignored."""
+    staff = signed_in(world, Role.STAFF)
+    assert 'name="reported_at"' not in staff.get(reverse("incidents:report")).content.decode()
+    assert (
+        'name="reported_at"'
+        in signed_in(world, Role.SECURITY_OFFICER).get(reverse("incidents:report")).content.decode()
+    )
+    now = timezone.localtime()
+    staff.post(
+        reverse("incidents:report"),
+        {"title": "x", "kind": "loss", "department": world.gyokaku.pk,
+         "detected_at": (now - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+         "learned_at": (now - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+         "reported_at": (now - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"),
+         "description": "x", "people_affected": 0},
+    )  # fmt: skip
+    assert timezone.now() - Incident.objects.get().reported_at < timedelta(minutes=5)

@@ -1,6 +1,7 @@
 """Demo incidents for みなと台市: two closed cases — a misdelivered letter with personal data whose
 速報 and 確報 went to the Commission on time, and a malware detection without personal data.
-Idempotent (by title) and through the services."""
+Each dated in the past, its timeline in order (reported, filings, closed now). Idempotent (by
+title) and through the services."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     letter = services.incident_report(
         actor=officer, scope=None, title=MISDELIVERY, kind=IncidentKind.MISDELIVERY,
         department=departments["4002"], detected_at=learned - timedelta(hours=3), learned_at=learned,
+        reported_at=learned + timedelta(hours=1),
         description="封入誤りにより、別の方の決定通知書（障害支援区分を含む）1通を送付した。受取人から連絡があり回収済み。",
         personal_data=True, people_affected=1, special_care=True,
     )  # fmt: skip
@@ -56,6 +58,7 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     malware = services.incident_report(
         actor=lead, scope=None, title=MALWARE, kind=IncidentKind.MALWARE,
         department=departments["1002"], detected_at=detected, learned_at=detected + timedelta(minutes=20),
+        reported_at=detected + timedelta(minutes=30),
         description="ウイルス対策ソフトが添付ファイルのマルウェアを検知・隔離した。個人情報を含む情報の流出は確認されなかった。",
     )  # fmt: skip
     services.incident_triage(

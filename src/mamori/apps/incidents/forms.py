@@ -28,6 +28,12 @@ class IncidentReportForm(forms.Form):
     learned_at = forms.DateTimeField(
         label=_("市が把握した日時"), widget=DATETIME, help_text=_("報告期限はこの日を1日目として数えます")
     )
+    reported_at = forms.DateTimeField(
+        label=_("報告日時"),
+        widget=DATETIME,
+        required=False,
+        help_text=_("後から記録するときは、報告を受けた日時（速報・確報の提出はこれより後）"),
+    )
     description = forms.CharField(label=_("概要"), widget=forms.Textarea(attrs={"rows": 4}))
     personal_data = forms.BooleanField(label=_("個人情報を含む"), required=False)
     people_affected = forms.IntegerField(label=_("本人の数"), min_value=0, initial=0)
@@ -37,9 +43,14 @@ class IncidentReportForm(forms.Form):
         label=_("不正の目的によるおそれ（盗難・不正アクセスなど）"), required=False
     )
 
-    def __init__(self, *args: Any, departments: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, departments: Any, backdate: bool = False, **kwargs: Any) -> None:
+        """`backdate`: the officer may record when a report came in; everyone else reports now."""
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = departments
+        if backdate:
+            self.initial.setdefault("reported_at", _now())
+        else:
+            del self.fields["reported_at"]
         if departments.count() == 1:
             self.initial.setdefault("department", departments.first())
         self.initial.setdefault("detected_at", _now())

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.backups.models import ProtectedSystem
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.chronology import check_after, check_past
 from mamori.apps.core.models import Department
 from mamori.apps.core.services import validated
 from mamori.apps.disposal.models import Medium
@@ -24,7 +25,6 @@ from .models import Incident, IncidentStatus, TimelineEntry
 from .selectors import reasons_of
 
 OUT_OF_SCOPE = _("他の所属の事故は報告できません: {department}")
-IN_FUTURE = _("{field}に未来の日時は指定できません")
 LEARNED_BEFORE_DETECTED = _("市が把握した日時は発生・発見日時より後にしてください")
 NOT_REPORTABLE = _("この事故は個人情報保護委員会への報告の対象ではありません")
 ALREADY_FILED = _("{report}は既に記録されています")
@@ -53,8 +53,12 @@ def _user(actor: Actor) -> Any:
 
 
 def _check_past(value: datetime, field: object) -> None:
-    if value > timezone.now():
-        raise IncidentError(IN_FUTURE.format(field=field), code="in_future")
+    check_past(value, field=field, error=IncidentError)
+
+
+def _check_after_report(value: datetime, incident: Incident, field: object) -> None:
+    """The timeline starts with 「報告を受け付けました」: nothing on it is dated before that."""
+    check_after(value, incident.reported_at, field=field, previous=_("報告日時"), error=IncidentError)
 
 
 def _check_open(incident: Incident) -> None:
@@ -77,9 +81,11 @@ def incident_report(
     detected_at: datetime,
     learned_at: datetime,
     description: str,
+    reported_at: datetime | None = None,
     **personal: Any,
 ) -> Incident:
-    """A new incident from the short form; the personal-data fields decide whether reports are due."""
+    """A new incident from the short form; the personal-data fields decide whether reports are due.
+    `reported_at` (default now): when the report came in, for an incident recorded afterwards."""
     if scope is not None and department.pk not in scope:
         raise IncidentError(
             OUT_OF_SCOPE.format(department=department.full_name), code="out_of_scope", http_status=403
@@ -88,6 +94,11 @@ def incident_report(
     _check_past(learned_at, _("市が把握した日時"))
     if learned_at < detected_at:
         raise IncidentError(LEARNED_BEFORE_DETECTED, code="learned_before_detected")
+    reported_at = reported_at or timezone.now()
+    _check_past(reported_at, _("報告日時"))
+    check_after(
+        reported_at, learned_at, field=_("報告日時"), previous=_("市が把握した日時"), error=IncidentError
+    )
     incident = Incident(
         title=title,
         kind=kind,
@@ -96,13 +107,13 @@ def incident_report(
         learned_at=learned_at,
         description=description,
         reported_by=_user(actor),
-        reported_at=timezone.now(),
+        reported_at=reported_at,
         **{k: v for k, v in personal.items() if k in PERSONAL_FIELDS},
     )
     validated(incident)
     with transaction.atomic():
         incident.save()
-        _entry(incident, actor, str(_("報告を受け付けました")))
+        _entry(incident, actor, str(_("報告を受け付けました")), reported_at)
         audit_record(
             actor=actor, action="incidents.incident.report", obj=incident, after=snapshot_of(incident)
         )
@@ -147,6 +158,7 @@ def incident_entry_add(
     _check_open(incident)
     if at is not None:
         _check_past(at, _("日時"))
+        _check_after_report(at, incident, _("日時"))
     with transaction.atomic():
         _entry(incident, actor, text, at)
         audit_record(actor=actor, action="incidents.timeline.add", obj=incident, after={"text": text})
@@ -166,6 +178,15 @@ def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed
     _check_past(filed_at, _("提出日時"))
     if filed_at < incident.learned_at:
         raise IncidentError(FILED_BEFORE_LEARNED, code="filed_before_learned")
+    _check_after_report(filed_at, incident, _("提出日時"))
+    if report == "final":
+        check_after(
+            filed_at,
+            incident.preliminary_filed_at,
+            field=_("確報の提出日時"),
+            previous=_("速報の提出日時"),
+            error=IncidentError,
+        )
     with transaction.atomic():
         setattr(incident, field, filed_at)
         incident.save(update_fields=[field])

@@ -124,7 +124,10 @@ class IncidentReportView(ServiceFormView):
 
     def get_form_kwargs(self) -> dict[str, Any]:
         scope = membership_department_ids(self.request.user)
-        return super().get_form_kwargs() | {"departments": department_list(department_ids=scope)}
+        return super().get_form_kwargs() | {
+            "departments": department_list(department_ids=scope),
+            "backdate": user_role(self.request.user) in OFFICERS,
+        }
 
     def perform(self, form: IncidentReportForm) -> Incident:
         return services.incident_report(
