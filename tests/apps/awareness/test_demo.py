@@ -77,6 +77,18 @@ def test_the_demo_delivers_the_last_three_seasons_with_a_realistic_spread(demo_c
     demo.setup_demo(organisation=demo_city.organisation, stdout=io.StringIO())
     assert AuditEvent.objects.count() == events and Campaign.objects.count() == 3  # idempotent
     assert "人事異動期 2026年度" in out.getvalue()
+    # each title carries its fiscal year in 和暦, in the list, the audit log and the KPI's evidence
+    assert [c.subject[-7:] for c in campaigns] == ["（令和7年度）", "（令和7年度）", "（令和8年度）"]
+    officer = Client()
+    officer.force_login(demo_city.users[Role.SECURITY_OFFICER])
+    pages = [officer.get(reverse(name)).content.decode() for name in ("awareness:list", "audit_list")]
+    names = AuditEvent.objects.filter(action__startswith="awareness.campaign").values_list(
+        "object_name", flat=True
+    )
+    evidence = [e.label for e in kpi_ack_rate(2025).evidence]
+    for shown in [*pages, *names, *evidence]:
+        assert "{年度}" not in shown
+    assert "人事異動期の情報セキュリティ（令和8年度）" in pages[0] and "（令和7年度）" in evidence[0]
 
 
 def test_this_years_sheet_binds_the_awareness_headline_kpi(demo_city):

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from mamori.apps.awareness import periodic, services
 from mamori.apps.awareness.models import Campaign, CampaignKind, CampaignStatus, Recipient
+from mamori.apps.core.errors import ApplicationError
 from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.core.services import staff_transfer
 from mamori.apps.core.wareki import fiscal_year_of
@@ -162,3 +163,28 @@ def test_the_reminder_note_on_the_detail_page_reads_in_english_with_ascii_parent
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = client.get(url).content.decode()
     assert " (reminded 2026-06-01 09:30)" in html and "（reminded" not in html
+
+
+@pytest.mark.parametrize(
+    ("send_at", "year"), [("2027-03-31T09:00", "令和8年度"), ("2027-04-01T09:00", "令和9年度")]
+)
+def test_an_officers_subject_gets_the_fiscal_year_of_its_send_date_written_out(city, send_at, year):
+    officer = _client(city.world.users[Role.SECURITY_OFFICER])
+    form = {
+        "subject": "【臨時】不審メールにご注意ください（{年度}）", "body": "{氏名} 様", "send_at": send_at,
+        "due_on": "2027-04-20", "remind_days_before": "2", "audience": "all", "role": "",
+    }  # fmt: skip
+    officer.post(reverse("awareness:create"), form)
+    campaign = Campaign.objects.get()
+    assert campaign.subject == f"【臨時】不審メールにご注意ください（{year}）"
+    event = AuditEvent.objects.get(action="awareness.campaign.create")
+    assert event.object_name == campaign.subject and event.after["subject"] == campaign.subject
+    edit = officer.get(reverse("awareness:edit", args=[campaign.pk])).content.decode()
+    assert f'value="{campaign.subject}"' in edit
+
+
+def test_a_subject_whose_years_overflow_the_field_is_refused_and_nothing_saved(city):
+    """{年度} is 4 characters and 令和8年度 5: a subject of 37 of them at 148 characters grows to 185."""
+    with pytest.raises(ApplicationError) as exc:
+        services.campaign_create(actor="officer", data=campaign_data(subject="{年度}" * 37))
+    assert "件名" in exc.value.message and not Campaign.objects.exists()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from mamori.apps.core.audit import audit_record
-from mamori.apps.core.models import Organisation
+from mamori.apps.core.selectors import organisation_get
 from mamori.apps.core.wareki import fiscal_year_of
 
 from . import texts
@@ -42,6 +42,11 @@ def _values(campaign: Campaign, recipient: Recipient | None, city: str) -> dict[
         name=recipient.staff.full_name if recipient else _("（氏名）"),
         department=recipient.department.full_name if recipient else _("（所属）"),
     )
+
+
+def city_name() -> str:
+    organisation = organisation_get()
+    return organisation.name if organisation else ""
 
 
 def subject_for(campaign: Campaign, city: str) -> str:
@@ -75,8 +80,7 @@ def pending_mails(campaign: Campaign, *, reminder: bool) -> QuerySet[Recipient]:
 def mails_send(campaign_id: int, reminder: bool) -> dict[str, int]:
     """Mail each pending recipient of a campaign (the first mail, or a reminder); audited as counts."""
     campaign = Campaign.objects.get(pk=campaign_id)
-    organisation = Organisation.objects.order_by("pk").first()
-    city = organisation.name if organisation else ""
+    city = city_name()
     stamp = "reminded_at" if reminder else "mailed_at"
     sent = failed = 0
     with translation.override(settings.LANGUAGE_CODE):

@@ -17,9 +17,12 @@ from .services import CampaignData
 from .texts import PLACEHOLDERS
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-PLACEHOLDER_HELP = format_lazy(
-    _("差し込み項目: {names}（受け取る人ごとに置き換えます）"),
+SUBJECT_HELP = format_lazy(
+    _(
+        "差し込み項目: {names}（受け取る人ごとに置き換えます。{year} は保存するときに配信日の年度、例えば令和8年度になります）"
+    ),
     names="、".join(f"{{{p}}}" for p in PLACEHOLDERS),
+    year="{年度}",
 )
 
 
@@ -29,7 +32,7 @@ class DepartmentsField(forms.ModelMultipleChoiceField):
 
 
 class CampaignForm(forms.Form):
-    subject = forms.CharField(label=pgettext_lazy("mail", "件名"), max_length=150, help_text=PLACEHOLDER_HELP)
+    subject = forms.CharField(label=pgettext_lazy("mail", "件名"), max_length=150, help_text=SUBJECT_HELP)
     body = forms.CharField(label=_("本文"), max_length=5000, widget=forms.Textarea(attrs={"rows": 14}))
     send_at = forms.DateTimeField(label=_("配信日時"), widget=DATETIME)
     due_on = forms.DateField(label=_("確認の期限"), widget=DATE_WIDGET)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, register_kpi
 from mamori.apps.core.wareki import fiscal_year_range
 
+from .delivery import city_name, subject_for
 from .models import Campaign, CampaignStatus
 from .selectors import rate_of
 
@@ -40,10 +41,12 @@ def sent_in(fiscal_year: int) -> list[Campaign]:
 
 
 def _evidence(campaigns: list[Campaign]) -> list[Evidence]:
+    """Each campaign with its subject as its recipients read it (city and year filled in)."""
+    city = city_name()
     return [
         Evidence(
             label=f"{timezone.localtime(c.sent_at):%Y-%m-%d} {c.get_kind_display()} "  # type: ignore[arg-type]
-            f"{c.subject} 確認 {c.acknowledged}/{c.total}人 ({rate_of(c.acknowledged, c.total) or 0}%)",  # type: ignore[attr-defined]
+            f"{subject_for(c, city)} 確認 {c.acknowledged}/{c.total}人 ({rate_of(c.acknowledged, c.total) or 0}%)",  # type: ignore[attr-defined]
             object_type="awareness.campaign",
             object_id=str(c.pk),
             url=reverse("awareness:detail", args=[c.pk]),

@@ -20,6 +20,7 @@ from mamori.apps.core.audit import Actor, actor_name, audit_record, snapshot_of
 from mamori.apps.core.models import Department, Staff, StaffStatus
 from mamori.apps.core.selectors import staff_transferred_since
 from mamori.apps.core.services import validated
+from mamori.apps.core.wareki import fiscal_year_of
 
 from . import delivery, texts
 from .errors import AwarenessError
@@ -74,7 +75,9 @@ def _check(data: CampaignData) -> None:
 
 
 def _apply(campaign: Campaign, data: CampaignData) -> None:
-    campaign.kind, campaign.subject, campaign.body = data.kind, data.subject.strip(), data.body.strip() + "\n"
+    year = campaign.season or fiscal_year_of(timezone.localtime(data.send_at).date())
+    campaign.kind, campaign.body = data.kind, data.body.strip() + "\n"
+    campaign.subject = texts.subject_with_year(data.subject.strip(), year)
     campaign.send_at, campaign.due_on, campaign.remind_days_before = (
         data.send_at,
         data.due_on,

@@ -55,6 +55,12 @@ def render(text: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
+def subject_with_year(subject: str, fiscal_year: int) -> str:
+    """The subject with {年度} written out (令和8年度), as it is saved: a subject is read outside any
+    one notice — in the audit log, the campaign list, the KPI's evidence — so it carries its year."""
+    return subject.replace("{年度}", format_fiscal_year(fiscal_year))
+
+
 def values_for(
     *, city: str, due_on: date, send_on: date, fiscal_year: int, name: str = "", department: str = ""
 ) -> dict[str, str]:

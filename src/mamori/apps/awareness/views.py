@@ -31,7 +31,6 @@ from mamori.apps.core.permissions import (
     membership_department_ids,
     user_role,
 )
-from mamori.apps.core.selectors import organisation_get
 from mamori.apps.core.views.base import ServiceFormView, paginate
 
 from . import delivery, selectors, services
@@ -44,8 +43,7 @@ NOT_YOURS = gettext_lazy("この注意喚起はあなたあてではありませ
 
 
 def _city() -> str:
-    organisation = organisation_get()
-    return organisation.name if organisation else ""
+    return delivery.city_name()
 
 
 def _subject(campaign: Campaign) -> str:
