@@ -9,11 +9,14 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
-from mamori.apps.core.wareki import fiscal_year_of
-from mamori.apps.training import assignments, kpis, quiz, sessions
-from mamori.apps.training.models import RuleKind
+from mamori.apps.core.models import Role
+from mamori.apps.core.wareki import fiscal_year_of, format_fiscal_year
+from mamori.apps.training import assignments, kpis, quiz, selectors, sessions
+from mamori.apps.training.models import Assignment, RuleKind
 
 from .helpers import answers, staff_member
 
@@ -48,8 +51,9 @@ def year(world, course, clock):  # type: ignore[no-untyped-def]
 def test_the_kpis_of_the_year_and_their_evidence(year):
     # 佐藤 (world) is in 行政改革課 too: 4 assigned, 1 completed
     rate = kpis.kpi_completion_rate(year)
-    assert rate.value == Decimal("25.0") and rate.detail == {"assigned": 4, "completed": 1}
+    assert rate.value == Decimal("25.0") and rate.detail == {"asked": 4, "completed": 1}
     assert [e.object_type for e in rate.evidence] == ["training.attempt"]
+    assert rate.evidence[0].label.startswith("修了 800000 ") and "100点" in rate.evidence[0].label
     score = kpis.kpi_average_score(year)
     assert score.value == Decimal("58.3") and len(score.evidence) == 3  # (25 + 100 + 50) / 3
     attendance = kpis.kpi_classroom_attendance(year)
@@ -74,3 +78,23 @@ def test_each_kpi_costs_the_sheet_one_query_a_year(year, django_assert_num_queri
     for compute in (kpis.kpi_completion_rate, kpis.kpi_average_score, kpis.kpi_classroom_attendance):
         with django_assert_num_queries(1):
             compute(year)
+
+
+def test_a_person_asked_twice_for_a_course_counts_once_on_the_sheet_and_the_card(year, world, course):
+    """Everyone, and again 行政改革課: the card and the KPI say the same figures, one evidence per pass."""
+    today = timezone.localdate()
+    assignments.rule_create(actor="test", course=course, kind=RuleKind.ALL, due_on=today)
+    rate = kpis.kpi_completion_rate(year)
+    asked = selectors.asked_in_year(fiscal_year=year)
+    people = Assignment.objects.values("staff").distinct().count()
+    assert len(asked) == people < Assignment.objects.count()  # the four of 行政改革課 are asked twice
+    assert rate.detail == {"asked": len(asked), "completed": 1} and len(rate.evidence) == 1
+    client = Client()
+    client.force_login(world.users[Role.SECURITY_OFFICER])
+    card = (
+        client.get(reverse("dashboard"))
+        .content.decode()
+        .split('data-card="training"')[1]
+        .split("</section>")[0]
+    )
+    assert f"{format_fiscal_year(year)} 修了 1 / 対象 {len(asked)}（職員×研修）" in card

@@ -1,6 +1,8 @@
 """Training KPIs per fiscal year (April–March in Japan time), each with its evidence.
 
-- training.completion_rate: assignments due that year that were completed ÷ assignments due, %
+- training.completion_rate: people and courses with an assignment due that year that were passed ÷
+  people and courses asked (`selectors.asked_in_year`, which the dashboard card counts too: a
+  person asked twice for one course counts once); the evidence is each pass counted
 - training.average_score: the mean score of the quiz attempts submitted that year, 点 (of 100);
   the evidence is the attempts themselves
 - training.classroom_attendance: registrations of that year's classroom sessions marked 出席 ÷
@@ -21,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from mamori.apps.core.kpis import Evidence, Kpi, KpiValue, kpi_percent, register_kpi
 from mamori.apps.core.wareki import fiscal_year_range
 
-from .models import Assignment, Attempt, Registration
+from .models import Attempt, Registration
+from .selectors import Asked, asked_in_year
 
 ONE_DECIMAL = Decimal("0.1")
 
@@ -45,20 +48,33 @@ def _attempt_evidence(attempt: Attempt) -> Evidence:
 
 
 def kpi_completion_rate(fiscal_year: int) -> KpiValue:
-    first, last = fiscal_year_range(fiscal_year)
-    due = list(  # one query: the sheet allows each KPI one per year shown
-        Assignment.objects.filter(due_on__gte=first, due_on__lte=last).select_related(
-            "completion__attempt__staff", "completion__attempt__course"
-        )
-    )
-    done = [a for a in due if a.completion is not None]
-    passing = {a.completion.attempt.pk: a.completion.attempt for a in done}  # type: ignore[union-attr]
+    asked = asked_in_year(fiscal_year=fiscal_year)
+    done = sorted(
+        (a for a in asked if a.completion), key=lambda a: (a.completion.completed_at, a.completion.pk)
+    )  # type: ignore[union-attr]
     return KpiValue(
-        value=kpi_percent(len(done), len(due)),
-        evidence=[
-            _attempt_evidence(a) for a in sorted(passing.values(), key=lambda a: (a.submitted_at, a.pk))
-        ],
-        detail={"assigned": len(due), "completed": len(done)},
+        value=kpi_percent(len(done), len(asked)),
+        evidence=[_completion_evidence(a) for a in done],
+        detail={"asked": len(asked), "completed": len(done)},
+    )
+
+
+def _completion_evidence(asked: Asked) -> Evidence:
+    """One person's pass of one course asked of them that year: what the rate counts as done."""
+    completion, staff = asked.completion, asked.assignment.staff
+    assert completion is not None
+    return Evidence(
+        label=_("修了 {number} {course}（期限 {due}）{score}点 {day}").format(
+            number=staff.employee_number,
+            course=asked.assignment.course.title,
+            due=asked.due_on.isoformat(),
+            score=completion.score,
+            day=f"{timezone.localtime(completion.completed_at):%Y-%m-%d}",
+        ),
+        object_type="training.attempt",
+        object_id=str(completion.attempt_id),
+        url=reverse("training:attempt-result", args=[completion.attempt_id]),
+        department_id=staff.department_id,
     )
 
 

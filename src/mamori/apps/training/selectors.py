@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.db.models import Count, F, Q, QuerySet
@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from mamori.apps.core.models import Department, Membership, Role, Staff
 from mamori.apps.core.permissions import LEADS_AND_READERS, READERS, membership_department_ids, user_role
+from mamori.apps.core.wareki import fiscal_year_range
 
 from .models import Assignment, Attempt, ClassroomSession, Completion, Course, Progress
 
@@ -172,3 +173,46 @@ def overdue_list(*, user, course: Course | None = None, today: date | None = Non
         .select_related("staff__department__parent", "course")
         .order_by("due_on", "staff__department__code", "staff__employee_number")
     )
+
+
+@dataclass(frozen=True)
+class Asked:
+    """One person asked to take one course, by one rule or several (all staff, and again as a mover):
+    counted once, due by the earliest due date, done when they passed it (one pass completes all)."""
+
+    assignment: Assignment  # the completed one when there is one, else the earliest due
+    due_on: date
+
+    @property
+    def completion(self) -> Completion | None:
+        return self.assignment.completion
+
+
+def asked_in_year(*, fiscal_year: int, department_ids: set[int] | None = None) -> list[Asked]:
+    """What the completion rate counts, for the sheet's KPI and the dashboard card alike: each person
+    and course with an assignment due in the fiscal year (of the given departments; None: all). One query."""
+    first, last = fiscal_year_range(fiscal_year)
+    assignments = Assignment.objects.filter(due_on__gte=first, due_on__lte=last)
+    if department_ids is not None:
+        assignments = assignments.filter(staff__department_id__in=department_ids)
+    asked: dict[tuple[int, int], Asked] = {}
+    for a in assignments.select_related("staff", "course", "completion").order_by("due_on", "pk"):
+        seen = asked.get((a.staff_id, a.course_id))
+        if seen is None:
+            asked[a.staff_id, a.course_id] = Asked(a, a.due_on)
+        elif seen.completion is None and a.completion is not None:
+            asked[a.staff_id, a.course_id] = replace(seen, assignment=a)
+    return list(asked.values())
+
+
+def asked_rates(asked: list[Asked], *, today: date) -> list[DepartmentRate]:
+    """`asked` per department (課), lowest rate first."""
+    counts: dict[int, list[int]] = {}
+    for a in asked:
+        row = counts.setdefault(a.assignment.staff.department_id, [0, 0, 0])
+        row[0] += 1
+        row[1] += a.completion is not None
+        row[2] += a.completion is None and a.due_on < today
+    departments = Department.objects.select_related("parent").in_bulk(list(counts))
+    rates = [DepartmentRate(departments[pk], *row) for pk, row in counts.items()]
+    return sorted(rates, key=lambda r: (r.rate, r.department.code))

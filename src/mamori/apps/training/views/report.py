@@ -13,7 +13,14 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from mamori.apps.core.models import Department
-from mamori.apps.core.permissions import LEADS_AND_READERS, READERS, RoleRequiredMixin, user_role
+from mamori.apps.core.permissions import (
+    LEADS_AND_READERS,
+    READERS,
+    RoleRequiredMixin,
+    membership_department_ids,
+    user_role,
+)
+from mamori.apps.core.wareki import fiscal_year_of, format_fiscal_year
 
 from .. import report, selectors
 from ..models import Course
@@ -87,8 +94,14 @@ class ReportExportView(RoleRequiredMixin, View):
 
 
 def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
-    """Completion over every course for the officers' overview and a lead's departments."""
-    rates = selectors.department_rates(user=request.user)
+    """This fiscal year's completion over every course for the officers' overview and a lead's
+    departments, counted as the sheet's KPI counts it (`selectors.asked_in_year`)."""
+    today = timezone.localdate()
+    year = fiscal_year_of(today)
+    scope = membership_department_ids(request.user)
+    rates = selectors.asked_rates(
+        selectors.asked_in_year(fiscal_year=year, department_ids=scope), today=today
+    )
     assigned = sum(r.assigned for r in rates)
     if not assigned:  # a lead with nothing assigned in their departments gets no card
         return {"assigned": 0} if user_role(request.user) in READERS else None
@@ -98,6 +111,7 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     status = "red" if overdue else ("green" if completed == assigned else "amber")
     labels = {"red": _("期限を過ぎた未修了者がいます"), "amber": _("受講期間中です"), "green": _("全員修了")}
     return {
+        "year": format_fiscal_year(year),
         "assigned": assigned,
         "completed": completed,
         "overdue": overdue,
