@@ -43,6 +43,8 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         place="会議室",
         capacity=30,
     )
+    # the staff login's own registration: its cancel page, and the officer's removal page
+    registration = sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
     pk = {"pk": course.pk}
     return {
         "training:course": pk,
@@ -61,6 +63,7 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         "training:session-cancel": {"pk": session.pk},
         "training:session-detail": {"pk": session.pk},
         "training:session-attendance": {"pk": session.pk},
+        "training:session-registration-remove": {"pk": session.pk, "registration": registration.pk},
         "training:attendance-import": {"pk": session.pk},
         "training:report-department": {"pk": world.gyokaku.pk},
     }

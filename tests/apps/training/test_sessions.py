@@ -148,3 +148,85 @@ def test_a_registration_cannot_be_cancelled_once_the_session_has_started(session
     assert "開始した集合研修の申込は取り消せません" in page.content.decode()
     assert session.registrations.filter(staff=world.staff_in_scope).exists()
     assert not AuditEvent.objects.filter(action="training.session.cancel").exists()
+
+
+def test_the_staff_member_is_asked_before_their_registration_is_cancelled(session, world, user):
+    sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)
+    client = Client()
+    client.force_login(user)
+    listing = client.get(reverse("training:sessions")).content.decode()
+    cancel = reverse("training:session-cancel", args=[session.pk])
+    assert f'href="{cancel}"' in listing and f'action="{cancel}"' not in listing  # a link, not a POST
+    page = client.get(cancel).content.decode()
+    assert "申込を取り消しますか" in page and "本庁舎 第1会議室" in page and 'data-action="confirm"' in page
+    assert session.registrations.filter(staff=world.staff_in_scope).exists()  # asking changes nothing
+    assert not AuditEvent.objects.filter(action="training.session.cancel").exists()
+
+
+def _officer(world):  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(world.users["security_officer"])
+    return client
+
+
+def _remove_url(registration):  # type: ignore[no-untyped-def]
+    return reverse("training:session-registration-remove", args=[registration.session_id, registration.pk])
+
+
+def test_the_officer_removes_someone_elses_registration_after_confirming(session, world):
+    mine = sessions.registration_add(actor="test", session=session, staff=world.staff_outside)
+    sessions.registration_add(actor="test", session=session, staff=world.staff_in_scope)  # now full
+    officer = _officer(world)
+    detail = officer.get(reverse("training:session-detail", args=[session.pk])).content.decode()
+    assert f'href="{_remove_url(mine)}"' in detail
+    asked = officer.get(_remove_url(mine)).content.decode()
+    assert world.staff_outside.full_name in asked and "申込を取り消しますか" in asked
+    page = officer.post(_remove_url(mine), follow=True).content.decode()
+    assert f"{world.staff_outside.full_name} さんの申込を取り消しました" in page
+    assert not Registration.objects.filter(pk=mine.pk).exists()
+    event = AuditEvent.objects.order_by("-sequence").first()
+    assert (event.action, event.actor, event.before["staff"]) == (
+        "training.session.remove",
+        world.users["security_officer"].username,
+        world.staff_outside.employee_number,
+    )
+    sessions.registration_add(actor="test", session=session, staff=StaffFactory(department=world.johou))
+
+
+def test_the_officer_cannot_remove_once_the_session_has_started_nor_from_another_session(session, world):
+    registration = sessions.registration_add(actor="test", session=session, staff=world.staff_outside)
+    other = sessions.session_create(
+        actor="test", title="別の研修", starts_at=timezone.now() + timedelta(days=5), place="x", capacity=5
+    )
+    officer = _officer(world)
+    forged = reverse("training:session-registration-remove", args=[other.pk, registration.pk])
+    assert officer.get(forged).status_code == 404 and officer.post(forged).status_code == 404
+    session.starts_at = timezone.now() - timedelta(minutes=1)
+    session.save(update_fields=["starts_at"])
+    asked = officer.get(_remove_url(registration)).content.decode()
+    assert "開始した集合研修の申込は取り消せません" in asked and 'data-action="confirm"' not in asked
+    assert (
+        _remove_url(registration)
+        not in officer.get(reverse("training:session-detail", args=[session.pk])).content.decode()
+    )
+    page = officer.post(_remove_url(registration), follow=True).content.decode()  # a hand-made POST
+    assert "開始した集合研修の申込は取り消せません" in page
+    assert Registration.objects.filter(pk=registration.pk).exists()
+    assert not AuditEvent.objects.filter(action="training.session.remove").exists()
+
+
+@pytest.mark.parametrize("role", ["staff", "department_lead", "auditor"])
+def test_no_one_but_the_officer_may_remove_a_registration(session, world, role):
+    registration = sessions.registration_add(actor="test", session=session, staff=world.staff_outside)
+    client = Client()
+    client.force_login(world.users[role])
+    assert client.post(_remove_url(registration)).status_code == 403
+    assert Registration.objects.filter(pk=registration.pk).exists()
+
+
+def test_a_removal_post_without_the_csrf_token_is_refused(session, world):
+    registration = sessions.registration_add(actor="test", session=session, staff=world.staff_outside)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.users["security_officer"])
+    assert client.post(_remove_url(registration)).status_code == 403
+    assert Registration.objects.filter(pk=registration.pk).exists()

@@ -12,6 +12,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +31,7 @@ MAX_BYTES = 2 * 1024 * 1024
 FULL = _("定員（{n}名）に達しているため登録できません")
 ALREADY = _("既に登録されています")
 STARTED = _("開始した集合研修の申込は取り消せません")
-NOT_MINE = _("この集合研修への申込はありません")
+NOT_MINE = _("この集合研修への申込はありません")  # also: the registration was removed meanwhile
 NUMBER_COLUMNS = {"職員番号", "employee_number"}
 ATTENDED_COLUMNS = {"出欠", "attended"}
 ATTENDED_VALUES = {
@@ -83,21 +84,33 @@ def registration_add(*, actor: Actor, session: ClassroomSession, staff: Staff) -
 
 def registration_cancel(*, actor: Actor, session: ClassroomSession, staff: Staff) -> None:
     """Withdraw the staff member's own registration before the session starts; the seat is freed."""
+    _withdraw(actor=actor, session=session, action="training.session.cancel", staff=staff)
+
+
+def registration_remove(*, actor: Actor, session: ClassroomSession, registration_id: int) -> Staff:
+    """The officer takes someone off a session before it starts (moved, on leave, registered by
+    mistake); the seat is freed. Returns whose registration it was."""
+    return _withdraw(actor=actor, session=session, action="training.session.remove", pk=registration_id)
+
+
+def _withdraw(*, actor: Actor, session: ClassroomSession, action: str, **which: Any) -> Staff:
     with transaction.atomic():
         session = ClassroomSession.objects.select_for_update().get(pk=session.pk)
-        registration = session.registrations.filter(staff=staff).first()
+        registration = session.registrations.select_related("staff").filter(**which).first()
         if registration is None:
             raise TrainingError(NOT_MINE, code="not_registered", http_status=404)
         if session.starts_at <= timezone.now():
             raise TrainingError(STARTED, code="started", http_status=409)
+        staff = registration.staff
         audit_record(
             actor=actor,
-            action="training.session.cancel",
+            action=action,
             obj=registration,
             object_name=f"{session} {staff}",
             before={"session_id": session.pk, "staff": staff.employee_number},
         )
         registration.delete()
+    return staff
 
 
 def attendance_set(*, actor: Actor, session: ClassroomSession, attended: dict[int, bool]) -> int:

@@ -27,6 +27,11 @@ urlpatterns = [
     path("sessions/<int:pk>/", manage.SessionDetailView.as_view(), name="session-detail"),
     path("sessions/<int:pk>/attendance/", manage.SessionAttendanceView.as_view(), name="session-attendance"),
     path(
+        "sessions/<int:pk>/registrations/<int:registration>/remove/",
+        manage.SessionRegistrationRemoveView.as_view(),
+        name="session-registration-remove",
+    ),
+    path(
         "sessions/<int:pk>/attendance/import/",
         manage.AttendanceImportView.as_view(),
         name="attendance-import",

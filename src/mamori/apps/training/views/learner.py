@@ -267,12 +267,45 @@ class SessionRegisterView(RoleRequiredMixin, View):
         return HttpResponseRedirect(reverse("training:sessions"))
 
 
+def confirm_page(
+    request: HttpRequest, *, title: Any, lines: list[Any], button: Any, back: str, refused: Any = None
+) -> HttpResponse:
+    """A page that asks before a withdrawal, POSTing back to itself (`refused`: why it cannot be done)."""
+    context = {"title": title, "lines": lines, "button": button, "back": back, "refused": refused}
+    return render(request, "training/confirm.html", context)
+
+
+def session_lines(session: ClassroomSession) -> list[Any]:
+    when = timezone.localtime(session.starts_at)
+    return [
+        _("{title}（{when:%Y-%m-%d %H:%M}、{place}）").format(
+            title=session.title, when=when, place=session.place
+        ),
+        _("取り消すと席が空き、ほかの人が申し込めるようになります。"),
+    ]
+
+
 class SessionCancelView(RoleRequiredMixin, View):
-    """Withdraw one's own registration; another person's cannot even be named (404)."""
+    """Withdraw one's own registration, after a confirmation page; another person's cannot even be
+    named (the URL names the session, and only one's own registration to it is found)."""
 
     allowed_roles = ALL_ROLES
     writes = True
-    http_method_names = ["post"]
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        session = get_object_or_404(ClassroomSession, pk=pk)
+        staff = selectors.staff_of(request.user)
+        if staff is None or not session.registrations.filter(staff=staff).exists():
+            messages.error(request, sessions.NOT_MINE)
+            return HttpResponseRedirect(reverse("training:sessions"))
+        return confirm_page(
+            request,
+            title=_("集合研修の申込を取り消しますか"),
+            lines=session_lines(session),
+            button=_("申込を取り消す"),
+            back=reverse("training:sessions"),
+            refused=sessions.STARTED if session.starts_at <= timezone.now() else None,
+        )
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         staff = selectors.staff_of(request.user)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -20,9 +21,9 @@ from mamori.apps.core.views.base import ServiceFormView
 
 from .. import assignments, images, selectors, services, sessions
 from ..forms import AttendanceImportForm, CourseForm, ImageForm, QuestionForm, RuleForm, SessionForm
-from ..models import ClassroomSession, Course, Question
+from ..models import ClassroomSession, Course, Question, Registration
 from ..rendering import markdown_html
-from .learner import image_resolver
+from .learner import confirm_page, image_resolver, session_lines
 
 
 class CourseListView(RoleRequiredMixin, TemplateView):
@@ -167,6 +168,7 @@ class SessionDetailView(RoleRequiredMixin, TemplateView):
             session=session,
             registrations=session.registrations.select_related("staff__department"),
             can_edit=user_role(self.request.user) in OFFICERS,
+            can_remove=user_role(self.request.user) in OFFICERS and session.starts_at > timezone.now(),
             **kwargs,
         )
 
@@ -190,6 +192,47 @@ class SessionAttendanceView(RoleRequiredMixin, View):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("出欠を記録しました。"))
+        return HttpResponseRedirect(reverse("training:session-detail", args=[pk]))
+
+
+class SessionRegistrationRemoveView(RoleRequiredMixin, View):
+    """The officer takes one person off a session before it starts, after a confirmation page."""
+
+    allowed_roles = OFFICERS
+    writes = True
+
+    def registration(self, pk: int, registration: int) -> Registration:
+        return get_object_or_404(
+            Registration.objects.select_related("session", "staff__department"), session=pk, pk=registration
+        )
+
+    def get(self, request: HttpRequest, pk: int, registration: int) -> HttpResponse:
+        found = self.registration(pk, registration)
+        session, staff = found.session, found.staff
+        return confirm_page(
+            request,
+            title=_("{name} さんの申込を取り消しますか").format(name=staff.full_name),
+            lines=[
+                _("{number} {name}（{department}）").format(
+                    number=staff.employee_number, name=staff.full_name, department=staff.department.full_name
+                ),
+                *session_lines(session),
+            ],
+            button=_("申込を取り消す"),
+            back=reverse("training:session-detail", args=[pk]),
+            refused=sessions.STARTED if session.starts_at <= timezone.now() else None,
+        )
+
+    def post(self, request: HttpRequest, pk: int, registration: int) -> HttpResponse:
+        session = self.registration(pk, registration).session
+        try:
+            staff = sessions.registration_remove(
+                actor=request.user, session=session, registration_id=registration
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("{name} さんの申込を取り消しました。").format(name=staff.full_name))
         return HttpResponseRedirect(reverse("training:session-detail", args=[pk]))
 
 
