@@ -25,7 +25,7 @@ import pytest
 from mamori.vault import init_repository, open_repository
 from mamori.vault.archiver import ArchiveOptions, Archiver
 from mamori.vault.backend import FileType
-from mamori.vault.filework import FileWorkers, WorkerCrashedError
+from mamori.vault.filework import FileWorkers, Part, Todo, WorkerCrashedError, scan
 from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import Snapshot, parse_tree
@@ -359,6 +359,71 @@ def _check_run(token: int, result: tuple[int, list[SealedRun]]) -> None:
     assert job == token and len(runs) == len(_RUN_SIZES[: job % 5])
     for run in runs:
         assert bytes(run.data) == rng.randbytes(run.lengths[0]) and run.uncompressed == [job]
+
+
+class _Sealer:
+    """What a worker needs of a repository: no blob is known, sealing keeps the plaintext."""
+
+    def has_blob(self, blob_type: BlobType, blob_id: bytes) -> bool:
+        return False
+
+    def seal_run(self, ids: list[bytes], items: list[bytes]) -> SealedRun:
+        return SealedRun(ids, [len(item) for item in items], [0] * len(items), b"".join(items))
+
+
+def _scan_or_fail(directory: bytes, items: list[Todo]) -> Part:
+    """`scan` in a thread: a fifo that blocked its open fails the test instead of hanging it."""
+    out: list[Part] = []
+    thread = threading.Thread(target=lambda: out.append(scan(_Sealer(), directory, items)), daemon=True)
+    thread.start()
+    thread.join(10)
+    if thread.is_alive():
+        for name, _old, _listed in items:  # a writer lets a blocked open of a fifo return
+            try:
+                os.close(os.open(os.path.join(directory, name), os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        thread.join(10)
+        raise AssertionError("scan blocked opening an entry")
+    return out[0]
+
+
+def test_what_replaced_a_listed_file_is_backed_up_as_what_it_is_now(tmp_path: Path) -> None:
+    # a new file the listing called regular is opened before any stat: a fifo swapped in since
+    # must not block the open, a symlink not be followed (its target's bytes stay out), a folder
+    # goes to the walker and a file removed is reported, as if the listing had seen them
+    (tmp_path / "secret").write_bytes(b"not for the backup")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "link").symlink_to(tmp_path / "secret")
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "plain").write_bytes(b"kept")
+    (tmp_path / "empty").write_bytes(b"")
+    directory = os.fsencode(tmp_path)
+    names = [b"empty", b"fifo", b"folder", b"gone", b"link", b"plain"]
+    listed = _scan_or_fail(directory, [(name, None, True) for name in names])
+    stat_first = _scan_or_fail(directory, [(name, None, False) for name in names])
+    assert listed[:3] == stat_first[:3] and listed[5] == stat_first[5]
+    assert [(p, type(e), e.errno) for p, e in listed[3]] == [
+        (p, type(e), e.errno)
+        for p, e in stat_first[3]  # type: ignore[attr-defined]
+    ]
+    entries = dict(listed[0])
+    for name in (b"fifo", b"link"):
+        path = os.path.join(directory, name)
+        assert entries[name] == node_from_stat(name, path, os.lstat(path)).to_json()
+    assert listed[1] == [(b"folder", None)]
+    assert [(p, type(e)) for p, e in listed[3]] == [(os.path.join(directory, b"gone"), FileNotFoundError)]
+    assert [bytes(run.data) for run in listed[4]] == [b"kept"]
+    assert listed[5][0] == 2  # new files: plain and empty
+
+
+def test_files_of_a_folder_that_cannot_be_opened_are_reported_one_by_one(tmp_path: Path) -> None:
+    directory = os.fsencode(tmp_path / "removed")
+    part = _scan_or_fail(directory, [(b"a", None, True), (b"b", None, False)])
+    assert [(p, type(e)) for p, e in part[3]] == [
+        (directory + b"/a", FileNotFoundError),
+        (directory + b"/b", FileNotFoundError),
+    ]
 
 
 def test_workers_fork_while_the_backup_has_no_other_thread(

@@ -33,9 +33,9 @@ from mamori.vault.filework import (
     LARGE_JOB,
     DirPart,
     FileWorkers,
-    Named,
     OldFile,
     Part,
+    Todo,
     old_entries,
     parent_subtree,
     scan,
@@ -346,7 +346,7 @@ class Archiver:
             return scan_dir(self.repo, skip, path, snap_path, plain, self._load_old, root_dev, descend)
         return scan(self.repo, *job[1:])
 
-    def _send(self, here: _Dir, items: list[Named]) -> None:
+    def _send(self, here: _Dir, items: list[Todo]) -> None:
         """Queue a job of files of `here`; the directory waits for it."""
         for start in range(0, len(items), JOB_FILES):
             here.waiting += 1

@@ -54,6 +54,7 @@ __all__ = [
     "OldFile",
     "Part",
     "SealingRepository",
+    "Todo",
     "WorkerCrashedError",
     "old_entries",
     "scan",
@@ -68,6 +69,9 @@ DIR_FILES = 1024
 # A job's sealed blobs stop at this size; the files left are handed back to be sent again.
 JOB_BYTES = 1024 * 1024
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
+# A file the listing called regular is opened before any stat: O_NONBLOCK so that a fifo swapped
+# in since then does not block the open (a regular file's reads ignore it), O_NOFOLLOW for a symlink.
+_O_LISTED = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | _O_NOATIME
 _PR_SET_PDEATHSIG = 1
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1 << 20
@@ -79,10 +83,14 @@ ctime as written, content ids (hex) of a file, subtree id (hex) of a directory."
 Named = tuple[bytes, OldFile | None]
 """A name with the parent's node of it (None: the parent had nothing of that name)."""
 
+Todo = tuple[bytes, OldFile | None, bool]
+"""A file for a worker: its name, the parent's node of it and whether the listing said it is a
+regular file (d_type; one the parent does not have is then opened without an lstat first)."""
+
 Part = tuple[
     list[tuple[bytes, str]],
     list[Named],
-    list[Named],
+    list[Todo],
     list[tuple[bytes, Exception]],
     list[SealedRun],
     tuple[int, ...],
@@ -199,17 +207,22 @@ def _scan_dir(
 ) -> DirPart:
     try:
         with os.scandir(directory) as it:
-            listing = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
+            listing = sorted(
+                (e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False)) for e in it
+            )
     except OSError as exc:
         return ([], [], [], [(directory, exc)], [], (0, 0, 0, 0, 0)), [], None, [], []
     old = old_entries(old_tree)
     prefix = snap_path.rstrip("/") + "/"
     subdirs: list[Named] = []
-    files: list[Named] = []
-    for name, is_dir in listing:
+    files: list[Todo] = []
+    for name, is_dir, is_file in listing:
         if skip is not None and skip(prefix + os.fsdecode(name)):
             continue
-        (subdirs if is_dir else files).append((name, old.get(name)))
+        if is_dir:
+            subdirs.append((name, old.get(name)))
+        else:
+            files.append((name, old.get(name), is_file))
     mine = files[:DIR_FILES]
     entries, walker, again, errors, blobs, counts = scan(repo, directory, mine)
     again += files[DIR_FILES:]
@@ -223,7 +236,7 @@ def _scan_dir(
             if budget.entries <= 0 or budget.sealed <= 0:
                 left.append((name, old_node))
                 continue
-            path = directory + b"/" + name if directory != b"/" else b"/" + name
+            path = _join(directory, name)
             try:
                 st = os.lstat(path)
             except OSError:
@@ -273,73 +286,116 @@ def _scan_dir(
     return (entries, walker, again, errors, blobs, counts), subdirs, tree, nested, trees
 
 
-def scan(repo: SealingRepository, directory: bytes, items: Sequence[Named]) -> Part:
-    """Back up the files `items` of `directory` as far as a worker may (see the module docstring)."""
+def scan(repo: SealingRepository, directory: bytes, items: Sequence[Todo]) -> Part:
+    """Back up the files `items` of `directory` as far as a worker may (see the module docstring).
+
+    Files are reached relative to the open folder (the kernel walks the long path once, not three
+    times per file); their xattrs are listed on the open file."""
     entries: list[tuple[bytes, str]] = []
     walker: list[Named] = []
-    again: list[Named] = []
+    again: list[Todo] = []
     errors: list[tuple[bytes, Exception]] = []
     plain: list[bytes] = []
     ids: list[bytes] = []
     seen: set[bytes] = set()
     new = changed = unmodified = processed = read_bytes = 0
-    for name, old in items:
-        if read_bytes >= JOB_BYTES:
-            again.append((name, old))
-            continue
-        path = directory + b"/" + name if directory != b"/" else b"/" + name
-        try:
-            st = os.lstat(path)
-            if not stat.S_ISREG(st.st_mode):
-                if stat.S_ISDIR(st.st_mode):
-                    walker.append((name, old))
-                else:  # a symlink, device, fifo or socket: its node is all there is
-                    entries.append((name, node_from_stat(name, path, st).to_json()))
+    try:
+        dir_fd: int | None = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        dir_fd = None  # each file then goes by its whole path and reports its own error, as before
+    try:
+        for todo in items:
+            name, old, listed_file = todo
+            if read_bytes >= JOB_BYTES:
+                again.append(todo)
                 continue
-            if st.st_nlink > 1 or st.st_size >= MIN_SIZE:
-                walker.append((name, old))
-                continue
-            xattrs = read_xattrs(path)
-        except OSError as exc:
-            errors.append((path, exc))
-            continue
-        times = (GoTime.format_local(st.st_mtime_ns), GoTime.format_local(st.st_ctime_ns))
-        content = _unchanged(repo, old, st.st_size, st.st_ino, *times)
-        if content is _ASK_WALKER:
-            walker.append((name, old))
-            continue
-        size = st.st_size
-        if content is not None:
-            unmodified += 1
-            processed += size
-        else:
+            rel = name if dir_fd is not None else _join(directory, name)
+            opened = _open_listed(rel, dir_fd) if listed_file and old is None else None
+            fd = -1
             try:
-                data = _read_small(path, size)
+                if opened is not None:
+                    fd, st = opened
+                else:
+                    st = os.lstat(rel, dir_fd=dir_fd)
+                    if not stat.S_ISREG(st.st_mode):
+                        if stat.S_ISDIR(st.st_mode):
+                            walker.append((name, old))
+                        else:  # a symlink, device, fifo or socket: its node is all there is
+                            path = _join(directory, name)
+                            entries.append((name, node_from_stat(name, path, st).to_json()))
+                        continue
+                # nlink 0: unlinked since it was opened, the walker reports it gone
+                if st.st_nlink != 1 or st.st_size >= MIN_SIZE:
+                    walker.append((name, old))
+                    continue
+                xattrs = read_xattrs(fd if fd >= 0 else _join(directory, name))
+                times = (GoTime.format_local(st.st_mtime_ns), GoTime.format_local(st.st_ctime_ns))
+                content = _unchanged(repo, old, st.st_size, st.st_ino, *times)
+                if content is _ASK_WALKER:
+                    walker.append((name, old))
+                    continue
+                size = st.st_size
+                if content is not None:
+                    unmodified += 1
+                    processed += size
+                else:
+                    data = _read_from(fd, size) if fd >= 0 else _read_small(rel, size, dir_fd)
+                    if data is None:  # grew past one chunk since the stat: the walker reads it
+                        walker.append((name, old))
+                        continue
+                    size = len(data)
+                    read_bytes += size
+                    processed += size
+                    if data:
+                        blob_id = hashlib.sha256(data).digest()
+                        if blob_id not in seen and not repo.has_blob(BlobType.DATA, blob_id):
+                            seen.add(blob_id)
+                            plain.append(data)
+                            ids.append(blob_id)
+                        content = [blob_id]
+                    else:
+                        content = []
+                    if old is None:
+                        new += 1
+                    else:
+                        changed += 1
             except OSError as exc:
-                errors.append((path, exc))
+                errors.append((_join(directory, name), exc))
                 continue
-            if data is None:  # grew past one chunk since the stat: the walker reads it
-                walker.append((name, old))
-                continue
-            size = len(data)
-            read_bytes += size
-            processed += size
-            if data:
-                blob_id = hashlib.sha256(data).digest()
-                if blob_id not in seen and not repo.has_blob(BlobType.DATA, blob_id):
-                    seen.add(blob_id)
-                    plain.append(data)
-                    ids.append(blob_id)
-                content = [blob_id]
-            else:
-                content = []
-            if old is None:
-                new += 1
-            else:
-                changed += 1
-        entries.append((name, small_file_json(name, st, times, xattrs, size, content)))
+            finally:
+                if fd >= 0:
+                    os.close(fd)
+            entries.append((name, small_file_json(name, st, times, xattrs, size, content)))
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
     blobs = [repo.seal_run(ids, plain)] if plain else []
     return entries, walker, again, errors, blobs, (new, changed, unmodified, processed, 0)
+
+
+def _join(directory: bytes, name: bytes) -> bytes:
+    return directory + b"/" + name if directory != b"/" else b"/" + name
+
+
+def _open_listed(rel: bytes, dir_fd: int | None) -> tuple[int, os.stat_result] | None:
+    """(descriptor, fstat) of a file the listing called regular, opened without an lstat first;
+    None if it cannot be opened or is no regular file now (the caller lstats it and goes on as
+    for any other entry: an error is reported, a symlink or fifo swapped in is stored as such)."""
+    try:
+        try:
+            fd = os.open(rel, _O_LISTED, dir_fd=dir_fd)
+        except PermissionError:  # O_NOATIME is for the owner only
+            fd = os.open(rel, _O_LISTED & ~_O_NOATIME, dir_fd=dir_fd)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        st = None
+    if st is None or not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None
+    return fd, st
 
 
 _ASK_WALKER: list[bytes] = []
@@ -370,27 +426,32 @@ def _unchanged(
     return content if all(repo.has_blob(BlobType.DATA, b) for b in content) else None
 
 
-def _read_small(path: bytes, size: int) -> bytes | None:
+def _read_small(rel: bytes, size: int, dir_fd: int | None) -> bytes | None:
     """A file smaller than one chunk, read in one call; None if it has grown to a chunk or more."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_NOATIME)
+        fd = os.open(rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | _O_NOATIME, dir_fd=dir_fd)
     except PermissionError:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{os.fsdecode(path)} is no longer a regular file")
-        data = os.read(fd, size + 1)
-        if len(data) > size:
-            data += os.read(fd, MIN_SIZE)
-            if len(data) >= MIN_SIZE:
-                return None
-            while chunk := os.read(fd, MIN_SIZE):
-                data += chunk
-                if len(data) >= MIN_SIZE:
-                    return None
-        return data
+            raise OSError(f"{os.fsdecode(rel)} is no longer a regular file")
+        return _read_from(fd, size)
     finally:
         os.close(fd)
+
+
+def _read_from(fd: int, size: int) -> bytes | None:
+    """`_read_small` of an open regular file of `size` bytes at its last stat."""
+    data = os.read(fd, size + 1)
+    if len(data) > size:
+        data += os.read(fd, MIN_SIZE)
+        if len(data) >= MIN_SIZE:
+            return None
+        while chunk := os.read(fd, MIN_SIZE):
+            data += chunk
+            if len(data) >= MIN_SIZE:
+                return None
+    return data
 
 
 class _Worker:

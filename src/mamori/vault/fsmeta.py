@@ -87,10 +87,12 @@ def group_name(gid: int) -> str:
         return ""
 
 
-def read_xattrs(path: bytes) -> list[tuple[bytes, bytes]]:
-    """Extended attributes of a non-symlink, sorted by name; none where the file system has none."""
+def read_xattrs(path: bytes | int) -> list[tuple[bytes, bytes]]:
+    """Extended attributes of a non-symlink (a path, or an open file: no path walk), sorted by
+    name; none where the file system has none."""
+    follow = isinstance(path, int)  # a descriptor is the file itself (and cannot be told not to)
     try:
-        names = os.listxattr(path, follow_symlinks=False)
+        names = os.listxattr(path, follow_symlinks=follow)
     except OSError as exc:
         if exc.errno in (errno.ENOTSUP, errno.ENODATA, errno.EPERM):
             return []
@@ -98,7 +100,7 @@ def read_xattrs(path: bytes) -> list[tuple[bytes, bytes]]:
     out: list[tuple[bytes, bytes]] = []
     for name in sorted(names):
         try:
-            out.append((os.fsencode(name), os.getxattr(path, name, follow_symlinks=False)))
+            out.append((os.fsencode(name), os.getxattr(path, name, follow_symlinks=follow)))
         except OSError:
             continue
     return out

@@ -120,10 +120,13 @@ def test_unreadable_and_vanished_files_exit_3_and_the_rest_is_saved(
 
     def failing_open(path: object, flags: int, *args: object, **kwargs: object) -> int:
         # root reads every file, so unreadability and a file deleted between listing and reading
-        # are simulated where the archiver opens files
-        if path == os.fsencode(secret):
+        # are simulated where the archiver opens files (by path, or by name in an open folder)
+        where = path
+        if isinstance(kwargs.get("dir_fd"), int) and isinstance(path, bytes):
+            where = os.path.join(os.readlink(f"/proc/self/fd/{kwargs['dir_fd']}").encode(), path)
+        if where == os.fsencode(secret):
             raise PermissionError(13, "Permission denied", str(secret))
-        if path == os.fsencode(vanishing):
+        if where == os.fsencode(vanishing):
             raise FileNotFoundError(2, "No such file or directory", str(vanishing))
         return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
 
