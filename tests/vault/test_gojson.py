@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mamori.vault.gojson import GoTime, _quote_each, go_quote, go_unquote, json_string
+from mamori.vault.gojson import GoTime, _quote_each, go_quote, go_unquote, json_string, name_json
 
 
 def test_go_quote_known_answers() -> None:
@@ -24,13 +24,15 @@ def test_go_quote_known_answers() -> None:
 
 
 def test_fast_path_quotes_every_code_point_like_the_escaping_path() -> None:
-    """Printable UTF-8 names skip the per-character loop: that must give Go's answer for every
-    character, alone and after a Japanese prefix (the shortcut applies to whole names)."""
+    """Printable UTF-8 names skip the per-character loop (and `name_json` the JSON escaping): that
+    must give Go's answer for every character after a Japanese prefix (the shortcut applies to
+    whole names)."""
     for cp in range(0x110000):
         if 0xD800 <= cp <= 0xDFFF:
             continue
         raw = ("住民" + chr(cp)).encode("utf-8")
         assert go_quote(raw) == _quote_each(raw), hex(cp)
+        assert name_json(raw) == json_string(_quote_each(raw)), hex(cp)
 
 
 def test_json_string_is_html_safe_like_go() -> None:
@@ -43,6 +45,7 @@ def test_json_string_is_html_safe_like_go() -> None:
 @given(st.binary(max_size=64))
 def test_quote_round_trips_any_bytes(raw: bytes) -> None:
     assert go_unquote(go_quote(raw)) == raw
+    assert name_json(raw) == json_string(go_quote(raw))
 
 
 @given(st.text(max_size=32))

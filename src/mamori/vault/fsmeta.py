@@ -26,6 +26,7 @@ from mamori.vault.model import (
     MODE_SYMLINK,
     Node,
     file_json,
+    owner_json,
 )
 
 _TYPE_BITS = {
@@ -39,6 +40,7 @@ _TYPE_BITS = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def go_mode(st_mode: int) -> tuple[str, int]:
     """restic's node type and Go `fs.FileMode` for a POSIX st_mode."""
     kind, bits = _TYPE_BITS.get(stat.S_IFMT(st_mode), ("irregular", 1 << 19))
@@ -149,7 +151,14 @@ def small_file_json(
 ) -> str:
     """`node_from_stat(name, path, st).to_json()` of a regular file with its `xattrs`, `size` and
     `content`, and `times` = (mtime, ctime) as `GoTime.format` writes them, without the node."""
-    ids = (st.st_uid, st.st_gid, user_name(st.st_uid), group_name(st.st_gid))
+    mtime, ctime = times
+    owner = _owner_json(st.st_uid, st.st_gid)
+    mode = go_mode(st.st_mode)[1]
     return file_json(
-        name, go_mode(st.st_mode)[1], *times, ids, st.st_ino, st.st_dev, size, st.st_nlink, xattrs, content
+        name, mode, mtime, ctime, owner, st.st_ino, st.st_dev, size, st.st_nlink, xattrs, content
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _owner_json(uid: int, gid: int) -> str:
+    return owner_json(uid, gid, user_name(uid), group_name(gid))

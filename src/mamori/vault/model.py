@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mamori.vault.gojson import GoTime, go_quote, go_unquote, json_string
+from mamori.vault.gojson import GoTime, go_quote, go_unquote, json_string, name_json
 
 # Go io/fs mode bits as restic stores them in `mode`.
 MODE_DIR = 1 << 31
@@ -74,17 +74,13 @@ class Node:
 
     def to_json(self) -> str:
         """The node's JSON exactly as restic's `Node.MarshalJSON` produces it."""
-        parts = ['{"name":', json_string(go_quote(self.name)), _json_field("type", self.type)]
+        parts = ['{"name":', name_json(self.name), _json_field("type", self.type)]
         if self.mode:
             parts.append(f',"mode":{self.mode}')
         mtime = self.mtime.format()
         atime = mtime if self.atime is self.mtime else self.atime.format()  # one object when read from disk
         parts.append(f',"mtime":"{mtime}","atime":"{atime}","ctime":"{self.ctime.format()}"')
-        parts.append(f',"uid":{self.uid},"gid":{self.gid}')
-        if self.user:
-            parts.append(_json_field("user", self.user))
-        if self.group:
-            parts.append(_json_field("group", self.group))
+        parts.append(owner_json(self.uid, self.gid, self.user, self.group))
         if self.inode:
             parts.append(f',"inode":{self.inode}')
         if self.device_id:
@@ -167,7 +163,7 @@ def file_json(
     mode: int,
     mtime: str,
     ctime: str,
-    ids: tuple[int, int, str, str],
+    owner: str,
     inode: int,
     device_id: int,
     size: int,
@@ -175,29 +171,36 @@ def file_json(
     xattrs: list[tuple[bytes, bytes]],
     content: list[bytes],
 ) -> str:
-    """`Node.to_json` of a regular file (atime = mtime, `ids` = uid, gid, user, group), without
+    """`Node.to_json` of a regular file (atime = mtime, `owner` = its `owner_json`), without
     building the node: a backup's workers write one for every small file."""
-    uid, gid, user, group = ids
-    parts = ['{"name":', json_string(go_quote(name)), ',"type":"file"']
-    if mode:
-        parts.append(f',"mode":{mode}')
-    parts.append(f',"mtime":"{mtime}","atime":"{mtime}","ctime":"{ctime}","uid":{uid},"gid":{gid}')
-    if user:
-        parts.append(_json_field("user", user))
-    if group:
-        parts.append(_json_field("group", group))
-    if inode:
-        parts.append(f',"inode":{inode}')
-    if device_id:
-        parts.append(f',"device_id":{device_id}')
-    if size:
-        parts.append(f',"size":{size}')
-    if links:
-        parts.append(f',"links":{links}')
-    if xattrs:
-        parts.append(_xattrs_json(xattrs))
-    parts.append(',"content":[' + ",".join(f'"{c.hex()}"' for c in content) + "]}")
-    return "".join(parts)
+    return "".join(
+        (
+            '{"name":',
+            name_json(name),
+            f',"type":"file","mode":{mode}' if mode else ',"type":"file"',
+            f',"mtime":"{mtime}","atime":"{mtime}","ctime":"{ctime}"',
+            owner,
+            f',"inode":{inode}' if inode else "",
+            f',"device_id":{device_id}' if device_id else "",
+            f',"size":{size}' if size else "",
+            f',"links":{links}' if links else "",
+            _xattrs_json(xattrs) if xattrs else "",
+            f',"content":["{content[0].hex()}"]}}'
+            if len(content) == 1
+            else ',"content":[' + ",".join(f'"{c.hex()}"' for c in content) + "]}",
+        )
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def owner_json(uid: int, gid: int, user: str, group: str) -> str:
+    """A node's `,"uid":…,"gid":…,"user":…,"group":…` (empty names left out), the same for most
+    nodes of a tree."""
+    return (
+        f',"uid":{uid},"gid":{gid}'
+        + (_json_field("user", user) if user else "")
+        + (_json_field("group", group) if group else "")
+    )
 
 
 def _xattrs_json(xattrs: list[tuple[bytes, bytes]]) -> str:
