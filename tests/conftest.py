@@ -7,6 +7,8 @@ A missing tool or server is a failure, never a skip: `make test` installs everyt
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _umask_of_the_test_process() -> Iterator[None]:
+    """Each test ends with the umask it began with: `mamori.cli.main()` sets umask 077 for its whole
+    process, by design, and a test that calls it in-process must not hand that to the next test of
+    the same xdist worker (a `mkdir(mode=0o755)` there would make a folder nobody else can enter)."""
+    umask = os.umask(0o077)
+    os.umask(umask)
+    yield
+    os.umask(umask)
 
 
 @pytest.fixture

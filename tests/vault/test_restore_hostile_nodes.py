@@ -66,8 +66,7 @@ def hostile() -> Iterator[NodeCases]:
             for name in files:
                 os.chmod(os.path.join(dirpath, name), 0o644)
         (cases.path / "locks").chmod(0o777)  # the restore's lock, also as `nobody`
-        (base / "targets").mkdir()
-        (base / "targets").chmod(0o755)  # not mkdir(mode=): a CLI test in this process may leave umask 077
+        (base / "targets").mkdir(mode=0o755)
         yield cases
     finally:  # rm, not shutil.rmtree: the deep case's 2,100 levels exceed Python's recursion limit
         subprocess.run(["rm", "-rf", "--one-file-system", str(base)], check=True)

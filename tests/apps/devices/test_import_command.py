@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import getpass
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -82,16 +81,7 @@ def test_devices_tells_the_format_and_notes_hosts_not_in_the_inventory(world, tm
     assert err.startswith("note: hosts not in the inventory: ") and not HygieneReport.objects.exists()
 
 
-@pytest.fixture
-def keep_umask():
-    """`main` sets mamori's private umask for its process; the test process gets its own back."""
-    old = os.umask(0o077)
-    os.umask(old)
-    yield
-    os.umask(old)
-
-
-def test_exit_status_and_one_line_reasons(world, tmp_path, capsys, keep_umask, monkeypatch):
+def test_exit_status_and_one_line_reasons(world, tmp_path, capsys, monkeypatch):
     # each `main` ends as a command run from the shell does, closing the database connections; on
     # PostgreSQL that would close the test's own transaction before the next call
     monkeypatch.setattr(connections, "close_all", lambda: None)
@@ -112,7 +102,7 @@ def test_exit_status_and_one_line_reasons(world, tmp_path, capsys, keep_umask, m
     assert "Traceback" not in err and DeviceImport.objects.count() == 2
 
 
-def test_the_help_lists_the_registered_kinds(capsys, keep_umask):
+def test_the_help_lists_the_registered_kinds(capsys):
     assert main(["import", "--help"]) == 0
     assert (
         "staff|devices|devices-hygiene|devices-inventory|devices-osquery|devices-wazuh"
