@@ -36,6 +36,7 @@ def test_exported_errors_are_exactly_the_documented_tree() -> None:
         "NotFoundError": "VaultError",
         "SnapshotNotFoundError": "NotFoundError",
         "AmbiguousIdError": "VaultError",
+        "RestoreStoppedError": "VaultError",
         "InvalidArgumentError": "VaultError",
     }
     for name in parents:

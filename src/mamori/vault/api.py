@@ -34,6 +34,7 @@ from mamori.vault.errors import (
     SnapshotNotFoundError,
     VaultError,
 )
+from mamori.vault.freespace import KeepFree
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType, PackedBlob
@@ -578,12 +579,14 @@ class Repository:
         overwrite: str = "always",
         verify: bool = False,
         progress: Callable[[RestoreStats], None] | None = None,
+        keep_free: KeepFree | None = None,
     ) -> RestoreResult:
         """Restore a snapshot into `target`: all of it, the part the `include`/`exclude` patterns
         select, or exactly `paths` (each with everything below it; `[`, `*`, `?` are plain
         characters there; `/` is everything). The snapshot folder `base` maps to `target` (restic's
         `snapshot:subfolder`): by default the target holds the snapshot's absolute paths.
-        `overwrite="never"` keeps what is already there (restic's `--overwrite`)."""
+        `overwrite="never"` keeps what is already there (restic's `--overwrite`). With `keep_free`
+        the restore stops (`RestoreStoppedError`) before the target's file system has less free."""
         start = _time.monotonic()
         with self.low.lock():
             _snap_id, snap = self._find(ref)
@@ -600,6 +603,7 @@ class Repository:
                 overwrite=overwrite,
                 processes=direct is not None,
                 progress=progress,
+                keep_free=keep_free,
             )
             base = "/" + "/".join(p for p in base.split("/") if p)
             node = self._lookup(snap.tree, base)

@@ -28,6 +28,7 @@ The tree (the CLI maps classes to exit codes through `exit_code`)::
     ├── NotFoundError                       no repository file matches an id or prefix
     │   └── SnapshotNotFoundError
     ├── AmbiguousIdError                    a prefix matches several files
+    ├── RestoreStoppedError                 (target) its file system reached what a restore leaves free
     └── InvalidArgumentError                a caller or user passed a value the engine cannot use
 
 Messages are one line and end with what the user can do next.
@@ -59,6 +60,7 @@ __all__ = [
     "RepositoryExistsError",
     "RepositoryLockedError",
     "RepositoryNotFoundError",
+    "RestoreStoppedError",
     "SnapshotNotFoundError",
     "TransientBackendError",
     "UnsupportedBackendError",
@@ -302,6 +304,19 @@ class AmbiguousIdError(VaultError):
         self.file_type = file_type
         self.prefix = prefix
         self.matches = matches
+
+
+class RestoreStoppedError(VaultError):
+    """A restore stopped before its target's file system ran out (`freespace.KeepFree`); what it
+    restored so far stays where it is."""
+
+    def __init__(self, target: str, reason: str, *, files_restored: int) -> None:
+        super().__init__(
+            f"restore into {target} stopped after {files_restored:,} files: {reason}: free space there "
+            "or restore elsewhere"
+        )
+        self.target = target
+        self.files_restored = files_restored
 
 
 class InvalidArgumentError(VaultError):

@@ -20,9 +20,10 @@ from typing import Protocol
 
 from mamori.vault.confined import CREATE, Meta, remove_non_dir, reopen, set_meta, unlink_if
 from mamori.vault.errors import VaultError
+from mamori.vault.freespace import KeepFree
 from mamori.vault.pack import BlobType, PackedBlob
 
-__all__ = ["FileJob", "GroupJob", "Meta", "RestoreReader", "run_job"]
+__all__ = ["STOPPED", "FileJob", "GroupJob", "Meta", "RestoreReader", "run_job"]
 
 # Read a pack's needed blobs in requests of at most _MAX_READ bytes (bounded memory per worker),
 # and start a new request rather than read over a gap larger than _MAX_GAP.
@@ -30,6 +31,11 @@ _MAX_GAP = 1024 * 1024
 _MAX_READ = 4 * 1024 * 1024
 _OPEN_DIR_PATH = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _CREATE_RW = (CREATE & ~os.O_WRONLY) | os.O_RDWR  # read back by --verify
+# With a `KeepFree`, the file system is asked again after every _CHECK_BYTES written.
+_CHECK_BYTES = 16 * 1024 * 1024
+STOPPED = -1
+"""The size in a file's result when it was not restored because the file system reached what the
+restore leaves free: the restorer stops."""
 
 FileJob = tuple[bytes, list[bytes], Meta, tuple[int, int] | None]
 """name, content blob ids, metadata, (device, inode) if the restorer made the file already."""
@@ -67,12 +73,42 @@ Target = tuple[_Open, int]
 Needed = dict[tuple[str, bytes], tuple[PackedBlob, list[Target]]]
 
 
+class _Space:
+    """The job's watch on its file system: once it has less free than `keep_free`, every file of
+    the job fails with the reason (and is removed again) and nothing more is written."""
+
+    def __init__(self, keep_free: KeepFree | None, files: list[_Open]) -> None:
+        self.keep_free = keep_free
+        self.files = files
+        self.written = 0
+        self.reason = ""
+
+    def check(self, fd: int, written: int = _CHECK_BYTES) -> None:
+        if self.keep_free is None or self.reason:
+            return
+        self.written += written
+        if self.written >= _CHECK_BYTES:
+            self.written = 0
+            reason = self.keep_free.shortfall(fd)
+            if reason:
+                self.reason = reason
+                for f in self.files:
+                    f.error = f.error or reason
+
+
 def run_job(
-    repo: RestoreReader, groups: Sequence[GroupJob], *, is_root: bool, verify: bool
+    repo: RestoreReader,
+    groups: Sequence[GroupJob],
+    *,
+    is_root: bool,
+    verify: bool,
+    keep_free: KeepFree | None = None,
 ) -> list[tuple[str, int]]:
-    """Restore the files of `groups`; per file, in order: (error or "", bytes restored)."""
+    """Restore the files of `groups`; per file, in order: (error or "", bytes restored), the size
+    `STOPPED` when the file system reached what `keep_free` leaves free."""
     results: list[tuple[str, int]] = []
     files: list[_Open] = []
+    space = _Space(keep_free, files)
     needed: Needed = {}
     dir_fds: list[int] = []
     try:
@@ -83,15 +119,20 @@ def run_job(
                 results.extend((exc.strerror or str(exc), 0) for _ in file_jobs)
                 continue
             dir_fds.append(dir_fd)
+            space.check(dir_fd)  # before its files take their inodes
             for name, content, meta, ident in file_jobs:
                 f = _Open(dir_fd, name, meta, len(results))
                 results.append(("", 0))
                 files.append(f)
-                _plan(repo, f, content, ident, needed, verify)
+                if space.reason:
+                    f.error = space.reason
+                else:
+                    _plan(repo, f, content, ident, needed, verify)
         for pack_id, blobs in _by_pack(needed).items():
-            _write_pack(repo, pack_id, blobs)
+            _write_pack(repo, pack_id, blobs, space)
         for f in files:
-            results[f.result] = _finish(f, is_root, verify)
+            error, size = _finish(f, is_root, verify)
+            results[f.result] = (error, STOPPED if space.reason and error == space.reason else size)
     finally:
         for f in files:
             if f.fd >= 0:
@@ -167,7 +208,9 @@ def _by_pack(needed: Needed) -> dict[str, list[tuple[PackedBlob, list[Target]]]]
     return packs
 
 
-def _write_pack(repo: RestoreReader, pack_id: str, blobs: list[tuple[PackedBlob, list[Target]]]) -> None:
+def _write_pack(
+    repo: RestoreReader, pack_id: str, blobs: list[tuple[PackedBlob, list[Target]]], space: _Space
+) -> None:
     for group in _ranges(blobs):
         start = group[0][0].offset
         end = group[-1][0].offset + group[-1][0].length
@@ -196,6 +239,7 @@ def _write_pack(repo: RestoreReader, pack_id: str, blobs: list[tuple[PackedBlob,
                         f.end = max(f.end, at + len(plain))
                     except OSError as exc:
                         f.error = exc.strerror or str(exc)
+                    space.check(f.fd, len(plain))
 
 
 def _ranges(blobs: list[tuple[PackedBlob, list[Target]]]) -> list[list[tuple[PackedBlob, list[Target]]]]:

@@ -36,12 +36,13 @@ from mamori.vault.confined import (
     reopen,
     unlink_if,
 )
-from mamori.vault.errors import InvalidArgumentError, VaultError
+from mamori.vault.errors import InvalidArgumentError, RestoreStoppedError, VaultError
+from mamori.vault.freespace import KeepFree
 from mamori.vault.jobs import Jobs, ProcessJobs, ThreadJobs
 from mamori.vault.model import Node, TreeFormatError, parse_tree, safe_nodes
 from mamori.vault.pack import BlobType
 from mamori.vault.pathfilter import PathFilter
-from mamori.vault.restorejob import FileJob, GroupJob, RestoreReader, run_job
+from mamori.vault.restorejob import STOPPED, FileJob, GroupJob, RestoreReader, run_job
 
 # A job holds at most this many files, or files with this many blobs between them; a worker has at
 # most `_DEPTH` jobs queued. Directories still waiting for their files keep a descriptor open: past
@@ -50,6 +51,9 @@ JOB_FILES = 128
 JOB_BLOBS = 512
 _DEPTH = 3
 _OPEN_DIRS = 256
+# With a `KeepFree`, the walk asks the file system again after this many nodes (the jobs ask as
+# they write).
+_CHECK_NODES = 64
 
 
 class RestoreRepository(RestoreReader, Protocol):
@@ -144,7 +148,8 @@ class Restorer:
     through a symlink, whatever the repository holds.
 
     `processes`: run the jobs in forked worker processes (the repository must be safe to use after
-    a fork: a local directory); otherwise in threads of this process.
+    a fork: a local directory); otherwise in threads of this process. `keep_free`: stop with
+    `RestoreStoppedError` before the target's file system has less free than that.
     """
 
     def __init__(
@@ -159,6 +164,7 @@ class Restorer:
         workers: int = 0,
         processes: bool = False,
         progress: Callable[[RestoreStats], None] | None = None,
+        keep_free: KeepFree | None = None,
     ) -> None:
         if overwrite not in OVERWRITE:
             raise InvalidArgumentError(f"overwrite must be one of {', '.join(OVERWRITE)}, not {overwrite!r}")
@@ -172,6 +178,8 @@ class Restorer:
         cpus = os.cpu_count() or 1
         self.workers = workers or (cpus if processes else max(2, cpus))
         self.progress = progress
+        self.keep_free = keep_free
+        self._nodes = 0  # visited since the file system was last asked
         self.stats = RestoreStats()
         self._is_root = os.geteuid() == 0
         self._root_path = "/"
@@ -245,6 +253,9 @@ class Restorer:
             restore, descend = self._wanted(snap_path, node.type == "dir")
             if not restore:
                 continue
+            self._nodes += 1
+            if self._nodes >= _CHECK_NODES:
+                self._check_space(root_fd)
             if node.type == "file":
                 self._visit_file(top, node, path, snap_path)
             elif node.type != "dir":
@@ -258,6 +269,15 @@ class Restorer:
                     if deep.node is not None and deep.fd >= 0:
                         self._settle()
                         self._close_fd(deep)
+
+    def _check_space(self, fd: int) -> None:
+        self._nodes = 0
+        reason = self.keep_free.shortfall(fd) if self.keep_free is not None else None
+        if reason:
+            self._stop(reason)
+
+    def _stop(self, reason: str) -> None:
+        raise RestoreStoppedError(os.fsdecode(self.target), reason, files_restored=self.stats.files_restored)
 
     def _enter(self, parent: _Level, node: Node, path: bytes, snap_path: str, descend: bool) -> _Level | None:
         try:
@@ -426,9 +446,12 @@ class Restorer:
         self._jobs.submit(job, lambda results: self._done(records, results))
 
     def _handler(self, job: list[GroupJob]) -> list[tuple[str, int]]:
-        return run_job(self.repo, job, is_root=self._is_root, verify=self._verify)
+        return run_job(self.repo, job, is_root=self._is_root, verify=self._verify, keep_free=self.keep_free)
 
     def _done(self, records: list[_Record], results: list[tuple[str, int]]) -> None:
+        for error, size in results:
+            if size == STOPPED:
+                self._stop(error)
         for (level, snap_path, source), (error, size) in zip(records, results, strict=True):
             if error:
                 self.stats.failed.append((snap_path, error))
@@ -457,6 +480,7 @@ class Restorer:
         os.makedirs(self.target, exist_ok=True)
         root_fd = os.open(self.target, OPEN_DIR & ~os.O_NOFOLLOW)
         try:
+            self._check_space(root_fd)
             self._walk(tree_id, root_fd)
             self._submit(last=True)
             if self._jobs is not None:

@@ -1,6 +1,7 @@
 """A repository written by someone else (the offsite NAS, a shared restic client) cannot make mamori
-write outside a restore's target: the web restore and a restore drill, over hand-built hostile trees
-(`tests/vault/hostile.py`). The drill goes red and says why (issue 10, item 1)."""
+write outside a restore's target, nor fill the disk: the web restore and a restore drill, over
+hand-built hostile trees (`tests/vault/hostile.py`, `tests/vault/expanding.py`). The drill goes red
+and says why (issue 10, item 1)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.urls import reverse
 
 from mamori.apps.backups import selectors, services
 from mamori.apps.backups.models import JobKind, RunStatus
+from tests.vault.expanding import MiB, build_expanding_repository
 from tests.vault.hostile import GOOD, build_hostile_repository, files_outside, target_of
 
 from .conftest import REPO_PASSWORD, SystemUnderTest
@@ -59,3 +61,63 @@ def test_drill_on_a_hostile_repository_is_red_with_the_reason(hostile, tmp_path)
     assert selectors.system_status(system=sut.system).light == selectors.RED
     assert files_outside(tmp_path / "base", target_of(tmp_path / "base")) == []
     assert os.listdir(bad.outside) == []
+
+
+@pytest.fixture
+def expanding(tmp_path, departments):
+    bad = build_expanding_repository(tmp_path / "expanding")
+    system = services.system_create(
+        actor="test",
+        code="nas2",
+        name="共有NAS2",
+        department=departments["joho"],
+        rpo_hours=24,
+        rto_minutes=60,
+    )
+    services.repository_create(
+        actor="test", system=system, name="NAS", url=str(bad.path), password=REPO_PASSWORD
+    )
+    return bad, SystemUnderTest(system, tmp_path, bad.path, bad.path)
+
+
+def keep_all_but(path, *, space=0, inodes=0):
+    """The settings' percentages that leave `space` bytes or `inodes` inodes of what is free now to a
+    restore (so the tests stop early whatever the disk's size)."""
+    st = os.statvfs(path)
+    total_space, total_inodes = st.f_blocks * st.f_frsize, st.f_files
+    return (
+        100 * (st.f_bavail * st.f_frsize - space) / total_space if space else 0,
+        100 * (st.f_favail - inodes) / total_inodes if inodes else 0,
+    )
+
+
+STOPPED = "復元先の空き容量が、残しておく量を下回るため復元を止めました: restore into "
+
+
+def test_a_drill_of_a_snapshot_that_expands_without_end_stops_and_leaves_no_scratch(expanding, settings):
+    _bad, sut = expanding
+    scratch = settings.MAMORI_HOME / "scratch"
+    settings.MAMORI_RESTORE_KEEP_FREE_PERCENT, _ = keep_all_but(settings.MAMORI_HOME, space=48 * MiB)
+    drill = sut.run(JobKind.RESTORE_DRILL)  # the latest snapshot: /data/big, 100 GiB from one 1 MiB blob
+    assert drill.status == RunStatus.FAILED and drill.passed is not True
+    assert drill.error_text.startswith(f"{STOPPED}{scratch / f'drill-{drill.pk}'} stopped after ")
+    assert "free, less than the" in drill.error_text and "\n" not in drill.error_text
+    assert not (scratch / f"drill-{drill.pk}").exists()
+    assert selectors.system_status(system=sut.system).light == selectors.RED
+
+
+def test_a_web_restore_of_two_to_the_thirty_folders_stops_with_the_reason(
+    expanding, users, client, tmp_path, settings
+):
+    bad, sut = expanding
+    target = tmp_path / "restored"
+    _, settings.MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT = keep_all_but(tmp_path, inodes=3000)
+    response = as_user(client, users, "officer").post(
+        reverse("backups:restore", args=["nas2", bad.folders]),
+        {"path": "/data", "where": "folder", "target": str(target)},
+    )
+    assert response.status_code == 302
+    run = sut.system.runs.get(kind=JobKind.RESTORE)
+    assert run.status == RunStatus.FAILED
+    assert run.error_text.startswith(f"{STOPPED}{target} stopped after ") and "inodes free" in run.error_text
+    assert sum(len(d) + len(f) for _p, d, f in os.walk(target)) < 3000 + 1000  # others make inodes too

@@ -23,6 +23,7 @@ from mamori.vault import errors as vault_errors
 from mamori.vault.backend import ObjectLock
 from mamori.vault.backend import location as vault_location
 from mamori.vault.crypto import KDFParams
+from mamori.vault.freespace import KeepFree
 from mamori.vault.pathfilter import PathFilter
 
 from .errors import BackupError
@@ -209,6 +210,11 @@ _ERRORS: list[tuple[type[Exception], str, Any]] = [
     (vault_errors.SnapshotNotFoundError, "snapshot_not_found", _("スナップショットが見つかりません")),
     (vault_errors.NotFoundError, "not_found", _("スナップショット内に見つかりません")),
     (vault_errors.IntegrityError, "integrity", _("リポジトリのデータに整合性の問題があります")),
+    (
+        vault_errors.RestoreStoppedError,
+        "restore_stopped",
+        _("復元先の空き容量が、残しておく量を下回るため復元を止めました"),
+    ),
     (
         vault_errors.BackendAccessError,
         "backend_access",
@@ -428,9 +434,17 @@ def restore(
     verify: bool = True,
 ) -> RestoreOutcome:
     """Restore exactly `paths` of a snapshot (names taken literally; `/` is everything); the snapshot
-    folder `base` becomes `target`; `overwrite="never"` keeps files already there."""
+    folder `base` becomes `target`; `overwrite="never"` keeps files already there. It stops
+    (code "restore_stopped") before the target's file system has less free than the settings keep."""
     with _open(access) as repo:
-        r = repo.restore(ref, target, paths=list(paths), base=base, overwrite=overwrite, verify=verify)
+        keep_free = KeepFree.percent(
+            target,
+            settings.MAMORI_RESTORE_KEEP_FREE_PERCENT,
+            settings.MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT,
+        )
+        r = repo.restore(
+            ref, target, paths=list(paths), base=base, overwrite=overwrite, verify=verify, keep_free=keep_free
+        )
         return RestoreOutcome(
             r.files_restored,
             r.bytes_restored,

@@ -246,6 +246,13 @@ globals().update(smtp_settings(os.environ))  # EMAIL_* and MAMORI_SMTP_CA_FILE
 DEFAULT_FROM_EMAIL = os.environ.get("MAMORI_MAIL_FROM", "mamori@localhost")
 MAMORI_ALERT_EMAILS = [a for a in os.environ.get("MAMORI_ALERT_EMAILS", "").split(",") if a]
 # Backups: a run waits this long for a repository another job holds; a lock older than this is stale.
+# A restore (a drill's scratch folder in MAMORI_HOME, a web restore, a self-backup check) stops
+# before its target's file system has less than these shares of its space and inodes free: a
+# snapshot written to harm can expand without end (one subtree named twice per level).
+MAMORI_RESTORE_KEEP_FREE_PERCENT = float(os.environ.get("MAMORI_RESTORE_KEEP_FREE_PERCENT", "5"))
+MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT = float(
+    os.environ.get("MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT", "5")
+)
 MAMORI_LOCK_WAIT_SECONDS = int(os.environ.get("MAMORI_LOCK_WAIT_SECONDS", "600"))
 MAMORI_LOCK_STALE_HOURS = 24
 # A scheduled run started later than this after its due time is reported as missed / late.
