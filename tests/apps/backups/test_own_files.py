@@ -9,6 +9,7 @@ decrypts them, the key that signs sessions)."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -155,3 +156,37 @@ def test_a_source_saved_before_the_rule_fails_the_backup_and_nothing_of_the_home
         source.delete()
     after = engine.snapshots(repository_access(world.system.repositories.get(role="primary")))
     assert len(after) == before
+
+
+def test_a_local_repository_in_mamoris_own_places_is_refused_and_nothing_is_written(sut, tmp_path):
+    home = Path(settings.MAMORI_HOME)
+    link = tmp_path / "innocent-looking"
+    link.symlink_to(home)
+    refused = {
+        "the home": home,
+        "inside the home": home / "restic",
+        "the audit checkpoints": Path(settings.MAMORI_AUDIT_CHECKPOINT_DIR) / "repo",
+        "the repositories folder itself": Path(settings.MAMORI_REPOSITORIES_DIR),
+        "through a symlink to the home": link / "restic",
+        "the Python environment": Path(sys.prefix) / "restic",
+        "the service user's ~/.ssh": Path.home() / ".ssh" / "restic",
+    }
+    before = _home_listing()
+    for case, path in refused.items():
+        with pytest.raises(BackupError) as caught:
+            services.repository_create(
+                actor="test", system=sut.system, name=case, url=str(path), password="pw", initialize=True
+            )
+        assert caught.value.code == "protected_repository", case
+        assert str(caught.value.message).startswith(f"{path} にはリポジトリを置けません"), case
+        assert not (path / "config").exists(), case
+    assert _home_listing() == before and not (Path(sys.prefix) / "restic").exists()
+    mine = Path(settings.MAMORI_REPOSITORIES_DIR) / f"test-{tmp_path.name}"
+    try:
+        for fine in (mine, tmp_path / "restic"):
+            services.repository_create(
+                actor="test", system=sut.system, name=str(fine), url=str(fine), password="pw", initialize=True
+            )
+            assert (fine / "config").is_file()
+    finally:
+        shutil.rmtree(mine, ignore_errors=True)

@@ -11,7 +11,9 @@ into one (the database holds every repository password, encrypted with `reposito
 it; `secret_key` signs sessions): a path source may not be, or lie inside, mamori's private places,
 and one that holds them (`/`) must exclude them. The built-in system `mamori` backs those up.
 
-The demo's fictional server folders (MAMORI_HOME/demo-data) are neither. Paths are compared after
+Nor may a local repository lie in any of these places (an officer's repository would write its
+files among the keys, the database or the code), except MAMORI_HOME/repositories, which is where
+mamori keeps repositories. The demo's fictional server folders (MAMORI_HOME/demo-data) are neither. Paths are compared after
 resolving symlinks, when saved or requested and again when the worker runs.
 """
 
@@ -35,6 +37,10 @@ PROTECTED_TARGET = _(
 PRIVATE_SOURCE = _(
     "バックアップ元 {path} は mamori 自身のデータ {private} を含みます（組み込みのシステム mamori が"
     "バックアップします）。別のフォルダを指定するか、除外パターンに {private} を加えてください"
+)
+PROTECTED_REPOSITORY = _(
+    "{path} にはリポジトリを置けません（mamori 自身のデータかプログラムの場所 {protected} に重なります）。"
+    "別のフォルダ（例: /backup/restic）か {repositories} の下を指定してください"
 )
 
 Place = tuple[Path, bool]
@@ -83,6 +89,21 @@ def restore_target_check(folder: str) -> Path:
                 PROTECTED_TARGET.format(target=folder, protected=place), code="protected_target"
             )
     return target
+
+
+def repository_path_check(path: str) -> None:
+    """`BackupError` when a local repository at `path` would lie in mamori's own places (symlinks
+    resolved); MAMORI_HOME/repositories, where mamori keeps repositories, excepted."""
+    real = Path(os.path.realpath(path))
+    repositories = Path(os.path.realpath(settings.MAMORI_REPOSITORIES_DIR))
+    if real.is_relative_to(repositories) and real != repositories:
+        return
+    for place, open_below in _private() + _code():
+        if _inside(real, place, open_below):
+            raise BackupError(
+                PROTECTED_REPOSITORY.format(path=path, protected=place, repositories=repositories),
+                code="protected_repository",
+            )
 
 
 def source_path_check(path: str, excludes: Sequence[str]) -> None:

@@ -33,7 +33,7 @@ from .models import (
     Source,
     SourceKind,
 )
-from .own_files import source_path_check
+from .own_files import repository_path_check, source_path_check
 from .passwords import decrypt_password, decrypt_secrets, encrypt_password, encrypt_secrets
 
 BUILTIN_FIXED = _("組み込みのシステム（mamori 自身のデータ）のこの設定は変更・削除できません")
@@ -231,7 +231,9 @@ def repository_create(
     anything is saved, so a wrong host key, credential or bucket is refused here."""
     if not password:
         raise BackupError(_("リポジトリのパスワードを指定してください"), code="password_required")
-    url, _scheme, given, known_hosts = _remote_settings(url, secrets, known_hosts)
+    url, scheme, given, known_hosts = _remote_settings(url, secrets, known_hosts)
+    if scheme == "local":
+        repository_path_check(remote.location(url).path)
     repository = Repository(
         system=system,
         name=name,
