@@ -12,8 +12,11 @@ from django.urls import reverse
 
 from mamori.apps.backups import selectors, services
 from mamori.apps.backups.models import JobKind, RunStatus
+from mamori.vault.backend.local import LocalBackend
+from mamori.vault.repository import Repository
 from tests.vault.expanding import MiB, build_expanding_repository
-from tests.vault.hostile import GOOD, build_hostile_repository, files_outside, target_of
+from tests.vault.hostile import GOOD, TreeWriter, build_hostile_repository, files_outside, target_of
+from tests.vault.repo_helpers import FAST_KDF
 
 from .conftest import REPO_PASSWORD, SystemUnderTest
 from .test_views import as_user
@@ -121,3 +124,46 @@ def test_a_web_restore_of_two_to_the_thirty_folders_stops_with_the_reason(
     assert run.status == RunStatus.FAILED
     assert run.error_text.startswith(f"{STOPPED}{target} stopped after ") and "inodes free" in run.error_text
     assert sum(len(d) + len(f) for _p, d, f in os.walk(target)) < 3000 + 1000  # others make inodes too
+
+
+LEGACY_NAME = b"\x93\xfa\x96\x7b.txt"  # 日本.txt in CP932, as an old Samba share stores it
+
+
+def test_a_folder_holding_a_name_that_is_not_utf8_browses_and_restores_whole(
+    tmp_path, departments, users, client
+):
+    repo = Repository.init(LocalBackend(tmp_path / "legacy"), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    snap = w.snapshot(
+        [w.file(LEGACY_NAME, b"sjis\n"), w.dir(LEGACY_NAME + b".d", [])], 1_760_000_000_000_000_000
+    )
+    repo.close()
+    system = services.system_create(
+        actor="test",
+        code="legacy",
+        name="旧NAS",
+        department=departments["joho"],
+        rpo_hours=24,
+        rto_minutes=60,
+    )
+    services.repository_create(
+        actor="test", system=system, name="NAS", url=str(tmp_path / "legacy"), password=REPO_PASSWORD
+    )
+    officer = as_user(client, users, "officer")
+    page = officer.get(reverse("backups:browse", args=["legacy", snap[:8]]) + "?path=/data")
+    assert page.status_code == 200  # before: 500, the whole folder unreadable
+    html = page.content.decode()
+    assert (
+        "<td>\ufffd\ufffd\ufffd{.txt <span" in html and "<td>\ufffd\ufffd\ufffd{.txt.d/ <span" in html
+    )  # 0x7b: "{"
+    assert html.count("data-unopenable") == 2
+    assert 'data-download="good.txt"' in html
+    target = tmp_path / "restored"
+    officer.post(
+        reverse("backups:restore", args=["legacy", snap]),
+        {"path": "/data", "where": "folder", "target": str(target)},
+    )
+    assert system.runs.get(kind=JobKind.RESTORE).status == RunStatus.SUCCEEDED
+    assert (os.fsencode(target / "data") + b"/" + LEGACY_NAME) in [
+        os.fsencode(p) for p in (target / "data").iterdir()
+    ]

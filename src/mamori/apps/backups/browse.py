@@ -49,6 +49,13 @@ class Entry:
     type: str
     size: int
     mtime: object
+    openable: bool = True  # False: its path is not UTF-8, so no link can name it
+
+
+def _shown(text: str) -> str:
+    """A name as a page can show it: bytes that are not UTF-8 (a legacy CP932 file name, or one
+    written to harm) become U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _normal(path: str) -> str:
@@ -58,7 +65,10 @@ def _normal(path: str) -> str:
 def snapshot_children(*, system: ProtectedSystem, ref: str, path: str = "/") -> list[Entry]:
     """The direct children of `path` in a snapshot, folders first; only the trees along `path` are read."""
     nodes = engine.list_dir(repository_access(primary_of_system(system)), ref, _normal(path))
-    entries = [Entry(posixpath.basename(n.path), n.path, n.type, n.size, n.mtime) for n in nodes]
+    entries = [
+        Entry(_shown(posixpath.basename(n.path)), n.path, n.type, n.size, n.mtime, _shown(n.path) == n.path)
+        for n in nodes
+    ]
     return sorted(entries, key=lambda e: (e.type != "dir", e.name))
 
 
