@@ -90,7 +90,8 @@ def _kill(child: subprocess.Popen[bytes], workers: set[int], victim: str, rng: r
     """SIGKILL the backup ("backup"), one of its workers ("worker") or all of them at once ("all");
     whether the backup was cut short (else it had ended before the kill)."""
     if victim == "worker":
-        pids = [rng.choice(sorted(workers))]
+        # no worker seen: the backup ended before its workers could be listed — nothing to cut short
+        pids = [rng.choice(sorted(workers))] if workers else []
     else:
         pids = [*workers, child.pid] if victim == "all" else [child.pid]
     for pid in pids:
