@@ -22,9 +22,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from mamori.vault.archiver import ArchiveOptions, Archiver, ArchiveStats
-from mamori.vault.backend import FileType, Handle
-from mamori.vault.backend.local import LocalBackend
+from mamori.vault.backend import Backend, FileType, Handle
+from mamori.vault.backend.local import LocalBackend, OpenPacks
 from mamori.vault.backend.location import BackendOptions, open_backend, parse_location
+from mamori.vault.backend.wrappers import LoggingBackend, RetryBackend
 from mamori.vault.crypto import KDFParams
 from mamori.vault.errors import (
     AmbiguousIdError,
@@ -397,31 +398,39 @@ class Repository:
             found = self._find(parent) if parent is not None else self._latest_of(hostname, abs_paths)
             parent_id, parent_snap = found if found is not None else ("", None)
             errors_cb = (lambda p, e: on_error(Path(p), e)) if on_error is not None else None
+            # the workers read the parent's trees from the pack files themselves (local repositories)
+            disk = _local_disk(self.low.backend) if self._forkable() else None
+            packs = OpenPacks(disk) if disk is not None else None
             archiver = Archiver(
                 self.low,
                 on_error=errors_cb,
                 progress=self._progress_fn(progress),
                 trees_in_workers=self._forkable(),
+                read_pack=packs.load if packs is not None else None,
             )
             try:
-                archiver.start(excludes)  # workers fork before this process has threads of its own
-                lock.start_refresh()
-            except BaseException:
-                archiver.close()
-                raise
-            _snap, snap_id = archiver.run(
-                ArchiveOptions(
-                    paths=abs_paths,
-                    hostname=hostname,
-                    username=_username(),
-                    tags=tags,
-                    excludes=excludes,
-                    one_file_system=one_file_system,
-                    parent=parent_snap,
-                    parent_id=bytes.fromhex(parent_id) if parent_snap is not None else None,
-                    time=GoTime.from_datetime(time) if time is not None else None,
+                try:
+                    archiver.start(excludes)  # workers fork before this process has threads of its own
+                    lock.start_refresh()
+                except BaseException:
+                    archiver.close()
+                    raise
+                _snap, snap_id = archiver.run(
+                    ArchiveOptions(
+                        paths=abs_paths,
+                        hostname=hostname,
+                        username=_username(),
+                        tags=tags,
+                        excludes=excludes,
+                        one_file_system=one_file_system,
+                        parent=parent_snap,
+                        parent_id=bytes.fromhex(parent_id) if parent_snap is not None else None,
+                        time=GoTime.from_datetime(time) if time is not None else None,
+                    )
                 )
-            )
+            finally:
+                if packs is not None:
+                    packs.close()
         return self._result(archiver.stats, snap_id, bytes.fromhex(parent_id) if parent_snap else None, start)
 
     def backup_stream(
@@ -716,6 +725,14 @@ def _node_info(path: str, node: Node) -> NodeInfo:
         group=node.group,
         linktarget=os.fsdecode(node.linktarget),
     )
+
+
+def _local_disk(backend: Backend) -> LocalBackend | None:
+    """The local directory under `open_backend`'s logging and retry, which reads may bypass; None
+    for any other stack (a remote backend, or a wrapper that injects faults in a test)."""
+    while isinstance(backend, RetryBackend | LoggingBackend):
+        backend = backend.inner
+    return backend if type(backend) is LocalBackend else None
 
 
 def _username() -> str:

@@ -54,7 +54,7 @@ from mamori.vault.model import (
     tree_bytes,
     tree_bytes_of,
 )
-from mamori.vault.pack import BlobType, SealedRun
+from mamori.vault.pack import BlobType, PackedBlob, SealedRun
 from mamori.vault.pathfilter import PathFilter
 from mamori.vault.savepool import BATCH_BLOBS, BATCH_BYTES, SavePool
 
@@ -74,6 +74,10 @@ class BlobRepository(Protocol):
     def seal_run(self, ids: list[bytes], items: Sequence[bytes]) -> SealedRun: ...
     def save_run(self, blob_type: BlobType, run: SealedRun) -> tuple[int, int]: ...
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
+    def lookup_blob(self, blob_type: BlobType, blob_id: bytes) -> tuple[str, PackedBlob] | None: ...
+    def decode_blob(
+        self, pack_id: str, blob: PackedBlob, sealed: bytes | bytearray | memoryview
+    ) -> bytes: ...
     def flush(self) -> None: ...
     def save_unpacked(self, file_type: FileType, data: bytes) -> str: ...
 
@@ -117,6 +121,8 @@ class ArchiveStats:
 
 
 ProgressFn = Callable[[ArchiveStats, str | None], None]
+ReadPack = Callable[[str, int, int], bytes]
+"""(pack id, offset, length) -> the bytes there."""
 ErrorFn = Callable[[str, Exception], bool]
 
 
@@ -133,6 +139,7 @@ class Archiver:
         processes: int | None = None,
         trees_in_workers: bool = False,
         descend: int = DESCEND_ENTRIES,
+        read_pack: ReadPack | None = None,
     ) -> None:
         self.repo = repo
         self.on_error = on_error
@@ -146,6 +153,8 @@ class Archiver:
         # the worker processes read the parent's trees themselves (their copy of the repository
         # reads a local directory after the fork; a network connection would not survive it)
         self._trees_in_workers = trees_in_workers
+        # and read those trees straight from the pack files (`OpenPacks`), not through the backend
+        self._read_pack = read_pack
         # and then also back up the subfolders of a folder in its job (see `_descend_budget`)
         self._descend = descend
         # jobs not yet handed to a worker, last in first out (a depth-first walk keeps few folders open)
@@ -322,7 +331,12 @@ class Archiver:
         if subtree is None:
             return None
         try:
-            return self.repo.load_blob(BlobType.TREE, subtree)
+            read = self._read_pack
+            found = self.repo.lookup_blob(BlobType.TREE, subtree) if read is not None else None
+            if read is None or found is None:
+                return self.repo.load_blob(BlobType.TREE, subtree)
+            pack_id, blob = found
+            return self.repo.decode_blob(pack_id, blob, read(pack_id, blob.offset, blob.length))
         except VaultError:
             return None  # a damaged parent tree only costs re-reading the files
 

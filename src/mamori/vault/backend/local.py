@@ -26,7 +26,7 @@ from mamori.vault.errors import (
     TransientBackendError,
 )
 
-__all__ = ["LocalBackend"]
+__all__ = ["LocalBackend", "OpenPacks"]
 
 _DIR_MODE = 0o700
 _FILE_MODE = 0o400
@@ -203,17 +203,20 @@ class LocalBackend(Backend):
             try:
                 if length <= 0:
                     length = max(0, os.fstat(fd).st_size - offset)
-                data = os.pread(fd, length, offset)
-                while 0 < len(data) < length:  # short reads: a very large range, or a file growing
-                    more = os.pread(fd, length - len(data), offset + len(data))
-                    if not more:
-                        break
-                    data += more
-                return data
+                return self._read(fd, offset, length)
             finally:
                 os.close(fd)
         except OSError as exc:
             raise _convert(exc, handle) from exc
+
+    def _read(self, fd: int, offset: int, length: int) -> bytes:
+        data = os.pread(fd, length, offset)
+        while 0 < len(data) < length:  # short reads: a very large range, or a file growing
+            more = os.pread(fd, length - len(data), offset + len(data))
+            if not more:
+                break
+            data += more
+        return data
 
     def stat(self, handle: Handle) -> int:
         """Size from the file system."""
@@ -275,3 +278,37 @@ class LocalBackend(Backend):
             return
         except OSError as exc:
             raise _convert(exc, self.location) from exc
+
+
+class OpenPacks:
+    """Ranged reads of a local repository's pack files that keep the last few files open.
+
+    A backup reads the parent snapshot's tree of every folder, a few hundred bytes each from the
+    same few packs, and opening and closing the file cost as much as reading it (pack files never
+    change once written). For one thread; a forked worker process gets its own copy.
+    """
+
+    def __init__(self, backend: LocalBackend, keep: int = 8) -> None:
+        self._backend = backend
+        self._keep = keep
+        self._open: dict[str, int] = {}  # pack id -> descriptor, least recently used first
+
+    def load(self, pack_id: str, offset: int, length: int) -> bytes:
+        """`length` bytes of the pack from `offset` (fewer if the file is shorter)."""
+        handle = Handle(FileType.PACK, pack_id)
+        try:
+            fd = self._open.pop(pack_id, None)
+            if fd is None:
+                fd = os.open(self._backend._file(handle), os.O_RDONLY | os.O_CLOEXEC)
+                if len(self._open) >= self._keep:
+                    os.close(self._open.pop(next(iter(self._open))))
+            self._open[pack_id] = fd
+            return self._backend._read(fd, offset, length)
+        except OSError as exc:
+            raise _convert(exc, handle) from exc
+
+    def close(self) -> None:
+        """Close the files kept open."""
+        for fd in self._open.values():
+            os.close(fd)
+        self._open.clear()
