@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -24,3 +26,16 @@ def test_stream_cuts_match_whole_buffer_cuts(size: int) -> None:
 def test_a_file_that_grew_after_stat_is_read_completely() -> None:
     data = os.urandom(2 * MIN_SIZE)
     assert b"".join(bytes(c) for c in Chunker().chunks(io.BytesIO(data), size_hint=10)) == data
+
+
+def test_the_engine_loads_the_chunkers_extension_only_to_cut_a_file() -> None:
+    # a backup of unchanged files cuts nothing: it starts without pyfastcdc (and typing_extensions)
+    code = (
+        "import sys, mamori.vault.api, mamori.vault.archiver\n"
+        "print('pyfastcdc' in sys.modules)\n"
+        "from mamori.vault.chunker import Chunker\n"
+        "Chunker()\n"
+        "print('pyfastcdc' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from pyfastcdc import FastCDC
-
 MIN_SIZE = 512 * 1024
 AVG_SIZE = 1024 * 1024
 MAX_SIZE = 8 * 1024 * 1024
@@ -29,6 +27,9 @@ class Chunker:
     """
 
     def __init__(self) -> None:
+        # the C extension loads with the first file to cut: a backup of unchanged files never does
+        from pyfastcdc import FastCDC
+
         self._cdc = FastCDC(avg_size=AVG_SIZE - MIN_SIZE, min_size=MIN_SIZE, max_size=MAX_SIZE)
         self._buf = bytearray(_BUFFER_SIZE)
         self._view = memoryview(self._buf)
