@@ -346,3 +346,14 @@ def test_a_lead_is_offered_no_snapshot_pages_it_may_not_open(world, users, clien
     run = Run.objects.filter(system__code="jumin", kind=JobKind.BACKUP).first()
     html = lead.get(reverse("backups:run-detail", args=[run.pk])).content.decode()
     assert run.snapshot_id in html and reverse("backups:browse", args=["jumin", run.snapshot_id]) not in html
+
+
+def test_an_offsite_copy_run_links_to_the_snapshot_it_copied_which_opens(world, users, client):
+    copy = world.run(JobKind.OFFSITE_COPY)
+    source, copied = copy.detail["copied"][-1]
+    assert copy.snapshot_id == copied != source  # the copy's own id lives in the offsite repository
+    client = as_user(client, users, "officer")
+    page = client.get(reverse("backups:run-detail", args=[copy.pk])).content.decode()
+    browse = reverse("backups:browse", args=["fileserver", source])
+    assert f'href="{browse}"' in page and reverse("backups:browse", args=["fileserver", copied]) not in page
+    assert client.get(browse).status_code == 200

@@ -326,6 +326,15 @@ class Run(models.Model):
         return self.status in FINISHED_STATUSES
 
     @property
+    def primary_snapshot_id(self) -> str:
+        """The snapshot of the primary repository (the one the snapshot pages read) this run is
+        about: an offsite copy records its copy's own id, whose source is the primary's snapshot."""
+        if self.kind == JobKind.OFFSITE_COPY:
+            copied = (self.detail or {}).get("copied") or []
+            return str(copied[-1][0]) if copied else ""
+        return self.snapshot_id
+
+    @property
     def when(self):  # type: ignore[no-untyped-def]
         """When it happened; a missed run is shown at the time it should have run."""
         if self.status == RunStatus.MISSED:
