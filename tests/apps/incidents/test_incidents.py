@@ -432,3 +432,11 @@ def test_staff_cannot_backdate_their_report(world):
          "description": "x", "people_affected": 0},
     )  # fmt: skip
     assert timezone.now() - Incident.objects.get().reported_at < timedelta(minutes=5)
+
+
+def test_each_incident_form_leads_back_to_its_incident(world):
+    incident = _report(world, personal_data=True, people_affected=1, special_care=True)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    back = f'href="{reverse("incidents:detail", args=[incident.pk])}" data-action="back"'
+    for name in ("triage", "filing", "entry", "reopen"):
+        assert back in officer.get(reverse(f"incidents:{name}", args=[incident.pk])).content.decode(), name

@@ -153,6 +153,9 @@ class IncidentFormView(ServiceFormView):
     def get_success_url(self) -> str:
         return reverse("incidents:detail", args=[self.incident.pk])
 
+    def get_back_url(self) -> str:
+        return self.get_success_url()
+
 
 class IncidentTriageView(IncidentFormView):
     form_class = IncidentTriageForm

@@ -49,5 +49,9 @@ class ServiceFormView(RoleRequiredMixin, FormView):
             messages.success(self.request, self.success_message)
         return super().form_valid(form)
 
+    def get_back_url(self) -> str:
+        """Where 「戻る」 leads: the page the form belongs to (none by default)."""
+        return ""
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(title=self.title, **kwargs)
+        return super().get_context_data(title=self.title, back_url=self.get_back_url(), **kwargs)
