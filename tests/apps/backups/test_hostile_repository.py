@@ -123,7 +123,7 @@ def test_a_web_restore_of_two_to_the_thirty_folders_stops_with_the_reason(
     run = sut.system.runs.get(kind=JobKind.RESTORE)
     assert run.status == RunStatus.FAILED
     assert run.error_text.startswith(f"{STOPPED}{target} stopped after ") and "inodes free" in run.error_text
-    assert sum(len(d) + len(f) for _p, d, f in os.walk(target)) < 3000 + 1000  # others make inodes too
+    assert sum(len(d) + len(f) for _p, d, f in os.walk(target)) < 50_000  # not 2^31; others free inodes too
 
 
 LEGACY_NAME = b"\x93\xfa\x96\x7b.txt"  # 日本.txt in CP932, as an old Samba share stores it
