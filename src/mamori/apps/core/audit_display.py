@@ -60,6 +60,7 @@ VERBS = {
     "record": pgettext_lazy("audit action", "記録"),
     "register": pgettext_lazy("audit action", "登録"),
     "remind": pgettext_lazy("audit action", "督促"),
+    "remove": pgettext_lazy("audit action", "除外"),
     "reopen": pgettext_lazy("audit action", "再開"),
     "report": pgettext_lazy("audit action", "報告"),
     "revise": pgettext_lazy("audit action", "改訂"),
