@@ -66,8 +66,11 @@ __all__ = [
 JOB_FILES = 128
 # A directory's job backs up this many of its files; the rest go out again in jobs of JOB_FILES.
 DIR_FILES = 1024
-# A job's sealed blobs stop at this size; the files left are handed back to be sent again.
-JOB_BYTES = 1024 * 1024
+# A job's files stop at this many bytes read; the files left are handed back to be sent again.
+# 2 MiB: a folder of a few hundred office files (250 of 1-12 KiB are 1.6 MB) is done in one job,
+# its tree written by the worker; split in two, its nodes, the files handed back and the tree
+# cost the backup process a second round trip (about 7 % of all the CPU on 100,000 such files).
+JOB_BYTES = 2 * 1024 * 1024
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
 # A file the listing called regular is opened before any stat: O_NONBLOCK so that a fifo swapped
 # in since then does not block the open (a regular file's reads ignore it), O_NOFOLLOW for a symlink.
