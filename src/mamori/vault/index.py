@@ -365,8 +365,11 @@ class MasterIndex:
         return value
 
     def has(self, blob_type: BlobType, blob_id: bytes) -> bool:
-        """Whether the blob is indexed."""
-        return self._get(blob_type, blob_id) is not None
+        """Whether the blob is indexed (asked for each file a backup's workers read)."""
+        if blob_id in self._blobs[blob_type]:
+            return True
+        table = self._tables[blob_type]
+        return bool(table.ids) and table.get(blob_id) is not None
 
     def has_many(self, blob_type: BlobType, blob_ids: Iterable[bytes]) -> list[bool]:
         """`has` of each id."""
