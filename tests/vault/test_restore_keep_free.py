@@ -40,7 +40,7 @@ def test_an_ordinary_restore_with_room_to_spare_is_not_stopped(expanding: Expand
             expanding.folders,
             tmp_path / "t",
             paths=["/data/good.txt"],
-            keep_free=KeepFree(space - 64 * MiB, inodes - 4000),
+            keep_free=KeepFree(space // 2, inodes // 2),  # others on this machine write meanwhile
         )
     assert result.failed == [] and (tmp_path / "t" / "data" / "good.txt").read_bytes() == GOOD
 
@@ -76,9 +76,10 @@ def test_a_file_of_one_blob_a_hundred_thousand_times_stops_at_the_bytes_to_keep(
 ) -> None:
     target = tmp_path / "t"
     space, _inodes = free_now(tmp_path)
-    message = stopped(expanding, expanding.bytes, target, KeepFree(space - 48 * MiB, 0))
+    message = stopped(expanding, expanding.bytes, target, KeepFree(space - 128 * MiB, 0))
     assert "MiB free, less than the" in message or "GiB free, less than the" in message
-    assert os.listdir(target / "data") == []  # the job's files were removed again
+    # the job's files were removed again (no folder at all: others wrote 128 MiB before it began)
+    assert not (target / "data").exists() or os.listdir(target / "data") == []
 
 
 def test_a_target_already_below_the_reserve_gets_nothing(expanding: Expanding, tmp_path: Path) -> None:
