@@ -12,6 +12,7 @@ from django.utils import timezone
 from mamori.apps.backups import services
 from mamori.apps.backups.models import Alert, JobKind, Repository, RepositoryRole, RunStatus, Schedule
 from mamori.apps.backups.passwords import encrypt_secrets
+from mamori.apps.core.messages import message_text
 from mamori.apps.core.models import AuditEvent
 from tests.remote_servers import S3_KEY, S3_SECRET
 
@@ -43,7 +44,7 @@ def test_forget_keeps_locked_snapshots_and_says_until_when(sut, locked):
     assert run.status == RunStatus.SUCCEEDED, run.error_text
     assert len(run.detail["removed"]) == 1, "the primary's older snapshot goes"
     (kept_locked,) = run.detail["locked"]
-    assert run.detail["notes"] == [
+    assert [message_text(note) for note in run.detail["notes"]] == [
         f"「S3」のスナップショット {kept_locked[:8]} は Object Lock のため "
         f"{timezone.localtime(timezone.datetime.fromisoformat(run.detail['locked'][kept_locked])):%Y-%m-%d %H:%M}"
         " まで残ります"

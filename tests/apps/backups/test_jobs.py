@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from mamori.apps.backups import jobs, selectors, services
 from mamori.apps.backups.jobs import REPOSITORY_BUSY, run_request
@@ -19,6 +21,7 @@ from tests.conftest import require_tool
 from .conftest import REPO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
 
 def restic(repo, *args: str) -> subprocess.CompletedProcess[str]:
@@ -67,6 +70,15 @@ def test_failed_job_is_recorded_alerted_by_email_red_then_green(
     }[fault]
     assert expected in failed.error_text
     assert "not the password" not in failed.error_text and REPO_PASSWORD not in failed.error_text
+    with translation.override("en"):  # the worker wrote it in Japanese; an English reader reads English
+        english = {
+            "source_missing": "Source not found: ",
+            "repository_unreachable": "Repository not found",
+            "wrong_password": "Wrong repository password",
+        }[fault]
+        assert failed.error.startswith(english) and not JAPANESE.search(failed.error)
+        assert Alert.objects.get().text.startswith(f"Backup failed: {english}")
+    assert failed.error == failed.error_text  # in Japanese, what the mail and the CLI say
     status = selectors.system_status(system=sut.system)
     assert status.light == selectors.RED and status.open_alerts == 1
     assert Alert.objects.get().emailed_at is not None
@@ -107,6 +119,8 @@ def test_only_one_job_per_repository_at_a_time(sut, settings):
     sut.system.repositories.update(locked_by=holder)
     blocked = sut.run()
     assert blocked.status == RunStatus.FAILED and blocked.error_text == REPOSITORY_BUSY
+    with translation.override("en"):
+        assert blocked.error == "Could not run: the repository is in use by another job"
     holder.status = RunStatus.SUCCEEDED  # the holder finished: its lock no longer counts
     holder.save()
     assert sut.run().status == RunStatus.SUCCEEDED

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record
+from mamori.apps.core.messages import message_json
 from mamori.apps.core.models import Membership
 from mamori.apps.core.permissions import OFFICERS
 from mamori.apps.core.redaction import redact_text
@@ -75,7 +76,7 @@ def alert_raise(
     """Record an alert and mail it. `key` (one of ALERT_MESSAGES) with `params` makes its text
     translatable when shown; a bare `message` is shown as written."""
     message = redact_text(str(message))  # shown, e-mailed and audited: never with a credential
-    params = {k: redact_text(str(v)) for k, v in (params or {}).items()}
+    params = {k: message_json(v) for k, v in (params or {}).items()}  # stored messages stay structured
     alert = Alert(system=system, run=run, kind=kind, message=message, message_key=key, message_params=params)
     if key:
         with translation.override(settings.LANGUAGE_CODE):

@@ -18,6 +18,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.messages import Message
 from mamori.vault import api as vault
 from mamori.vault import errors as vault_errors
 from mamori.vault.backend import ObjectLock
@@ -28,12 +29,15 @@ from mamori.vault.pathfilter import PathFilter
 
 from .errors import BackupError
 
+WITH_DETAIL = "{message}: {detail}"  # the app's message, then the engine's own (English) one-liner
+
 
 class EngineError(BackupError):
     """An engine failure, with the engine's own one-line message kept in `detail`."""
 
     def __init__(self, message: object, *, code: str, detail: str = "", http_status: int = 400) -> None:
-        super().__init__(f"{message}: {detail}" if detail else message, code=code, http_status=http_status)
+        text = Message(WITH_DETAIL, message=message, detail=detail) if detail else message
+        super().__init__(text, code=code, http_status=http_status)
         self.detail = detail
 
 

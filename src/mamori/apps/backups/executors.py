@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.messages import Message, message_json
 from mamori.apps.core.redaction import redact_text
 
 from . import engine, profiles
@@ -65,7 +66,7 @@ class Outcome:
     bytes_total: int | None = None
     bytes_new: int | None = None
     passed: bool | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Any] = field(default_factory=list)  # Messages or the engine's own lines
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -96,7 +97,7 @@ def staging_dir(run: Run) -> Path:
 def _sqlite_copy(source: Source, staging: Path) -> Path:
     src = Path(source.path)
     if not src.is_file():
-        raise BackupError(SOURCE_MISSING.format(path=source.path), code="source_missing")
+        raise BackupError(Message(SOURCE_MISSING, path=source.path), code="source_missing")
     staging.mkdir(parents=True, exist_ok=True)
     dest = staging / src.name
     tmp = dest.with_suffix(dest.suffix + ".tmp")
@@ -115,7 +116,7 @@ def _sqlite_copy(source: Source, staging: Path) -> Path:
 def _expand(source: Source) -> list[Path]:
     base = Path(source.path)
     if not base.exists():
-        raise BackupError(SOURCE_MISSING.format(path=source.path), code="source_missing")
+        raise BackupError(Message(SOURCE_MISSING, path=source.path), code="source_missing")
     if not source.include_patterns:
         return [base]
     found = sorted(
@@ -123,7 +124,7 @@ def _expand(source: Source) -> list[Path]:
     )
     if not found:
         raise BackupError(
-            SOURCE_MISSING.format(path=f"{source.path} ({source.includes.strip()})"), code="source_missing"
+            Message(SOURCE_MISSING, path=f"{source.path} ({source.includes.strip()})"), code="source_missing"
         )
     return found
 
@@ -194,7 +195,7 @@ def _backup_dump(
             dump.argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=dump.env
         )
     except OSError as exc:
-        raise BackupError(DUMP_FAILED.format(code="-", stderr=exc), code="dump_failed") from exc
+        raise BackupError(Message(DUMP_FAILED, code="-", stderr=str(exc)), code="dump_failed") from exc
     assert proc.stdout is not None and proc.stderr is not None
     try:
         result = engine.backup_stream(
@@ -211,7 +212,7 @@ def _backup_dump(
         code = proc.wait()
     if code != 0:
         tail = redact_text(stderr.splitlines()[-1] if stderr else "")
-        raise BackupError(DUMP_FAILED.format(code=code, stderr=tail), code="dump_failed")
+        raise BackupError(Message(DUMP_FAILED, code=code, stderr=tail), code="dump_failed")
     return result
 
 
@@ -237,7 +238,7 @@ def check_subset(run: Run, progress: ProgressFn) -> Outcome:
         checked[repo.name] = {"ok": result.ok, "packs": result.packs_checked, "bytes_read": result.bytes_read}
         problems.extend(f"{repo.name}: {p}" for p in result.problems)
     if problems:
-        raise BackupError(CHECK_ERRORS.format(problems=" / ".join(problems[:5])), code="check_errors")
+        raise BackupError(Message(CHECK_ERRORS, problems=problems[:5]), code="check_errors")
     return Outcome(
         passed=True,
         bytes_total=sum(c["bytes_read"] for c in checked.values()),
@@ -245,17 +246,17 @@ def check_subset(run: Run, progress: ProgressFn) -> Outcome:
     )
 
 
-def lock_facts_read(repo: Repository) -> str:
+def lock_facts_read(repo: Repository) -> Message | None:
     """Read an S3 repository's Object Lock back from the server and store it (the fact behind the
-    "immutable" flag); a warning line when it cannot be read, "" otherwise (and for other backends)."""
+    "immutable" flag); a warning when it cannot be read, None otherwise (and for other backends)."""
     if not repo.url.startswith("s3:"):
-        return ""
+        return None
     try:
         facts = engine.lock_facts(repository_access(repo))
     except BackupError as exc:
-        return str(LOCK_UNREADABLE.format(name=repo.name, error=exc.message))
+        return Message(LOCK_UNREADABLE, name=repo.name, error=exc.stored)
     repository_lock_facts_record(repository=repo, facts=facts, read_at=timezone.now())
-    return ""
+    return None
 
 
 def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
@@ -265,7 +266,7 @@ def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
     removed: list[str] = []
     freed = 0
     locked: dict[str, str] = {}
-    notes: list[str] = []
+    notes: list[Any] = []  # stored messages, shown in the reader's language
     for repo in run.system.repositories.all():
         r = engine.forget(
             repository_access(repo),
@@ -281,7 +282,7 @@ def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
         for snap, until in sorted(r.locked.items(), key=lambda kv: kv[1]):
             locked[snap] = until.isoformat()
             when = f"{localtime(until):%Y-%m-%d %H:%M}"
-            notes.append(str(LOCKED_STAYS.format(name=repo.name, snapshot=snap[:8], until=when)))
+            notes.append(message_json(Message(LOCKED_STAYS, name=repo.name, snapshot=snap[:8], until=when)))
     return Outcome(detail={"removed": removed, "bytes_freed": freed, "locked": locked, "notes": notes})
 
 
@@ -289,7 +290,7 @@ def extend_locks(run: Run, progress: ProgressFn) -> Outcome:
     """Keep every object the kept snapshots need locked for the repository's retention days, from
     now; then read the lock back (the "immutable" flag's fact)."""
     extended: dict[str, Any] = {}
-    warnings: list[str] = []
+    warnings: list[Message | str] = []
     for repo in immutable_repositories(run.system):
         r = engine.extend_locks(repository_access(repo), days=repo.immutable_days)
         extended[repo.name] = {"objects": r.objects, "extended": r.extended, "until": r.until.isoformat()}
@@ -319,13 +320,15 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _verify(access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node, target: Path) -> str | None:
+def _verify(
+    access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node, target: Path
+) -> Message | None:
     """Compare one restored file with the snapshot: size, and SHA-256 against the content blob ids."""
     restored = target / node.path.lstrip("/")
     if not restored.is_file():
-        return NOT_RESTORED.format(path=node.path)
+        return Message(NOT_RESTORED, path=node.path)
     if restored.stat().st_size != node.size:
-        return SIZE_MISMATCH.format(path=node.path)
+        return Message(SIZE_MISMATCH, path=node.path)
     content = node.content or []
     digest = _sha256(restored)
     if len(content) == 1:
@@ -337,7 +340,7 @@ def _verify(access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node,
         for chunk in engine.open_file(access, snap.id, node.path):
             h.update(chunk)
         expected = h.hexdigest()
-    return None if digest == expected else HASH_MISMATCH.format(path=node.path)
+    return None if digest == expected else Message(HASH_MISMATCH, path=node.path)
 
 
 def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
@@ -349,7 +352,9 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
     if not snaps:
         raise BackupError(NO_SNAPSHOT, code="no_snapshot")
     files: list[tuple[engine.Snapshot, engine.Node]] = []
-    problems: list[str] = []  # an entry a restore would refuse (e.g. "..") fails the drill by itself
+    problems: list[
+        Message | str
+    ] = []  # an entry a restore would refuse (e.g. "..") fails the drill by itself
     for snap in snaps:
         nodes, unsafe = engine.snapshot_files(access, snap.id)
         files.extend((snap, n) for n in nodes)
@@ -392,7 +397,7 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
             "full": full,
             "bytes_available": available_bytes,
             **estimate,
-            "problems": problems[:50],
+            "problems": message_json(problems[:50]),
             "snapshots": [s.id for s in snaps],
         },
     )
@@ -412,7 +417,7 @@ def restore(run: Run, progress: ProgressFn) -> Outcome:
         verify=True,
     )
     if result.failed:
-        raise BackupError(RESTORE_FAILED.format(files=" / ".join(result.failed[:5])), code="restore_failed")
+        raise BackupError(Message(RESTORE_FAILED, files=result.failed[:5]), code="restore_failed")
     return Outcome(
         snapshot_id=run.detail["snapshot"],
         files_total=result.files_restored,

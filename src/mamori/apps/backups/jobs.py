@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record
-from mamori.apps.core.redaction import redact_text
+from mamori.apps.core.messages import Message, message_json, server_text
+from mamori.apps.core.redaction import redact_value
 
 from . import engine, executors
 from .alerts import alert_raise
@@ -43,6 +44,8 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 REPOSITORY_BUSY = _("リポジトリが他のジョブで使用中のため実行できませんでした")
+UNEXPECTED = _("予期しないエラー: {error}")
+DRILL_FAILED = _("復元訓練で検証エラー: {problems}")
 PROGRESS_INTERVAL_S = 0.5
 
 
@@ -165,22 +168,24 @@ def run_execute(*, run_id: int) -> Run:
     run.refresh_from_db()
     started = time.monotonic()
     outcome: executors.Outcome | None = None
-    error = ""
+    error: Any = ""
     try:
         if not _acquire(run, _repositories_for(run)):
             raise BackupError(REPOSITORY_BUSY, code="repository_busy")
         outcome = executors.EXECUTORS[run.kind](run, _progress_writer(run))
     except BackupError as exc:
-        error = exc.message
+        error = exc.stored
     except Exception as exc:  # an unexpected bug must still end the run as failed and alert
         logger.exception("run %s failed unexpectedly", run.pk)
-        error = _("予期しないエラー: {error}").format(error=f"{type(exc).__name__}: {exc}")
+        error = message_json(Message(UNEXPECTED, error=f"{type(exc).__name__}: {exc}"))
     finally:
         _unlock(run)
     return _finish(run, outcome, error, time.monotonic() - started)
 
 
-def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: float) -> Run:
+def _finish(run: Run, outcome: executors.Outcome | None, error: Any, seconds: float) -> Run:
+    """Record the outcome; `error` is a stored message (`message_json`): the record keeps it to be
+    read in each reader's language, and its text in the server's language for mail, logs and audit."""
     with transaction.atomic():
         run = Run.objects.select_for_update().get(pk=run.pk)
         run.finished_at = timezone.now()
@@ -198,16 +203,16 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: fl
             within = run.duration_s <= run.system.rto_minutes * 60
             run.rto_met = (bool(outcome.passed) and within) if outcome.detail.get("full") else None
             if not outcome.passed:
-                error = _("復元訓練で検証エラー: {problems}").format(
-                    problems=" / ".join(outcome.detail["problems"][:5])
-                )
-        if error:  # an engine or dump message may quote a URL: no credential reaches the record
-            run.status, run.error_text = RunStatus.FAILED, redact_text(str(error))
+                error = message_json(Message(DRILL_FAILED, problems=outcome.detail["problems"][:5]))
+        # an engine or dump message may quote a URL: no credential reaches the record
+        if error:
+            run.status, run.error_message = RunStatus.FAILED, redact_value(error)
         elif outcome is not None and outcome.warnings:
-            run.status = RunStatus.WARNING
-            run.error_text = redact_text("\n".join(outcome.warnings[:100]))
+            run.status, run.error_message = RunStatus.WARNING, message_json(outcome.warnings[:100])
         else:
             run.status = RunStatus.SUCCEEDED
+        if run.error_message is not None:
+            run.error_text = server_text(run.error_message)
         run.save()
         audit_record(
             actor="system",
@@ -221,7 +226,7 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: str, seconds: fl
                 kind=AlertKind.FAILED,
                 run=run,
                 key="run_failed",
-                params={"kind": run.kind, "error": run.error_text},
+                params={"kind": run.kind, "error": run.error_message},
             )
     return run
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mamori.apps.core.messages import JOINER, message_text
 from mamori.apps.core.models import Classification, Department, NetworkZone
 
 
@@ -306,7 +307,9 @@ class Run(models.Model):
     bytes_new = models.PositiveBigIntegerField(_("追加容量"), null=True, blank=True)
     bytes_total = models.PositiveBigIntegerField(_("対象容量"), null=True, blank=True)
     duration_s = models.FloatField(_("所要時間（秒）"), null=True, blank=True)
-    error_text = models.TextField(_("エラー"), blank=True)
+    error_text = models.TextField(_("エラー"), blank=True)  # in the server's language: mail, CLI, audit
+    # the same as a stored message (`mamori.apps.core.messages`): each reader sees it in their language
+    error_message = models.JSONField(_("エラー（翻訳前）"), null=True, blank=True)
     passed = models.BooleanField(_("合格"), null=True, blank=True)
     rto_met = models.BooleanField(_("RTO達成"), null=True, blank=True)
     progress = models.JSONField(_("進捗"), default=dict, blank=True)
@@ -333,6 +336,11 @@ class Run(models.Model):
             copied = (self.detail or {}).get("copied") or []
             return str(copied[-1][0]) if copied else ""
         return self.snapshot_id
+
+    @property
+    def error(self) -> str:
+        """The error in the active language; a run recorded before messages were stored, as written."""
+        return message_text(self.error_message) if self.error_message is not None else self.error_text
 
     @property
     def when(self):  # type: ignore[no-untyped-def]
@@ -405,7 +413,7 @@ class Alert(models.Model):
         template = ALERT_MESSAGES.get(self.message_key)
         if template is None:
             return self.message
-        params = dict(self.message_params)
+        params = {k: message_text(v, JOINER) for k, v in self.message_params.items()}
         if params.get("kind") in JobKind.values:
             params["kind"] = JobKind(params["kind"]).label
         try:

@@ -27,6 +27,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.messages import Message
+
 from . import engine
 from .errors import BackupError
 
@@ -86,7 +88,7 @@ def restore_target_check(folder: str) -> Path:
     for place, open_below in _private() + _code():
         if place.is_relative_to(target) or _inside(target, place, open_below):
             raise BackupError(
-                PROTECTED_TARGET.format(target=folder, protected=place), code="protected_target"
+                Message(PROTECTED_TARGET, target=folder, protected=place), code="protected_target"
             )
     return target
 
@@ -116,4 +118,4 @@ def source_path_check(path: str, excludes: Sequence[str]) -> None:
         if holds and real == Path(os.path.abspath(path)) and engine.excluded_by(excludes, str(place)):
             continue
         if holds or _inside(real, place, open_below):
-            raise BackupError(PRIVATE_SOURCE.format(path=path, private=place), code="private_source")
+            raise BackupError(Message(PRIVATE_SOURCE, path=path, private=place), code="private_source")

@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.messages import Message
 from mamori.apps.core.redaction import redact_text
 
 from .errors import BackupError
@@ -90,7 +91,7 @@ def profiles_path() -> Path:
 
 
 def _refuse(name: str, reason: str) -> BackupError:
-    return BackupError(PROFILE_BAD.format(name=name, reason=reason), code="profile_invalid")
+    return BackupError(Message(PROFILE_BAD, name=name, reason=reason), code="profile_invalid")
 
 
 def _parse_parameter(profile: str, name: str, raw: Any) -> Parameter:
@@ -146,15 +147,15 @@ def profiles_load() -> dict[str, DumpProfile]:
     except FileNotFoundError:
         return {}
     if mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise BackupError(FILE_WRITABLE.format(path=path), code="profile_file_writable")
+        raise BackupError(Message(FILE_WRITABLE, path=path), code="profile_file_writable")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise BackupError(FILE_BAD.format(path=path, reason=exc), code="profile_file_invalid") from exc
+        raise BackupError(Message(FILE_BAD, path=path, reason=exc), code="profile_file_invalid") from exc
     raw = data.get("profiles") or {}
     if not isinstance(raw, dict):
         raise BackupError(
-            FILE_BAD.format(path=path, reason="[profiles] must be a table"), code="profile_file_invalid"
+            Message(FILE_BAD, path=path, reason="[profiles] must be a table"), code="profile_file_invalid"
         )
     return {name: _parse_profile(name, value) for name, value in raw.items()}
 
@@ -162,7 +163,7 @@ def profiles_load() -> dict[str, DumpProfile]:
 def profile_get(name: str) -> DumpProfile:
     profile = profiles_load().get(name)
     if profile is None:
-        raise BackupError(PROFILE_UNKNOWN.format(name=name, path=profiles_path()), code="profile_unknown")
+        raise BackupError(Message(PROFILE_UNKNOWN, name=name, path=profiles_path()), code="profile_unknown")
     return profile
 
 
@@ -173,10 +174,10 @@ def parameters_clean(profile: DumpProfile, values: dict[str, Any]) -> dict[str, 
     for p in profile.parameters:
         value = str(values.get(p.name) or "").strip()
         if not value:
-            raise BackupError(PARAM_MISSING.format(label=p.label), code="parameter_missing")
+            raise BackupError(Message(PARAM_MISSING, label=p.label), code="parameter_missing")
         if not p.pattern.fullmatch(value) or value.startswith("-") or "\x00" in value:
             raise BackupError(
-                PARAM_INVALID.format(label=p.label, pattern=p.pattern.pattern), code="parameter_invalid"
+                Message(PARAM_INVALID, label=p.label, pattern=p.pattern.pattern), code="parameter_invalid"
             )
         clean[p.name] = value
     return clean

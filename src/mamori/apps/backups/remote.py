@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.messages import Message
 from mamori.apps.core.redaction import MASK, redact_text
 
 from . import engine
@@ -67,7 +68,9 @@ def secrets_check(scheme: str, secrets: Mapping[str, str]) -> dict[str, str]:
     given = {k: v for k, v in secrets.items() if v}
     wrong = sorted(set(given) - set(SECRETS_BY_SCHEME[scheme]))
     if wrong:
-        raise BackupError(WRONG_SECRETS.format(scheme=scheme, fields=", ".join(wrong)), code="secrets_scheme")
+        raise BackupError(
+            Message(WRONG_SECRETS, scheme=scheme, fields=", ".join(wrong)), code="secrets_scheme"
+        )
     return given
 
 
@@ -79,7 +82,7 @@ def known_hosts_clean(text: str) -> str:
         if not line or line.startswith("#"):
             continue
         if len(line.split()) < 3 or "\x00" in line:
-            raise BackupError(HOST_KEY_MALFORMED.format(line=line[:60]), code="host_key")
+            raise BackupError(Message(HOST_KEY_MALFORMED, line=line[:60]), code="host_key")
         lines.append(line)
     return "\n".join(lines) + "\n" if lines else ""
 

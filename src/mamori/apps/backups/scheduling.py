@@ -16,11 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import audit_record
+from mamori.apps.core.messages import Message, message_json, server_text
 
 from .alerts import alert_raise
 from .cron import cron_next, cron_occurrences
 from .jobs import run_request
 from .models import AlertKind, Run, RunStatus, Schedule, Trigger
+
+NOT_RUN = _("{when} の予定実行はワーカー停止中のため行われませんでした")
 
 
 def _late_grace() -> timedelta:
@@ -74,9 +77,8 @@ def _tick_one(pk: int, now: datetime) -> Run | None:
                 status=RunStatus.MISSED,
                 scheduled_for=t,
                 finished_at=now,
-                error_text=_("{when} の予定実行はワーカー停止中のため行われませんでした").format(
-                    when=_fmt(t)
-                ),
+                error_message=(not_run := message_json(Message(NOT_RUN, when=_fmt(t)))),
+                error_text=server_text(not_run),
             )
         late = now - latest
         if missed or late > _late_grace():

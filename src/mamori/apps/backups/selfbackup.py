@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_checkpoint_write
+from mamori.apps.core.messages import Message
 from mamori.apps.core.models import Classification, Department
 from mamori.apps.core.redaction import redact_text
 
@@ -154,7 +155,9 @@ def database_dump(folder: Path, db: dict[str, Any], vendor: str) -> str:
     argv = [pg_dump, "--no-owner", "--no-privileges", f"--file={dest}", *_pg_args(db)]
     done = subprocess.run(argv, env=_pg_env(db), capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if done.returncode != 0:
-        raise BackupError(DUMP_FAILED.format(error=redact_text(done.stderr.strip()[-300:])), code="self_dump")
+        raise BackupError(
+            Message(DUMP_FAILED, error=redact_text(done.stderr.strip()[-300:])), code="self_dump"
+        )
     return dest.name
 
 
@@ -190,7 +193,7 @@ class SelfRestore:
 def _find_manifest(root: Path, snapshot: str) -> Path:
     found = sorted(root.rglob(MANIFEST))
     if not found:
-        raise BackupError(NO_MANIFEST.format(snapshot=snapshot, manifest=MANIFEST), code="no_self_backup")
+        raise BackupError(Message(NO_MANIFEST, snapshot=snapshot, manifest=MANIFEST), code="no_self_backup")
     return found[0].parent
 
 
@@ -235,7 +238,7 @@ def database_install(source: Path, db: dict[str, Any], vendor: str) -> Path | No
     if vendor == "sqlite":
         dest = Path(db["NAME"])
         if _sqlite_has_tables(dest):
-            raise BackupError(DB_EXISTS.format(path=dest), code="database_exists")
+            raise BackupError(Message(DB_EXISTS, path=dest), code="database_exists")
         for suffix in ("-wal", "-shm"):
             Path(f"{dest}{suffix}").unlink(missing_ok=True)
         tmp = dest.with_name(dest.name + ".restoring")
