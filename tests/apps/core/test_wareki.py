@@ -108,6 +108,23 @@ def test_fiscal_year_round_trips_both_styles(fy):
     assert parse_fiscal_year(format_fiscal_year(fy)) == fy
     assert parse_fiscal_year(format_fiscal_year(fy, "seireki")) == fy
     assert parse_fiscal_year(f"FY{fy}") == fy
+    assert parse_fiscal_year(format_fiscal_year(fy, language="en")) == fy  # a label picked from a list
+    assert parse_fiscal_year(format_fiscal_year(fy, "seireki", "en")) == fy
+
+
+def test_english_labels_name_the_year_and_its_era():
+    assert format_fiscal_year(2026, language="en") == "FY2026 (Reiwa 8)"
+    assert format_fiscal_year(2019, language="en") == "FY2019 (Reiwa 1)"  # 令和元年度: the whole year
+    assert format_fiscal_year(2018, language="en") == "FY2018 (Heisei 30)"
+    assert format_fiscal_year(2026, "seireki", "en") == "FY2026"
+    assert format_fiscal_year(2026, language="ja") == "令和8年度"
+    assert format_fiscal_year(2019, "wareki", "ja-jp") == "令和元年度"
+
+
+@pytest.mark.parametrize("text", ["FY2025 (Heisei 7)", "FY2025 (Reiwa 8)", "Reiwa 0"])
+def test_an_english_label_whose_halves_disagree_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_fiscal_year(text)
 
 
 @given(st.integers(min_value=1912, max_value=2200))

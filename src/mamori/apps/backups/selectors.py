@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from mamori.apps.core.permissions import membership_department_ids
 from mamori.apps.core.redaction import redact_text
@@ -158,7 +159,7 @@ def system_status(*, system: ProtectedSystem, now: datetime | None = None) -> Sy
     elif not rpo_met:
         light, reason = AMBER, _("RPO内に成功したバックアップがありません")
     elif gaps:
-        light, reason = AMBER, " ／ ".join(gaps)
+        light, reason = AMBER, pgettext("separator", " ／ ").join(gaps)
     else:
         light, reason = GREEN, _("正常")
     active = system.runs.filter(status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()

@@ -33,16 +33,17 @@ class Era:
     letter: str  # R
     start: date  # first day of the era
     offset: int  # Gregorian year = era year + offset
+    romaji: str  # Reiwa: the era's name in English text
 
 
 # Newest first. 平成 starts 1989-01-08 (Java and .NET agree); 令和 2019-05-01.
 ERAS: tuple[Era, ...] = (
-    Era("令和", "R", date(2019, 5, 1), 2018),
-    Era("平成", "H", date(1989, 1, 8), 1988),
-    Era("昭和", "S", date(1926, 12, 25), 1925),
-    Era("大正", "T", date(1912, 7, 30), 1911),
+    Era("令和", "R", date(2019, 5, 1), 2018, "Reiwa"),
+    Era("平成", "H", date(1989, 1, 8), 1988, "Heisei"),
+    Era("昭和", "S", date(1926, 12, 25), 1925, "Showa"),
+    Era("大正", "T", date(1912, 7, 30), 1911, "Taisho"),
 )
-_BY_NAME = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
+_BY_NAME = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS} | {e.romaji.upper(): e for e in ERAS}
 MIN_YEAR = 1912
 MAX_YEAR = 2200
 
@@ -52,6 +53,7 @@ _HINT = "2012, FY2012, 2012年度, 平成24年度, 平成24, H24 or 令和元年
 _ERA_NAMES = "|".join(e.name for e in ERAS)
 _ERA_LETTERS = "".join(e.letter for e in ERAS)
 _ERA_FY = re.compile(rf"^(?P<era>{_ERA_NAMES}|[{_ERA_LETTERS}])(?P<year>元|\d{{1,3}})(?:年度|年|度)?$")
+_ROMAJI_FY = re.compile(rf"^(?P<era>{'|'.join(e.romaji for e in ERAS)})(?P<year>\d{{1,3}})$", re.IGNORECASE)
 _SEIREKI_FY = re.compile(r"^(?:FY)?(?P<year>\d{4})(?:年度|年|度)?$")
 _ALIASED = re.compile(r"^(?P<a>[^()]+)\((?P<b>[^()]+)\)$")
 _ERA_DATE = re.compile(
@@ -92,13 +94,17 @@ def _era_year_text(year: int) -> str:
     return "元" if year == 1 else str(year)
 
 
-def format_fiscal_year(fiscal_year: int, style: FiscalYearStyle = "wareki") -> str:
-    """平成24年度 / 令和元年度 (style "wareki") or 2012年度 (style "seireki")."""
-    if style == "seireki":
-        return f"{fiscal_year}年度"
-    if style != "wareki":
+def format_fiscal_year(fiscal_year: int, style: FiscalYearStyle = "wareki", language: str = "ja") -> str:
+    """平成24年度 / 令和元年度 (style "wareki") or 2012年度 (style "seireki"); in English (any
+    `language` but Japanese) "FY2012 (Heisei 24)" / "FY2019 (Reiwa 1)", or "FY2012"."""
+    if style not in ("wareki", "seireki"):
         raise ValueError(f"unknown fiscal-year style {style!r}: use 'wareki' or 'seireki'")
+    japanese = language.split("-")[0] == "ja"
+    if style == "seireki":
+        return f"{fiscal_year}年度" if japanese else f"FY{fiscal_year}"
     era = era_of_fiscal_year(fiscal_year)
+    if not japanese:
+        return f"FY{fiscal_year} ({era.romaji} {fiscal_year - era.offset})"
     return f"{era.name}{_era_year_text(fiscal_year - era.offset)}年度"
 
 
@@ -122,6 +128,8 @@ def _parse_one(text: str) -> int | None:
         return _era_year(m["era"], m["year"])
     if m := _SEIREKI_FY.match(text):
         return int(m["year"])
+    if m := _ROMAJI_FY.match(text):  # the English label's half: "FY2026 (Reiwa 8)"
+        return _era_year(m["era"], m["year"])
     return None
 
 
@@ -129,7 +137,8 @@ def parse_fiscal_year(text: str | int) -> int:
     """A fiscal year from any usual spelling; raises ValueError naming the accepted forms.
 
     Accepts 2012, "2012", "FY2012", "2012年度", "平成24年度", "平成24", "H24", "令和元年度",
-    full-width digits, and an aliased pair such as "令和7年度（2025年度）" (both halves must agree).
+    full-width digits, and an aliased pair such as "令和7年度（2025年度）" or the English label
+    "FY2025 (Reiwa 7)" (both halves must agree).
     平成31年度 and 平成32年度 are read as FY2019 and FY2020 (令和元年度 and 令和2年度).
     """
     if isinstance(text, int) and not isinstance(text, bool):

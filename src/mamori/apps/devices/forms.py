@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.forms import ca_certificate_field, kept_secret_field
+from mamori.apps.core.labels import with_note
 from mamori.apps.core.models import Department
 from mamori.apps.disposal.models import Medium
 
@@ -44,8 +45,8 @@ class DeviceEditForm(DeviceForm):
         super().__init__(*args, **kwargs)
         device = self.instance
         self.fields["media"].queryset = Medium.objects.filter(department_id=device.department_id)
-        self.fields["media"].label_from_instance = lambda m: (
-            f"{m.label}（{m.get_kind_display()}・{m.get_state_display()}）"
+        self.fields["media"].label_from_instance = lambda m: with_note(
+            m.label, m.get_kind_display(), m.get_state_display()
         )
         self.initial.setdefault("media", list(device.disposal_media.all()))
 
@@ -76,9 +77,9 @@ class RenewalPlanForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["devices"].queryset = renewable_devices()
-        self.fields["devices"].label_from_instance = lambda d: (
-            f"{d.asset_tag} {d.hostname} {d.get_kind_display()} {d.maker} {d.model_name}"
-            f"（{_('サポート終了')} {d.end_of_support or '—'}）"
+        self.fields["devices"].label_from_instance = lambda d: with_note(
+            f"{d.asset_tag} {d.hostname} {d.get_kind_display()} {d.maker} {d.model_name}",
+            f"{_('サポート終了')} {d.end_of_support or '—'}",
         )
         self.fields["fiscal_year"].help_text = _("西暦の年度（例: 2027 = 令和9年度）")
         self.fields["fiscal_year"].min_value = 2000

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.labels import with_note
 from mamori.apps.core.models import Classification, Department, NetworkZone
 
 from .certificates import max_bytes
@@ -69,8 +70,8 @@ class HandOverForm(forms.Form):
     def __init__(self, *args: Any, media: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["media"].queryset = media
-        self.fields["media"].label_from_instance = lambda m: (
-            f"{m.label}（{m.get_kind_display()}・{m.department.name}・{m.get_network_zone_display()}）"
+        self.fields["media"].label_from_instance = lambda m: with_note(
+            m.label, m.get_kind_display(), m.department.name, m.get_network_zone_display()
         )
         self.initial.setdefault("handed_over_at", _now())
 
@@ -91,5 +92,5 @@ class CertificateForm(forms.Form):
     def __init__(self, *args: Any, media: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["media"].queryset = media
-        self.fields["media"].label_from_instance = lambda m: f"{m.label}（{m.get_kind_display()}）"
+        self.fields["media"].label_from_instance = lambda m: with_note(m.label, m.get_kind_display())
         self.fields["file"].help_text = _("上限 {limit} MB").format(limit=max_bytes() // (1024 * 1024))

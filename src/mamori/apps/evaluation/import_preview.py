@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor
-from mamori.apps.core.wareki import format_fiscal_year
+from mamori.apps.core.labels import fiscal_year_label
 
 from .interchange import evaluation_export, evaluation_import
 
@@ -36,7 +36,7 @@ class Change:
 
     @property
     def year_label(self) -> str:
-        return format_fiscal_year(self.fiscal_year) if self.fiscal_year else str(_("基本情報・指標"))
+        return fiscal_year_label(self.fiscal_year) if self.fiscal_year else str(_("基本情報・指標"))
 
 
 class _Rollback(Exception):

@@ -23,6 +23,7 @@ from django.views import View
 from django.views.generic import FormView, TemplateView
 
 from mamori.apps.core.kpis import kpi_list
+from mamori.apps.core.labels import fiscal_year_label, unit_label
 from mamori.apps.core.models import Organisation
 from mamori.apps.core.permissions import (
     LEADS_AND_READERS,
@@ -32,7 +33,7 @@ from mamori.apps.core.permissions import (
     membership_department_ids,
     user_role,
 )
-from mamori.apps.core.wareki import fiscal_year_of, format_fiscal_year
+from mamori.apps.core.wareki import fiscal_year_of
 
 from . import services
 from .errors import EvaluationError
@@ -162,7 +163,7 @@ class ProgramDetailView(RoleRequiredMixin, TemplateView):
                     (p, list(p.indicators.all())) for p in [program, *program.sub_programs.all()]
                 ],
                 "fy": fy,
-                "years": [(y, format_fiscal_year(y)) for y in sorted({*years, fy})],
+                "years": [(y, fiscal_year_label(y)) for y in sorted({*years, fy})],
                 "can_write": _is_officer(self.request),
                 "rating_keys": RATING_KEYS,
             }
@@ -319,7 +320,7 @@ class ServiceFormView(RoleRequiredMixin, FormView):  # type: ignore[type-arg]
             ctx["back_url"] = self.get_success_url()
         if "fy" in self.kwargs:
             ctx["fy"] = self.kwargs["fy"]
-            ctx["fy_label"] = format_fiscal_year(self.kwargs["fy"])
+            ctx["fy_label"] = fiscal_year_label(self.kwargs["fy"])
         return ctx
 
     def year(self) -> ProgramYear | None:
@@ -396,7 +397,7 @@ def _program_initial(program: Program) -> dict[str, Any]:
         "purpose": program.purpose,
         "goal": program.goal,
         "implementation": program.implementation,
-        "start_fiscal_year": format_fiscal_year(program.start_fiscal_year)
+        "start_fiscal_year": fiscal_year_label(program.start_fiscal_year)
         if program.start_fiscal_year
         else "",
         "start_or_earlier": program.start_or_earlier,
@@ -609,13 +610,19 @@ class RatingView(ServiceFormView):
         )
 
 
+KPI_CHOICE = _("{label}（{code}・{unit}）")
+
+
 class IndicatorCreateView(ServiceFormView):
     form_class = IndicatorForm
     title = _("指標の追加")
 
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
-        kwargs["kpi_choices"] = [(k.code, f"{k.label}（{k.code}・{k.unit}）") for k in kpi_list()]
+        kwargs["kpi_choices"] = [
+            (k.code, str(KPI_CHOICE).format(label=k.label, code=k.code, unit=unit_label(k.unit)))
+            for k in kpi_list()
+        ]
         return kwargs
 
     def perform(self, form: djforms.Form) -> None:

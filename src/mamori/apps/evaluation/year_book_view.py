@@ -8,9 +8,9 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext
 from django.views import View
 
+from mamori.apps.core.labels import fiscal_year_label
 from mamori.apps.core.permissions import LEADS_AND_READERS, RoleRequiredMixin
 from mamori.apps.core.progress import progress_start
-from mamori.apps.core.wareki import format_fiscal_year
 
 from .forms import YearBookForm
 from .selectors import default_rules, fiscal_years_recorded
@@ -20,7 +20,7 @@ from .year_book import YEAR_BOOK_KIND
 def year_choices() -> list[tuple[int, str]]:
     """(fiscal year, its label in the sheet's era style), newest first, for the years with records."""
     style = default_rules().era_style
-    return [(fy, format_fiscal_year(fy, style)) for fy in fiscal_years_recorded()]  # type: ignore[arg-type]
+    return [(fy, fiscal_year_label(fy, style)) for fy in fiscal_years_recorded()]  # type: ignore[arg-type]
 
 
 class YearBookStartView(RoleRequiredMixin, View):

@@ -51,7 +51,7 @@ class CourseVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["course", "number"], name="uniq_course_version")]
 
     def __str__(self) -> str:
-        return f"{self.title} 第{self.number}版"
+        return _("{title} 第{number}版").format(title=self.title, number=self.number)
 
 
 class CourseImage(models.Model):
