@@ -4,11 +4,13 @@ with one clear message and the previous run kept."""
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from mamori.apps.core.models import AuditEvent, Membership, Role
 from mamori.apps.passwords import directory as ldap
@@ -18,6 +20,8 @@ from mamori.apps.passwords.models import AuditRun, RunStatus, Security
 from mamori.apps.passwords.slapd import make_ca
 
 from .conftest import BIND_PASSWORD, NOW, PEOPLE, make_directory
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uff01-\uff60]")
 
 pytestmark = pytest.mark.django_db
 
@@ -108,6 +112,10 @@ def _failure(directory, code: str, words: str) -> None:
     assert AuditRun.objects.filter(status=RunStatus.OK).count() == previous  # earlier runs kept
     tested = services.directory_test(actor="officer", directory=directory)
     assert tested.last_test_ok is False and words in tested.last_test_message
+    assert failed.error_text == failed.error and tested.last_test == tested.last_test_message
+    with translation.override("en"):  # stored in Japanese by the audit, read in English
+        assert not JAPANESE.search(failed.error_text) and not JAPANESE.search(tested.last_test)
+        assert failed.error_text == tested.last_test
 
 
 def test_bad_inputs_each_give_one_clear_message(slapd, directory, policies, staff):

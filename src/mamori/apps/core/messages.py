@@ -1,7 +1,7 @@
 """Messages kept for later display (a run's error, a directory audit's failure): the untranslated
 msgid and its parameters are stored, and the text is made in the reader's language when shown.
 
-A worker runs in the server's language; what it saved used to be read in Japanese by everyone. Now
+Fields are written `{name}` (or `%(name)s`). A worker runs in the server's language; what it saved used to be read in Japanese by everyone. Now
 it saves `Message(...).to_json()`, a JSON value: a string (kept as written: a path, an engine's
 own English, or a row stored before this), `{"msgid", "params"[, "context"]}`, or a list of such
 values (shown one per line). Parameters are such values too, so a message may quote another; a
@@ -24,7 +24,7 @@ from mamori.apps.core.redaction import redact_text
 __all__ = ["JOINER", "Message", "message_json", "message_text", "server_text"]
 
 JOINER = " / "
-_FIELD = re.compile(r"\{(\w+)\}")
+_FIELD = re.compile(r"\{(\w+)\}|%\((\w+)\)[sd]")  # {name}, or the %(name)s of older msgids
 
 
 class Message:
@@ -95,7 +95,7 @@ def message_text(stored: Any, separator: str = "\n") -> str:
         template = pgettext(context, msgid) if context else gettext(msgid)
         params = {k: message_text(v, JOINER) for k, v in (stored.get("params") or {}).items()}
         # only {name} fields are filled: no format spec, no attribute access, unknown names stay as written
-        return _FIELD.sub(lambda m: params.get(m[1], m[0]), template)
+        return _FIELD.sub(lambda m: params.get(m[1] or m[2], m[0]), template)
     if stored is None:
         return ""
     return str(stored)

@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import ldap3
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 from ldap3.core import exceptions as lx
 from ldap3.operation.search import parse_filter
 from ldap3.utils.conv import escape_filter_chars
+
+from mamori.apps.core.messages import Message
 
 from .accounts import Raw
 from .errors import DirectoryError
@@ -91,24 +93,30 @@ def bind_as(access: DirectoryAccess, *, user: str, password: str) -> ldap3.Conne
         text = str(exc)
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate" in text.lower():
             raise DirectoryError(
-                _("%(where)s のサーバ証明書を検証できません（CA証明書とホスト名を確認してください）")
-                % {"where": where},
+                Message(
+                    _("%(where)s のサーバ証明書を検証できません（CA証明書とホスト名を確認してください）"),
+                    where=where,
+                ),
                 code="tls",
             ) from exc
         if "ssl" in text.lower() or isinstance(exc, lx.LDAPStartTLSError):
             raise DirectoryError(
-                _("%(where)s とTLSで接続できません（ポートと接続の保護の種類を確認してください）")
-                % {"where": where},
+                Message(
+                    _("%(where)s とTLSで接続できません（ポートと接続の保護の種類を確認してください）"),
+                    where=where,
+                ),
                 code="tls",
             ) from exc
         raise DirectoryError(
-            _("%(where)s に接続できません（ホスト名・ポート・ファイアウォールを確認してください）")
-            % {"where": where},
+            Message(
+                _("%(where)s に接続できません（ホスト名・ポート・ファイアウォールを確認してください）"),
+                where=where,
+            ),
             code="unreachable",
         ) from exc
     except lx.LDAPExceptionError as exc:
         raise DirectoryError(
-            _("%(where)s に接続できません（%(kind)s）") % {"where": where, "kind": type(exc).__name__},
+            Message(_("%(where)s に接続できません（%(kind)s）"), where=where, kind=type(exc).__name__),
             code="unreachable",
         ) from exc
     try:
@@ -116,12 +124,12 @@ def bind_as(access: DirectoryAccess, *, user: str, password: str) -> ldap3.Conne
     except lx.LDAPInvalidCredentialsResult as exc:
         conn.unbind()
         raise DirectoryError(
-            _("バインドできません: DN またはパスワードが違います（%(dn)s）") % {"dn": user}, code="bind"
+            Message(_("バインドできません: DN またはパスワードが違います（%(dn)s）"), dn=user), code="bind"
         ) from exc
     except (lx.LDAPOperationResult, lx.LDAPExceptionError) as exc:
         conn.unbind()
         raise DirectoryError(
-            _("バインドできません（%(kind)s）") % {"kind": type(exc).__name__}, code="bind"
+            Message(_("バインドできません（%(kind)s）"), kind=type(exc).__name__), code="bind"
         ) from exc
     return conn
 
@@ -135,15 +143,15 @@ def check_base(conn: ldap3.Connection, base_dn: str) -> None:
         conn.search(base_dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["1.1"])
     except lx.LDAPNoSuchObjectResult as exc:
         raise DirectoryError(
-            _("検索ベース %(base)s がディレクトリにありません") % {"base": base_dn}, code="base_missing"
+            Message(_("検索ベース %(base)s がディレクトリにありません"), base=base_dn), code="base_missing"
         ) from exc
     except (lx.LDAPInvalidDNSyntaxResult, lx.LDAPInvalidDnError) as exc:
         raise DirectoryError(
-            _("検索ベース %(base)s はDNの形式になっていません") % {"base": base_dn}, code="base_missing"
+            Message(_("検索ベース %(base)s はDNの形式になっていません"), base=base_dn), code="base_missing"
         ) from exc
     except (lx.LDAPOperationResult, lx.LDAPExceptionError) as exc:
         raise DirectoryError(
-            _("検索ベースを確認できません（%(kind)s）") % {"kind": type(exc).__name__}, code="search"
+            Message(_("検索ベースを確認できません（%(kind)s）"), kind=type(exc).__name__), code="search"
         ) from exc
 
 
@@ -177,7 +185,7 @@ def search_accounts(
             yield entry["dn"], dict(entry.get("raw_attributes") or {})
     except lx.LDAPInvalidFilterError as exc:
         raise DirectoryError(
-            _("アカウントの検索フィルタが正しくありません: %(filter)s") % {"filter": user_filter},
+            Message(_("アカウントの検索フィルタが正しくありません: %(filter)s"), filter=user_filter),
             code="filter_invalid",
         ) from exc
     except (lx.LDAPOperationResult, lx.LDAPExceptionError) as exc:
@@ -233,5 +241,5 @@ def find_account(
 
 def _search_error(exc: Exception) -> DirectoryError:
     return DirectoryError(
-        _("アカウントを検索できません（%(kind)s）") % {"kind": type(exc).__name__}, code="search"
+        Message(_("アカウントを検索できません（%(kind)s）"), kind=type(exc).__name__), code="search"
     )

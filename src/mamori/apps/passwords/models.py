@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.messages import message_text
 from mamori.apps.core.models import Staff
 
 
@@ -83,7 +84,8 @@ class Directory(models.Model):
     last_test_ok = models.BooleanField(_("前回の接続テストの成否"), null=True, editable=False)
     last_test_message = models.CharField(
         _("前回の接続テストの結果"), max_length=500, blank=True, editable=False
-    )
+    )  # in the server's language (audit); `last_test` is read in each reader's language
+    last_test_stored = models.JSONField(_("前回の接続テストの結果（翻訳前）"), null=True, editable=False)
     last_tested_at = models.DateTimeField(_("前回の接続テスト日時"), null=True, editable=False)
 
     class Meta:
@@ -93,6 +95,15 @@ class Directory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def last_test(self) -> str:
+        """The last connection test's outcome in the active language (as written if stored before)."""
+        return (
+            message_text(self.last_test_stored)
+            if self.last_test_stored is not None
+            else self.last_test_message
+        )
 
     @property
     def login_attribute(self) -> str:
@@ -113,7 +124,8 @@ class AuditRun(models.Model):
     started_at = models.DateTimeField(_("開始日時"))
     finished_at = models.DateTimeField(_("終了日時"))
     status = models.CharField(_("状態"), max_length=10, choices=RunStatus.choices)
-    error = models.CharField(_("エラー"), max_length=500, blank=True)
+    error = models.CharField(_("エラー"), max_length=500, blank=True)  # the server's language (audit)
+    error_message = models.JSONField(_("エラー（翻訳前）"), null=True, blank=True)
     accounts = models.PositiveIntegerField(_("アカウント数"), default=0)
     enabled = models.PositiveIntegerField(_("有効なアカウント数"), default=0)
     compliant = models.PositiveIntegerField(_("準拠しているアカウント数"), default=0)
@@ -130,6 +142,11 @@ class AuditRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.directory} {self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"
+
+    @property
+    def error_text(self) -> str:
+        """The failure in the active language; a run stored before messages were kept, as written."""
+        return message_text(self.error_message) if self.error_message is not None else self.error
 
 
 class Finding(models.Model):

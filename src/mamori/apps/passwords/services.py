@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.backups.alerts import alert_recipients
 from mamori.apps.core.audit import Actor, actor_name, audit_record, snapshot_of
+from mamori.apps.core.messages import Message, message_json, server_text
 from mamori.apps.core.secretbox import secret_decrypt, secret_encrypt
 from mamori.apps.core.services import validated
 
@@ -56,6 +57,9 @@ MSG_PLAIN = _("暗号化なしの接続を選ぶには「暗号化なしの接�
 MSG_FILTER = _("アカウントの検索フィルタを解釈できません（例: (objectClass=inetOrgPerson)）")
 MSG_ATTRIBUTE = _("照合する属性名は英数字とハイフンで指定してください（例: employeeNumber）")
 MSG_PASSWORD = _("バインドパスワードを指定してください")
+CONNECTED = _("接続・TLS・バインド・検索ベースの確認に成功しました")
+AUDIT_FAILED = _("監査で失敗: {error}")
+AUDIT_CONNECTED = _("監査で接続・検索に成功しました（{n} アカウント）")
 
 logger = logging.getLogger(__name__)
 
@@ -174,22 +178,24 @@ def directory_access(directory: Directory) -> ldap.DirectoryAccess:
     )
 
 
-def _connection_record(directory: Directory, *, ok: bool, message: str) -> None:
-    """The directory's last connection, from the 「接続テスト」 button or an audit that connected."""
-    directory.last_test_ok, directory.last_test_message = ok, message[:500]
+def _connection_record(directory: Directory, *, ok: bool, stored: Any) -> None:
+    """The directory's last connection, from the 「接続テスト」 button or an audit that connected:
+    `stored` (`message_json`) is read in each reader's language, its server-language text audited."""
+    directory.last_test_ok, directory.last_test_stored = ok, stored
+    directory.last_test_message = server_text(stored)[:500]
     directory.last_tested_at = timezone.now()
-    directory.save(update_fields=["last_test_ok", "last_test_message", "last_tested_at"])
+    directory.save(update_fields=["last_test_ok", "last_test_message", "last_test_stored", "last_tested_at"])
 
 
 def directory_test(*, actor: Actor, directory: Directory) -> Directory:
     """Try connect → TLS → bind → search base; record the outcome (its message names the failed step)."""
     try:
         ldap.test_connection(directory_access(directory))
-        ok, message = True, str(_("接続・TLS・バインド・検索ベースの確認に成功しました"))
+        ok, stored = True, message_json(CONNECTED)
     except DirectoryError as exc:
-        ok, message = False, str(exc.message)
+        ok, stored = False, message_json(exc.message)
     with transaction.atomic():
-        _connection_record(directory, ok=ok, message=message)
+        _connection_record(directory, ok=ok, stored=stored)
         audit_record(
             actor=actor,
             action="passwords.directory.test",
@@ -224,14 +230,15 @@ def audit_run(*, actor: Actor, directory: Directory, now: datetime | None = None
     except DirectoryError as exc:
         with transaction.atomic():
             _connection_record(
-                directory, ok=False, message=str(_("監査で失敗: {error}")).format(error=exc.message)
+                directory, ok=False, stored=message_json(Message(AUDIT_FAILED, error=exc.message))
             )
             run = AuditRun.objects.create(
                 directory=directory,
                 started_at=started,
                 finished_at=timezone.now(),
                 status=RunStatus.FAILED,
-                error=str(exc.message)[:500],
+                error_message=(stored := message_json(exc.message)),
+                error=server_text(stored)[:500],
                 actor=actor_name(actor),
             )
             audit_record(
@@ -260,9 +267,7 @@ def audit_run_record(
             _connection_record(
                 directory,
                 ok=True,
-                message=str(_("監査で接続・検索に成功しました（{n} アカウント）")).format(
-                    n=len(outcome.findings)
-                ),
+                stored=message_json(Message(AUDIT_CONNECTED, n=len(outcome.findings))),
             )
         run = AuditRun.objects.create(
             directory=directory,

@@ -116,7 +116,7 @@ class DirectoryTestView(RoleRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         directory = services.directory_test(actor=request.user, directory=selectors.directory_get(pk))
         level = messages.success if directory.last_test_ok else messages.error
-        level(request, f"{directory.name}: {directory.last_test_message}")
+        level(request, f"{directory.name}: {directory.last_test}")
         return HttpResponseRedirect(reverse("passwords:home"))
 
 
