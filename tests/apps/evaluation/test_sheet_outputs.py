@@ -367,7 +367,7 @@ def test_english_labels_are_available(demo, tmp_path):
         stdout=io.StringIO(),
     )
     text = html.read_text(encoding="utf-8")
-    assert '<article class="sheet" lang="en">' in text and "Contribution to the measure" in text
+    assert '<article class="sheet" lang="en" data-document>' in text and "Contribution to the measure" in text
 
 
 def test_pdf_keeps_the_indicators_with_their_block_and_leaves_out_empty_outcome(

@@ -240,7 +240,7 @@ def test_english_sheet_and_card_have_no_japanese_headings_or_broken_plurals(clie
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get(reverse("evaluation:program_detail", args=[program.pk]) + "?fy=2012").content.decode()
     assert "<h3>Program：" in html and "<h3>Sub-program：" in html
-    assert "1 program ・" in client.get(reverse("dashboard")).content.decode()
+    assert "1 program ·" in client.get(reverse("dashboard")).content.decode()
 
 
 @pytest.mark.parametrize("fy", [0, 1, 99999])
