@@ -36,7 +36,7 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         actor="test",
         system=system,
         name="庁内",
-        url=str(home / "repo"),
+        url=str(Path(settings.MAMORI_HOME) / "repositories" / home.name),  # its own place for repositories
         password="matrix-pass",
         initialize=True,
     )
