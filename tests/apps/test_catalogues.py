@@ -6,6 +6,7 @@ English in another app takes a context (`pgettext`, `{% translate ... context ..
 from __future__ import annotations
 
 import gettext
+import subprocess
 from pathlib import Path
 
 from django.apps import apps
@@ -38,3 +39,20 @@ def test_a_japanese_text_has_the_same_english_in_every_app():
         if len(set(by_app.values())) > 1
     }
     assert clashes == {}
+
+
+def test_every_committed_catalogue_is_compiled_from_its_po(tmp_path):
+    """The .mo files are committed (running mamori needs no gettext): each must be what its .po
+    compiles to — a .po edited without `make messages`, or a .mo touched by a text substitution,
+    shows English pages other than the .po says (or none: a broken .mo fails every English page)."""
+    stale = []
+    for config in apps.get_app_configs():
+        po = Path(config.path) / "locale" / "en" / "LC_MESSAGES" / "django.po"
+        if not (config.name.startswith("mamori.") and po.exists()):
+            continue
+        fresh = tmp_path / f"{config.label}.mo"
+        subprocess.run(["msgfmt", "--check-format", "-o", str(fresh), str(po)], check=True)
+        with fresh.open("rb") as a, (po.with_suffix(".mo")).open("rb") as b:
+            if gettext.GNUTranslations(a)._catalog != gettext.GNUTranslations(b)._catalog:  # type: ignore[attr-defined]
+                stale.append(config.label)
+    assert stale == [], f"run `make messages`: the .mo of {stale} is not compiled from its .po"
