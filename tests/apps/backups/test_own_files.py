@@ -22,7 +22,7 @@ from mamori.apps.backups import engine, services
 from mamori.apps.backups.errors import BackupError
 from mamori.apps.backups.jobs import run_execute, run_request
 from mamori.apps.backups.models import JobKind, Run, RunStatus, Source
-from mamori.apps.backups.own_files import demo_data_dir, restore_target_check
+from mamori.apps.backups.own_files import demo_data_dir, repositories_dir, restore_target_check
 from mamori.apps.backups.services import repository_access
 
 from .test_views import as_user
@@ -166,7 +166,7 @@ def test_a_local_repository_in_mamoris_own_places_is_refused_and_nothing_is_writ
         "the home": home,
         "inside the home": home / "restic",
         "the audit checkpoints": Path(settings.MAMORI_AUDIT_CHECKPOINT_DIR) / "repo",
-        "the repositories folder itself": Path(settings.MAMORI_REPOSITORIES_DIR),
+        "the repositories folder itself": repositories_dir(),
         "through a symlink to the home": link / "restic",
         "the Python environment": Path(sys.prefix) / "restic",
         "the service user's ~/.ssh": Path.home() / ".ssh" / "restic",
@@ -181,7 +181,7 @@ def test_a_local_repository_in_mamoris_own_places_is_refused_and_nothing_is_writ
         assert str(caught.value.message).startswith(f"{path} にはリポジトリを置けません"), case
         assert not (path / "config").exists(), case
     assert _home_listing() == before and not (Path(sys.prefix) / "restic").exists()
-    mine = Path(settings.MAMORI_REPOSITORIES_DIR) / f"test-{tmp_path.name}"
+    mine = repositories_dir() / f"test-{tmp_path.name}"
     try:
         for fine in (mine, tmp_path / "restic"):
             services.repository_create(

@@ -36,7 +36,7 @@ from .models import (
     RepositoryRole,
     SourceKind,
 )
-from .own_files import demo_data_dir
+from .own_files import demo_data_dir, repositories_dir
 from .passwords import generate_password
 
 ACTOR = "demo"
@@ -261,7 +261,7 @@ def _system(
     existing = ProtectedSystem.objects.filter(code=spec.code).first()
     if existing is not None:
         return existing
-    repos = Path(settings.MAMORI_HOME) / "repositories"
+    repos = repositories_dir()
     with transaction.atomic():
         system = services.system_create(
             actor=ACTOR,

@@ -55,6 +55,12 @@ def demo_data_dir() -> Path:
     return Path(settings.MAMORI_HOME) / "demo-data"
 
 
+def repositories_dir() -> Path:
+    """Where mamori keeps repositories (the demo's, and the place to suggest): MAMORI_HOME/repositories,
+    read when asked, so it follows MAMORI_HOME (a test's or a second instance's)."""
+    return Path(settings.MAMORI_HOME) / "repositories"
+
+
 def _private() -> list[Place]:
     """Where mamori's secrets live: its home (database, keys, sessions) and the audit checkpoints."""
     places = [Path(settings.MAMORI_HOME), Path(settings.MAMORI_AUDIT_CHECKPOINT_DIR)]
@@ -97,7 +103,7 @@ def repository_path_check(path: str) -> None:
     """`BackupError` when a local repository at `path` would lie in mamori's own places (symlinks
     resolved); MAMORI_HOME/repositories, where mamori keeps repositories, excepted."""
     real = Path(os.path.realpath(path))
-    repositories = Path(os.path.realpath(settings.MAMORI_REPOSITORIES_DIR))
+    repositories = Path(os.path.realpath(repositories_dir()))
     if real.is_relative_to(repositories) and real != repositories:
         return
     for place, open_below in _private() + _code():

@@ -24,7 +24,6 @@ def _home() -> Path:
 
 
 MAMORI_HOME = _home()
-MAMORI_REPOSITORIES_DIR = MAMORI_HOME / "repositories"
 MEDIA_ROOT = MAMORI_HOME / "uploads"
 
 
