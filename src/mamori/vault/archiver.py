@@ -37,6 +37,7 @@ from mamori.vault.filework import (
     Part,
     Todo,
     old_entries,
+    open_noatime,
     parent_subtree,
     scan,
     scan_dir,
@@ -63,7 +64,6 @@ KEPT_BITS = MODE_PERM | MODE_SETUID | MODE_SETGID | MODE_STICKY
 
 PROGRAM_VERSION = "mamori 0.1.0"
 DEEP_RECURSION_LIMIT = 20_000
-_O_NOATIME = getattr(os, "O_NOATIME", 0)
 
 
 class BlobRepository(Protocol):
@@ -264,13 +264,7 @@ class Archiver:
     def _read_content(self, path: bytes, node: Node) -> list[bytes] | None:
         """Chunk and store a file; None (after reporting) if it cannot be read."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | _O_NOATIME)
-        except PermissionError:
-            try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-            except OSError as exc:
-                self._error(os.fsdecode(path), exc)
-                return None
+            fd = open_noatime(path, os.O_RDONLY | os.O_NOFOLLOW)
         except OSError as exc:
             self._error(os.fsdecode(path), exc)
             return None

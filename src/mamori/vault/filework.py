@@ -57,6 +57,7 @@ __all__ = [
     "Todo",
     "WorkerCrashedError",
     "old_entries",
+    "open_noatime",
     "scan",
     "scan_dir",
 ]
@@ -74,7 +75,7 @@ JOB_BYTES = 2 * 1024 * 1024
 _O_NOATIME = getattr(os, "O_NOATIME", 0)
 # A file the listing called regular is opened before any stat: O_NONBLOCK so that a fifo swapped
 # in since then does not block the open (a regular file's reads ignore it), O_NOFOLLOW for a symlink.
-_O_LISTED = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | _O_NOATIME
+_O_LISTED = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _PR_SET_PDEATHSIG = 1
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1 << 20
@@ -380,15 +381,21 @@ def _join(directory: bytes, name: bytes) -> bytes:
     return directory + b"/" + name if directory != b"/" else b"/" + name
 
 
+def open_noatime(path: bytes, flags: int, dir_fd: int | None = None) -> int:
+    """`os.open` with O_NOATIME (a backup leaves access times alone) where the kernel allows it:
+    for the file's owner only — anyone else's file is opened without it."""
+    try:
+        return os.open(path, flags | _O_NOATIME, dir_fd=dir_fd)
+    except PermissionError:
+        return os.open(path, flags & ~_O_NOATIME, dir_fd=dir_fd)
+
+
 def _open_listed(rel: bytes, dir_fd: int | None) -> tuple[int, os.stat_result] | None:
     """(descriptor, fstat) of a file the listing called regular, opened without an lstat first;
     None if it cannot be opened or is no regular file now (the caller lstats it and goes on as
     for any other entry: an error is reported, a symlink or fifo swapped in is stored as such)."""
     try:
-        try:
-            fd = os.open(rel, _O_LISTED, dir_fd=dir_fd)
-        except PermissionError:  # O_NOATIME is for the owner only
-            fd = os.open(rel, _O_LISTED & ~_O_NOATIME, dir_fd=dir_fd)
+        fd = open_noatime(rel, _O_LISTED, dir_fd)
     except OSError:
         return None
     try:
@@ -431,10 +438,7 @@ def _unchanged(
 
 def _read_small(rel: bytes, size: int, dir_fd: int | None) -> bytes | None:
     """A file smaller than one chunk, read in one call; None if it has grown to a chunk or more."""
-    try:
-        fd = os.open(rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | _O_NOATIME, dir_fd=dir_fd)
-    except PermissionError:
-        fd = os.open(rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+    fd = open_noatime(rel, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{os.fsdecode(rel)} is no longer a regular file")
