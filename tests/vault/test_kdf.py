@@ -41,7 +41,7 @@ def _no_more_derivations(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> bytes:
         raise AssertionError("the key was derived again instead of taken from the warm-up")
 
-    monkeypatch.setattr(hashlib, "scrypt", refuse)
+    monkeypatch.setattr(kdf, "_derive", refuse)
 
 
 def test_the_warmed_up_key_opens_the_repository(repo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,13 +109,13 @@ def test_mamori_vault_derives_the_key_once_in_the_warm_up(
     repo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scheme: str
 ) -> None:
     derived_in: list[str] = []
-    real = hashlib.scrypt
+    real = kdf._derive
 
-    def recording(*args: object, **kwargs: object) -> bytes:
+    def recording(*args: bytes | int) -> bytes:
         derived_in.append(threading.current_thread().name)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+        return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(hashlib, "scrypt", recording)
+    monkeypatch.setattr(kdf, "_derive", recording)
     password_file = tmp_path / "pw"
     password_file.write_text(PASSWORD + "\n")
     out = io.StringIO()
@@ -124,3 +124,20 @@ def test_mamori_vault_derives_the_key_once_in_the_warm_up(
     )
     assert code == 0 and "0 snapshots" in out.getvalue()
     assert derived_in == ["vault-kdf"]
+
+
+@pytest.mark.parametrize(
+    ("password", "n", "r", "p"),
+    [
+        (b"", 2, 1, 1),
+        (b"pw", 1024, 8, 1),
+        ("パスワード🔑".encode(), 16, 1, 3),
+        (b"\xff\x00" * 40, 4096, 2, 2),
+    ],
+)
+def test_scrypt_gives_what_the_reference_gives(password: bytes, n: int, r: int, p: int) -> None:
+    """libsodium's scrypt (`kdf.scrypt`) against OpenSSL's (hashlib), which restic's Go version
+    matches: another result would lock every user out of every repository."""
+    salt = bytes(range(64))
+    expected = hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=1 << 26, dklen=64)
+    assert kdf.scrypt(password, salt, n, r, p) == expected
