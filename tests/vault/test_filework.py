@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -234,6 +235,31 @@ def test_jobs_that_descend_into_subfolders_write_the_same_trees(tmp_path: Path, 
         assert again.files_new == again.files_changed == 0
         assert again.dirs == len(list(os.walk(src))) and again.files_unmodified == 363
         assert repo.check(read_data=True).ok
+
+
+def test_subfolders_a_spent_budget_left_go_out_in_runs_not_one_job_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a year's folder of forty one-file case folders: the job that lists it spends its budget on
+    # the listing; the forty go out again as a few jobs of siblings, each tree as the walker writes it
+    src = tmp_path / "src"
+    for i in range(40):
+        case = src / "令和6年度" / f"案件{i:03}"
+        case.mkdir(parents=True)
+        (case / "決裁.txt").write_text(f"案件 {i}\n" * (i + 1))
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    jobs: list[str] = []
+    submit = FileWorkers.submit
+
+    def counting(self: FileWorkers, job: Any, token: Any, large: bool = False) -> None:
+        jobs.append(job[0])
+        submit(self, job, token, large)
+
+    walker_alone = _tree_ids(url, src, 0)
+    monkeypatch.setattr(FileWorkers, "submit", counting)
+    assert _tree_ids(url, src, 2, True, 64) == walker_alone
+    assert "subdirs" in jobs and len(jobs) <= 12, jobs  # one job per case folder: 42
 
 
 def test_a_damaged_parent_tree_only_costs_reading_the_files_again(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from mamori.vault.filework import (
     LARGE_JOB,
     DirPart,
     FileWorkers,
+    Named,
     OldFile,
     Part,
     Todo,
@@ -41,6 +42,7 @@ from mamori.vault.filework import (
     parent_subtree,
     scan,
     scan_dir,
+    scan_subdirs,
 )
 from mamori.vault.fsmeta import node_from_stat
 from mamori.vault.gojson import GoTime
@@ -64,6 +66,8 @@ KEPT_BITS = MODE_PERM | MODE_SETUID | MODE_SETGID | MODE_STICKY
 
 PROGRAM_VERSION = "mamori 0.1.0"
 DEEP_RECURSION_LIMIT = 20_000
+# The most subdirectories a job's budget left that go out again in one job (`_subdirs_left`).
+SUBDIRS_PER_JOB = 32
 
 
 class BlobRepository(Protocol):
@@ -352,6 +356,10 @@ class Archiver:
                 return scan_dir(self.repo, skip, path, snap_path, old)
             plain = self._load_old(old)
             return scan_dir(self.repo, skip, path, snap_path, plain, self._load_old, root_dev, descend)
+        if job[0] == "subdirs":
+            skip = self._excludes.matches if self._excludes else None
+            _kind, path, snap_path, subdirs, root_dev, descend = job
+            return scan_subdirs(self.repo, skip, path, snap_path, subdirs, self._load_old, root_dev, descend)
         return scan(self.repo, *job[1:])
 
     def _send(self, here: _Dir, items: list[Todo]) -> None:
@@ -377,12 +385,12 @@ class Archiver:
                 if not files.has_room(large):
                     break
                 outbox.pop()
-                if job[0] == "dir":
+                if job[0] != "files":
                     job = (*job, self._descend_budget())
                 files.submit(job, (here, job[0]), large)
             if files.busy:
                 (here, kind), result = files.next_result()
-                if kind == "dir":
+                if kind != "files":
                     self._dir_received(here, result)
                 else:
                     self._received(here, result)
@@ -406,11 +414,25 @@ class Archiver:
                 self._save_tree_bytes(data, tree_id)
             self._received(here, part, tree_id)
             return
-        for name, old in subdirs:
-            self._walker_entry(here, name, old)
+        self._subdirs_left(here, subdirs)
         for name, old, sub in nested:
             self._nested_dir(here, name, old, sub)
         self._received(here, part)
+
+    def _subdirs_left(self, here: _Dir, subdirs: list[Named]) -> None:
+        """The subdirectories a job left when its budget ran out: handed out again in runs of
+        siblings (`scan_subdirs`), enough runs to keep every worker busy. A folder of fifty
+        one-file subfolders cost fifty jobs, and each job's round trip cost more than its folder."""
+        if not self._trees_in_workers or len(subdirs) < 2:
+            for name, old in subdirs:
+                self._walker_entry(here, name, old)
+            return
+        size = min(SUBDIRS_PER_JOB, -(-len(subdirs) // (2 * max(1, self._processes))))
+        for start in range(0, len(subdirs), size):
+            here.waiting += 1
+            dev = here.root_dev if self._one_fs else None
+            job = ("subdirs", here.path, here.snap_path, subdirs[start : start + size], dev)
+            self._outbox.append((here, job, False))
 
     def _nested_dir(self, here: _Dir, name: bytes, old: OldFile | None, result: DirPart) -> None:
         """A subdirectory the worker began and left unfinished: taken on as if its own job came back."""

@@ -60,6 +60,7 @@ __all__ = [
     "open_noatime",
     "scan",
     "scan_dir",
+    "scan_subdirs",
 ]
 
 # A job of files is at most about 128 × 500 bytes (a 255-byte name and the parent's node): a few
@@ -235,52 +236,21 @@ def _scan_dir(
     nested: list[tuple[bytes, OldFile | None, DirPart]] = []
     trees: list[tuple[bytes, bytes]] = []
     if load_tree is not None:
-        left: list[Named] = []
-        for name, old_node in subdirs:
-            if budget.entries <= 0 or budget.sealed <= 0:
-                left.append((name, old_node))
-                continue
-            path = _join(directory, name)
-            try:
-                st = os.lstat(path)
-            except OSError:
-                left.append((name, old_node))  # the walker reports it
-                continue
-            if not stat.S_ISDIR(st.st_mode) or (root_dev is not None and st.st_dev != root_dev):
-                left.append((name, old_node))
-                continue
-            sub = _scan_dir(
-                repo,
-                skip,
-                path,
-                prefix + os.fsdecode(name),
-                load_tree(parent_subtree(old_node)),
-                load_tree,
-                root_dev,
-                budget,
-            )
-            sub_part, _left, sub_tree, _nested, sub_trees = sub
-            if sub_tree is None:  # the walker takes it on from where this job stopped
-                nested.append((name, old_node, sub))
-                continue
-            trees += sub_trees
-            sub_id, sub_data = sub_tree
-            if sub_data is not None:
-                trees.append((sub_id, sub_data))
-            node = node_from_stat(name, path, st)
-            node.subtree = sub_id
-            entries.append((name, node.to_json()))
-            blobs += sub_part[4]
-            new, changed, unmodified, processed, dirs = counts
-            sub_new, sub_changed, sub_unmodified, sub_processed, sub_dirs = sub_part[5]
-            counts = (
-                new + sub_new,
-                changed + sub_changed,
-                unmodified + sub_unmodified,
-                processed + sub_processed,
-                dirs + sub_dirs + 1,
-            )
-        subdirs = left
+        subdirs, counts = _descend(
+            repo,
+            skip,
+            directory,
+            prefix,
+            subdirs,
+            load_tree,
+            root_dev,
+            budget,
+            entries,
+            blobs,
+            counts,
+            nested,
+            trees,
+        )
     tree: tuple[bytes, bytes | None] | None = None
     if not (subdirs or nested or walker or again or errors):
         data = tree_bytes_of(entries)
@@ -288,6 +258,110 @@ def _scan_dir(
         tree = (tree_id, None if repo.has_blob(BlobType.TREE, tree_id) else data)
         entries.clear()
     return (entries, walker, again, errors, blobs, counts), subdirs, tree, nested, trees
+
+
+def scan_subdirs(
+    repo: SealingRepository,
+    skip: Callable[[str], bool] | None,
+    directory: bytes,
+    snap_path: str,
+    subdirs: list[Named],
+    load_tree: Callable[[bytes | None], bytes | None],
+    root_dev: int | None = None,
+    descend: int = DESCEND_ENTRIES,
+) -> DirPart:
+    """Back up `subdirs` of `directory`, which a directory's job left when its budget ran out, as
+    `scan_dir` backs up a folder's subdirectories: one job for a run of sibling folders of a few
+    files each, not a job (and a round trip through the backup process) for every one of them.
+    Their nodes come back as entries; `directory`'s own tree is never finished here."""
+    budget = _Budget(descend)  # each subfolder counts its own entries; the first is always done
+    entries: list[tuple[bytes, str]] = []
+    blobs: list[SealedRun] = []
+    nested: list[tuple[bytes, OldFile | None, DirPart]] = []
+    trees: list[tuple[bytes, bytes]] = []
+    prefix = snap_path.rstrip("/") + "/"
+    left, counts = _descend(
+        repo,
+        skip,
+        directory,
+        prefix,
+        subdirs,
+        load_tree,
+        root_dev,
+        budget,
+        entries,
+        blobs,
+        (0, 0, 0, 0, 0),
+        nested,
+        trees,
+    )
+    return (entries, [], [], [], blobs, counts), left, None, nested, trees
+
+
+def _descend(
+    repo: SealingRepository,
+    skip: Callable[[str], bool] | None,
+    directory: bytes,
+    prefix: str,
+    subdirs: list[Named],
+    load_tree: Callable[[bytes | None], bytes | None],
+    root_dev: int | None,
+    budget: _Budget,
+    entries: list[tuple[bytes, str]],
+    blobs: list[SealedRun],
+    counts: tuple[int, ...],
+    nested: list[tuple[bytes, OldFile | None, DirPart]],
+    trees: list[tuple[bytes, bytes]],
+) -> tuple[list[Named], tuple[int, ...]]:
+    """Back up `subdirs` depth first while the budget lasts: a finished one adds its node to
+    `entries`, its blobs to `blobs` and its trees to `trees`; one begun and left unfinished goes to
+    `nested`. Returns the subdirectories left to the walker and the counts with theirs added."""
+    left: list[Named] = []
+    for name, old_node in subdirs:
+        if budget.entries <= 0 or budget.sealed <= 0:
+            left.append((name, old_node))
+            continue
+        path = _join(directory, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            left.append((name, old_node))  # the walker reports it
+            continue
+        if not stat.S_ISDIR(st.st_mode) or (root_dev is not None and st.st_dev != root_dev):
+            left.append((name, old_node))
+            continue
+        sub = _scan_dir(
+            repo,
+            skip,
+            path,
+            prefix + os.fsdecode(name),
+            load_tree(parent_subtree(old_node)),
+            load_tree,
+            root_dev,
+            budget,
+        )
+        sub_part, _left, sub_tree, _nested, sub_trees = sub
+        if sub_tree is None:  # the walker takes it on from where this job stopped
+            nested.append((name, old_node, sub))
+            continue
+        trees += sub_trees
+        sub_id, sub_data = sub_tree
+        if sub_data is not None:
+            trees.append((sub_id, sub_data))
+        node = node_from_stat(name, path, st)
+        node.subtree = sub_id
+        entries.append((name, node.to_json()))
+        blobs += sub_part[4]
+        new, changed, unmodified, processed, dirs = counts
+        sub_new, sub_changed, sub_unmodified, sub_processed, sub_dirs = sub_part[5]
+        counts = (
+            new + sub_new,
+            changed + sub_changed,
+            unmodified + sub_unmodified,
+            processed + sub_processed,
+            dirs + sub_dirs + 1,
+        )
+    return left, counts
 
 
 def scan(repo: SealingRepository, directory: bytes, items: Sequence[Todo]) -> Part:
