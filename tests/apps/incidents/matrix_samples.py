@@ -23,4 +23,7 @@ def url_kwargs(world: World) -> dict[str, dict[str, Any]]:
         personal_data=True, people_affected=3, special_care=True,
     )  # fmt: skip
     pk = {"pk": incident.pk}
-    return {f"incidents:{name}": pk for name in ("detail", "triage", "filing", "entry", "close", "reopen")}
+    return {
+        f"incidents:{name}": pk
+        for name in ("detail", "triage", "dates", "filing", "entry", "close", "reopen")
+    }

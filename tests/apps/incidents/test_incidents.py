@@ -18,16 +18,8 @@ from mamori.apps.incidents.kpis import count_of
 from mamori.apps.incidents.models import Incident, IncidentStatus
 from mamori.apps.incidents.selectors import incident_reports, open_deadlines
 from tests.apps.disposal.helpers import medium, signed_in
-
-
-def _report(world, *, days_ago: float = 1, actor=None, department=None, **personal) -> Incident:
-    """An incident learned of and reported `days_ago` days ago."""
-    learned = timezone.now() - timedelta(days=days_ago)
-    return services.incident_report(
-        actor=actor or world.users[Role.STAFF], scope=None, title="USBメモリの紛失", kind="loss",
-        department=department or world.gyokaku, detected_at=learned, learned_at=learned,
-        description="会議室で紛失", **{"reported_at": learned} | personal,
-    )  # fmt: skip
+from tests.apps.incidents.helpers import closed as _closed
+from tests.apps.incidents.helpers import reported as _report
 
 
 def test_staff_reports_from_the_short_form_and_the_officer_sees_the_deadline(world):
@@ -241,19 +233,6 @@ def test_hostile_text_in_a_report_is_shown_as_text(world):
             page = client.get(url).content.decode()
             assert "<script>alert" not in page and "<img src=x" not in page
             assert "&lt;script&gt;alert" in page
-
-
-def _closed(world, **personal) -> Incident:
-    incident = _report(world, days_ago=10, **personal)
-    if incident_reports(incident):
-        for report, day in (("preliminary", 2), ("final", 5)):
-            services.incident_file_report(
-                actor="o",
-                incident=incident,
-                report=report,
-                filed_at=incident.learned_at + timedelta(days=day),
-            )
-    return services.incident_close(actor="o", incident=incident)
 
 
 def test_a_closed_incident_shows_no_form_that_would_change_it_only_reopen(world):

@@ -48,6 +48,7 @@ VERBS = {
     "chain_keyed": pgettext_lazy("audit action", "監査ログの鍵付け"),
     "close": pgettext_lazy("audit action", "対応完了"),
     "confirm": pgettext_lazy("audit action", "確定"),
+    "correct": pgettext_lazy("audit action", "訂正"),
     "ensure": pgettext_lazy("audit action", "登録"),
     "fail": pgettext_lazy("audit action", "失敗"),
     "final": pgettext_lazy("audit action", "確報の提出"),

@@ -1,4 +1,5 @@
-"""Incident forms: the short report form for everyone, the officer's triage and filing forms."""
+"""Incident forms: the short report form for everyone, the officer's triage, date correction and
+filing forms."""
 
 from __future__ import annotations
 
@@ -88,6 +89,23 @@ class FilingForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.initial.setdefault("filed_at", _now())
+
+
+class DatesForm(forms.Form):
+    """The officer's correction of 発生・発見日時 and 市が把握した日時, with the reason."""
+
+    detected_at = forms.DateTimeField(label=_("発生・発見日時"), widget=DATETIME)
+    learned_at = forms.DateTimeField(
+        label=_("市が把握した日時"),
+        widget=DATETIME,
+        help_text=_("報告期限はこの日を1日目として数えます。訂正すると期限も変わります。"),
+    )
+    reason = forms.CharField(
+        label=_("訂正する理由"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("訂正前後の日時とともに経過に記録されます。"),
+    )
 
 
 class ReopenForm(forms.Form):

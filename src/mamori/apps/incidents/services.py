@@ -1,6 +1,7 @@
 """Incident writes: each one transaction and one audit event (and a timeline entry where a person
-would expect one). Staff and department leads report; the officer triages, records the statutory
-reports, closes and — with a reason — reopens. A closed incident takes no other change."""
+would expect one). Staff and department leads report; the officer triages, corrects the dates (with
+a reason), records the statutory reports, closes and — with a reason — reopens. A closed incident
+takes no other change."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from mamori.apps.backups.models import ProtectedSystem
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
-from mamori.apps.core.chronology import check_after, check_past
+from mamori.apps.core.chronology import check_after, check_past, is_before, shown
 from mamori.apps.core.models import Department
 from mamori.apps.core.services import validated
 from mamori.apps.disposal.models import Medium
@@ -35,6 +37,8 @@ ALREADY_CLOSED = _("この事故は既に完了しています")
 CLOSE_SEPARATELY = _("完了は「完了にする」で記録してください")
 NOT_CLOSED = _("この事故は完了していないため再開できません")
 REOPEN_REASON_REQUIRED = _("再開する理由を入力してください")
+CORRECT_REASON_REQUIRED = _("訂正する理由を入力してください")
+NOTHING_TO_CORRECT = _("日時が変わっていません")
 REPORTS = {"preliminary": _("速報"), "final": _("確報")}
 PERSONAL_FIELDS = [
     "personal_data",
@@ -59,6 +63,18 @@ def _check_past(value: datetime, field: object) -> None:
 def _check_after_report(value: datetime, incident: Incident, field: object) -> None:
     """The timeline starts with 「報告を受け付けました」: nothing on it is dated before that."""
     check_after(value, incident.reported_at, field=field, previous=_("報告日時"), error=IncidentError)
+
+
+def _check_dates(detected_at: datetime, learned_at: datetime, reported_at: datetime) -> None:
+    """発生・発見 → 市が把握 → 報告, none in the future; the filings are checked against 報告日時."""
+    _check_past(detected_at, _("発生・発見日時"))
+    _check_past(learned_at, _("市が把握した日時"))
+    if learned_at < detected_at:
+        raise IncidentError(LEARNED_BEFORE_DETECTED, code="learned_before_detected")
+    _check_past(reported_at, _("報告日時"))
+    check_after(
+        reported_at, learned_at, field=_("報告日時"), previous=_("市が把握した日時"), error=IncidentError
+    )
 
 
 def _check_open(incident: Incident) -> None:
@@ -90,15 +106,8 @@ def incident_report(
         raise IncidentError(
             OUT_OF_SCOPE.format(department=department.full_name), code="out_of_scope", http_status=403
         )
-    _check_past(detected_at, _("発生・発見日時"))
-    _check_past(learned_at, _("市が把握した日時"))
-    if learned_at < detected_at:
-        raise IncidentError(LEARNED_BEFORE_DETECTED, code="learned_before_detected")
     reported_at = reported_at or timezone.now()
-    _check_past(reported_at, _("報告日時"))
-    check_after(
-        reported_at, learned_at, field=_("報告日時"), previous=_("市が把握した日時"), error=IncidentError
-    )
+    _check_dates(detected_at, learned_at, reported_at)
     incident = Incident(
         title=title,
         kind=kind,
@@ -148,6 +157,51 @@ def incident_triage(
             before=before,
             after=snapshot_of(incident, TRIAGE_FIELDS)
             | {"systems": [s.code for s in systems], "media": [m.label for m in media]},
+        )
+    return incident
+
+
+def _as_before(value: datetime, stored: datetime) -> datetime:
+    """The form gives minutes: a value in the stored value's minute is that value, unchanged."""
+    return stored if not (is_before(value, stored) or is_before(stored, value)) else value
+
+
+def incident_correct_dates(
+    *, actor: Actor, incident: Incident, detected_at: datetime, learned_at: datetime, reason: str
+) -> Incident:
+    """「日時の訂正」: the officer corrects when the incident happened and when the city learned of it,
+    with a reason, while it is open (a closed one is reopened first). The report deadlines count from
+    `learned_at`, so they move with it; reports already filed stay filed and are judged anew."""
+    _check_open(incident)
+    reason = reason.strip()
+    if not reason:
+        raise IncidentError(CORRECT_REASON_REQUIRED, code="reason_required")
+    detected_at = _as_before(detected_at, incident.detected_at)
+    learned_at = _as_before(learned_at, incident.learned_at)
+    labels = {"detected_at": _("発生・発見日時"), "learned_at": _("市が把握した日時")}
+    before = {"detected_at": incident.detected_at, "learned_at": incident.learned_at}
+    after = {"detected_at": detected_at, "learned_at": learned_at}
+    changed = [name for name in labels if after[name] != before[name]]
+    if not changed:
+        raise IncidentError(NOTHING_TO_CORRECT, code="unchanged")
+    _check_dates(detected_at, learned_at, incident.reported_at)
+    changes = pgettext("separator", "、").join(
+        f"{labels[name]} {shown(before[name])} → {shown(after[name])}" for name in changed
+    )
+    with transaction.atomic():
+        incident.detected_at, incident.learned_at = detected_at, learned_at
+        incident.save(update_fields=changed)
+        _entry(
+            incident,
+            actor,
+            str(_("日時を訂正しました（{changes}）: {reason}")).format(changes=changes, reason=reason),
+        )
+        audit_record(
+            actor=actor,
+            action="incidents.incident.correct",
+            obj=incident,
+            before=before,
+            after=after | {"reason": reason},
         )
     return incident
 

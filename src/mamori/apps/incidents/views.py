@@ -1,6 +1,6 @@
-"""Incident pages: everyone may report; the officer triages, records the reports, closes and reopens;
-leads follow their departments' incidents; auditors read. A closed incident's page offers no form
-that would change it, only 「再開」. Views parse, call one service, render."""
+"""Incident pages: everyone may report; the officer triages, corrects the dates, records the reports,
+closes and reopens; leads follow their departments' incidents; auditors read. A closed incident's
+page offers no form that would change it, only 「再開」. Views parse, call one service, render."""
 
 from __future__ import annotations
 
@@ -30,7 +30,14 @@ from mamori.apps.core.selectors import department_list
 from mamori.apps.core.views.base import ServiceFormView
 
 from . import selectors, services
-from .forms import FilingForm, IncidentReportForm, IncidentTriageForm, ReopenForm, TimelineEntryForm
+from .forms import (
+    DatesForm,
+    FilingForm,
+    IncidentReportForm,
+    IncidentTriageForm,
+    ReopenForm,
+    TimelineEntryForm,
+)
 from .models import Incident, IncidentStatus
 
 FOLLOWERS = OFFICERS | {Role.DEPARTMENT_LEAD}
@@ -169,6 +176,22 @@ class IncidentTriageView(IncidentFormView):
 
     def perform(self, form: IncidentTriageForm) -> Incident:
         return services.incident_triage(actor=self.request.user, incident=self.incident, **form.cleaned_data)
+
+
+class IncidentDatesView(IncidentFormView):
+    """The officer corrects 発生・発見日時 / 市が把握した日時 (the deadlines' day 1), with a reason."""
+
+    form_class = DatesForm
+    title = _("日時の訂正")
+    success_message = _("日時を訂正しました。報告期限を計算し直しました。")
+
+    def get_initial(self) -> dict[str, Any]:
+        return {"detected_at": self.incident.detected_at, "learned_at": self.incident.learned_at}
+
+    def perform(self, form: DatesForm) -> Incident:
+        return services.incident_correct_dates(
+            actor=self.request.user, incident=self.incident, **form.cleaned_data
+        )
 
 
 class IncidentFilingView(IncidentFormView):
