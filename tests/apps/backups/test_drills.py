@@ -8,8 +8,10 @@ import os
 import pytest
 from django.urls import reverse
 
+from mamori.apps.backups import engine
 from mamori.apps.backups.jobs import run_execute
 from mamori.apps.backups.models import JobKind, Run, RunStatus
+from mamori.apps.backups.services import repository_access
 
 from .test_views import as_user
 
@@ -44,3 +46,14 @@ def test_the_full_restore_drill_judges_the_rto(sut, users, client):
     assert drill.detail["full"] is True and drill.detail["sampled"] == 32 and drill.rto_met is True
     page = client.get(reverse("backups:run-detail", args=[drill.pk])).content.decode()
     assert "全体復元で判定" in page
+
+
+def test_a_drill_lists_up_to_the_entries_the_settings_allow(sut, settings):
+    sut.run(JobKind.BACKUP)
+    access = repository_access(sut.system.repositories.get(role="primary"))
+    entries = len(engine.ls(access, engine.snapshots(access)[-1].id))  # files and every folder above them
+    settings.MAMORI_DRILL_MAX_ENTRIES = entries
+    assert sut.run(JobKind.RESTORE_DRILL).status == RunStatus.SUCCEEDED
+    settings.MAMORI_DRILL_MAX_ENTRIES = entries - 1
+    drill = sut.run(JobKind.RESTORE_DRILL)
+    assert drill.status == RunStatus.FAILED and f"には {entries - 1:,} 個を超える項目" in drill.error_text

@@ -14,7 +14,7 @@ from mamori.apps.backups import selectors, services
 from mamori.apps.backups.models import JobKind, RunStatus
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.repository import Repository
-from tests.vault.expanding import MiB, build_expanding_repository
+from tests.vault.expanding import MiB, build_expanding_repository, folder_bomb
 from tests.vault.hostile import GOOD, TreeWriter, build_hostile_repository, files_outside, target_of
 from tests.vault.repo_helpers import FAST_KDF
 
@@ -66,21 +66,19 @@ def test_drill_on_a_hostile_repository_is_red_with_the_reason(hostile, tmp_path)
     assert os.listdir(bad.outside) == []
 
 
+def watched(path, code, department) -> SystemUnderTest:
+    """A system whose primary repository is `path`, written by someone else."""
+    system = services.system_create(
+        actor="test", code=code, name=f"共有{code}", department=department, rpo_hours=24, rto_minutes=60
+    )
+    services.repository_create(actor="test", system=system, name="NAS", url=str(path), password=REPO_PASSWORD)
+    return SystemUnderTest(system, path.parent, path, path)
+
+
 @pytest.fixture
 def expanding(tmp_path, departments):
     bad = build_expanding_repository(tmp_path / "expanding")
-    system = services.system_create(
-        actor="test",
-        code="nas2",
-        name="共有NAS2",
-        department=departments["joho"],
-        rpo_hours=24,
-        rto_minutes=60,
-    )
-    services.repository_create(
-        actor="test", system=system, name="NAS", url=str(bad.path), password=REPO_PASSWORD
-    )
-    return bad, SystemUnderTest(system, tmp_path, bad.path, bad.path)
+    return bad, watched(bad.path, "nas2", departments["joho"])
 
 
 def keep_all_but(path, *, space=0, inodes=0):
@@ -106,6 +104,25 @@ def test_a_drill_of_a_snapshot_that_expands_without_end_stops_and_leaves_no_scra
     assert drill.error_text.startswith(f"{STOPPED}{scratch / f'drill-{drill.pk}'} stopped after ")
     assert "free, less than the" in drill.error_text and "\n" not in drill.error_text
     assert not (scratch / f"drill-{drill.pk}").exists()
+    assert selectors.system_status(system=sut.system).light == selectors.RED
+
+
+def test_a_drill_of_two_to_the_thirty_one_folders_stops_listing_them_and_says_so(
+    tmp_path, departments, settings
+):
+    repo = Repository.init(LocalBackend(tmp_path / "folders"), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    snap = w.snapshot([folder_bomb(w)], 1_760_000_000_000_000_000)  # /data/d: 2^31 - 1 folders, no file
+    repo.close()
+    sut = watched(tmp_path / "folders", "nas3", departments["joho"])
+    settings.MAMORI_DRILL_MAX_ENTRIES = 3_000  # the walk takes ~0.1 ms an entry: 2^31 would be days
+    drill = sut.run(JobKind.RESTORE_DRILL)
+    assert drill.status == RunStatus.FAILED and drill.passed is not True
+    assert drill.error_text == (
+        f"スナップショット {snap[:8]} には 3,000 個を超える項目があるため、一覧を止めました。本当にこの大きさなら"
+        "設定 MAMORI_DRILL_MAX_ENTRIES を増やし、そうでなければリポジトリを書いた者を確かめてください"
+    )
+    assert not (settings.MAMORI_HOME / "scratch" / f"drill-{drill.pk}").exists()
     assert selectors.system_status(system=sut.system).light == selectors.RED
 
 
@@ -138,17 +155,7 @@ def test_a_folder_holding_a_name_that_is_not_utf8_browses_and_restores_whole(
         [w.file(LEGACY_NAME, b"sjis\n"), w.dir(LEGACY_NAME + b".d", [])], 1_760_000_000_000_000_000
     )
     repo.close()
-    system = services.system_create(
-        actor="test",
-        code="legacy",
-        name="旧NAS",
-        department=departments["joho"],
-        rpo_hours=24,
-        rto_minutes=60,
-    )
-    services.repository_create(
-        actor="test", system=system, name="NAS", url=str(tmp_path / "legacy"), password=REPO_PASSWORD
-    )
+    system = watched(tmp_path / "legacy", "legacy", departments["joho"]).system
     officer = as_user(client, users, "officer")
     page = officer.get(reverse("backups:browse", args=["legacy", snap[:8]]) + "?path=/data")
     assert page.status_code == 200  # before: 500, the whole folder unreadable

@@ -30,6 +30,10 @@ from mamori.vault.pathfilter import PathFilter
 from .errors import BackupError
 
 WITH_DETAIL = "{message}: {detail}"  # the app's message, then the engine's own (English) one-liner
+SNAPSHOT_TOO_LARGE = _(
+    "スナップショット {snapshot} には {limit} 個を超える項目があるため、一覧を止めました。"
+    "本当にこの大きさなら設定 MAMORI_DRILL_MAX_ENTRIES を増やし、そうでなければリポジトリを書いた者を確かめてください"
+)
 
 
 class EngineError(BackupError):
@@ -414,11 +418,23 @@ def list_dir(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
         return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.list_dir(ref, path)]
 
 
-def snapshot_files(access: RepoAccess, ref: str) -> tuple[list[Node], list[str]]:
-    """Every file of a snapshot, and the tree entries left out as unsafe ("/data: invalid child node name")."""
+def snapshot_files(
+    access: RepoAccess, ref: str, on_file: Callable[[Node], None], *, max_entries: int
+) -> list[str]:
+    """Hand every file of a snapshot to `on_file` as the walk finds it (nothing is kept here) and
+    return the tree entries left out as unsafe ("/data: invalid child node name"). A walk past
+    `max_entries` entries of any kind stops (code "snapshot_too_large"): trees written to harm
+    name one subtree twice per level, 2^31 folders from 31 trees, days of walking."""
     with _open(access) as repo:
-        files = [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.ls(ref) if n.type == "file"]
-        return files, [f"{where}: {problem}" for where, problem in repo.tree_errors]
+        for count, n in enumerate(repo.ls(ref), 1):
+            if count > max_entries:
+                raise BackupError(
+                    Message(SNAPSHOT_TOO_LARGE, snapshot=ref[:8], limit=f"{max_entries:,}"),
+                    code="snapshot_too_large",
+                )
+            if n.type == "file":
+                on_file(Node(n.path, n.type, n.size, n.mtime, n.content))
+        return [f"{where}: {problem}" for where, problem in repo.tree_errors]
 
 
 def open_file(access: RepoAccess, ref: str, path: str) -> Iterator[bytes]:

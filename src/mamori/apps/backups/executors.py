@@ -343,6 +343,25 @@ def _verify(
     return None if digest == expected else Message(HASH_MISMATCH, path=node.path)
 
 
+class _Sample:
+    """A uniform random sample of `size` of the files offered, of a count not known ahead (reservoir
+    sampling): a drill keeps its sample, not the snapshot's list. Size 0 keeps every file."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.seen = 0
+        self.bytes = 0
+        self.chosen: list[tuple[engine.Snapshot, engine.Node]] = []
+
+    def offer(self, snap: engine.Snapshot, node: engine.Node) -> None:
+        self.seen += 1
+        self.bytes += node.size or 0
+        if not self.size or len(self.chosen) < self.size:
+            self.chosen.append((snap, node))
+        elif (slot := random.randrange(self.seen)) < self.size:
+            self.chosen[slot] = (snap, node)
+
+
 def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
     """Restore a random sample or everything (the full-restore drill: the only one that judges the RTO),
     verify it against the snapshot, time it, clean up."""
@@ -351,16 +370,19 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
     snaps = _latest_per_paths(engine.snapshots(access))
     if not snaps:
         raise BackupError(NO_SNAPSHOT, code="no_snapshot")
-    files: list[tuple[engine.Snapshot, engine.Node]] = []
+    sample = _Sample(run.schedule.drill_sample if run.schedule else int(run.detail.get("sample", 20)))
     problems: list[
         Message | str
     ] = []  # an entry a restore would refuse (e.g. "..") fails the drill by itself
     for snap in snaps:
-        nodes, unsafe = engine.snapshot_files(access, snap.id)
-        files.extend((snap, n) for n in nodes)
+        unsafe = engine.snapshot_files(
+            access,
+            snap.id,
+            lambda node, snap=snap: sample.offer(snap, node),  # type: ignore[misc]
+            max_entries=settings.MAMORI_DRILL_MAX_ENTRIES,
+        )
         problems.extend(f"{snap.short_id} {p}" for p in unsafe)
-    sample_size = run.schedule.drill_sample if run.schedule else int(run.detail.get("sample", 20))
-    chosen = files if sample_size == 0 or sample_size >= len(files) else random.sample(files, sample_size)
+    chosen = sample.chosen
     scratch = Path(settings.MAMORI_HOME) / "scratch" / f"drill-{run.pk}"
     shutil.rmtree(scratch, ignore_errors=True)
     restored_bytes = 0
@@ -378,8 +400,8 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = time.monotonic() - started
     passed = not problems
-    full = len(chosen) == len(files)
-    available_bytes = sum(n.size or 0 for _s, n in files)
+    full = len(chosen) == sample.seen
+    available_bytes = sample.bytes
     estimate = {}
     if not full and restored_bytes:  # a sample says nothing certain about the RTO: an estimate, labelled
         estimate = {"extrapolated_seconds": round(seconds * available_bytes / restored_bytes, 1)}
@@ -393,7 +415,7 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
             "seconds": round(seconds, 3),
             "rto_seconds": run.system.rto_minutes * 60,
             "sampled": len(chosen),
-            "available": len(files),
+            "available": sample.seen,
             "full": full,
             "bytes_available": available_bytes,
             **estimate,

@@ -252,6 +252,9 @@ MAMORI_RESTORE_KEEP_FREE_PERCENT = float(os.environ.get("MAMORI_RESTORE_KEEP_FRE
 MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT = float(
     os.environ.get("MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT", "5")
 )
+# A drill first walks each snapshot it drills: more entries than this (files, folders, links) stop
+# it red, so trees written to harm (2^31 folders from 31 trees) cannot keep it walking for days.
+MAMORI_DRILL_MAX_ENTRIES = int(os.environ.get("MAMORI_DRILL_MAX_ENTRIES", "10000000"))
 MAMORI_LOCK_WAIT_SECONDS = int(os.environ.get("MAMORI_LOCK_WAIT_SECONDS", "600"))
 MAMORI_LOCK_STALE_HOURS = 24
 # A scheduled run started later than this after its due time is reported as missed / late.
