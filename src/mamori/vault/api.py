@@ -566,15 +566,27 @@ class Repository:
                         stack.append((node.subtree, path))
         return [found[p] for p in sorted(found)]
 
-    def open_file(self, ref: str, path: str) -> Iterator[bytes]:
-        """Stream one file's content, blob by blob."""
+    def _file_node(self, ref: str, path: str) -> Node:
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
         if node is None or node.type != "file":
             raise NotFoundError(f"{path} is not a file in the snapshot", file_type="path", ref=path)
-        for blob_id in node.content or []:
+        return node
+
+    def open_file(self, ref: str, path: str) -> Iterator[bytes]:
+        """Stream one file's content, blob by blob."""
+        for blob_id in self._file_node(ref, path).content or []:
             yield self.low.load_blob(BlobType.DATA, blob_id)
+
+    def file_length(self, ref: str, path: str) -> int:
+        """The bytes `open_file` yields, from the index (each blob read is checked against its
+        entry's length), whatever the node's `size` says: a tree written by someone else may lie.
+        A blob the index does not hold is an `IntegrityError` here, before anything is sent."""
+        return sum(
+            self.low.locate_blob(BlobType.DATA, blob_id)[1].plaintext_length
+            for blob_id in self._file_node(ref, path).content or []
+        )
 
     def restore(
         self,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from mamori.apps.backups import selectors, services
 from mamori.apps.backups.models import JobKind, RunStatus
 from mamori.vault.backend.local import LocalBackend
+from mamori.vault.model import Node
 from mamori.vault.repository import Repository
 from tests.vault.expanding import MiB, build_expanding_repository, folder_bomb
 from tests.vault.hostile import GOOD, TreeWriter, build_hostile_repository, files_outside, target_of
@@ -174,3 +175,28 @@ def test_a_folder_holding_a_name_that_is_not_utf8_browses_and_restores_whole(
     assert (os.fsencode(target / "data") + b"/" + LEGACY_NAME) in [
         os.fsencode(p) for p in (target / "data").iterdir()
     ]
+
+
+def test_a_download_is_as_long_as_its_content_whatever_size_the_tree_claims(
+    tmp_path, departments, users, client
+):
+    repo = Repository.init(LocalBackend(tmp_path / "lying"), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    content = w.file(b"x", b"0123456789").content
+    lies = [
+        Node(name=name, type="file", mode=0o644, size=size, content=content) for name, size in LIES.items()
+    ]
+    unindexed = Node(name=b"unindexed.txt", type="file", mode=0o644, size=10, content=[bytes(32)])
+    snap = w.snapshot([*lies, unindexed], 1_760_000_000_000_000_000)
+    repo.close()
+    watched(tmp_path / "lying", "lying", departments["joho"])
+    officer = as_user(client, users, "officer")
+    for name in LIES:
+        response = officer.get(reverse("backups:download", args=["lying", snap[:8], f"data/{name.decode()}"]))
+        assert response.status_code == 200 and response["Content-Length"] == "10"
+        assert b"".join(response.streaming_content) == b"0123456789"
+    response = officer.get(reverse("backups:download", args=["lying", snap[:8], "data/unindexed.txt"]))
+    assert response.status_code == 400 and "not in the index" in response.content.decode()
+
+
+LIES = {b"longer.txt": 1 << 30, b"shorter.txt": 3, b"empty.txt": 0}  # what the tree claims: 1 GiB, 3, 0

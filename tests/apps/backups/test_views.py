@@ -103,6 +103,7 @@ def test_browse_and_download_stream_the_exact_bytes(world, users, client):
         reverse("backups:download", args=["fileserver", "latest", f"{folder}/名簿.csv".lstrip("/")])
     )
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    assert response["Content-Length"] == "3000"
     assert b"".join(response.streaming_content) == (world.data / "共有" / "名簿.csv").read_bytes()
     assert AuditEvent.objects.filter(action="backups.snapshot.download", actor="officer").count() == 1
 

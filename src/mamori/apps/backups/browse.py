@@ -9,7 +9,7 @@ from __future__ import annotations
 import glob
 import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,6 +84,7 @@ def snapshot_file_open(
         raise BackupError(NOT_FOUND.format(path=path), code="not_found", http_status=404)
     if node.type != "file":
         raise BackupError(NOT_A_FILE.format(path=path), code="not_a_file")
+    node = replace(node, size=engine.file_length(access, ref, path))  # its content's, not its tree's claim
     with transaction.atomic():
         audit_record(
             actor=actor,

@@ -443,6 +443,13 @@ def open_file(access: RepoAccess, ref: str, path: str) -> Iterator[bytes]:
         yield from repo.open_file(ref, path)
 
 
+def file_length(access: RepoAccess, ref: str, path: str) -> int:
+    """The bytes `open_file` streams: the content's own length, not the size the snapshot's tree
+    claims (a repository written by someone else may lie)."""
+    with _open(access) as repo:
+        return int(repo.file_length(ref, path))
+
+
 def restore(
     access: RepoAccess,
     ref: str,
