@@ -170,7 +170,17 @@ def test_a_local_repository_in_mamoris_own_places_is_refused_and_nothing_is_writ
         "through a symlink to the home": link / "restic",
         "the Python environment": Path(sys.prefix) / "restic",
         "the service user's ~/.ssh": Path.home() / ".ssh" / "restic",
+        # holding one: its data/, keys/, locks/ would be written beside them, and a prune deletes there
+        "the root": Path("/"),
+        "a folder holding the home": home.parent,
+        "a folder holding the audit checkpoints": Path(settings.MAMORI_AUDIT_CHECKPOINT_DIR).parent,
+        "a folder holding the Python environment": Path(sys.prefix).parent,
+        "a folder holding mamori's code": Path(mamori.__file__).parent.parent,
+        "through a symlink to the root": tmp_path / "to-the-root",
+        "through a symlink to a folder holding the home": tmp_path / "to-above-the-home",
     }
+    (tmp_path / "to-the-root").symlink_to("/")
+    (tmp_path / "to-above-the-home").symlink_to(home.parent)
     before = _home_listing()
     for case, path in refused.items():
         with pytest.raises(BackupError) as caught:

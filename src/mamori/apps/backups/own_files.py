@@ -11,9 +11,9 @@ into one (the database holds every repository password, encrypted with `reposito
 it; `secret_key` signs sessions): a path source may not be, or lie inside, mamori's private places,
 and one that holds them (`/`) must exclude them. The built-in system `mamori` backs those up.
 
-Nor may a local repository lie in any of these places (an officer's repository would write its
-files among the keys, the database or the code), except MAMORI_HOME/repositories, which is where
-mamori keeps repositories. The demo's fictional server folders (MAMORI_HOME/demo-data) are neither. Paths are compared after
+Nor may a local repository lie in any of these places or hold one (an officer's repository would
+write its files among the keys, the database or the code, and its prune would delete there),
+except MAMORI_HOME/repositories, which is where mamori keeps repositories. The demo's fictional server folders (MAMORI_HOME/demo-data) are neither. Paths are compared after
 resolving symlinks, when saved or requested and again when the worker runs.
 """
 
@@ -100,14 +100,16 @@ def restore_target_check(folder: str) -> Path:
 
 
 def repository_path_check(path: str) -> None:
-    """`BackupError` when a local repository at `path` would lie in mamori's own places (symlinks
-    resolved); MAMORI_HOME/repositories, where mamori keeps repositories, excepted."""
+    """`BackupError` when a local repository at `path` would lie in mamori's own places or hold one
+    (symlinks resolved): a repository at `/` or `/srv` writes its `data/`, `keys/`, `locks/` beside
+    MAMORI_HOME and its prune deletes there. MAMORI_HOME/repositories, where mamori keeps
+    repositories, excepted (a folder below it, not the folder itself)."""
     real = Path(os.path.realpath(path))
     repositories = Path(os.path.realpath(repositories_dir()))
     if real.is_relative_to(repositories) and real != repositories:
         return
     for place, open_below in _private() + _code():
-        if _inside(real, place, open_below):
+        if place.is_relative_to(real) or _inside(real, place, open_below):
             raise BackupError(
                 PROTECTED_REPOSITORY.format(path=path, protected=place, repositories=repositories),
                 code="protected_repository",
