@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mamori.vault.api import BackupProgress, BackupResult, NodeInfo, SnapshotInfo
 from mamori.vault.cli.allocator import tune_allocator
 from mamori.vault.errors import InvalidArgumentError, VaultError
+from mamori.vault.freespace import KeepFree
 from mamori.vault.fsmeta import posix_mode_bits
 from mamori.vault.pathfilter import PathFilter, read_pattern_file
 from mamori.vault.restorer import OVERWRITE
@@ -76,7 +77,25 @@ def register(sub: Any, parent: argparse.ArgumentParser) -> None:
         default="always",
         help="a file already at the target: replace it (always, the default) or keep it (never)",
     )
+    p.add_argument(
+        "--keep-free",
+        type=_percent,
+        default=0.0,
+        metavar="PERCENT",
+        help="stop before the target's file system has less than PERCENT of its space or of its inodes"
+        " free (default 0: no reserve, as restic; mamori's drills and web restores keep 5)",
+    )
     p.set_defaults(handler=cmd_restore)
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage from 0 up to (not including) 100")
+    return value
 
 
 def _parse_time(text: str) -> datetime:
@@ -288,6 +307,7 @@ def cmd_diff(ctx: Context, args: argparse.Namespace) -> int:
 
 def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
     """Restore a snapshot below --target; exit 1 and list the files that could not be restored."""
+    keep = args.keep_free
     with ctx.open_repository() as repo:
         result = repo.restore(
             args.snapshot,
@@ -296,6 +316,7 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
             exclude=args.exclude,
             overwrite=args.overwrite,
             verify=args.verify,
+            keep_free=KeepFree.percent(args.target, keep, keep) if keep else None,
         )
     for index_id, problem in repo.index_errors:
         ctx.warn(f"warning: index {index_id[:8]} skipped: {problem}")
