@@ -5,25 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.utils.text import format_lazy
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 
 from mamori.apps.core.forms import DATE_WIDGET
 from mamori.apps.core.models import Department, Role
+from mamori.apps.core.wareki import fiscal_year_of, format_fiscal_year
 
 from .models import Audience
 from .services import CampaignData
 from .texts import PLACEHOLDERS
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-SUBJECT_HELP = format_lazy(
-    _(
-        "差し込み項目: {names}（受け取る人ごとに置き換えます。{year} は保存するときに配信日の年度、例えば令和8年度になります）"
-    ),
-    names="、".join(f"{{{p}}}" for p in PLACEHOLDERS),
-    year="{年度}",
+SUBJECT_HELP = _(
+    "差し込み項目: {names}（受け取る人ごとに置き換えます。{year} は保存するときに配信日の年度、例えば{example}になります）"
 )
+
+
+def subject_help() -> str:
+    """The subject's help: the placeholders, and this year's {年度} as a notice will read it — in Japanese
+    whatever the officer reads (the notice is Japanese), so marked `lang="ja"` in an English page."""
+    fiscal_year = fiscal_year_of(timezone.localdate())
+    return format_html(
+        str(SUBJECT_HELP),
+        names=pgettext("separator", "、").join(f"{{{p}}}" for p in PLACEHOLDERS),
+        year="{年度}",
+        example=format_html('<span lang="ja">{}</span>', format_fiscal_year(fiscal_year)),
+    )
 
 
 class DepartmentsField(forms.ModelMultipleChoiceField):
@@ -32,7 +42,7 @@ class DepartmentsField(forms.ModelMultipleChoiceField):
 
 
 class CampaignForm(forms.Form):
-    subject = forms.CharField(label=pgettext_lazy("mail", "件名"), max_length=150, help_text=SUBJECT_HELP)
+    subject = forms.CharField(label=pgettext_lazy("mail", "件名"), max_length=150, help_text="")
     body = forms.CharField(label=_("本文"), max_length=5000, widget=forms.Textarea(attrs={"rows": 14}))
     send_at = forms.DateTimeField(label=_("配信日時"), widget=DATETIME)
     due_on = forms.DateField(label=_("確認の期限"), widget=DATE_WIDGET)
@@ -53,6 +63,10 @@ class CampaignForm(forms.Form):
         required=False,
         widget=DATE_WIDGET,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].help_text = subject_help()
 
     def data_for_service(self) -> CampaignData:
         d = self.cleaned_data

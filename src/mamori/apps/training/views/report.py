@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from mamori.apps.core.labels import fiscal_year_label
 from mamori.apps.core.models import Department
 from mamori.apps.core.permissions import (
     LEADS_AND_READERS,
@@ -20,7 +21,7 @@ from mamori.apps.core.permissions import (
     membership_department_ids,
     user_role,
 )
-from mamori.apps.core.wareki import fiscal_year_of, format_fiscal_year
+from mamori.apps.core.wareki import fiscal_year_of
 
 from .. import report, selectors
 from ..models import Course
@@ -111,7 +112,7 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     status = "red" if overdue else ("green" if completed == assigned else "amber")
     labels = {"red": _("期限を過ぎた未修了者がいます"), "amber": _("受講期間中です"), "green": _("全員修了")}
     return {
-        "year": format_fiscal_year(year),
+        "year": fiscal_year_label(year),
         "assigned": assigned,
         "completed": completed,
         "overdue": overdue,
