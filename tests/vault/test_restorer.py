@@ -172,9 +172,21 @@ def test_a_restore_worker_that_dies_fails_the_restore_in_one_line(tmp_path: Path
 
 
 CHILD = """
+import os
 import sys
 from pathlib import Path
 from mamori.vault import open_repository
+from mamori.vault import restorer
+
+restore_process, run_job = os.getpid(), restorer.run_job
+
+def held(*args, **kwargs):
+    if os.getpid() != restore_process:  # a worker, in the middle of its job: say so, then hold
+        os.write(1, b"%d\\n" % os.getpid())
+        os.read(0, 1)  # stdin: a pipe the test never writes to, held until the restore is killed
+    return run_job(*args, **kwargs)
+
+restorer.run_job = held
 with open_repository(sys.argv[1], sys.argv[2]) as repo:
     repo.restore("latest", Path(sys.argv[3]))
 """
@@ -187,15 +199,20 @@ def test_kill_9_of_a_restore_takes_its_workers_and_a_second_restore_completes(tm
     with open_repository(url, PASSWORD) as repo:
         repo.backup([src])
     target = tmp_path / "out"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, url, PASSWORD, str(target)])
-    workers: set[int] = set()
-    deadline = time.monotonic() + 60
-    while not workers and child.poll() is None and time.monotonic() < deadline:
+    with subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, PASSWORD, str(target)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None
+        working = child.stdout.readline()  # a worker holds a job: the restore is under way, whatever the load
         workers = _children(child.pid)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    assert workers, "the restore finished before its workers were seen"
-    assert _gone(workers, time.monotonic() + 10), f"worker processes {workers} outlived the restore"
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        assert working, "the restore ended without a worker process taking a job"
+        assert int(working) in workers
+        # stdin still open: a worker that outlived the restore would still be holding its job
+        assert _gone(workers, time.monotonic() + 10), f"worker processes {workers} outlived the restore"
     with open_repository(url, PASSWORD) as repo:
         assert repo.restore("latest", target).failed == []
     assert tree_state(target / str(src).lstrip("/")) == tree_state(src)

@@ -3,6 +3,7 @@ from the command line and as a background job started on the web (leads: their d
 
 from __future__ import annotations
 
+import fcntl
 import io
 import re
 import subprocess
@@ -247,18 +248,45 @@ def test_a_page_set_is_drawn_exactly_as_weasyprint_draws_it_with_its_whole_style
         assert all(ImageChops.difference(a, b).getbbox() is None for a, b in zip(book, default, strict=True))
 
 
-def test_a_page_set_given_last_but_first_in_the_book_is_not_left_to_the_end():
+def test_a_page_set_given_last_but_first_in_the_book_is_not_left_to_the_end(monkeypatch, tmp_path):
     """The 目次 is made after all the sheets; the workers take it before the sheets still waiting, so
-    the year does not end with one worker laying out the 目次 while the other has nothing to do."""
+    the year does not end with one worker laying out the 目次 while the other has nothing to do.
+    Nothing is laid out before all 13 page sets are given (a gate), so what the workers take first
+    does not depend on how fast they run: the 6 queued ahead (AHEAD × 2 workers), then the 目次."""
+    queued: list[int] = []
+
+    class Recorded(pdf_book._Backlog):
+        def __init__(self, tasks, limit):
+            super().__init__(_Recording(tasks, queued), limit)
+
+    monkeypatch.setattr(pdf_book, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pdf_book, "_Backlog", Recorded)
+    monkeypatch.setattr(pdf_book, "render_page_set", pdf_faults.render_after_the_gate)
+    gate = tmp_path / "gate"
+    gate.touch()
     laid: list[int] = []
 
     def page_sets():
-        for order in [*range(1, 13), 0]:
-            yield pdf_book.PageSet(order, f"{order}", f"{order}-", f"<p>{order}</p>")
+        with gate.open("rb") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            for order in [*range(1, 13), 0]:
+                yield pdf_book.PageSet(order, f"{order}", f"{order}-", f"<!-- gate: {gate} --><p>{order}</p>")
+        # the lock goes with the file: the workers lay out from here on
 
     data = pdf_book.book_pdf(page_sets(), count=13, stylesheet="", title=lambda: "t", on_laid_out=laid.append)
     assert sorted(laid) == list(range(13)) and len(PdfReader(io.BytesIO(data)).pages) == 13
-    assert laid.index(0) < 10  # queued behind at most the AHEAD × 2 workers given before it
+    assert queued == [*range(1, 7), 0, *range(7, 13)]  # taken in this order: one queue, first in first out
+
+
+class _Recording:
+    """The workers' queue, noting the order of each page set put in it."""
+
+    def __init__(self, tasks, queued):
+        self.tasks, self.queued = tasks, queued
+
+    def put(self, task):
+        self.queued.append(task[0])
+        self.tasks.put(task)
 
 
 def test_a_pdf_reports_each_sheet_each_page_set_and_the_writing(two_programs):
