@@ -27,7 +27,7 @@ from mamori.vault import init_repository, open_repository
 from mamori.vault.archiver import ArchiveOptions, Archiver
 from mamori.vault.backend import FileType
 from mamori.vault.filework import FileWorkers, Part, Todo, WorkerCrashedError, scan
-from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
+from mamori.vault.fsmeta import dir_node_json, node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime
 from mamori.vault.model import Snapshot, parse_tree
 from mamori.vault.pack import BlobType, SealedRun
@@ -378,6 +378,22 @@ def test_a_small_files_node_json_is_the_nodes_own(tmp_path: Path) -> None:
         times = (GoTime.format_local(st.st_mtime_ns), GoTime.format_local(st.st_ctime_ns))
         ours = small_file_json(name, st, times, read_xattrs(path), st.st_size, node.content)
         assert ours == node.to_json()
+
+
+def test_a_folders_node_json_is_the_nodes_own(tmp_path: Path) -> None:
+    # workers write the nodes of the folders they finish without building them: restic's bytes
+    names = [b"plain", b'a"b\\c\n<&>', b"\xff\xfe-not-utf8", "課 ＃1".encode()]
+    for n, name in enumerate(names):
+        path = os.path.join(os.fsencode(tmp_path), name)
+        os.mkdir(path)
+        os.chmod(path, [0o755, 0o2770, 0o1777, 0o000][n])
+    os.setxattr(os.path.join(os.fsencode(tmp_path), names[0]), b"user.mamori", b"\x00\x01 value")
+    for name in names:
+        path = os.path.join(os.fsencode(tmp_path), name)
+        st = os.lstat(path)
+        node = node_from_stat(name, path, st)
+        node.subtree = bytes(range(32))
+        assert dir_node_json(name, path, st, node.subtree) == node.to_json()
 
 
 _RUN_SIZES = (0, 5, 3 << 20, 70_000)

@@ -24,7 +24,6 @@ import ctypes
 import fcntl
 import gc
 import hashlib
-import json
 import os
 import pickle
 import select
@@ -36,10 +35,12 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+import orjson
+
 from mamori.vault.backend.spool import write_all
 from mamori.vault.chunker import MIN_SIZE
 from mamori.vault.errors import VaultError
-from mamori.vault.fsmeta import node_from_stat, read_xattrs, small_file_json
+from mamori.vault.fsmeta import dir_node_json, node_from_stat, read_xattrs, small_file_json
 from mamori.vault.gojson import GoTime, go_unquote
 from mamori.vault.model import tree_bytes_of
 from mamori.vault.pack import BlobType, SealedRun
@@ -151,15 +152,24 @@ def _old_file(node: Any) -> OldFile | None:
     )
 
 
-def old_entries(plain: bytes | None) -> dict[bytes, OldFile | None]:
-    """The parent's tree plaintext as name → node fields; a damaged tree only costs re-reading."""
+def old_nodes(plain: bytes | None) -> dict[bytes, Any]:
+    """The parent's tree plaintext as name → its decoded node (`_old_file` takes the fields a
+    backup compares from it); a damaged tree only costs re-reading.
+
+    orjson: a worker decodes the parent's tree of every folder, and `json.loads` with the dict of
+    tuples made from it was a tenth of a no-change backup's CPU (4 times the time of orjson's)."""
     if plain is None:
         return {}
     try:
-        nodes = json.loads(plain).get("nodes") or []
-        return {go_unquote(n["name"]): _old_file(n) for n in nodes}
+        nodes = orjson.loads(plain).get("nodes") or []
+        return {go_unquote(n["name"]): n for n in nodes}
     except (ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def old_entries(plain: bytes | None) -> dict[bytes, OldFile | None]:
+    """The parent's tree plaintext as name → node fields; a damaged tree only costs re-reading."""
+    return {name: _old_file(node) for name, node in old_nodes(plain).items()}
 
 
 def parent_subtree(old: OldFile | None) -> bytes | None:
@@ -212,12 +222,13 @@ def _scan_dir(
 ) -> DirPart:
     try:
         with os.scandir(directory) as it:
-            listing = sorted(
+            listing = [
                 (e.name, e.is_dir(follow_symlinks=False), e.is_file(follow_symlinks=False)) for e in it
-            )
+            ]
+        listing.sort()
     except OSError as exc:
         return ([], [], [], [(directory, exc)], [], (0, 0, 0, 0, 0)), [], None, [], []
-    old = old_entries(old_tree)
+    old = old_nodes(old_tree)
     prefix = snap_path.rstrip("/") + "/"
     subdirs: list[Named] = []
     files: list[Todo] = []
@@ -225,9 +236,9 @@ def _scan_dir(
         if skip is not None and skip(prefix + os.fsdecode(name)):
             continue
         if is_dir:
-            subdirs.append((name, old.get(name)))
+            subdirs.append((name, _old_file(old.get(name))))
         else:
-            files.append((name, old.get(name), is_file))
+            files.append((name, _old_file(old.get(name)), is_file))
     mine = files[:DIR_FILES]
     entries, walker, again, errors, blobs, counts = scan(repo, directory, mine)
     again += files[DIR_FILES:]
@@ -348,9 +359,7 @@ def _descend(
         sub_id, sub_data = sub_tree
         if sub_data is not None:
             trees.append((sub_id, sub_data))
-        node = node_from_stat(name, path, st)
-        node.subtree = sub_id
-        entries.append((name, node.to_json()))
+        entries.append((name, dir_node_json(name, path, st, sub_id)))
         blobs += sub_part[4]
         new, changed, unmodified, processed, dirs = counts
         sub_new, sub_changed, sub_unmodified, sub_processed, sub_dirs = sub_part[5]

@@ -25,8 +25,10 @@ from mamori.vault.model import (
     MODE_STICKY,
     MODE_SYMLINK,
     Node,
-    file_json,
+    content_json,
+    disk_node_json,
     owner_json,
+    subtree_json,
 )
 
 _TYPE_BITS = {
@@ -154,8 +156,37 @@ def small_file_json(
     mtime, ctime = times
     owner = _owner_json(st.st_uid, st.st_gid)
     mode = go_mode(st.st_mode)[1]
-    return file_json(
-        name, mode, mtime, ctime, owner, st.st_ino, st.st_dev, size, st.st_nlink, xattrs, content
+    return disk_node_json(
+        name,
+        "file",
+        mode,
+        mtime,
+        ctime,
+        owner,
+        st.st_ino,
+        st.st_dev,
+        size,
+        st.st_nlink,
+        xattrs,
+        content_json(content),
+    )
+
+
+def dir_node_json(name: bytes, path: bytes, st: os.stat_result, subtree: bytes) -> str:
+    """`node_from_stat(name, path, st).to_json()` of a directory with its `subtree`, without the node."""
+    return disk_node_json(
+        name,
+        "dir",
+        go_mode(st.st_mode)[1],
+        GoTime.format_local(st.st_mtime_ns),
+        GoTime.format_local(st.st_ctime_ns),
+        _owner_json(st.st_uid, st.st_gid),
+        st.st_ino,
+        st.st_dev,
+        0,  # node_from_stat keeps no size or link count for a directory
+        0,
+        read_xattrs(path),
+        subtree_json(subtree),
     )
 
 

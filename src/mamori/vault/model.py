@@ -158,8 +158,9 @@ class Node:
             raise TreeFormatError(f"invalid node {data.get('name')!r}: {exc}") from exc
 
 
-def file_json(
+def disk_node_json(
     name: bytes,
+    kind: str,
     mode: int,
     mtime: str,
     ctime: str,
@@ -169,15 +170,16 @@ def file_json(
     size: int,
     links: int,
     xattrs: list[tuple[bytes, bytes]],
-    content: list[bytes],
+    tail: str,
 ) -> str:
-    """`Node.to_json` of a regular file (atime = mtime, `owner` = its `owner_json`), without
-    building the node: a backup's workers write one for every small file."""
+    """`Node.to_json` of a file or folder as read from disk (atime = mtime, `owner` = its
+    `owner_json`), without building the node: a backup's workers write one for every small file
+    and folder. `tail` is the rest, `content_json` of a file's content or `subtree_json`."""
     return "".join(
         (
             '{"name":',
             name_json(name),
-            f',"type":"file","mode":{mode}' if mode else ',"type":"file"',
+            f',"type":"{kind}","mode":{mode}' if mode else f',"type":"{kind}"',
             f',"mtime":"{mtime}","atime":"{mtime}","ctime":"{ctime}"',
             owner,
             f',"inode":{inode}' if inode else "",
@@ -185,11 +187,21 @@ def file_json(
             f',"size":{size}' if size else "",
             f',"links":{links}' if links else "",
             _xattrs_json(xattrs) if xattrs else "",
-            f',"content":["{content[0].hex()}"]}}'
-            if len(content) == 1
-            else ',"content":[' + ",".join(f'"{c.hex()}"' for c in content) + "]}",
+            tail,
         )
     )
+
+
+def content_json(content: list[bytes]) -> str:
+    """A file node's `,"content":[...]}` (`disk_node_json`)."""
+    if len(content) == 1:
+        return f',"content":["{content[0].hex()}"]}}'
+    return ',"content":[' + ",".join(f'"{c.hex()}"' for c in content) + "]}"
+
+
+def subtree_json(subtree: bytes) -> str:
+    """A folder node's `,"content":null,"subtree":"..."}` (`disk_node_json`)."""
+    return f',"content":null,"subtree":"{subtree.hex()}"}}'
 
 
 @functools.lru_cache(maxsize=256)

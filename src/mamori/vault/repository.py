@@ -485,10 +485,9 @@ class Repository:
     ) -> tuple[bytes, bytes | None]:
         """`decode_blob`, and the blob's verified zstd frame (None when stored uncompressed), which
         a copy re-encrypts as it is instead of compressing the plaintext again."""
-        where = f"{blob.type.value} blob {blob.id.hex()[:8]} in pack {pack_id[:8]}"
         if len(sealed) != blob.length:
             raise IntegrityError(
-                f"{where} is truncated: run `mamori vault check --read-data`",
+                f"{_where(pack_id, blob)} is truncated: run `mamori vault check --read-data`",
                 pack_id=pack_id,
                 blob_id=blob.id.hex(),
             )
@@ -498,10 +497,14 @@ class Repository:
             if blob.uncompressed_length:
                 frame, plain = plain, compression.decompress(plain, blob.uncompressed_length)
         except IntegrityError as exc:
-            raise type(exc)(f"{where} is damaged ({exc})", pack_id=pack_id, blob_id=blob.id.hex()) from exc
+            raise type(exc)(
+                f"{_where(pack_id, blob)} is damaged ({exc})", pack_id=pack_id, blob_id=blob.id.hex()
+            ) from exc
         if hash_bytes(plain) != blob.id:
             raise InvalidDataError(
-                f"{where} does not match its id: the pack is damaged", pack_id=pack_id, blob_id=blob.id.hex()
+                f"{_where(pack_id, blob)} does not match its id: the pack is damaged",
+                pack_id=pack_id,
+                blob_id=blob.id.hex(),
             )
         return plain, frame
 
@@ -527,6 +530,11 @@ class Repository:
     def overhead(self) -> int:
         """Bytes encryption adds to each blob and file."""
         return EXTENSION
+
+
+def _where(pack_id: str, blob: PackedBlob) -> str:
+    # only for messages: a backup decodes the parent's tree of every folder
+    return f"{blob.type.value} blob {blob.id.hex()[:8]} in pack {pack_id[:8]}"
 
 
 def _not_indexed(blob_type: BlobType, blob_id: bytes) -> IntegrityError:

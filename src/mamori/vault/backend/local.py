@@ -295,17 +295,16 @@ class OpenPacks:
 
     def load(self, pack_id: str, offset: int, length: int) -> bytes:
         """`length` bytes of the pack from `offset` (fewer if the file is shorter)."""
-        handle = Handle(FileType.PACK, pack_id)
         try:
             fd = self._open.pop(pack_id, None)
             if fd is None:
-                fd = os.open(self._backend._file(handle), os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(self._backend._file(Handle(FileType.PACK, pack_id)), os.O_RDONLY | os.O_CLOEXEC)
                 if len(self._open) >= self._keep:
                     os.close(self._open.pop(next(iter(self._open))))
             self._open[pack_id] = fd
             return self._backend._read(fd, offset, length)
         except OSError as exc:
-            raise _convert(exc, handle) from exc
+            raise _convert(exc, Handle(FileType.PACK, pack_id)) from exc
 
     def close(self) -> None:
         """Close the files kept open."""
