@@ -200,3 +200,20 @@ def test_a_local_repository_in_mamoris_own_places_is_refused_and_nothing_is_writ
             assert (fine / "config").is_file()
     finally:
         shutil.rmtree(mine, ignore_errors=True)
+
+
+def test_a_repository_that_came_to_hold_mamoris_places_is_not_written_but_still_restores(sut, settings):
+    sut.run()
+    before = {repo: sorted(repo.rglob("*")) for repo in (sut.primary, sut.offsite)}
+    for kind, repo in (
+        (JobKind.BACKUP, sut.primary),
+        (JobKind.FORGET_PRUNE, sut.primary),
+        (JobKind.OFFSITE_COPY, sut.offsite),
+    ):
+        # saved before the rule, or a folder moved since: the audit checkpoints now lie inside it
+        settings.MAMORI_AUDIT_CHECKPOINT_DIR = str(repo / "audit-checkpoints")
+        run = sut.run(kind)
+        assert run.status == RunStatus.FAILED, kind
+        assert run.error_text.startswith(f"{repo} にはリポジトリを置けません"), kind
+    assert {repo: sorted(repo.rglob("*")) for repo in before} == before  # not even a lock file
+    assert sut.run(JobKind.RESTORE_DRILL).status == RunStatus.SUCCEEDED  # its snapshots still restore

@@ -31,7 +31,7 @@ from mamori.apps.core.redaction import redact_text
 from . import engine, profiles
 from .errors import BackupError
 from .models import ProtectedSystem, Repository, RepositoryRole, Run, Source, SourceKind
-from .own_files import restore_target_check, source_path_check
+from .own_files import repository_path_check, restore_target_check, source_path_check
 from .selfbackup import self_backup_stage
 from .services import repository_access, repository_lock_facts_record
 
@@ -90,6 +90,16 @@ def offsites_of(run: Run) -> list[Repository]:
     return repos
 
 
+def writable_access(repo: Repository) -> engine.RepoAccess:
+    """Access for a job that writes to `repo` (backup, copy, forget and prune). A local repository
+    in or holding mamori's own places is refused again, as when it was registered: one saved before
+    that rule, or a folder moved since, gets nothing; reading it (restores, drills) stays possible."""
+    where = engine.location_of(repo.url)
+    if not where.remote:
+        repository_path_check(where.path)
+    return repository_access(repo)
+
+
 def staging_dir(run: Run) -> Path:
     return Path(settings.MAMORI_HOME) / "staging" / run.system.code
 
@@ -134,7 +144,7 @@ def _tags(run: Run) -> list[str]:
 
 
 def backup(run: Run, progress: ProgressFn) -> Outcome:
-    access = repository_access(primary_of(run))
+    access = writable_access(primary_of(run))
     sources = list(run.system.sources.all())
     if not sources:
         raise BackupError(NO_SOURCES, code="no_sources")
@@ -221,7 +231,7 @@ def offsite_copy(run: Run, progress: ProgressFn) -> Outcome:
     copied: list[list[str]] = []
     total = 0
     for dest in offsites_of(run):
-        result = engine.copy(source, repository_access(dest))
+        result = engine.copy(source, writable_access(dest))
         copied.extend([a, b] for a, b in result.copied)
         total += result.bytes_copied
     latest = copied[-1][1] if copied else ""
@@ -269,7 +279,7 @@ def forget_prune(run: Run, progress: ProgressFn) -> Outcome:
     notes: list[Any] = []  # stored messages, shown in the reader's language
     for repo in run.system.repositories.all():
         r = engine.forget(
-            repository_access(repo),
+            writable_access(repo),
             keep_last=policy.keep_last,
             keep_daily=policy.keep_daily,
             keep_weekly=policy.keep_weekly,
