@@ -21,6 +21,7 @@ from mamori.apps.core.errors import ApplicationError
 from mamori.apps.core.models import AuditEvent, Role
 from mamori.apps.core.services import staff_transfer
 from mamori.apps.core.wareki import fiscal_year_of
+from tests.apps.lights import dashboard_light
 
 from .helpers import campaign_data
 
@@ -188,3 +189,19 @@ def test_a_subject_whose_years_overflow_the_field_is_refused_and_nothing_saved(c
     with pytest.raises(ApplicationError) as exc:
         services.campaign_create(actor="officer", data=campaign_data(subject="{年度}" * 37))
     assert "件名" in exc.value.message and not Campaign.objects.exists()
+
+
+def test_the_cards_light_names_the_rate_and_who_is_missing_and_leads_to_the_reminder(city, sent):
+    officer = _client(city.world.users[Role.SECURITY_OFFICER])
+    light = dashboard_light(officer, "awareness")
+    assert light.status == "red" and "未確認 3人" in light.label
+    assert light.url == reverse("awareness:detail", args=[sent.pk])
+    page = officer.get(light.url).content.decode()
+    assert f'action="{reverse("awareness:remind", args=[sent.pk])}"' in page
+    lead = _client(city.world.users[Role.DEPARTMENT_LEAD])  # 総務部: two of the three recipients
+    lead_light = dashboard_light(lead, "awareness")
+    assert lead_light.status == "red" and "未確認 2人" in lead_light.label
+    assert lead.get(lead_light.url).status_code == 200
+    Recipient.objects.update(acknowledged_at=timezone.now())
+    light = dashboard_light(officer, "awareness")
+    assert (light.status, light.url) == ("green", "") and "100" in light.label

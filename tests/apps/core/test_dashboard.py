@@ -13,6 +13,7 @@ from django.utils import timezone
 from mamori.apps.core import navigation
 from mamori.apps.core.models import Membership, Role
 from mamori.apps.core.navigation import Task, register_tasks
+from tests.apps.lights import Light, card_light
 
 from .factories import StaffFactory
 
@@ -64,9 +65,18 @@ def test_a_task_an_app_registers_is_listed_for_that_person_overdue_first(world, 
     _, html = _cards(client, world.users[Role.STAFF])
     tasks = html.split('data-card="tasks"')[1].split("</section>")[0]
     assert tasks.index("情報セキュリティ基礎研修") < tasks.index("標的型メール訓練")
-    assert 'class="overdue"' in tasks and 'title="期限を過ぎた依頼があります"' in tasks
+    assert 'class="overdue"' in tasks and card_light(html, "tasks") == Light(
+        "red", "期限を過ぎた依頼 1件", "/t/1"
+    )
     keys, _ = _cards(client, world.users[Role.SECURITY_OFFICER])
     assert "tasks" not in keys  # nothing asked of the officer: no empty card for them
+
+
+def test_tasks_not_yet_due_turn_the_light_amber_and_lead_to_the_first(world, client, task_sources):
+    today = timezone.localdate()
+    register_tasks("training", lambda request: [Task("研修", "/t/3", due=today), Task("通知", "/t/4")])
+    _, html = _cards(client, world.users[Role.STAFF])
+    assert card_light(html, "tasks") == Light("amber", "未完了の依頼 2件", "/t/3")
 
 
 def test_officers_and_auditors_see_every_area_of_the_program(world, client):

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from mamori.apps.backups.worker import BackupWorker
@@ -18,6 +19,7 @@ from mamori.apps.core.wareki import fiscal_year_of
 from mamori.apps.devices import alerts, services
 from mamori.apps.devices.models import DeviceKind, DeviceStatus
 from tests.apps.disposal.helpers import signed_in
+from tests.apps.lights import Light, dashboard_light
 
 from .helpers import days_ago, device, report
 
@@ -103,3 +105,21 @@ def test_the_past_support_page_lists_equipment_still_in_use(world, city):
     page = signed_in(world, Role.AUDITOR).get("/devices/end-of-support/").content.decode()
     assert 'data-device="FW-1"' in page and "SW-OLD" not in page
     assert alerts.add_months(date(2026, 8, 31), 6) == date(2027, 2, 28)
+
+
+def test_the_cards_light_counts_what_is_wrong_and_leads_to_those_devices(city, world):
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    light = dashboard_light(officer, "devices")
+    assert light == Light("red", "サポート終了後も使用中: 1台", reverse("devices:end-of-support"))
+    assert "FW-1" in officer.get(light.url).content.decode()
+    lead = signed_in(world, Role.DEPARTMENT_LEAD)  # 総務部 holds 情報政策課's firewall
+    assert dashboard_light(lead, "devices").status == "red" and lead.get(light.url).status_code == 200
+    services.device_update(actor="test", device=city["fw"], status=DeviceStatus.RETIRED)
+    light = dashboard_light(officer, "devices")
+    assert light.status == "amber" and light.url == reverse("devices:failing")
+    assert light.label == "基準を満たさない機器: 3台"  # stale signatures, a failed baseline, no report
+    failing = officer.get(light.url).content.decode()
+    assert (
+        all(f'data-device="pc-{i}-host"' in failing for i in (1, 2, 3))
+        and 'data-device="pc-0-host"' not in failing
+    )

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from mamori.apps.core.models import Role
 from mamori.apps.disposal.models import DisposalBatch, Medium, MediumState
+from tests.apps.lights import Light, dashboard_light
 
 from .helpers import handed_over, medium, signed_in, stored
 
@@ -72,8 +73,33 @@ def test_the_list_shows_overdue_media_and_the_card_turns_red(world, settings):
     officer = signed_in(world, Role.SECURITY_OFFICER)
     page = officer.get(reverse("disposal:media")).content.decode()
     assert 'data-section="overdue"' in page and "USB-OLD" in page
-    dashboard = officer.get(reverse("dashboard")).content.decode()
-    assert 'data-card="disposal"' in dashboard and "light red" in dashboard
+    light = dashboard_light(officer, "disposal")
+    batch = Medium.objects.get(label="USB-OLD").batch
+    assert light == Light(
+        "red",
+        "引渡しから30日を過ぎても証明書がない媒体 1件",
+        reverse("disposal:batch-detail", args=[batch.pk]),
+    )
+    upload = reverse("disposal:certificate-upload", args=[batch.pk])
+    assert f'href="{upload}"' in officer.get(light.url).content.decode()  # where it is fixed
+    lead = signed_in(world, Role.DEPARTMENT_LEAD)  # 行政改革課's medium: the lead's too, to follow
+    assert dashboard_light(lead, "disposal").status == "red" and lead.get(light.url).status_code == 200
+
+    handed_over([stored("HDD-OLD", world.gyokaku)], days_ago=35)  # a second batch late
+    late = dashboard_light(officer, "disposal")
+    assert (late.label, late.url) == (
+        "引渡しから30日を過ぎても証明書がない媒体 2件",
+        reverse("disposal:media") + "#overdue",
+    )
+    assert 'id="overdue"' in officer.get(late.url).content.decode()
+
+
+def test_media_in_hand_turn_the_light_amber_with_their_count(world):
+    stored("USB-NEW", world.gyokaku)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    assert dashboard_light(officer, "disposal") == Light(
+        "amber", "処理中の媒体 1件", reverse("disposal:media")
+    )
 
 
 def test_the_media_list_takes_a_bounded_number_of_queries(world, django_assert_max_num_queries):

@@ -17,6 +17,7 @@ from mamori.apps.incidents.models import Incident
 from mamori.apps.incidents.selectors import incident_reports, open_deadlines
 from tests.apps.disposal.helpers import signed_in
 from tests.apps.incidents.helpers import closed, reported
+from tests.apps.lights import Light, dashboard_light
 
 STAMP = "%Y-%m-%dT%H:%M"
 SPECIAL = {"personal_data": True, "people_affected": 1, "special_care": True}
@@ -67,8 +68,7 @@ def test_the_officer_corrects_the_day_learned_and_the_deadlines_move_with_it(wor
     page = officer.get(detail).content.decode()
     assert f"{reports.final.deadline.day:%Y-%m-%d}" in page
     assert "日時を訂正しました" in page and "窓口の記録で前日の把握と確認" in page
-    dashboard = officer.get(reverse("dashboard")).content.decode()
-    assert "報告期限切れ" in dashboard.split('data-card="incidents"')[1].split("</section>")[0]
+    assert dashboard_light(officer, "incidents") == Light("red", f"報告期限切れ: {incident.title}", detail)
 
     assert AuditEvent.objects.count() == events + 1
     event = AuditEvent.objects.order_by("-sequence").first()

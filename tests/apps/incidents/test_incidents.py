@@ -20,6 +20,7 @@ from mamori.apps.incidents.selectors import incident_reports, open_deadlines
 from tests.apps.disposal.helpers import medium, signed_in
 from tests.apps.incidents.helpers import closed as _closed
 from tests.apps.incidents.helpers import reported as _report
+from tests.apps.lights import Light, dashboard_light
 
 
 def test_staff_reports_from_the_short_form_and_the_officer_sees_the_deadline(world):
@@ -419,3 +420,31 @@ def test_each_incident_form_leads_back_to_its_incident(world):
     back = f'href="{reverse("incidents:detail", args=[incident.pk])}" data-action="back"'
     for name in ("triage", "filing", "entry", "reopen"):
         assert back in officer.get(reverse(f"incidents:{name}", args=[incident.pk])).content.decode(), name
+
+
+def test_the_cards_light_names_the_late_report_and_leads_to_it(world):
+    officer, staff = signed_in(world, Role.SECURITY_OFFICER), signed_in(world, Role.STAFF)
+    assert dashboard_light(officer, "incidents") == Light("green", "対応中の事故なし", "")
+    plain = _report(world, days_ago=1)  # open, nothing to report
+    assert dashboard_light(officer, "incidents") == Light(
+        "amber", "対応中の事故 1件", reverse("incidents:list")
+    )
+    due = _report(world, days_ago=1, personal_data=True, people_affected=1, special_care=True)
+    file_by = incident_reports(due).preliminary.deadline.file_by
+    detail = reverse("incidents:detail", args=[due.pk])
+    assert dashboard_light(officer, "incidents") == Light(
+        "amber", f"報告の提出期限 {file_by:%Y-%m-%d}: {due.title}", detail
+    )
+    late = _report(world, days_ago=8, personal_data=True, people_affected=1, special_care=True)
+    late_detail = reverse("incidents:detail", args=[late.pk])
+    assert dashboard_light(officer, "incidents") == Light("red", f"報告期限切れ: {late.title}", late_detail)
+    assert 'value="preliminary" selected' in officer.get(late_detail).content.decode()  # file it there
+    staff_light = dashboard_light(staff, "incidents")  # the staff member reported both: theirs to open
+    assert staff_light.status == "red" and staff.get(staff_light.url).status_code == 200
+    _report(world, days_ago=9, personal_data=True, people_affected=1, special_care=True)
+    assert dashboard_light(officer, "incidents") == Light(
+        "red", "報告期限切れ 2件", reverse("incidents:list")
+    )
+    listing = officer.get(reverse("incidents:list")).content.decode()
+    assert listing.count(f'href="{reverse("incidents:detail", args=[plain.pk])}"') >= 1
+

@@ -15,7 +15,8 @@ from mamori.apps.core.models import AuditEvent, Membership, Role
 from mamori.apps.core.wareki import fiscal_year_of
 from mamori.apps.passwords import services
 from mamori.apps.passwords.errors import DirectoryError
-from mamori.apps.passwords.models import AuditRun, Directory, PasswordPolicy
+from mamori.apps.passwords.models import AuditRun, Directory, Finding, PasswordPolicy
+from tests.apps.lights import dashboard_light
 
 from .conftest import BIND_PASSWORD, PEOPLE
 
@@ -109,6 +110,48 @@ def test_dashboard_card_shows_compliance(client, directory, policies, staff):
     login(client, Role.SECURITY_OFFICER)
     page = client.get("/").content.decode()
     assert 'data-kpi="compliance">40.0%' in page and "退職者の有効アカウント 1 件" in page
+
+
+def test_the_red_light_says_a_leaver_is_enabled_and_leads_to_that_account(client, directory, policies, staff):
+    """The light was red for the leaver while its label said only '40.0%'."""
+    run = services.audit_run(actor="officer", directory=directory)
+    login(client, Role.SECURITY_OFFICER)
+    light = dashboard_light(client, "passwords")
+    assert light.status == "red" and light.label.startswith("退職者の有効アカウント 1件")
+    assert light.url == f"/passwords/runs/{run.pk}/?show=leaver_enabled"
+    card = client.get("/").content.decode().split('data-card="passwords"')[1].split("</section>")[0]
+    assert f'href="{light.url}" data-action="leavers"' in card.replace("&amp;", "&")
+    findings = client.get(light.url).content.decode()
+    assert 'data-login="leaver"' in findings and 'data-login="tanaka"' not in findings
+    # fixed in the directory, audited again from that page: the light turns amber (compliance 40%)
+    assert f'action="/passwords/directories/{directory.pk}/audit/"' in findings
+    Finding.objects.filter(run=run).delete()
+    AuditRun.objects.filter(pk=run.pk).update(leavers_enabled=0)
+    light = dashboard_light(client, "passwords")
+    assert (light.status, light.label) == ("amber", "方針の遵守率 40.0%（目標 95%）")
+    assert light.url == f"/passwords/runs/{run.pk}/?show=noncompliant"
+
+
+def test_the_light_of_several_directories_leads_to_their_audits(client):
+    now = timezone.now()
+    for name, enabled, compliant, leavers in (("本庁AD", 10, 10, 1), ("学校AD", 10, 9, 2)):
+        found = Directory.objects.create(
+            name=name, kind="ad", host="dc.example", port=636, security="ldaps",
+            bind_dn="cn=x", base_dn="dc=example", user_filter="(objectClass=user)",
+        )  # fmt: skip
+        AuditRun.objects.create(
+            directory=found, started_at=now, finished_at=now, status="ok", accounts=enabled,
+            enabled=enabled, compliant=compliant, leavers_enabled=leavers, actor="officer",
+        )  # fmt: skip
+    login(client, Role.AUDITOR)
+    light = dashboard_light(client, "passwords")
+    assert (light.status, light.label, light.url) == (
+        "red", "退職者の有効アカウント 3件: ディレクトリで無効にしてください", "/passwords/#runs"
+    )  # fmt: skip
+    runs = client.get(light.url).content.decode()
+    assert runs.count("?show=leaver_enabled") == 2
+    run = AuditRun.objects.get(directory__name="学校AD")
+    assert 'data-action="audit-again"' not in client.get(f"/passwords/runs/{run.pk}/").content.decode()
 
 
 def _connection_cell(client, directory) -> str:

@@ -16,6 +16,7 @@ from mamori.apps.core.models import Role
 from mamori.apps.training import assignments, quiz
 from mamori.apps.training.models import RuleKind
 from tests.apps.core.factories import StaffFactory
+from tests.apps.lights import dashboard_light
 
 from .helpers import answers, staff_member
 
@@ -91,3 +92,23 @@ def test_the_leads_xlsx_holds_only_their_departments(world, assigned):
     codes = {row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     numbers = {row[0] for row in book.worksheets[1].iter_rows(min_row=2, values_only=True)}
     assert codes == {"1002"} and numbers == {"100001", "500001"}
+
+
+def test_the_cards_light_counts_who_is_late_and_leads_to_them(world, assigned):
+    officer = client_for(world, Role.SECURITY_OFFICER)
+    light = dashboard_light(officer, "training")
+    assert (light.status, light.label, light.url) == (
+        "red",
+        "期限を過ぎた未修了 2件",
+        reverse("training:overdue"),
+    )
+    late = officer.get(light.url).content.decode()
+    assert "400001" in late and "500009" in late
+    lead = client_for(world, Role.DEPARTMENT_LEAD)  # 総務部: nobody late, one of two not done yet
+    light = dashboard_light(lead, "training")
+    assert (light.status, light.label, light.url) == (
+        "amber",
+        "受講期間中: 未修了 1件",
+        reverse("training:report"),
+    )
+    assert lead.get(light.url).status_code == 200

@@ -91,16 +91,26 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     ctx: dict[str, Any] = {"latest": latest, "upcoming": upcoming}
     if latest is not None:
         rate = selectors.rate_of(latest.acknowledged, latest.total)  # type: ignore[attr-defined]
-        ctx |= {"rate": rate, "latest_subject": _subject(latest)}
-        if rate is None or rate >= 90:
-            ctx |= {"status": "green", "status_label": _("確認率 90% 以上")}
-        elif rate >= 70:
-            ctx |= {"status": "amber", "status_label": _("確認率 70% 以上 90% 未満")}
-        else:
-            ctx |= {"status": "red", "status_label": _("確認率 70% 未満")}
+        ctx |= {"rate": rate, "latest_subject": _subject(latest)} | _card_light(latest, rate)
     if upcoming is not None:
         ctx["upcoming_subject"] = _subject(upcoming)
     return ctx
+
+
+def _card_light(latest: Campaign, rate: Any) -> dict[str, Any]:
+    """Green from 90 %, amber from 70 %; below green it names the rate and who has not yet
+    acknowledged, and leads to the campaign's page, where they are listed and reminded."""
+    if rate is None:
+        return {"status": "green", "status_label": _("最新の注意喚起の対象者はいません")}
+    missing = latest.total - latest.acknowledged  # type: ignore[attr-defined]
+    if rate >= 90:
+        return {"status": "green", "status_label": _("最新の注意喚起の確認率 {rate}%").format(rate=rate)}
+    label = _("最新の注意喚起の確認率 {rate}%（未確認 {n}人）").format(rate=rate, n=missing)
+    return {
+        "status": "amber" if rate >= 70 else "red",
+        "status_label": label,
+        "status_url": reverse("awareness:detail", args=[latest.pk]),
+    }
 
 
 class CampaignListView(RoleRequiredMixin, TemplateView):

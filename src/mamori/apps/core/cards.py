@@ -26,14 +26,15 @@ def tasks_card_context(request: HttpRequest) -> dict[str, Any] | None:
     if not found and user_role(request.user) not in PERSONAL_ROLES:
         return None
     today = timezone.localdate()
-    overdue = any(t.due is not None and t.due < today for t in found)
+    overdue = [t for t in found if t.due is not None and t.due < today]
+    # `tasks` lists the earliest due first: the light leads to the first thing to do
     if overdue:
-        status, label = "red", _("期限を過ぎた依頼があります")
+        status, label, url = "red", _("期限を過ぎた依頼 {n}件").format(n=len(overdue)), overdue[0].url
     elif found:
-        status, label = "amber", _("未完了の依頼があります")
+        status, label, url = "amber", _("未完了の依頼 {n}件").format(n=len(found)), found[0].url
     else:
-        status, label = "green", _("依頼はすべて完了しています")
-    return {"tasks": found, "today": today, "status": status, "status_label": label}
+        status, label, url = "green", _("依頼はすべて完了しています"), ""
+    return {"tasks": found, "today": today, "status": status, "status_label": label, "status_url": url}
 
 
 def me_card_context(request: HttpRequest) -> dict[str, Any] | None:

@@ -84,10 +84,11 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     failing = sum(1 for d in devices if d.failed)
     status = "red" if eol else ("amber" if failing else "green")
     labels = {
-        "red": _("サポート終了後も使用中の機器あり"),
-        "amber": _("基準を満たさない機器あり"),
+        "red": _("サポート終了後も使用中: {n}台").format(n=eol),
+        "amber": _("基準を満たさない機器: {n}台").format(n=failing),
         "green": _("すべて基準を満たしています"),
     }
+    urls = {"red": reverse("devices:end-of-support"), "amber": reverse("devices:failing"), "green": ""}
     return {
         "total": sum(counts.values()),
         "in_use": counts[DeviceStatus.IN_USE],
@@ -97,6 +98,7 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
         "eol": eol,
         "status": status,
         "status_label": labels[status],
+        "status_url": urls[status],
     }
 
 

@@ -38,17 +38,30 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     counts = selectors.state_counts(user=request.user)
     if not sum(counts.values()) and user_role(request.user) not in READERS:
         return None
-    overdue = selectors.overdue_media(user=request.user).count()
+    late = list(selectors.overdue_media(user=request.user).values_list("batch_id", flat=True))
+    overdue, days = len(late), selectors.certificate_due_days()
     open_ = counts[MediumState.REGISTERED] + counts[MediumState.STORED] + counts[MediumState.HANDED_OVER]
     status = "red" if overdue else ("amber" if open_ else "green")
-    labels = {"red": _("証明書の期限切れあり"), "amber": _("処理中の媒体あり"), "green": _("すべて処理済み")}
+    labels = {
+        "red": _("引渡しから{days}日を過ぎても証明書がない媒体 {n}件").format(days=days, n=overdue),
+        "amber": _("処理中の媒体 {n}件").format(n=open_),
+        "green": _("すべて処理済み"),
+    }
+    urls = {  # a late certificate is registered on its batch's page; several batches: the list's section
+        "red": reverse("disposal:batch-detail", args=[late[0]])
+        if len(set(late)) == 1
+        else reverse("disposal:media") + "#overdue",
+        "amber": reverse("disposal:media"),
+        "green": "",
+    }
     return {
         "counts": [(MediumState(s).label, n) for s, n in counts.items()],
         "overdue": overdue,
-        "days": selectors.certificate_due_days(),
+        "days": days,
         "total": sum(counts.values()),
         "status": status if sum(counts.values()) else "",
         "status_label": labels[status],
+        "status_url": urls[status] if sum(counts.values()) else "",
     }
 
 

@@ -49,15 +49,39 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     open_ = selectors.open_count(user=request.user)
     if not open_ and not deadlines and user_role(request.user) not in READERS:
         return None
-    overdue = any(status.overdue for _incident, status in deadlines)
+    overdue = [incident for incident, status in deadlines if status.overdue]
     status = "red" if overdue else ("amber" if deadlines or open_ else "green")
-    labels = {"red": _("報告期限切れ"), "amber": _("対応中の事故あり"), "green": _("対応中の事故なし")}
     return {
         "open": open_,
         "deadlines": deadlines[:3],
         "status": status,
-        "status_label": labels[status],
+        "status_label": _card_label(overdue, deadlines, open_),
+        "status_url": _card_url(overdue or [incident for incident, _status in deadlines], status),
     }
+
+
+def _card_label(overdue: list[Incident], deadlines: list[Any], open_: int) -> str:
+    """Why the light has its colour: the late report, the next one due, or the open incidents."""
+    if overdue:
+        if len(overdue) == 1:
+            return _("報告期限切れ: {title}").format(title=overdue[0].title)
+        return _("報告期限切れ {n}件").format(n=len(overdue))
+    if deadlines:
+        incident, status = deadlines[0]
+        day = f"{status.deadline.file_by:%Y-%m-%d}"
+        return _("報告の提出期限 {day}: {title}").format(day=day, title=incident.title)
+    if open_:
+        return _("対応中の事故 {n}件").format(n=open_)
+    return str(_("対応中の事故なし"))
+
+
+def _card_url(incidents: list[Incident], status: str) -> str:
+    """One incident to act on: its page; several, or only open ones: the list."""
+    if status == "green":
+        return ""
+    if len({i.pk for i in incidents}) == 1:
+        return reverse("incidents:detail", args=[incidents[0].pk])
+    return reverse("incidents:list")
 
 
 def report_tasks(request: HttpRequest) -> list[Task]:

@@ -18,10 +18,13 @@ from mamori.apps.core.views.base import ServiceFormView
 
 from . import breached, selectors, services
 from .forms import DirectoryForm, PolicyForm
-from .models import RunStatus
+from .models import AuditRun, RunStatus
 
 POLICY_FIELDS = list(PolicyForm.base_fields)
 DIRECTORY_FIELDS = [f for f in DirectoryForm.base_fields if f != "password"]
+
+
+COMPLIANCE_TARGET = 95  # % of enabled accounts within their policy: the card's green
 
 
 def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
@@ -30,19 +33,44 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any]:
     compliant = sum(r.compliant for r in runs)
     leavers = sum(r.leavers_enabled for r in runs)
     rate = round(100 * compliant / enabled, 1) if enabled else None
-    status = ""
-    if runs:
-        status = "red" if leavers else ("green" if rate is not None and rate >= 95 else "amber")
+    status, label, url = _card_light(runs, rate, leavers)
     return {
         "runs": runs,
         "rate": rate,
         "overdue": sum(r.overdue for r in runs),
         "stale": sum(r.stale for r in runs),
         "leavers": leavers,
+        "leavers_url": _findings_url([r for r in runs if r.leavers_enabled], "leaver_enabled"),
         "policies": selectors.policy_list().count(),
         "status": status,
-        "status_label": f"{rate}%" if rate is not None else "",
+        "status_label": label,
+        "status_url": url,
     }
+
+
+def _card_light(runs: list[AuditRun], rate: float | None, leavers: int) -> tuple[str, str, str]:
+    """The light, why it has that colour, and the findings where the officer sees what to fix."""
+    if not runs:
+        return "", "", ""
+    if leavers:
+        label = _("退職者の有効アカウント {n}件: ディレクトリで無効にしてください").format(n=leavers)
+        return "red", label, _findings_url([r for r in runs if r.leavers_enabled], "leaver_enabled")
+    if rate is None:
+        return "amber", str(_("監査で有効なアカウントが見つかりませんでした")), reverse("passwords:home")
+    if rate < COMPLIANCE_TARGET:
+        label = _("方針の遵守率 {rate}%（目標 {target}%）").format(rate=rate, target=COMPLIANCE_TARGET)
+        below = [r for r in runs if r.compliant < r.enabled]
+        return "amber", label, _findings_url(below, "noncompliant")
+    return "green", _("方針の遵守率 {rate}%").format(rate=rate), ""
+
+
+def _findings_url(runs: list[AuditRun], show: str) -> str:
+    """One directory's findings, filtered; several directories: the list of audits."""
+    if not runs:
+        return ""
+    if len(runs) > 1:
+        return reverse("passwords:home") + "#runs"
+    return reverse("passwords:run-detail", args=[runs[0].pk]) + f"?show={show}"
 
 
 class HomeView(RoleRequiredMixin, TemplateView):
@@ -148,6 +176,7 @@ class RunDetailView(RoleRequiredMixin, TemplateView):
             findings=findings,
             show=show,
             filters=list(selectors.FILTERS),
+            can_act=user_role(self.request.user) in OFFICERS,  # audit again once the accounts are fixed
             active_nav="passwords",
             **kwargs,
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
@@ -110,7 +111,12 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
     overdue = sum(r.overdue for r in rates)
     rate = round(100 * completed / assigned)
     status = "red" if overdue else ("green" if completed == assigned else "amber")
-    labels = {"red": _("期限を過ぎた未修了者がいます"), "amber": _("受講期間中です"), "green": _("全員修了")}
+    labels = {
+        "red": _("期限を過ぎた未修了 {n}件").format(n=overdue),
+        "amber": _("受講期間中: 未修了 {n}件").format(n=assigned - completed),
+        "green": _("全員修了"),
+    }
+    urls = {"red": reverse("training:overdue"), "amber": reverse("training:report"), "green": ""}
     return {
         "year": fiscal_year_label(year),
         "assigned": assigned,
@@ -120,4 +126,5 @@ def dashboard_card_context(request: HttpRequest) -> dict[str, Any] | None:
         "lowest": rates[:3],
         "status": status,
         "status_label": labels[status],
+        "status_url": urls[status],
     }
