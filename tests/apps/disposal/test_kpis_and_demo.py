@@ -79,6 +79,9 @@ def test_the_demo_sets_up_media_in_each_state_and_two_closed_incidents_once(db):
         assert [at for at, _text in timeline] == sorted(at for at, _text in timeline)
         assert timeline[0] == (incident.reported_at, "報告を受け付けました")
         assert incident.detected_at <= incident.learned_at <= incident.reported_at
+        # closed when the case was done, days ago — not at the moment the demo was set up
+        assert timeline[-1] == (incident.closed_at, "完了しました")
+        assert incident.closed_at <= now - timedelta(days=2)
     reports = incident_reports(incidents["misdelivery"])
     assert reports.preliminary.met and reports.final.met
     assert incident_reports(incidents["malware"]) is None

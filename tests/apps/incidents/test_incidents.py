@@ -448,3 +448,22 @@ def test_the_cards_light_names_the_late_report_and_leads_to_it(world):
     listing = officer.get(reverse("incidents:list")).content.decode()
     assert listing.count(f'href="{reverse("incidents:detail", args=[plain.pk])}"') >= 1
 
+
+def test_an_incident_recorded_afterwards_closes_on_the_day_it_was_done_in_order(world):
+    incident = _report(world, days_ago=10)
+    services.incident_entry_add(
+        actor="o", incident=incident, text="端末を回収", at=incident.reported_at + timedelta(days=2)
+    )
+    for closed_at, code in (
+        (timezone.now() + timedelta(hours=1), "in_future"),
+        (incident.reported_at + timedelta(days=1), "out_of_order"),  # before the last entry
+    ):
+        with pytest.raises(IncidentError) as exc:
+            services.incident_close(actor="o", incident=incident, closed_at=closed_at)
+        assert exc.value.code == code
+    assert Incident.objects.get(pk=incident.pk).status != IncidentStatus.CLOSED
+    done = incident.reported_at + timedelta(days=3)
+    services.incident_close(actor="o", incident=incident, closed_at=done)
+    incident.refresh_from_db()
+    assert incident.closed_at == done
+    assert list(incident.timeline.values_list("at", "text"))[-1] == (done, "完了しました")

@@ -15,7 +15,7 @@ from mamori.apps.core.models import AuditEvent
 from mamori.apps.training import sessions
 from mamori.apps.training.errors import TrainingError
 from mamori.apps.training.models import Registration
-from tests.apps.core.factories import StaffFactory
+from tests.apps.core.factories import StaffFactory, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -230,3 +230,29 @@ def test_a_removal_post_without_the_csrf_token_is_refused(session, world):
     client.force_login(world.users["security_officer"])
     assert client.post(_remove_url(registration)).status_code == 403
     assert Registration.objects.filter(pk=registration.pk).exists()
+
+
+def test_no_one_registers_for_a_session_that_has_begun(world):
+    """The sessions page shows no button then; a hand-made POST is refused in one line, nothing saved."""
+    begun = sessions.session_create(
+        actor="test", title="開始済みの研修", starts_at=timezone.now() - timedelta(minutes=5),
+        place="会議室", capacity=10, created_at=timezone.now() - timedelta(days=7),
+    )  # fmt: skip
+    with pytest.raises(TrainingError) as exc:
+        sessions.registration_add(actor="test", session=begun, staff=world.staff_in_scope)
+    assert (exc.value.code, exc.value.message) == ("started", "開始した集合研修には申し込めません")
+    client = Client()
+    client.force_login(staff_login(staff=world.staff_in_scope))
+    response = client.post(reverse("training:session-register", args=[begun.pk]), follow=True)
+    assert "開始した集合研修には申し込めません" in response.content.decode()
+    assert not begun.registrations.exists()
+    # recorded afterwards: registered before it began, not before it was announced
+    early = begun.created_at - timedelta(days=1)
+    with pytest.raises(TrainingError) as exc:
+        sessions.registration_add(
+            actor="test", session=begun, staff=world.staff_in_scope, registered_at=early
+        )
+    assert exc.value.code == "out_of_order"
+    on_time = begun.starts_at - timedelta(days=1)
+    sessions.registration_add(actor="test", session=begun, staff=world.staff_in_scope, registered_at=on_time)
+    assert begun.registrations.get().registered_at == on_time

@@ -1,11 +1,12 @@
 """Demo incidents for みなと台市: two closed cases — a misdelivered letter with personal data whose
 速報 and 確報 went to the Commission on time, and a malware detection without personal data.
-Each dated in the past, its timeline in order (reported, filings, closed now). Idempotent (by
+Each dated in the past, its timeline in order (reported, filings, closed when the case was done:
+the letter two days after its 確報, the malware three days after it was found). Idempotent (by
 title) and through the services."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from typing import IO, Any
 
 from django.contrib.auth import get_user_model
@@ -24,13 +25,17 @@ def _user(username: str) -> Any:
     return get_user_model().objects.filter(username=username).first() or "demo"
 
 
+def _at(day: date, moment: time) -> datetime:
+    return timezone.make_aware(datetime.combine(day, moment))
+
+
 def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     departments = {d.code: d for d in Department.objects.filter(organisation=organisation)}
     if not departments or Incident.objects.filter(title__in=[MISDELIVERY, MALWARE]).exists():
         return
     officer, lead = _user("officer"), _user("lead")
-    now = timezone.now()
-    learned = now - timedelta(days=45)
+    today = timezone.localdate()
+    learned = _at(today - timedelta(days=45), time(10, 30))  # the office's day, whenever the demo runs
     letter = services.incident_report(
         actor=officer, scope=None, title=MISDELIVERY, kind=IncidentKind.MISDELIVERY,
         department=departments["4002"], detected_at=learned - timedelta(hours=3), learned_at=learned,
@@ -52,9 +57,9 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
     services.incident_file_report(
         actor=officer, incident=letter, report="final", filed_at=learned + timedelta(days=21)
     )
-    services.incident_close(actor=officer, incident=letter)
+    services.incident_close(actor=officer, incident=letter, closed_at=learned + timedelta(days=23))
 
-    detected = now - timedelta(days=12)
+    detected = _at(today - timedelta(days=12), time(9, 40))
     malware = services.incident_report(
         actor=lead, scope=None, title=MALWARE, kind=IncidentKind.MALWARE,
         department=departments["1002"], detected_at=detected, learned_at=detected + timedelta(minutes=20),
@@ -66,5 +71,5 @@ def setup_demo(*, organisation: Organisation, stdout: IO[str]) -> None:
         devices="行政改革課 端末 GK-PC-014", root_cause="取引先を装った標的型メールの添付ファイル。",
         measures="端末を隔離してフルスキャン、全庁に注意喚起を配信。",
     )  # fmt: skip
-    services.incident_close(actor=officer, incident=malware)
+    services.incident_close(actor=officer, incident=malware, closed_at=detected + timedelta(days=3))
     stdout.write("事故: 完了 2件（誤送付 — 速報・確報とも期限内、マルウェア検知）\n")

@@ -254,15 +254,21 @@ def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed
     return incident
 
 
-def incident_close(*, actor: Actor, incident: Incident) -> Incident:
+def incident_close(*, actor: Actor, incident: Incident, closed_at: datetime | None = None) -> Incident:
+    """「完了」. `closed_at` (default now): for an incident recorded afterwards; not in the future and
+    not before the last entry of its timeline, which it ends."""
     _check_open(incident)
     if reasons_of(incident) and incident.final_filed_at is None:
         raise IncidentError(FINAL_MISSING, code="final_missing")
+    closed_at = closed_at or timezone.now()
+    _check_past(closed_at, _("完了日時"))
+    last = incident.timeline.order_by("-at").values_list("at", flat=True).first()
+    check_after(closed_at, last, field=_("完了日時"), previous=_("最後の経過"), error=IncidentError)
     with transaction.atomic():
         incident.status = IncidentStatus.CLOSED
-        incident.closed_at = timezone.now()
+        incident.closed_at = closed_at
         incident.save(update_fields=["status", "closed_at"])
-        _entry(incident, actor, str(_("完了しました")))
+        _entry(incident, actor, str(_("完了しました")), closed_at)
         audit_record(
             actor=actor, action="incidents.incident.close", obj=incident, after={"status": incident.status}
         )

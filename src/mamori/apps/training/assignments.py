@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record
+from mamori.apps.core.chronology import check_past
 from mamori.apps.core.models import Department, Staff, StaffStatus
 from mamori.apps.core.selectors import staff_transferred_since
 
@@ -77,14 +78,18 @@ def rule_create(
     since: date | None = None,
     department: Department | None = None,
     role: str = "",
+    created_at: datetime | None = None,
 ) -> AssignmentRule:
+    """A rule, applied at once. `created_at` (default now): for a rule recorded afterwards; the
+    people it assigns are assigned then, so the passes recorded since complete their assignments."""
     if kind in {RuleKind.NEW, RuleKind.TRANSFERRED} and since is None:
         raise TrainingError(NEEDS_SINCE, code="needs_since")
     if kind == RuleKind.DEPARTMENT and department is None:
         raise TrainingError(NEEDS_DEPARTMENT, code="needs_department")
     if kind == RuleKind.ROLE and not role:
         raise TrainingError(NEEDS_ROLE, code="needs_role")
-    now = timezone.now()
+    now = created_at or timezone.now()
+    check_past(now, field=_("作成日時"), error=TrainingError)
     rule = AssignmentRule(
         course=course,
         kind=kind,

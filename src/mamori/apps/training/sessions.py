@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
+from mamori.apps.core.chronology import check_after, check_past
 from mamori.apps.core.models import Staff
 from mamori.apps.core.services import validated
 from mamori.apps.core.staff_import import Problems, csv_check_nul, csv_decode
@@ -31,6 +32,7 @@ MAX_BYTES = 2 * 1024 * 1024
 FULL = _("定員（{n}名）に達しているため登録できません")
 ALREADY = _("既に登録されています")
 STARTED = _("開始した集合研修の申込は取り消せません")
+STARTED_REGISTER = _("開始した集合研修には申し込めません")
 NOT_MINE = _("この集合研修への申込はありません")  # also: the registration was removed meanwhile
 NUMBER_COLUMNS = {"職員番号", "employee_number"}
 ATTENDED_COLUMNS = {"出欠", "attended"}
@@ -47,10 +49,19 @@ ATTENDED_VALUES = {
 
 
 def session_create(
-    *, actor: Actor, title: str, starts_at: datetime, place: str, capacity: int
+    *,
+    actor: Actor,
+    title: str,
+    starts_at: datetime,
+    place: str,
+    capacity: int,
+    created_at: datetime | None = None,
 ) -> ClassroomSession:
+    """`created_at` (default now): for a session recorded afterwards, with its registrations."""
+    created_at = created_at or timezone.now()
+    check_past(created_at, field=_("作成日時"), error=TrainingError)
     session = ClassroomSession(
-        title=title, starts_at=starts_at, place=place, capacity=capacity, created_at=timezone.now()
+        title=title, starts_at=starts_at, place=place, capacity=capacity, created_at=created_at
     )
     validated(session)
     with transaction.atomic():
@@ -64,14 +75,29 @@ def session_create(
     return session
 
 
-def registration_add(*, actor: Actor, session: ClassroomSession, staff: Staff) -> Registration:
+def registration_add(
+    *, actor: Actor, session: ClassroomSession, staff: Staff, registered_at: datetime | None = None
+) -> Registration:
+    """A seat for `staff`, before the session starts. `registered_at` (default now): for a
+    registration recorded afterwards, not before the session was created."""
+    registered_at = registered_at or timezone.now()
+    check_past(registered_at, field=_("申込日時"), error=TrainingError)
     with transaction.atomic():
         session = ClassroomSession.objects.select_for_update().get(pk=session.pk)
+        if session.starts_at <= registered_at:
+            raise TrainingError(STARTED_REGISTER, code="started", http_status=409)
+        check_after(
+            registered_at,
+            session.created_at,
+            field=_("申込日時"),
+            previous=_("作成日時"),
+            error=TrainingError,
+        )
         if session.registrations.filter(staff=staff).exists():
             raise TrainingError(ALREADY, code="already_registered", http_status=409)
         if session.registrations.count() >= session.capacity:
             raise TrainingError(FULL.format(n=session.capacity), code="full", http_status=409)
-        registration = Registration.objects.create(session=session, staff=staff, registered_at=timezone.now())
+        registration = Registration.objects.create(session=session, staff=staff, registered_at=registered_at)
         audit_record(
             actor=actor,
             action="training.session.register",
