@@ -90,6 +90,21 @@ def test_seal_then_open_round_trips(plaintext: bytes) -> None:
     assert key.open(sealed) == plaintext
 
 
+@pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 400, 1023, 1024, 1025, 3000])
+@pytest.mark.parametrize("first", [1, 2**64 - 1, 2**128 - 70, 2**128 - 64, 2**128 - 1])
+def test_open_decrypts_aes_ctr_of_any_size_and_counter(size: int, first: int) -> None:
+    # small messages are decrypted with a keystream made by mamori (one AES-ECB call over their
+    # counters), others and those whose counter wraps past 2**128 by OpenSSL's CTR: both must be
+    # the AES-CTR restic writes (Go counts the whole block, wrapping), whatever the nonce
+    key = Key.generate()
+    iv = first.to_bytes(16, "big")
+    plain = os.urandom(size)
+    ciphertext = Cipher(algorithms.AES(key.encrypt), modes.CTR(iv)).encryptor().update(plain)
+    s = Cipher(algorithms.AES(key.mac_k), modes.ECB()).encryptor().update(iv)
+    r = bytes(a & b for a, b in zip(key.mac_r, _R_MASK, strict=True))
+    assert key.open(iv + ciphertext + Poly1305.generate_tag(r + s, ciphertext)) == plain
+
+
 def test_unmasked_r_gives_the_same_mac_as_masked_r() -> None:
     unmasked = Key(RESTIC_KEY.encrypt, RESTIC_KEY.mac_k, b"\xff" * 16)
     masked = Key(RESTIC_KEY.encrypt, RESTIC_KEY.mac_k, bytes.fromhex("ffffff0ffcffff0ffcffff0ffcffff0f"))

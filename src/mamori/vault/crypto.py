@@ -71,6 +71,32 @@ def _block_encryptor(key: bytes) -> Any:
     return encryptor
 
 
+# Messages up to this size are decrypted by `_ctr_small`; beyond, its big-integer work costs more
+# than a cipher object (about 1 KiB in a tight loop; the parent's tree of a folder is a few hundred bytes).
+_SMALL = 1024
+_COUNTS = b"".join(i.to_bytes(IV_SIZE, "big") for i in range(_SMALL // IV_SIZE))
+
+
+def _ctr_small(key: bytes, iv: bytes, data: bytes | bytearray | memoryview) -> bytes | None:
+    """AES-256-CTR of a message of at most `_SMALL` bytes with the thread's kept AES-ECB encryptor
+    for `key`; None when its counter would wrap (the caller then uses a cipher object).
+
+    CTR's keystream is AES of IV, IV+1, ... (the whole block one big-endian counter, as Go and
+    OpenSSL count): all of a message's counters in one ECB call, XORed as integers. A cipher object
+    per message (OpenSSL fetches and sets up a context each time) cost a backup's workers, which
+    open the parent's tree of every folder, about a tenth of their CPU: 16 µs a tree among
+    the other work, against 5 in a loop of nothing else."""
+    size = len(data)
+    blocks = -(-size // IV_SIZE)
+    if int.from_bytes(iv, "big") + blocks > _IV_SPACE:
+        return None
+    span = IV_SIZE * blocks
+    counters = int.from_bytes(iv * blocks, "big") + int.from_bytes(_COUNTS[:span], "big")
+    stream = _block_encryptor(key).update(counters.to_bytes(span, "big"))
+    tail = int.from_bytes(stream, "big") >> 8 * (span - size)  # the message's first `size` bytes
+    return (int.from_bytes(data, "big") ^ tail).to_bytes(size, "big")
+
+
 def _forget_ivs() -> None:
     # a forked child must never hand out the nonces its parent will also use
     global _per_thread
@@ -189,6 +215,10 @@ class Key:
             raise AuthenticationError(
                 "ciphertext verification failed: the data is damaged or the key is wrong"
             )
+        if len(ciphertext) <= _SMALL:
+            plain = _ctr_small(self.encrypt, iv, ciphertext)
+            if plain is not None:
+                return plain
         decryptor = Cipher(algorithms.AES(self.encrypt), modes.CTR(iv)).decryptor()
         return decryptor.update(ciphertext) + decryptor.finalize()
 
