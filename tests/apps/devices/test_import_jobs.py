@@ -106,7 +106,7 @@ def test_a_stored_name_tampered_with_reads_and_removes_nothing_outside(world):
     home_file(record).unlink()
     DeviceImport.objects.filter(pk=record.pk).update(stored_file="../tamper-target.csv")
     record = imports.import_execute(import_id=record.pk)
-    assert record.state == ImportState.FAILED and "見つかりません" in record.errors[0]
+    assert record.state == ImportState.FAILED and "見つかりません" in record.error_texts[0]
     assert secret.read_text() == INVENTORY and not Device.objects.exists()
 
 
@@ -132,6 +132,6 @@ def test_a_bug_fails_the_import_and_its_job_without_a_traceback(world, monkeypat
     job = progress_execute(job_id=job.pk)
     record = DeviceImport.objects.get(pk=job.params["import_id"])
     assert job.state == ProgressState.FAILED and "予期しないエラー" in job.error
-    assert record.state == ImportState.FAILED and "予期しないエラー" in record.errors[0]
-    assert "/srv/secret/path" not in job.error + "".join(record.errors) and "/srv/secret/path" in caplog.text
+    assert record.state == ImportState.FAILED and "予期しないエラー" in record.error_texts[0]
+    assert "/srv/secret/path" not in job.error + str(record.errors) and "/srv/secret/path" in caplog.text
     assert not home_file(record).exists()

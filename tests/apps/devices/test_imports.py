@@ -61,7 +61,7 @@ def test_one_bad_line_imports_nothing_and_names_every_problem(world):
     bad = INVENTORY.replace("1002,LGWAN接続系", "9999,LGWAN接続系").replace(",インターネット接続系,", ",,")
     record = run(bad)
     assert record.state == ImportState.FAILED and record.created == 0
-    assert record.errors == [
+    assert record.error_texts == [
         "2行目: 所属「9999」が見つからないか、同名の所属が複数あります（所属コードで書いてください）",
         "3行目: ホスト名 GK-PC002 は既に GK-OLD で登録されています",
         "4行目: ネットワーク区分がありません",
@@ -78,7 +78,7 @@ def test_one_bad_line_imports_nothing_and_names_every_problem(world):
 def test_a_file_the_reader_refuses_imports_nothing(world):
     record = run((FIXTURES / "inventory_bad.csv").read_bytes(), kind="inventory_csv")
     assert record.state == ImportState.FAILED and record.error_count >= 5
-    assert all("行目" in e for e in record.errors) and not Device.objects.exists()
+    assert all("行目" in e for e in record.error_texts) and not Device.objects.exists()
 
 
 def test_a_file_of_no_known_format_is_refused_at_once(world):

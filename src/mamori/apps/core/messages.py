@@ -17,24 +17,26 @@ from typing import Any
 from django.conf import settings
 from django.utils import translation
 from django.utils.functional import Promise
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, ngettext, pgettext
 
 from mamori.apps.core.redaction import redact_text
 
 __all__ = ["JOINER", "Message", "message_json", "message_text", "server_text"]
 
 JOINER = " / "
-_FIELD = re.compile(r"\{(\w+)\}|%\((\w+)\)[sd]")  # {name}, or the %(name)s of older msgids
+# {name}, or the %(name)s / %(name)d / %(name)r of older msgids (Django's own), whose %% is a percent sign
+_FIELD = re.compile(r"\{(\w+)\}|%\((\w+)\)([sdr])|%(%)")
 
 
 class Message:
     """A msgid with `{name}` fields, its parameters and its pgettext context; str() translates it.
 
-    `text` is the lazy translation (`_("...{path}")`, as modules define their messages) or a plain text.
+    `text` is the lazy translation (`_("...{path}")`, as modules define their messages, or Django's
+    validators' ngettext_lazy, whose plural and number field are kept) or a plain text.
     """
 
     def __init__(self, text: str | Promise, /, **params: Any) -> None:
-        self.msgid, self.context = _untranslated(text)
+        self.msgid, self.context, self.plural = _untranslated(text)
         self.params: Mapping[str, Any] = params
 
     def __repr__(self) -> str:
@@ -51,20 +53,26 @@ class Message:
         }
         if self.context:
             stored["context"] = self.context
+        if self.plural:
+            stored["plural"], stored["number"] = self.plural
         return stored
 
 
-def _untranslated(text: str | Promise) -> tuple[str, str]:
-    """The msgid and context of a lazy translation (gettext_lazy / pgettext_lazy), or a plain text."""
+def _untranslated(text: str | Promise) -> tuple[str, str, tuple[str, str] | None]:
+    """The msgid, context and (plural msgid, number field) of a lazy translation (gettext_lazy,
+    pgettext_lazy, ngettext_lazy with a named number), or a plain text."""
     if isinstance(text, Promise):
-        # a lazy proxy pickles as (unpickle, (func, args, kwargs, ...)): the call it will make
-        _unpickle, (func, args, _kwargs, *_types) = text.__reduce__()
+        # a lazy proxy pickles as (unpickle, (func, args, kwargs, ...)): the call it will make;
+        # ngettext_lazy's as (unpickle, (ngettext, resultclass, number, {singular, plural}))
+        _unpickle, (func, args, kwargs, *rest) = text.__reduce__()
         if func is gettext:
-            return args[0], ""
+            return args[0], "", None
         if func is pgettext:
-            return args[1], args[0]
-        return str(text), ""
-    return str(text), ""
+            return args[1], args[0], None
+        if func is ngettext and isinstance(kwargs, str) and rest and isinstance(rest[0], dict):
+            return rest[0]["singular"], "", (rest[0]["plural"], kwargs)
+        return str(text), "", None
+    return str(text), "", None
 
 
 def _json(value: Any) -> Any:
@@ -92,13 +100,30 @@ def message_text(stored: Any, separator: str = "\n") -> str:
         return separator.join(message_text(item, JOINER) for item in stored)
     if isinstance(stored, dict) and isinstance(stored.get("msgid"), str):
         msgid, context = stored["msgid"], stored.get("context", "")
-        template = pgettext(context, msgid) if context else gettext(msgid)
-        params = {k: message_text(v, JOINER) for k, v in (stored.get("params") or {}).items()}
-        # only {name} fields are filled: no format spec, no attribute access, unknown names stay as written
-        return _FIELD.sub(lambda m: params.get(m[1] or m[2], m[0]), template)
+        raw = stored.get("params") or {}
+        if isinstance(stored.get("plural"), str):
+            template = ngettext(msgid, stored["plural"], _count(raw.get(stored.get("number"))))
+        else:
+            template = pgettext(context, msgid) if context else gettext(msgid)
+        params = {k: message_text(v, JOINER) for k, v in raw.items()}
+        # only named fields are filled: no format spec, no attribute access, unknown names stay as written
+        return _FIELD.sub(lambda m: _field(m, params), template)
     if stored is None:
         return ""
     return str(stored)
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _field(match: re.Match[str], params: Mapping[str, str]) -> str:
+    if match[4]:
+        return "%"
+    name = match[1] or match[2]
+    if name not in params:
+        return match[0]
+    return repr(params[name]) if match[3] == "r" else params[name]
 
 
 def server_text(stored: Any) -> str:

@@ -15,6 +15,7 @@ from typing import IO
 from django.utils import timezone
 
 from mamori.apps.core.demo_city import DEPARTMENTS
+from mamori.apps.core.messages import server_text
 from mamori.apps.core.models import Organisation
 from mamori.apps.core.wareki import fiscal_year_of, fiscal_year_range
 
@@ -140,7 +141,9 @@ def _import(filename: str, data: bytes, stdout: IO[str]) -> DeviceImport:
     record = imports.import_submit(actor=ACTOR, filename=filename, data=data)
     record = imports.import_execute(import_id=record.pk)
     if record.state != ImportState.SUCCEEDED:
-        stdout.write(f"機器: {filename} の取込に失敗しました: {'; '.join(record.errors[:3])}\n")
+        stdout.write(
+            f"機器: {filename} の取込に失敗しました: {'; '.join(server_text(e) for e in record.errors[:3])}\n"
+        )
     return record
 
 

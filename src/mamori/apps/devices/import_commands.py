@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mamori.apps.core.import_commands import ImportCommand, ImportOutcome, Report, import_command_register
+from mamori.apps.core.messages import server_text
 
 from .imports import import_execute, import_submit
 from .models import ImportKind, ImportState
@@ -25,8 +26,9 @@ def device_file_import(*, kind: str, path: Path, actor: str, report: Report) -> 
         record = import_submit(actor=actor, filename=path.name, data=file, kind=kind)
     record = import_execute(import_id=record.pk, report=report)
     if record.state != ImportState.SUCCEEDED:
-        return ImportOutcome(ok=False, summary="", errors=record.errors, error_count=record.error_count)
-    notes = list(record.notes)
+        errors = [server_text(e) for e in record.errors]
+        return ImportOutcome(ok=False, summary="", errors=errors, error_count=record.error_count)
+    notes = [server_text(n) for n in record.notes]
     if record.unknown_hosts:
         notes.append("hosts not in the inventory: " + ", ".join(record.unknown_hosts))
     return ImportOutcome(

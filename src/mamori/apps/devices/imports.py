@@ -3,7 +3,8 @@ the worker: `tasks`; or at once: `mamori import devices ...`). The file is remov
 
 The file readers in `formats` turn bytes into records or a `FormatError`; this module maps the
 records onto devices and reports and writes them all in one transaction with one audit event, or
-writes nothing and keeps every line-numbered error on the import record.
+writes nothing and keeps every line-numbered error on the import record. Errors and notes are kept
+as messages (`core.messages`: msgid and parameters), so every reader sees them in their language.
 
 - Inventory (CSV): a device is known by its asset tag; a changed field is updated and kept in the
   device's history; devices absent from the file are left alone. Re-importing a file changes nothing.
@@ -25,10 +26,12 @@ from typing import Any, BinaryIO
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext as _
 
 from mamori.apps.core.audit import Actor, actor_name, audit_record
+from mamori.apps.core.messages import Message, message_json
 from mamori.apps.core.models import Department
 
 from . import formats
@@ -52,6 +55,17 @@ MAX_UNKNOWN_HOSTS = 200
 UNEXPECTED = gettext_lazy(
     "予期しないエラーで取込が止まりました。何も取り込んでいません。管理者がログを確認できます。"
 )
+AT_LINE = gettext_lazy("{line}行目: {message}")
+CONCURRENT = gettext_lazy("同時に行われた変更と重なりました。もう一度取り込んでください。")
+NO_ZONE = gettext_lazy("ネットワーク区分がありません")
+NO_DEPARTMENT = gettext_lazy(
+    "所属「{value}」が見つからないか、同名の所属が複数あります（所属コードで書いてください）"
+)
+FIELD_INVALID = "{label}: {messages}"  # a field's name and Django's own messages: nothing to translate
+DUPLICATE_TAG = gettext_lazy("資産番号 {tag} が{other}行目と重複しています")
+DUPLICATE_HOST = gettext_lazy("ホスト名 {host} が{other}行目と重複しています")
+HOST_TAKEN = gettext_lazy("ホスト名 {host} は既に {tag} で登録されています")
+FUTURE_DAY = gettext_lazy("日付 {day} は未来の日付です")
 REPORT_FIELDS = ["av_product", "av_engine", *MERGED_FIELDS[1:]]
 #: how far back the current state looks for a figure a newer report lacks
 STATE_LOOKBACK = timedelta(days=90)
@@ -72,16 +86,26 @@ class Outcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)  # (line or 0, message)
+    errors: list[tuple[int, Any]] = field(default_factory=list)  # (line or 0, stored message)
     error_count: int = 0
     unknown_hosts: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Any] = field(default_factory=list)  # stored messages
 
-    def error(self, line: int | None, message: str) -> None:
+    def error(self, line: int | None, message: Message | Promise) -> None:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS:
-            text = _("{line}行目: {message}").format(line=line, message=message) if line else message
-            self.errors.append((line or 0, text))
+            stored = Message(AT_LINE, line=line, message=message) if line else message
+            self.errors.append((line or 0, message_json(stored)))
+
+
+def problem_message(problem: formats.Problem) -> Message:
+    """A reader's problem as a stored message: its msgid and fields, after its line or JSON path —
+    shown as `problem.render(gettext)` shows it, in the language of whoever reads it."""
+    text = Message(problem.message, **problem.params)
+    if problem.where is None:
+        return text
+    prefix, fields = problem.where
+    return Message("{at}{message}", at=Message(prefix, **fields), message=text)
 
 
 def _no_report(done: int, total: int, message: str = "") -> None:
@@ -140,7 +164,7 @@ def import_execute(*, import_id: int, report: Report = _no_report) -> DeviceImpo
     except Exception:  # a bug still ends the import as failed, with nothing written
         logger.exception("device import %s failed", record.pk)
         outcome = Outcome()
-        outcome.error(None, str(UNEXPECTED))
+        outcome.error(None, UNEXPECTED)
         with transaction.atomic():
             _finish(record, outcome)
         raise
@@ -156,12 +180,12 @@ def _execute(record: DeviceImport, report: Report) -> None:
     try:
         parsed = READERS[record.kind](upload_read(record.stored_file))
         records = list(parsed)
-        outcome.notes = [note.render(gettext) for note in parsed.notes]
+        outcome.notes = [message_json(problem_message(note)) for note in parsed.notes]
     except formats.FormatError as exc:
-        outcome.errors = [(0, message) for message in exc.messages(gettext)[:MAX_ERRORS]]
+        outcome.errors = [(0, message_json(problem_message(p))) for p in exc.problems[:MAX_ERRORS]]
         outcome.error_count = exc.count
     except DeviceError as exc:  # the file is gone
-        outcome.error(None, str(exc.message))
+        outcome.error(None, exc.message)
     outcome.rows = len(records)
     if not outcome.error_count:
         try:
@@ -174,7 +198,7 @@ def _execute(record: DeviceImport, report: Report) -> None:
         except _Rollback:
             pass
         except IntegrityError:  # a concurrent edit took a tag or host name this file uses
-            outcome.error(None, _("同時に行われた変更と重なりました。もう一度取り込んでください。"))
+            outcome.error(None, CONCURRENT)
     if outcome.error_count:
         with transaction.atomic():
             _finish(record, outcome)
@@ -235,16 +259,12 @@ def _device_data(
     record: formats.DeviceRecord, departments: _Departments, outcome: Outcome
 ) -> dict[str, Any] | None:
     """The device fields of an inventory line (the reader has checked kind, zone, status and dates)."""
-    problems = []
+    problems: list[Message | Promise] = []
     department = departments.get(record.department)
     if not record.zone:
-        problems.append(_("ネットワーク区分がありません"))
+        problems.append(NO_ZONE)
     if department is None:
-        problems.append(
-            _(
-                "所属「{value}」が見つからないか、同名の所属が複数あります（所属コードで書いてください）"
-            ).format(value=record.department)
-        )
+        problems.append(Message(NO_DEPARTMENT, value=record.department))
     data = {
         "asset_tag": record.asset_tag.strip(),
         "hostname": record.hostname.strip(),
@@ -266,9 +286,10 @@ def _device_data(
         try:
             Device(**data).clean_fields(exclude=["department", "disposal_media"])
         except ValidationError as exc:
-            for name, messages in exc.message_dict.items():
+            for name, errors in exc.error_dict.items():
                 label = Device._meta.get_field(name).verbose_name
-                problems.append(f"{label}: {' '.join(messages)}")
+                messages = [Message(e.message, **(e.params or {})) for e in errors]
+                problems.append(Message(FIELD_INVALID, label=label, messages=messages))
     for problem in problems:
         outcome.error(record.line, problem)
     return None if problems else data
@@ -286,16 +307,9 @@ def _inventory_apply(record: DeviceImport, records: list[Any], outcome: Outcome,
             continue
         tag, host = data["asset_tag"], formats.host_key(data["hostname"])
         if tag in seen_tags:
-            outcome.error(
-                line, _("資産番号 {tag} が{other}行目と重複しています").format(tag=tag, other=seen_tags[tag])
-            )
+            outcome.error(line, Message(DUPLICATE_TAG, tag=tag, other=seen_tags[tag]))
         if host and host in seen_hosts:
-            outcome.error(
-                line,
-                _("ホスト名 {host} が{other}行目と重複しています").format(
-                    host=data["hostname"], other=seen_hosts[host]
-                ),
-            )
+            outcome.error(line, Message(DUPLICATE_HOST, host=data["hostname"], other=seen_hosts[host]))
         seen_tags[tag], seen_hosts[host] = line, line
         rows.append((line, data))
         report(i + 1, len(records) * 2, _("検証中"))
@@ -303,10 +317,7 @@ def _inventory_apply(record: DeviceImport, records: list[Any], outcome: Outcome,
     for line, data in rows:
         owner = owners.get(formats.host_key(data["hostname"]))
         if owner and owner != data["asset_tag"] and owner not in seen_tags:
-            outcome.error(
-                line,
-                _("ホスト名 {host} は既に {tag} で登録されています").format(host=data["hostname"], tag=owner),
-            )
+            outcome.error(line, Message(HOST_TAKEN, host=data["hostname"], tag=owner))
     if outcome.error_count:
         return
     existing = {
@@ -390,7 +401,7 @@ def _hygiene_apply(record: DeviceImport, records: list[Any], outcome: Outcome, r
             unknown.add(item.hostname or item.serial or item.asset_tag)
             continue
         if item.reported_on > latest_day:
-            outcome.error(item.line, _("日付 {day} は未来の日付です").format(day=item.reported_on))
+            outcome.error(item.line, Message(FUTURE_DAY, day=item.reported_on))
             continue
         key = (device_id, item.reported_on, str(item.source))
         values = _report_values(item)

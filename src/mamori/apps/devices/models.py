@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mamori.apps.core.messages import message_text
 from mamori.apps.core.models import Department, NetworkZone
 from mamori.apps.disposal.models import Medium
 
@@ -169,11 +170,12 @@ class DeviceImport(models.Model):
     created = models.PositiveIntegerField(_("新規"), default=0)
     updated = models.PositiveIntegerField(_("更新"), default=0)
     unchanged = models.PositiveIntegerField(_("変更なし"), default=0)
-    errors = models.JSONField(_("エラーの内容"), default=list)  # ["line 3: ...", ...] (at most MAX_ERRORS)
+    # stored messages (`core.messages`; an import run before them: its text), at most MAX_ERRORS
+    errors = models.JSONField(_("エラーの内容"), default=list)
     error_count = models.PositiveIntegerField(_("エラー件数"), default=0)
     # hosts in a hygiene file that are not in the inventory
     unknown_hosts = models.JSONField(_("機器台帳にないホスト"), default=list)
-    # what the reader ignored (an unused osquery query, a column)
+    # what the reader ignored (an unused osquery query, a column), as stored messages too
     notes = models.JSONField(_("取り込まなかった内容"), default=list)
 
     class Meta:
@@ -187,6 +189,15 @@ class DeviceImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (ImportState.SUCCEEDED, ImportState.FAILED)
+
+    @property
+    def error_texts(self) -> list[str]:
+        """The errors in the active language (an import's from before messages were kept, as written)."""
+        return [message_text(e) for e in self.errors]
+
+    @property
+    def note_texts(self) -> list[str]:
+        return [message_text(n) for n in self.notes]
 
 
 class ReportSource(models.TextChoices):

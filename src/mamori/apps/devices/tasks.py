@@ -58,7 +58,7 @@ def outcome_errors(record: DeviceImport) -> list[str]:
         gettext(
             "{n}件のエラーがあるため、何も取り込んでいません。ファイルを直してもう一度取り込んでください。"
         ).format(n=record.error_count),
-        *record.errors,
+        *record.error_texts,
     ]
     if record.error_count > len(record.errors):
         lines.append(gettext("ほかにもエラーがあります。"))

@@ -39,14 +39,22 @@ class Problem:
     line: int | None = None
     path: str = ""
 
+    @property
+    def where(self) -> tuple[str, dict[str, Any]] | None:
+        """The msgid and fields of the message's prefix (its line, or its JSON path), if it has one."""
+        if self.line is not None:
+            return AT_LINE, {"line": self.line}
+        if self.path:
+            return AT_PATH, {"path": self.path}
+        return None
+
     def render(self, translate: Callable[[str], str] = _identity) -> str:
         """The one-line message, translated by `translate` (the app passes `gettext`)."""
         text = translate(self.message) % dict(self.params)
-        if self.line is not None:
-            return translate(AT_LINE) % {"line": self.line} + text
-        if self.path:
-            return translate(AT_PATH) % {"path": self.path} + text
-        return text
+        if self.where is None:
+            return text
+        prefix, fields = self.where
+        return translate(prefix) % fields + text
 
     def __str__(self) -> str:
         return self.render()
