@@ -78,8 +78,8 @@ _COUNTS = b"".join(i.to_bytes(IV_SIZE, "big") for i in range(_SMALL // IV_SIZE))
 
 
 def _ctr_small(key: bytes, iv: bytes, data: bytes | bytearray | memoryview) -> bytes | None:
-    """AES-256-CTR of a message of at most `_SMALL` bytes with the thread's kept AES-ECB encryptor
-    for `key`; None when its counter would wrap (the caller then uses a cipher object).
+    """AES-256-CTR of a message with the thread's kept AES-ECB encryptor for `key`; None when it
+    is larger than `_SMALL` or its counter would wrap (the caller then uses a cipher object).
 
     CTR's keystream is AES of IV, IV+1, ... (the whole block one big-endian counter, as Go and
     OpenSSL count): all of a message's counters in one ECB call, XORed as integers. A cipher object
@@ -88,7 +88,7 @@ def _ctr_small(key: bytes, iv: bytes, data: bytes | bytearray | memoryview) -> b
     the other work, against 5 in a loop of nothing else."""
     size = len(data)
     blocks = -(-size // IV_SIZE)
-    if int.from_bytes(iv, "big") + blocks > _IV_SPACE:
+    if size > _SMALL or int.from_bytes(iv, "big") + blocks > _IV_SPACE:
         return None
     span = IV_SIZE * blocks
     counters = int.from_bytes(iv * blocks, "big") + int.from_bytes(_COUNTS[:span], "big")
@@ -215,10 +215,9 @@ class Key:
             raise AuthenticationError(
                 "ciphertext verification failed: the data is damaged or the key is wrong"
             )
-        if len(ciphertext) <= _SMALL:
-            plain = _ctr_small(self.encrypt, iv, ciphertext)
-            if plain is not None:
-                return plain
+        plain = _ctr_small(self.encrypt, iv, ciphertext)
+        if plain is not None:
+            return plain
         decryptor = Cipher(algorithms.AES(self.encrypt), modes.CTR(iv)).decryptor()
         return decryptor.update(ciphertext) + decryptor.finalize()
 
