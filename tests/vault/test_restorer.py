@@ -216,3 +216,19 @@ def test_kill_9_of_a_restore_takes_its_workers_and_a_second_restore_completes(tm
     with open_repository(url, PASSWORD) as repo:
         assert repo.restore("latest", target).failed == []
     assert tree_state(target / str(src).lstrip("/")) == tree_state(src)
+
+
+def test_a_files_only_restore_makes_folders_and_files_and_nothing_else(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    (src / "課" / "空").mkdir(parents=True)
+    (src / "課" / "文書.txt").write_bytes(b"drill\n")
+    (src / "課" / "link").symlink_to("/etc/passwd")
+    os.mkfifo(src / "課" / "fifo")
+    url = str(tmp_path / "repo")
+    init_repository(url, PASSWORD).close()
+    with open_repository(url, PASSWORD) as repo:
+        snap = repo.backup([src]).snapshot_id
+        result = repo.restore(snap, tmp_path / "out", paths=["/"], verify=True, files_only=True)
+    assert result.failed == [] and result.files_restored == 1
+    here = tmp_path / "out" / str(src / "課").lstrip("/")
+    assert sorted(os.listdir(here)) == ["文書.txt", "空"] and (here / "文書.txt").read_bytes() == b"drill\n"

@@ -601,13 +601,15 @@ class Repository:
         verify: bool = False,
         progress: Callable[[RestoreStats], None] | None = None,
         keep_free: KeepFree | None = None,
+        files_only: bool = False,
     ) -> RestoreResult:
         """Restore a snapshot into `target`: all of it, the part the `include`/`exclude` patterns
         select, or exactly `paths` (each with everything below it; `[`, `*`, `?` are plain
         characters there; `/` is everything). The snapshot folder `base` maps to `target` (restic's
         `snapshot:subfolder`): by default the target holds the snapshot's absolute paths.
         `overwrite="never"` keeps what is already there (restic's `--overwrite`). With `keep_free`
-        the restore stops (`RestoreStoppedError`) before the target's file system has less free."""
+        the restore stops (`RestoreStoppedError`) before the target's file system has less free.
+        `files_only` makes folders and files only (no links, fifos, devices)."""
         start = _time.monotonic()
         with self.low.lock():
             _snap_id, snap = self._find(ref)
@@ -625,6 +627,7 @@ class Repository:
                 processes=direct is not None,
                 progress=progress,
                 keep_free=keep_free,
+                files_only=files_only,
             )
             base = "/" + "/".join(p for p in base.split("/") if p)
             node = self._lookup(snap.tree, base)

@@ -149,7 +149,8 @@ class Restorer:
 
     `processes`: run the jobs in forked worker processes (the repository must be safe to use after
     a fork: a local directory); otherwise in threads of this process. `keep_free`: stop with
-    `RestoreStoppedError` before the target's file system has less free than that.
+    `RestoreStoppedError` before the target's file system has less free than that. `files_only`:
+    make folders and files, nothing else (a drill checks files; a device node needs root).
     """
 
     def __init__(
@@ -165,6 +166,7 @@ class Restorer:
         processes: bool = False,
         progress: Callable[[RestoreStats], None] | None = None,
         keep_free: KeepFree | None = None,
+        files_only: bool = False,
     ) -> None:
         if overwrite not in OVERWRITE:
             raise InvalidArgumentError(f"overwrite must be one of {', '.join(OVERWRITE)}, not {overwrite!r}")
@@ -179,6 +181,7 @@ class Restorer:
         self.workers = workers or (cpus if processes else max(2, cpus))
         self.progress = progress
         self.keep_free = keep_free
+        self.files_only = files_only
         self._nodes = 0  # visited since the file system was last asked
         self.stats = RestoreStats()
         self._is_root = os.geteuid() == 0
@@ -259,7 +262,8 @@ class Restorer:
             if node.type == "file":
                 self._visit_file(top, node, path, snap_path)
             elif node.type != "dir":
-                self._make_special(top, node, snap_path)
+                if not self.files_only:
+                    self._make_special(top, node, snap_path)
             elif (level := self._enter(top, node, path, snap_path, descend)) is not None:
                 stack.append(level)
                 if len(self._dir_fds) > _OPEN_DIRS:

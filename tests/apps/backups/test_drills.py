@@ -4,15 +4,24 @@ labelled as such, never an RTO tick; 「今すぐ全体復元訓練」 restores 
 from __future__ import annotations
 
 import os
+import tracemalloc
+from dataclasses import replace
 
 import pytest
 from django.urls import reverse
 
 from mamori.apps.backups import engine
-from mamori.apps.backups.jobs import run_execute
+from mamori.apps.backups.jobs import run_execute, run_request
 from mamori.apps.backups.models import JobKind, Run, RunStatus
 from mamori.apps.backups.services import repository_access
+from mamori.vault.backend.local import LocalBackend
+from mamori.vault.model import Node
+from mamori.vault.repository import Repository
+from tests.vault.hostile import GOOD, TreeWriter
+from tests.vault.repo_helpers import FAST_KDF
 
+from .conftest import REPO_PASSWORD
+from .test_hostile_repository import watched
 from .test_views import as_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,3 +66,58 @@ def test_a_drill_lists_up_to_the_entries_the_settings_allow(sut, settings):
     settings.MAMORI_DRILL_MAX_ENTRIES = entries - 1
     drill = sut.run(JobKind.RESTORE_DRILL)
     assert drill.status == RunStatus.FAILED and f"には {entries - 1:,} 個を超える項目" in drill.error_text
+
+
+def spread_files(path, files):
+    """A repository written directly: one snapshot of /data with `files` one-blob files, 50 a folder
+    (a folder's tree is read whole: small folders keep what the walk holds the same)."""
+    repo = Repository.init(LocalBackend(path), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    one = w.file(b"x", b"drill\n")
+    folders = [
+        w.dir(
+            f"d{d}".encode(),
+            [replace(one, name=f"f{i}".encode()) for i in range(d * 50, min(files, d * 50 + 50))],
+        )
+        for d in range(-(-files // 50))
+    ]
+    w.snapshot(folders, 1_760_000_000_000_000_000)
+    repo.close()
+
+
+def full_drill_peak(sut) -> tuple[Run, int]:
+    """A full drill's run, and the most memory Python held in this process during it."""
+    run = run_request(
+        actor="test", system=sut.system, kind=JobKind.RESTORE_DRILL, detail={"sample": 0}, enqueue=False
+    )
+    tracemalloc.start()
+    try:
+        run = run_execute(run_id=run.pk)
+        return run, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_full_drill_holds_no_more_memory_for_four_times_the_files(tmp_path, departments):
+    peaks = []
+    for code, files in (("small", 400), ("large", 1600)):
+        spread_files(tmp_path / code, files)
+        drill, peak = full_drill_peak(watched(tmp_path / code, code, departments["joho"]))
+        assert drill.status == RunStatus.SUCCEEDED and drill.passed is True, drill.error_text
+        assert drill.detail["full"] is True and drill.detail["sampled"] == files + 1  # and /data/good.txt
+        assert drill.files_total == files + 1 and drill.bytes_total == files * 6 + len(GOOD)
+        peaks.append(peak)
+    # before: every file's node and path kept, ~1 KB each (1.2 MB more for the 1,200 more files)
+    assert peaks[1] - peaks[0] < 200 * 1200, peaks
+
+
+def test_a_full_drill_of_a_file_whose_content_is_missing_is_red_naming_it(tmp_path, departments):
+    repo = Repository.init(LocalBackend(tmp_path / "lost"), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    lost = Node(name=b"lost.bin", type="file", mode=0o644, size=5, content=[bytes(32)])  # no such blob
+    w.snapshot([w.dir(b"d", [lost])], 1_760_000_000_000_000_000)
+    repo.close()
+    drill, _peak = full_drill_peak(watched(tmp_path / "lost", "lost", departments["joho"]))
+    assert drill.status == RunStatus.FAILED and drill.passed is False
+    assert "/data/d/lost.bin: 復元されていません" in drill.error_text
+    assert drill.detail["sampled"] == 2 and drill.detail["available"] == 2

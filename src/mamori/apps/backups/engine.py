@@ -459,10 +459,12 @@ def restore(
     base: str = "/",
     overwrite: str = "always",
     verify: bool = True,
+    files_only: bool = False,
 ) -> RestoreOutcome:
     """Restore exactly `paths` of a snapshot (names taken literally; `/` is everything); the snapshot
-    folder `base` becomes `target`; `overwrite="never"` keeps files already there. It stops
-    (code "restore_stopped") before the target's file system has less free than the settings keep."""
+    folder `base` becomes `target`; `overwrite="never"` keeps files already there; `files_only` makes
+    folders and files only. It stops (code "restore_stopped") before the target's file system has
+    less free than the settings keep."""
     with _open(access) as repo:
         keep_free = KeepFree.percent(
             target,
@@ -470,7 +472,14 @@ def restore(
             settings.MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT,
         )
         r = repo.restore(
-            ref, target, paths=list(paths), base=base, overwrite=overwrite, verify=verify, keep_free=keep_free
+            ref,
+            target,
+            paths=list(paths),
+            base=base,
+            overwrite=overwrite,
+            verify=verify,
+            keep_free=keep_free,
+            files_only=files_only,
         )
         return RestoreOutcome(
             r.files_restored,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import itertools
 import random
 import shutil
 import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -355,7 +356,8 @@ def _verify(
 
 class _Sample:
     """A uniform random sample of `size` of the files offered, of a count not known ahead (reservoir
-    sampling): a drill keeps its sample, not the snapshot's list. Size 0 keeps every file."""
+    sampling): a drill keeps its sample, not the snapshot's list. Size 0 (a full drill) keeps no
+    file: each snapshot is restored whole and walked again to verify it."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -366,10 +368,55 @@ class _Sample:
     def offer(self, snap: engine.Snapshot, node: engine.Node) -> None:
         self.seen += 1
         self.bytes += node.size or 0
-        if not self.size or len(self.chosen) < self.size:
+        if not self.size:
+            return
+        if len(self.chosen) < self.size:
             self.chosen.append((snap, node))
         elif (slot := random.randrange(self.seen)) < self.size:
             self.chosen[slot] = (snap, node)
+
+    @property
+    def drilled(self) -> int:
+        """The files the drill restores and verifies."""
+        return len(self.chosen) if self.size else self.seen
+
+
+PROBLEMS_KEPT = 50  # a drill that fails every file of millions keeps this many reasons, not all
+
+
+def _note(problems: list[Message | str], found: Iterable[Message | str]) -> None:
+    problems.extend(itertools.islice(found, max(0, PROBLEMS_KEPT - len(problems))))
+
+
+def _drill_chosen(
+    access: engine.RepoAccess,
+    snap: engine.Snapshot,
+    nodes: list[engine.Node],
+    scratch: Path,
+    problems: list[Message | str],
+) -> int:
+    """Restore the sampled files of one snapshot and verify each; the bytes restored."""
+    result = engine.restore(access, snap.id, scratch, paths=[n.path for n in nodes], verify=True)
+    _note(problems, result.failed)
+    _note(problems, (p for n in nodes if (p := _verify(access, snap, n, scratch))))
+    return result.bytes_restored
+
+
+def _drill_whole(
+    access: engine.RepoAccess, snap: engine.Snapshot, scratch: Path, problems: list[Message | str]
+) -> int:
+    """Restore every file of one snapshot, then walk the snapshot again and verify each file as the
+    walk finds it: nothing is held per file, so a file server of millions costs what one of ten
+    does. The bytes restored."""
+    result = engine.restore(access, snap.id, scratch, paths=["/"], verify=True, files_only=True)
+    _note(problems, result.failed)
+
+    def verify(node: engine.Node) -> None:
+        if (problem := _verify(access, snap, node, scratch)) and len(problems) < PROBLEMS_KEPT:
+            problems.append(problem)
+
+    engine.snapshot_files(access, snap.id, verify, max_entries=settings.MAMORI_DRILL_MAX_ENTRIES)
+    return result.bytes_restored
 
 
 def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
@@ -384,52 +431,58 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
     problems: list[
         Message | str
     ] = []  # an entry a restore would refuse (e.g. "..") fails the drill by itself
-    for snap in snaps:
+    files: dict[str, int] = {}
+    for snap in snaps:  # first the count, the bytes and the sample; past the cap nothing is restored
+        seen = sample.seen
         unsafe = engine.snapshot_files(
             access,
             snap.id,
             lambda node, snap=snap: sample.offer(snap, node),  # type: ignore[misc]
             max_entries=settings.MAMORI_DRILL_MAX_ENTRIES,
         )
-        problems.extend(f"{snap.short_id} {p}" for p in unsafe)
-    chosen = sample.chosen
+        files[snap.id] = sample.seen - seen
+        _note(problems, (f"{snap.short_id} {p}" for p in unsafe))
     scratch = Path(settings.MAMORI_HOME) / "scratch" / f"drill-{run.pk}"
     shutil.rmtree(scratch, ignore_errors=True)
     restored_bytes = 0
     try:
         for snap in snaps:
-            mine = [n for s, n in chosen if s.id == snap.id]
-            if not mine:
+            if sample.size:
+                mine = [n for s, n in sample.chosen if s.id == snap.id]
+                if not mine:
+                    continue
+                restored_bytes += _drill_chosen(access, snap, mine, scratch, problems)
+                done = len(mine)
+            elif files[snap.id]:
+                restored_bytes += _drill_whole(access, snap, scratch, problems)
+                done = files[snap.id]
+            else:
                 continue
-            result = engine.restore(access, snap.id, scratch, paths=[n.path for n in mine], verify=True)
-            restored_bytes += result.bytes_restored
-            problems.extend(result.failed)
-            problems.extend(p for n in mine if (p := _verify(access, snap, n, scratch)))
-            progress(engine.Progress(len(mine), restored_bytes, len(chosen), None, snap.short_id))
+            progress(engine.Progress(done, restored_bytes, sample.drilled, None, snap.short_id))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = time.monotonic() - started
     passed = not problems
-    full = len(chosen) == sample.seen
+    full = sample.drilled == sample.seen
     available_bytes = sample.bytes
     estimate = {}
     if not full and restored_bytes:  # a sample says nothing certain about the RTO: an estimate, labelled
         estimate = {"extrapolated_seconds": round(seconds * available_bytes / restored_bytes, 1)}
     return Outcome(
         snapshot_id=snaps[-1].id,
-        files_total=len(chosen),
+        files_total=sample.drilled,
         bytes_total=restored_bytes,
         passed=passed,
         warnings=[],
         detail={
             "seconds": round(seconds, 3),
             "rto_seconds": run.system.rto_minutes * 60,
-            "sampled": len(chosen),
+            "sampled": sample.drilled,
             "available": sample.seen,
             "full": full,
             "bytes_available": available_bytes,
             **estimate,
-            "problems": message_json(problems[:50]),
+            "problems": message_json(problems),
             "snapshots": [s.id for s in snaps],
         },
     )
