@@ -418,8 +418,11 @@ def test_each_incident_form_leads_back_to_its_incident(world):
     incident = _report(world, personal_data=True, people_affected=1, special_care=True)
     officer = signed_in(world, Role.SECURITY_OFFICER)
     back = f'href="{reverse("incidents:detail", args=[incident.pk])}" data-action="back"'
-    for name in ("triage", "filing", "entry", "reopen"):
+    for name in ("triage", "dates", "filing", "entry", "reopen"):
         assert back in officer.get(reverse(f"incidents:{name}", args=[incident.pk])).content.decode(), name
+    to_list = f'href="{reverse("incidents:list")}" data-action="back"'
+    for role in (Role.STAFF, Role.SECURITY_OFFICER):  # the report form: back to the list, not a dead end
+        assert to_list in signed_in(world, role).get(reverse("incidents:report")).content.decode(), role
 
 
 def test_the_cards_light_names_the_late_report_and_leads_to_it(world):

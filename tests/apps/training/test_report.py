@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from mamori.apps.core.models import Role
 from mamori.apps.training import assignments, quiz
-from mamori.apps.training.models import RuleKind
+from mamori.apps.training.models import Attempt, RuleKind
 from tests.apps.core.factories import StaffFactory
 from tests.apps.lights import dashboard_light
 
@@ -112,3 +112,18 @@ def test_the_cards_light_counts_who_is_late_and_leads_to_them(world, assigned):
         reverse("training:report"),
     )
     assert lead.get(light.url).status_code == 200
+
+
+def test_a_lead_reading_someones_result_sees_their_answers_and_a_way_back(world, assigned):
+    """It said 「あなたの回答」 to the lead and left them without a link back to the report."""
+    attempt = Attempt.objects.get(staff=assigned, passed=True)
+    url = reverse("training:attempt-result", args=[attempt.pk])
+    lead = client_for(world, Role.DEPARTMENT_LEAD)
+    page = lead.get(url).content.decode()
+    assert "あなたの回答" not in page and "← 回答" in page
+    back = reverse("training:report-department", args=[world.gyokaku.pk])
+    assert f'href="{back}" data-action="back"' in page
+    assert "500001" in lead.get(back).content.decode()
+    own = Client()
+    own.force_login(assigned.membership.user)
+    assert "← あなたの回答" in own.get(url).content.decode()

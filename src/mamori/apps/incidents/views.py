@@ -168,6 +168,9 @@ class IncidentReportView(ServiceFormView):
     def get_success_url(self) -> str:
         return reverse("incidents:detail", args=[self.result.pk])
 
+    def get_back_url(self) -> str:
+        return reverse("incidents:list")
+
 
 class IncidentFormView(ServiceFormView):
     """A write on one incident the user may see."""
