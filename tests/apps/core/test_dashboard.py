@@ -77,6 +77,9 @@ def test_tasks_not_yet_due_turn_the_light_amber_and_lead_to_the_first(world, cli
     register_tasks("training", lambda request: [Task("研修", "/t/3", due=today), Task("通知", "/t/4")])
     _, html = _cards(client, world.users[Role.STAFF])
     assert card_light(html, "tasks") == Light("amber", "未完了の依頼 2件", "/t/3")
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})  # a count, whatever the number
+    html = client.get(reverse("dashboard")).content.decode()
+    assert card_light(html, "tasks") == Light("amber", "Open requests: 2", "/t/3")
 
 
 def test_officers_and_auditors_see_every_area_of_the_program(world, client):
