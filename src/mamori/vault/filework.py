@@ -182,12 +182,42 @@ def parent_subtree(old: OldFile | None) -> bytes | None:
         return None
 
 
-class _Budget:
-    __slots__ = ("entries", "sealed")
+class _Job:
+    """What every folder of one job shares: the repository, the excludes, the parent's trees, the
+    device (`--one-file-system`) and the budget left — entries to meet and bytes to seal."""
 
-    def __init__(self, entries: int) -> None:
+    __slots__ = ("entries", "load_tree", "repo", "root_dev", "sealed", "skip")
+
+    def __init__(
+        self,
+        repo: SealingRepository,
+        skip: Callable[[str], bool] | None,
+        load_tree: Callable[[bytes | None], bytes | None] | None,
+        root_dev: int | None,
+        entries: int,
+    ) -> None:
+        self.repo = repo
+        self.skip = skip
+        self.load_tree = load_tree
+        self.root_dev = root_dev
         self.entries = entries
         self.sealed = JOB_BYTES
+
+
+class _Found:
+    """What a job's folders add up to: nodes, sealed blobs, counts (as in `Part`), the subfolders
+    begun and left unfinished, and the new trees of those finished, each after the trees it names."""
+
+    __slots__ = ("blobs", "counts", "entries", "nested", "trees")
+
+    def __init__(
+        self, entries: list[tuple[bytes, str]], blobs: list[SealedRun], counts: tuple[int, ...]
+    ) -> None:
+        self.entries = entries
+        self.blobs = blobs
+        self.counts = counts
+        self.nested: list[tuple[bytes, OldFile | None, DirPart]] = []
+        self.trees: list[tuple[bytes, bytes]] = []
 
 
 def scan_dir(
@@ -206,20 +236,10 @@ def scan_dir(
     With `load_tree` (subtree id → the parent's tree plaintext) the subdirectories are backed up
     in the same job, depth first, until it has met `descend` entries or sealed `JOB_BYTES`; with
     `root_dev` only those on that device (`--one-file-system`: the walker decides the others)."""
-    budget = _Budget(descend)
-    return _scan_dir(repo, skip, directory, snap_path, old_tree, load_tree, root_dev, budget)
+    return _scan_dir(_Job(repo, skip, load_tree, root_dev, descend), directory, snap_path, old_tree)
 
 
-def _scan_dir(
-    repo: SealingRepository,
-    skip: Callable[[str], bool] | None,
-    directory: bytes,
-    snap_path: str,
-    old_tree: bytes | None,
-    load_tree: Callable[[bytes | None], bytes | None] | None,
-    root_dev: int | None,
-    budget: _Budget,
-) -> DirPart:
+def _scan_dir(job: _Job, directory: bytes, snap_path: str, old_tree: bytes | None) -> DirPart:
     try:
         with os.scandir(directory) as it:
             listing = [
@@ -233,42 +253,26 @@ def _scan_dir(
     subdirs: list[Named] = []
     files: list[Todo] = []
     for name, is_dir, is_file in listing:
-        if skip is not None and skip(prefix + os.fsdecode(name)):
+        if job.skip is not None and job.skip(prefix + os.fsdecode(name)):
             continue
         if is_dir:
             subdirs.append((name, _old_file(old.get(name))))
         else:
             files.append((name, _old_file(old.get(name)), is_file))
     mine = files[:DIR_FILES]
-    entries, walker, again, errors, blobs, counts = scan(repo, directory, mine)
+    entries, walker, again, errors, blobs, counts = scan(job.repo, directory, mine)
     again += files[DIR_FILES:]
-    budget.entries -= len(mine) + len(subdirs)
-    budget.sealed -= sum(run.nbytes for run in blobs)
-    nested: list[tuple[bytes, OldFile | None, DirPart]] = []
-    trees: list[tuple[bytes, bytes]] = []
-    if load_tree is not None:
-        subdirs, counts = _descend(
-            repo,
-            skip,
-            directory,
-            prefix,
-            subdirs,
-            load_tree,
-            root_dev,
-            budget,
-            entries,
-            blobs,
-            counts,
-            nested,
-            trees,
-        )
+    job.entries -= len(mine) + len(subdirs)
+    job.sealed -= sum(run.nbytes for run in blobs)
+    found = _Found(entries, blobs, counts)
+    subdirs = _descend(job, directory, prefix, subdirs, found)
     tree: tuple[bytes, bytes | None] | None = None
-    if not (subdirs or nested or walker or again or errors):
+    if not (subdirs or found.nested or walker or again or errors):
         data = tree_bytes_of(entries)
         tree_id = hashlib.sha256(data).digest()
-        tree = (tree_id, None if repo.has_blob(BlobType.TREE, tree_id) else data)
+        tree = (tree_id, None if job.repo.has_blob(BlobType.TREE, tree_id) else data)
         entries.clear()
-    return (entries, walker, again, errors, blobs, counts), subdirs, tree, nested, trees
+    return (entries, walker, again, errors, blobs, found.counts), subdirs, tree, found.nested, found.trees
 
 
 def scan_subdirs(
@@ -285,51 +289,20 @@ def scan_subdirs(
     `scan_dir` backs up a folder's subdirectories: one job for a run of sibling folders of a few
     files each, not a job (and a round trip through the backup process) for every one of them.
     Their nodes come back as entries; `directory`'s own tree is never finished here."""
-    budget = _Budget(descend)  # each subfolder counts its own entries; the first is always done
-    entries: list[tuple[bytes, str]] = []
-    blobs: list[SealedRun] = []
-    nested: list[tuple[bytes, OldFile | None, DirPart]] = []
-    trees: list[tuple[bytes, bytes]] = []
-    prefix = snap_path.rstrip("/") + "/"
-    left, counts = _descend(
-        repo,
-        skip,
-        directory,
-        prefix,
-        subdirs,
-        load_tree,
-        root_dev,
-        budget,
-        entries,
-        blobs,
-        (0, 0, 0, 0, 0),
-        nested,
-        trees,
-    )
-    return (entries, [], [], [], blobs, counts), left, None, nested, trees
+    job = _Job(repo, skip, load_tree, root_dev, descend)  # each subfolder counts its own entries
+    found = _Found([], [], (0, 0, 0, 0, 0))
+    left = _descend(job, directory, snap_path.rstrip("/") + "/", subdirs, found)
+    return (found.entries, [], [], [], found.blobs, found.counts), left, None, found.nested, found.trees
 
 
-def _descend(
-    repo: SealingRepository,
-    skip: Callable[[str], bool] | None,
-    directory: bytes,
-    prefix: str,
-    subdirs: list[Named],
-    load_tree: Callable[[bytes | None], bytes | None],
-    root_dev: int | None,
-    budget: _Budget,
-    entries: list[tuple[bytes, str]],
-    blobs: list[SealedRun],
-    counts: tuple[int, ...],
-    nested: list[tuple[bytes, OldFile | None, DirPart]],
-    trees: list[tuple[bytes, bytes]],
-) -> tuple[list[Named], tuple[int, ...]]:
-    """Back up `subdirs` depth first while the budget lasts: a finished one adds its node to
-    `entries`, its blobs to `blobs` and its trees to `trees`; one begun and left unfinished goes to
-    `nested`. Returns the subdirectories left to the walker and the counts with theirs added."""
+def _descend(job: _Job, directory: bytes, prefix: str, subdirs: list[Named], found: _Found) -> list[Named]:
+    """Back up `subdirs` depth first while the budget lasts (with `job.load_tree` only; the first is
+    always done) into `found`; returns the subdirectories left to the walker."""
+    if job.load_tree is None:
+        return subdirs
     left: list[Named] = []
     for name, old_node in subdirs:
-        if budget.entries <= 0 or budget.sealed <= 0:
+        if job.entries <= 0 or job.sealed <= 0:
             left.append((name, old_node))
             continue
         path = _join(directory, name)
@@ -338,39 +311,30 @@ def _descend(
         except OSError:
             left.append((name, old_node))  # the walker reports it
             continue
-        if not stat.S_ISDIR(st.st_mode) or (root_dev is not None and st.st_dev != root_dev):
+        if not stat.S_ISDIR(st.st_mode) or (job.root_dev is not None and st.st_dev != job.root_dev):
             left.append((name, old_node))
             continue
-        sub = _scan_dir(
-            repo,
-            skip,
-            path,
-            prefix + os.fsdecode(name),
-            load_tree(parent_subtree(old_node)),
-            load_tree,
-            root_dev,
-            budget,
-        )
+        sub = _scan_dir(job, path, prefix + os.fsdecode(name), job.load_tree(parent_subtree(old_node)))
         sub_part, _left, sub_tree, _nested, sub_trees = sub
         if sub_tree is None:  # the walker takes it on from where this job stopped
-            nested.append((name, old_node, sub))
+            found.nested.append((name, old_node, sub))
             continue
-        trees += sub_trees
+        found.trees += sub_trees
         sub_id, sub_data = sub_tree
         if sub_data is not None:
-            trees.append((sub_id, sub_data))
-        entries.append((name, dir_node_json(name, path, st, sub_id)))
-        blobs += sub_part[4]
-        new, changed, unmodified, processed, dirs = counts
+            found.trees.append((sub_id, sub_data))
+        found.entries.append((name, dir_node_json(name, path, st, sub_id)))
+        found.blobs += sub_part[4]
+        new, changed, unmodified, processed, dirs = found.counts
         sub_new, sub_changed, sub_unmodified, sub_processed, sub_dirs = sub_part[5]
-        counts = (
+        found.counts = (
             new + sub_new,
             changed + sub_changed,
             unmodified + sub_unmodified,
             processed + sub_processed,
             dirs + sub_dirs + 1,
         )
-    return left, counts
+    return left
 
 
 def scan(repo: SealingRepository, directory: bytes, items: Sequence[Todo]) -> Part:
