@@ -66,8 +66,11 @@ def _collect(value: object, found: set[str]) -> None:
             found.add(value)
             found.update(part.strip() for part in _MARKUP.split(value) if JAPANESE.search(part))
     elif isinstance(value, dict):
-        for item in value.values():
-            _collect(item, found)
+        # a stored message's msgid is the program's own words (core.messages): only its parameters count
+        program = ("msgid", "plural", "context") if isinstance(value.get("msgid"), str) else ()
+        for key, item in value.items():
+            if key not in program:
+                _collect(item, found)
     elif isinstance(value, list):
         for item in value:
             _collect(item, found)

@@ -75,7 +75,7 @@ def test_the_demo_sets_up_media_in_each_state_and_two_closed_incidents_once(db):
         "closed"
     }
     for incident in incidents.values():  # the timeline in order, 「報告を受け付けました」 first
-        timeline = list(incident.timeline.order_by("pk").values_list("at", "text"))
+        timeline = [(e.at, e.shown) for e in incident.timeline.order_by("pk")]
         assert [at for at, _text in timeline] == sorted(at for at, _text in timeline)
         assert timeline[0] == (incident.reported_at, "報告を受け付けました")
         assert incident.detected_at <= incident.learned_at <= incident.reported_at

@@ -362,13 +362,13 @@ def test_an_incident_recorded_afterwards_keeps_its_timeline_in_order(world):
         filed = (learned + timedelta(days=days)).strftime(stamp)
         officer.post(reverse("incidents:filing", args=[incident.pk]), {"report": report, "filed_at": filed})
     incident.refresh_from_db()
-    timeline = list(incident.timeline.values_list("at", "text"))
-    assert [text for _at, text in timeline] == [
+    timeline = list(incident.timeline.all())
+    assert [entry.shown for entry in timeline] == [
         "報告を受け付けました",
         "速報を個人情報保護委員会に提出",
         "確報を個人情報保護委員会に提出",
     ]
-    assert timeline[0][0] == incident.reported_at and incident.reported_at < incident.preliminary_filed_at
+    assert timeline[0].at == incident.reported_at and incident.reported_at < incident.preliminary_filed_at
 
 
 def test_out_of_order_dates_are_refused_with_both_dates_and_nothing_saved(world):
@@ -469,4 +469,5 @@ def test_an_incident_recorded_afterwards_closes_on_the_day_it_was_done_in_order(
     services.incident_close(actor="o", incident=incident, closed_at=done)
     incident.refresh_from_db()
     assert incident.closed_at == done
-    assert list(incident.timeline.values_list("at", "text"))[-1] == (done, "完了しました")
+    last = incident.timeline.last()
+    assert last is not None and (last.at, last.shown) == (done, "完了しました")

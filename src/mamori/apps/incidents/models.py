@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from mamori.apps.backups.models import ProtectedSystem
+from mamori.apps.core.messages import message_text
 from mamori.apps.core.models import Department
 from mamori.apps.disposal.models import Medium
 
@@ -101,7 +102,10 @@ class TimelineEntry(models.Model):
         related_name="+",
         verbose_name=_("記録者"),
     )
-    text = models.TextField(_("内容"))
+    text = models.TextField(_("内容"), blank=True)  # what a person wrote, as written
+    # the program's own entry (受付, 速報/確報, 完了, 再開...) as a stored message (`core.messages`),
+    # read in each reader's language; an entry written before this has its text in `text`
+    message = models.JSONField(_("内容（翻訳前）"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["at", "pk"]
@@ -109,4 +113,9 @@ class TimelineEntry(models.Model):
         verbose_name_plural = _("経過の記録")
 
     def __str__(self) -> str:
-        return self.text[:40]
+        return self.shown[:40]
+
+    @property
+    def shown(self) -> str:
+        """The entry in the active language: the program's message, or what a person wrote."""
+        return message_text(self.message) if self.message is not None else self.text

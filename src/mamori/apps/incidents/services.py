@@ -13,11 +13,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
+from django.utils.translation import pgettext_lazy
 
 from mamori.apps.backups.models import ProtectedSystem
 from mamori.apps.core.audit import Actor, audit_record, snapshot_of
 from mamori.apps.core.chronology import check_after, check_past, is_before, shown
+from mamori.apps.core.messages import Message, message_json
 from mamori.apps.core.models import Department
 from mamori.apps.core.services import validated
 from mamori.apps.disposal.models import Medium
@@ -40,6 +41,13 @@ REOPEN_REASON_REQUIRED = _("再開する理由を入力してください")
 CORRECT_REASON_REQUIRED = _("訂正する理由を入力してください")
 NOTHING_TO_CORRECT = _("日時が変わっていません")
 REPORTS = {"preliminary": _("速報"), "final": _("確報")}
+# the timeline's own entries: stored as messages, read in each reader's language
+RECEIVED = _("報告を受け付けました")
+CORRECTED = _("日時を訂正しました（{changes}）: {reason}")
+DATE_CHANGE = "{label} {before} → {after}"  # nothing to translate but the label
+FILED = _("{report}を個人情報保護委員会に提出")
+CLOSED = _("完了しました")
+REOPENED = _("再開しました: {reason}")
 PERSONAL_FIELDS = [
     "personal_data",
     "people_affected",
@@ -84,7 +92,23 @@ def _check_open(incident: Incident) -> None:
 
 
 def _entry(incident: Incident, actor: Actor, text: str, at: datetime | None = None) -> None:
+    """What a person wrote on the timeline, kept as written."""
     TimelineEntry.objects.create(incident=incident, at=at or timezone.now(), author=_user(actor), text=text)
+
+
+def _note(incident: Incident, actor: Actor, message: Any, at: datetime | None = None) -> None:
+    """The program's own entry (a lazy text or a Message; a reason inside it stays as typed)."""
+    TimelineEntry.objects.create(
+        incident=incident, at=at or timezone.now(), author=_user(actor), message=message_json(message)
+    )
+
+
+def _joined(parts: list[Message]) -> Message:
+    """「a、b」 in Japanese, "a, b" in English: the separator is translated when read."""
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = Message("{a}{separator}{b}", a=joined, separator=pgettext_lazy("separator", "、"), b=part)
+    return joined
 
 
 def incident_report(
@@ -122,7 +146,7 @@ def incident_report(
     validated(incident)
     with transaction.atomic():
         incident.save()
-        _entry(incident, actor, str(_("報告を受け付けました")), reported_at)
+        _note(incident, actor, RECEIVED, reported_at)
         audit_record(
             actor=actor, action="incidents.incident.report", obj=incident, after=snapshot_of(incident)
         )
@@ -185,17 +209,16 @@ def incident_correct_dates(
     if not changed:
         raise IncidentError(NOTHING_TO_CORRECT, code="unchanged")
     _check_dates(detected_at, learned_at, incident.reported_at)
-    changes = pgettext("separator", "、").join(
-        f"{labels[name]} {shown(before[name])} → {shown(after[name])}" for name in changed
+    changes = _joined(
+        [
+            Message(DATE_CHANGE, label=labels[name], before=shown(before[name]), after=shown(after[name]))
+            for name in changed
+        ]
     )
     with transaction.atomic():
         incident.detected_at, incident.learned_at = detected_at, learned_at
         incident.save(update_fields=changed)
-        _entry(
-            incident,
-            actor,
-            str(_("日時を訂正しました（{changes}）: {reason}")).format(changes=changes, reason=reason),
-        )
+        _note(incident, actor, Message(CORRECTED, changes=changes, reason=reason))
         audit_record(
             actor=actor,
             action="incidents.incident.correct",
@@ -244,12 +267,7 @@ def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed
     with transaction.atomic():
         setattr(incident, field, filed_at)
         incident.save(update_fields=[field])
-        _entry(
-            incident,
-            actor,
-            str(_("{report}を個人情報保護委員会に提出")).format(report=REPORTS[report]),
-            filed_at,
-        )
+        _note(incident, actor, Message(FILED, report=REPORTS[report]), filed_at)
         audit_record(actor=actor, action=f"incidents.report.{report}", obj=incident, after={field: filed_at})
     return incident
 
@@ -268,7 +286,7 @@ def incident_close(*, actor: Actor, incident: Incident, closed_at: datetime | No
         incident.status = IncidentStatus.CLOSED
         incident.closed_at = closed_at
         incident.save(update_fields=["status", "closed_at"])
-        _entry(incident, actor, str(_("完了しました")), closed_at)
+        _note(incident, actor, CLOSED, closed_at)
         audit_record(
             actor=actor, action="incidents.incident.close", obj=incident, after={"status": incident.status}
         )
@@ -289,7 +307,7 @@ def incident_reopen(*, actor: Actor, incident: Incident, reason: str) -> Inciden
         incident.status = IncidentStatus.HANDLING
         incident.closed_at = None
         incident.save(update_fields=["status", "closed_at"])
-        _entry(incident, actor, str(_("再開しました: {reason}")).format(reason=reason))
+        _note(incident, actor, Message(REOPENED, reason=reason))
         audit_record(
             actor=actor,
             action="incidents.incident.reopen",
