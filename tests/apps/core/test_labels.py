@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.template import Context, Template
 from django.utils import translation
 
-from mamori.apps.core.labels import fiscal_year_label, unit_label, with_note
+from mamori.apps.core.labels import date_label, fiscal_year_label, unit_label, with_note
 
 
 def _render(text: str, **context: object) -> str:
@@ -22,6 +24,9 @@ def test_a_fiscal_year_reads_as_wareki_in_japanese_and_fy_in_english():
             == "FY2026 (Reiwa 8) FY2026"
         )
         assert _render("[{{ fy|fiscal_year }}]", fy=None) == "[]"
+        assert date_label(date(2013, 3, 31)) == "2013-03-31 (Heisei 25)"
+    with translation.override("ja"):
+        assert date_label(date(2013, 3, 31)) == "平成25年3月31日"
 
 
 def test_units_are_translated_in_their_own_context():

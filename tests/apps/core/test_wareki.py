@@ -121,6 +121,13 @@ def test_english_labels_name_the_year_and_its_era():
     assert format_fiscal_year(2019, "wareki", "ja-jp") == "令和元年度"
 
 
+def test_english_dates_name_the_day_and_its_era():
+    assert format_date(date(2019, 4, 30), language="en") == "2019-04-30 (Heisei 31)"
+    assert format_date(date(2019, 5, 1), language="en") == "2019-05-01 (Reiwa 1)"
+    assert format_date(date(2019, 5, 1), "seireki", "en") == "2019-05-01"
+    assert format_date(date(2019, 5, 1), language="ja") == "令和元年5月1日"
+
+
 @pytest.mark.parametrize("text", ["FY2025 (Heisei 7)", "FY2025 (Reiwa 8)", "Reiwa 0"])
 def test_an_english_label_whose_halves_disagree_is_refused(text):
     with pytest.raises(ValueError):

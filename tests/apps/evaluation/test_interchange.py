@@ -284,6 +284,7 @@ def test_flat_export_in_english_has_english_headers_and_labels(drill_kpi_for_fla
     seed = [dict(zip(header, r, strict=True)) for r in programs[1:] if r[0] == 2012]
     assert seed[1]["Fiscal year (era)"] == "H24" and seed[1]["Total cost (¥1,000)"] == 10678
     assert seed[0]["Chapter"].startswith("Chapter 5 ") and seed[0]["Direction code"] == "Continue"
+    assert seed[1]["Started"] == "FY2003 (Heisei 15) or earlier"  # 平成15年度以前 in Japanese
     assert wb["Program"].cell(row=2, column=header.index("Program cost (yen)") + 1).number_format == "#,##0"
     indicators = list(wb["Indicators"].values)
     assert not [h for h in indicators[0] if japanese.search(str(h))]

@@ -368,6 +368,11 @@ def test_english_labels_are_available(demo, tmp_path):
     )
     text = html.read_text(encoding="utf-8")
     assert '<article class="sheet" lang="en" data-document>' in text and "Contribution to the measure" in text
+    # the sheet's own labels of years and dates in English too (the city's texts stay as written)
+    assert re.search(r'<h1 class="sheet-title">FY2012 \(Heisei 24\) ', text)
+    assert "FY2003 (Heisei 15) or earlier" in text and re.search(
+        r"as of 20\d\d-\d\d-\d\d \(Heisei \d+\)", text
+    )
 
 
 def test_pdf_keeps_the_indicators_with_their_block_and_leaves_out_empty_outcome(

@@ -309,7 +309,7 @@ def test_the_job_writes_in_the_language_of_the_page_that_started_it(
     officer = user_with_role(Role.SECURITY_OFFICER, username="officer")
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     job, page, data = _web_book(client, officer, django_capture_on_commit_callbacks)
-    assert job.language == "en" and "平成24年度: 2 programs" in page  # the year in the sheet's era style
+    assert job.language == "en" and "FY2012 (Heisei 24): 2 programs" in page  # the era style, in English
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames[0] == "Contents"
     assert [c.value for c in book["Contents"][1]][3:6] == ["Ref. no.", "Program", "Total cost (¥1,000)"]

@@ -5,15 +5,26 @@ own 「件」 takes it over. Templates use the `fiscal_year` and `unit` filters 
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import pgettext
 
-from mamori.apps.core.wareki import FiscalYearStyle, format_fiscal_year
+from mamori.apps.core.wareki import FiscalYearStyle, format_date, format_fiscal_year
+
+
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def fiscal_year_label(fiscal_year: int, style: FiscalYearStyle = "wareki") -> str:
-    return format_fiscal_year(int(fiscal_year), style, translation.get_language() or settings.LANGUAGE_CODE)
+    return format_fiscal_year(int(fiscal_year), style, _language())
+
+
+def date_label(day: date, style: FiscalYearStyle = "wareki") -> str:
+    """平成25年3月31日 / 2013年3月31日 in Japanese, "2013-03-31 (Heisei 25)" / "2013-03-31" in English."""
+    return format_date(day, style, _language())
 
 
 def unit_label(unit: str) -> str:

@@ -161,13 +161,17 @@ def parse_fiscal_year(text: str | int) -> int:
     return year
 
 
-def format_date(d: date, style: FiscalYearStyle = "wareki") -> str:
-    """平成25年3月31日 (the era in force on that day; 元年 for year 1) or 2013年3月31日."""
-    if style == "seireki":
-        return f"{d.year}年{d.month}月{d.day}日"
-    if style != "wareki":
+def format_date(d: date, style: FiscalYearStyle = "wareki", language: str = "ja") -> str:
+    """平成25年3月31日 (the era in force on that day; 元年 for year 1) or 2013年3月31日; in English (any
+    `language` but Japanese) "2013-03-31 (Heisei 25)" or "2013-03-31"."""
+    if style not in ("wareki", "seireki"):
         raise ValueError(f"unknown date style {style!r}: use 'wareki' or 'seireki'")
+    japanese = language.split("-")[0] == "ja"
+    if style == "seireki":
+        return f"{d.year}年{d.month}月{d.day}日" if japanese else d.isoformat()
     era = era_of_date(d)
+    if not japanese:
+        return f"{d.isoformat()} ({era.romaji} {d.year - era.offset})"
     return f"{era.name}{_era_year_text(d.year - era.offset)}年{d.month}月{d.day}日"
 
 

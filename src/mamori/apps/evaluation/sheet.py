@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext, gettext_noop, pgettext
 
-from mamori.apps.core.wareki import format_date, format_fiscal_year
+from mamori.apps.core.labels import date_label, fiscal_year_label
 
 from . import rules as r
 
@@ -302,7 +302,7 @@ def compute_costs(year: YearInput, rules: r.SheetRules) -> Costs:
     note = ""
     if pop is not None:
         note = gettext("%(date)s現在 %(residents)s人・%(households)s世帯（%(source)s）") % {
-            "date": format_date(pop.reference_date, rules.era_style),  # type: ignore[arg-type]
+            "date": date_label(pop.reference_date, rules.era_style),  # type: ignore[arg-type]
             "residents": f"{pop.residents:,}",
             "households": f"{pop.households:,}",
             "source": pop.source,
@@ -325,7 +325,7 @@ def compute_costs(year: YearInput, rules: r.SheetRules) -> Costs:
 def start_label(program: ProgramInput, era_style: str) -> str:
     if program.start_fiscal_year is None:
         return ""
-    label = format_fiscal_year(program.start_fiscal_year, era_style)  # type: ignore[arg-type]
+    label = fiscal_year_label(program.start_fiscal_year, era_style)  # type: ignore[arg-type]
     return gettext("%(year)s以前") % {"year": label} if program.start_or_earlier else label
 
 
@@ -405,11 +405,11 @@ def build_sheet(data: SheetInput, rules: r.SheetRules) -> Sheet:
     style = rules.era_style
     program = build_block(data.program, rules)
     subs = tuple(build_block(s, rules) for s in data.program.sub_programs)
-    fy_label = format_fiscal_year(data.fiscal_year, style)  # type: ignore[arg-type]
+    fy_label = fiscal_year_label(data.fiscal_year, style)  # type: ignore[arg-type]
     return Sheet(
         fiscal_year=data.fiscal_year,
         fiscal_year_label=fy_label,
-        previous_label=format_fiscal_year(data.fiscal_year - 1, style),  # type: ignore[arg-type]
+        previous_label=fiscal_year_label(data.fiscal_year - 1, style),  # type: ignore[arg-type]
         department=data.department,
         chapter=data.chapter,
         section=data.section,

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from mamori.apps.core.labels import fiscal_year_label
 from mamori.apps.core.models import ProgressJob
 from mamori.apps.core.permissions import LEADS_AND_READERS, membership_department_ids
 from mamori.apps.core.progress import ProgressKind, ProgressResult, Report
-from mamori.apps.core.wareki import format_fiscal_year
 
 from .errors import EvaluationError
 from .pdf_book import BookError, PageSet, PageSetError, WorkerLostError, book_pdf
@@ -59,7 +59,7 @@ def year_book(
         raise EvaluationError(BAD_FORMAT, code="bad_format")
     total = year_programs(fiscal_year, departments=departments).count()
     if not total:
-        raise EvaluationError(NO_PROGRAMS.format(fy=format_fiscal_year(fiscal_year)), code="no_programs")
+        raise EvaluationError(NO_PROGRAMS.format(fy=fiscal_year_label(fiscal_year)), code="no_programs")
     tell = report or (lambda done, steps, message: None)
     sheets: list[Sheet] = []
     if fmt == "pdf":

@@ -6,8 +6,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from weasyprint import HTML
 
+from mamori.apps.core.labels import date_label
 from mamori.apps.core.models import Organisation
-from mamori.apps.core.wareki import format_date
 
 from .models import Completion
 
@@ -18,7 +18,7 @@ def certificate_pdf(completion: Completion) -> bytes:
         {
             "completion": completion,
             "organisation": Organisation.objects.first(),
-            "completed_on": format_date(timezone.localdate(completion.completed_at)),
+            "completed_on": date_label(timezone.localdate(completion.completed_at)),
         },
     )
     return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
