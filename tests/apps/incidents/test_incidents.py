@@ -471,3 +471,14 @@ def test_an_incident_recorded_afterwards_closes_on_the_day_it_was_done_in_order(
     assert incident.closed_at == done
     last = incident.timeline.last()
     assert last is not None and (last.at, last.shown) == (done, "完了しました")
+
+
+def test_the_people_involved_read_as_one_person_or_many_in_english(world):
+    one = _report(world, personal_data=True, people_affected=1)
+    many = _report(world, personal_data=True, people_affected=3)
+    officer = signed_in(world, Role.SECURITY_OFFICER)
+    officer.cookies["django_language"] = "en"
+    assert "1 person" in officer.get(reverse("incidents:detail", args=[one.pk])).content.decode()
+    assert "3 people" in officer.get(reverse("incidents:detail", args=[many.pk])).content.decode()
+    officer.cookies["django_language"] = "ja"
+    assert "1人分" in officer.get(reverse("incidents:detail", args=[one.pk])).content.decode()
