@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import require_tool
+from tests.tools import require_tool, run_with_own_mounts
 from tests.vault.restic_oracle import PASSWORD, restic, tree_state
 
 SCRIPT = """
@@ -28,16 +26,14 @@ cp -a "$DISK/repo" "$OUT/repo"
 
 
 def test_a_full_disk_is_one_line_and_earlier_snapshots_stay_intact(tmp_path: Path) -> None:
-    unshare = require_tool("unshare")
     require_tool("restic")
     small, big, disk, out = tmp_path / "small", tmp_path / "big", tmp_path / "disk", tmp_path / "out"
     for d in (small, big, disk, out):
         d.mkdir()
     (small / "台帳.txt").write_text("令和8年度 住民記録\n", encoding="utf-8")
     (big / "dump.bin").write_bytes(os.urandom(5 * 1024 * 1024))  # incompressible, more than the disk
-    env = dict(
-        os.environ,
-        PY=sys.executable,
+    run_with_own_mounts(
+        SCRIPT,
         DISK=str(disk),
         SMALL=str(small),
         BIG=str(big),
@@ -45,13 +41,6 @@ def test_a_full_disk_is_one_line_and_earlier_snapshots_stay_intact(tmp_path: Pat
         MAMORI_REPOSITORY=str(disk / "repo"),
         MAMORI_PASSWORD=PASSWORD,
     )
-    proc = subprocess.run(
-        [unshare, "--user", "--map-root-user", "--mount", "sh", "-c", SCRIPT],
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
     err = (out / "stderr").read_text()
     assert (out / "rc").read_text().strip() == "1"
     assert err.count("\n") == 1, err

@@ -8,12 +8,9 @@ The disks are real tmpfs mounts in a private user and mount namespace (`unshare`
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.tools import require_tool
+from tests.tools import run_with_own_mounts
 from tests.vault.expanding import build_expanding_repository
 from tests.vault.repo_helpers import PASSWORD
 
@@ -36,14 +33,12 @@ ls -A "$FULL/reserve" >"$OUT/reserve.ls" 2>&1
 
 
 def test_restore_keeps_no_reserve_by_default_and_stops_in_one_line_with_keep_free(tmp_path: Path) -> None:
-    unshare = require_tool("unshare")
     repo = build_expanding_repository(tmp_path / "repo")
     full, roomy, out = tmp_path / "full", tmp_path / "roomy", tmp_path / "out"
     for d in (full, roomy, out):
         d.mkdir()
-    env = dict(
-        os.environ,
-        PY=sys.executable,
+    run_with_own_mounts(
+        SCRIPT,
         FULL=str(full),
         ROOMY=str(roomy),
         OUT=str(out),
@@ -51,13 +46,6 @@ def test_restore_keeps_no_reserve_by_default_and_stops_in_one_line_with_keep_fre
         MAMORI_REPOSITORY=str(repo.path),
         MAMORI_PASSWORD=PASSWORD,
     )
-    proc = subprocess.run(
-        [unshare, "--user", "--map-root-user", "--mount", "sh", "-c", SCRIPT],
-        env=env,
-        capture_output=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
 
     def result(name: str) -> tuple[int, str]:
         return int((out / f"{name}.rc").read_text()), (out / f"{name}.err").read_text()
