@@ -111,6 +111,7 @@ def test_officer_imports_a_bad_file_and_sees_line_numbered_errors(
     page.goto(f"{live_server.url}/staff/import/")
     page.set_input_files("#id_file", str(csv_file))
     page.click("button.primary")
+    page.locator(".errors li").first.wait_for()  # the click does not wait for the answer's page
     errors = page.locator(".errors li").all_inner_texts()
     assert errors == ["2行目: 所属コード 'X99' が存在しません", "3行目: 名 が空です"]
     page.screenshot(path=artifacts_dir / "core-import-errors.png", full_page=True)
@@ -222,6 +223,7 @@ def test_officer_imports_a_csv_that_renames_someone_and_confirms_it_from_the_pre
     page.goto(f"{live_server.url}/staff/import/")
     page.set_input_files("#id_file", str(csv_file))
     page.click("button.primary")
+    page.locator("main h1", has_text="取込内容の確認").wait_for()  # the import page has an h1 too
     assert page.locator("main h1").inner_text() == "取込内容の確認"
     change = page.locator("table.import-changes tr[data-employee='100001']")
     assert change.locator("del").inner_text() == "佐藤" and change.locator("ins").inner_text() == "田中"

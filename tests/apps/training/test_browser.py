@@ -123,6 +123,7 @@ def test_the_course_reads_without_javascript(browser, live_server):  # noqa: F81
     page.fill("#id_username", "staff")
     page.fill("#id_password", TEST_PASSWORD)
     page.click("button.primary")
+    page.wait_for_url(f"{live_server.url}/")  # signed in before the next page is asked for
     page.goto(f"{live_server.url}/training/courses/{course.pk}/?section=2")
     assert "標的型攻撃メール" in page.locator("#course-text").inner_text()
     context.close()
