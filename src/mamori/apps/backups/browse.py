@@ -84,7 +84,8 @@ def snapshot_file_open(
         raise BackupError(NOT_FOUND.format(path=path), code="not_found", http_status=404)
     if node.type != "file":
         raise BackupError(NOT_A_FILE.format(path=path), code="not_a_file")
-    node = replace(node, size=engine.file_length(access, ref, path))  # its content's, not its tree's claim
+    length, stream = engine.open_file_sized(access, ref, path)
+    node = replace(node, size=length)  # its content's, not its tree's claim
     with transaction.atomic():
         audit_record(
             actor=actor,
@@ -92,7 +93,7 @@ def snapshot_file_open(
             obj=system,
             after={"snapshot": ref, "path": path, "size": node.size},
         )
-    return node, engine.open_file(access, ref, path)
+    return node, stream
 
 
 def snapshot_get(*, system: ProtectedSystem, ref: str) -> engine.Snapshot:

@@ -8,7 +8,7 @@ Japanese message and a stable code), so the rest of the app never sees an engine
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -443,11 +443,24 @@ def open_file(access: RepoAccess, ref: str, path: str) -> Iterator[bytes]:
         yield from repo.open_file(ref, path)
 
 
-def file_length(access: RepoAccess, ref: str, path: str) -> int:
-    """The bytes `open_file` streams: the content's own length, not the size the snapshot's tree
-    claims (a repository written by someone else may lie)."""
-    with _open(access) as repo:
-        return int(repo.file_length(ref, path))
+def open_file_sized(access: RepoAccess, ref: str, path: str) -> tuple[int, Iterator[bytes]]:
+    """`open_file` with the bytes it streams: the content's own length, not the size the snapshot's
+    tree claims (a repository written by someone else may lie). The repository is opened once and
+    stays open until the stream is exhausted or closed."""
+    stack = ExitStack()
+    repo = stack.enter_context(_open(access))
+    try:
+        with _errors():
+            length = int(repo.file_length(ref, path))
+    except BaseException:
+        stack.close()
+        raise
+
+    def stream() -> Iterator[bytes]:
+        with stack, _errors():
+            yield from repo.open_file(ref, path)
+
+    return length, stream()
 
 
 def restore(
