@@ -56,6 +56,7 @@ __all__ = [
     "BackupResult",
     "CheckProblem",
     "CheckResult",
+    "ContentReader",
     "CopyResult",
     "FileError",
     "ForgetResult",
@@ -245,6 +246,28 @@ class _PackReader:
     def load_pack_range(self, pack_id: str, offset: int, length: int) -> bytes:
         backend = self.direct or self.low.backend
         return backend.load(Handle(FileType.PACK, pack_id), offset, length)
+
+
+class ContentReader:
+    """Files' content by their blob ids (hex, as `NodeInfo.content` gives them), through the index
+    the repository has loaded."""
+
+    def __init__(self, low: LowRepository) -> None:
+        self.low = low
+
+    def open(self, content: Sequence[str]) -> Iterator[bytes]:
+        """Stream the content, blob by blob (each one authenticated and checked against its id)."""
+        for blob_id in content:
+            yield self.low.load_blob(BlobType.DATA, bytes.fromhex(blob_id))
+
+    def length(self, content: Sequence[str]) -> int:
+        """The bytes `open` yields, from the index (each blob read is checked against its entry's
+        length), whatever a node's `size` says: a tree written by someone else may lie. A blob the
+        index does not hold is an `IntegrityError` here, before anything is sent."""
+        return sum(
+            self.low.locate_blob(BlobType.DATA, bytes.fromhex(blob_id))[1].plaintext_length
+            for blob_id in content
+        )
 
 
 def _info(snap_id: str, snap: Snapshot) -> SnapshotInfo:
@@ -566,27 +589,29 @@ class Repository:
                         stack.append((node.subtree, path))
         return [found[p] for p in sorted(found)]
 
-    def _file_node(self, ref: str, path: str) -> Node:
+    def _file_content(self, ref: str, path: str) -> list[str]:
+        """The content (blob ids) of the file at `path`; loads the index."""
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
         if node is None or node.type != "file":
             raise NotFoundError(f"{path} is not a file in the snapshot", file_type="path", ref=path)
-        return node
+        return [blob_id.hex() for blob_id in node.content or []]
 
     def open_file(self, ref: str, path: str) -> Iterator[bytes]:
         """Stream one file's content, blob by blob."""
-        for blob_id in self._file_node(ref, path).content or []:
-            yield self.low.load_blob(BlobType.DATA, blob_id)
+        yield from ContentReader(self.low).open(self._file_content(ref, path))
 
     def file_length(self, ref: str, path: str) -> int:
-        """The bytes `open_file` yields, from the index (each blob read is checked against its
-        entry's length), whatever the node's `size` says: a tree written by someone else may lie.
-        A blob the index does not hold is an `IntegrityError` here, before anything is sent."""
-        return sum(
-            self.low.locate_blob(BlobType.DATA, blob_id)[1].plaintext_length
-            for blob_id in self._file_node(ref, path).content or []
-        )
+        """The bytes `open_file` yields (`ContentReader.length`)."""
+        return ContentReader(self.low).length(self._file_content(ref, path))
+
+    def content_reader(self) -> ContentReader:
+        """A reader of files' content by the blob ids a listing gave them (`NodeInfo.content`), the
+        index loaded here once: `open_file` finds its snapshot, loads the index and looks the path up
+        again for every file, which a drill checking thousands of files pays thousands of times."""
+        self.low.load_index()
+        return ContentReader(self.low)
 
     def restore(
         self,

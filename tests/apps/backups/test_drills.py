@@ -14,8 +14,10 @@ from mamori.apps.backups import engine
 from mamori.apps.backups.jobs import run_execute, run_request
 from mamori.apps.backups.models import JobKind, Run, RunStatus
 from mamori.apps.backups.services import repository_access
+from mamori.vault import api
 from mamori.vault.backend.local import LocalBackend
 from mamori.vault.model import Node
+from mamori.vault.pack import BlobType
 from mamori.vault.repository import Repository
 from tests.vault.hostile import GOOD, TreeWriter
 from tests.vault.repo_helpers import FAST_KDF
@@ -121,3 +123,45 @@ def test_a_full_drill_of_a_file_whose_content_is_missing_is_red_naming_it(tmp_pa
     assert drill.status == RunStatus.FAILED and drill.passed is False
     assert "/data/d/lost.bin: 復元されていません" in drill.error_text
     assert drill.detail["sampled"] == 2 and drill.detail["available"] == 2
+
+
+def multi_blob_files(path, files):
+    """A repository written directly: /data/d holds `files` files of three blobs each."""
+    repo = Repository.init(LocalBackend(path), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    nodes = []
+    for i in range(files):
+        parts = [f"file {i} part {p}\n".encode() for p in range(3)]
+        blobs = [repo.save_blob(BlobType.DATA, part)[0] for part in parts]
+        nodes.append(
+            Node(name=f"f{i}".encode(), type="file", mode=0o644, size=sum(map(len, parts)), content=blobs)
+        )
+    w.snapshot([w.dir(b"d", nodes)], 1_760_000_000_000_000_000)
+    repo.close()
+
+
+@pytest.mark.parametrize("sample", [0, 20])
+def test_a_drill_opens_the_repository_once_and_loads_the_index_alike_for_any_number_of_files(
+    tmp_path, departments, monkeypatch, sample
+):
+    opens, loads = [], []
+    real_open, real_load = api.open_repository, Repository.load_index
+    monkeypatch.setattr(api, "open_repository", lambda *a, **k: opens.append(1) or real_open(*a, **k))
+    monkeypatch.setattr(Repository, "load_index", lambda self, **k: loads.append(1) or real_load(self, **k))
+    counts = []
+    for files in (2, 8):  # before: one open and one index load more for each file of several blobs
+        multi_blob_files(tmp_path / f"m{files}", files)
+        sut = watched(tmp_path / f"m{files}", f"m{files}", departments["joho"])
+        opens.clear(), loads.clear()
+        run = run_request(
+            actor="test",
+            system=sut.system,
+            kind=JobKind.RESTORE_DRILL,
+            detail={"sample": sample},
+            enqueue=False,
+        )
+        drill = run_execute(run_id=run.pk)
+        assert drill.status == RunStatus.SUCCEEDED and drill.passed is True, drill.error_text
+        assert drill.files_total == files + 1  # and /data/good.txt
+        counts.append((len(opens), len(loads)))
+    assert counts[0] == counts[1] and counts[0][0] == 1, counts

@@ -399,33 +399,35 @@ def backup_stream(
         return _backup_outcome(result)
 
 
-def snapshots(access: RepoAccess) -> list[Snapshot]:
-    with _open(access) as repo:
+class Reader:
+    """One open repository for several reads: a drill lists, restores and checks every file of its
+    snapshots through one, a download finds its file and streams it through one (each open derives
+    the key; each listing or restore loads the index). Use it inside `reader(access)`, whose `with`
+    turns engine errors into `EngineError`."""
+
+    def __init__(self, repo: Any) -> None:
+        self._repo = repo
+        self._content: Any = None
+
+    def snapshots(self) -> list[Snapshot]:
         return [
             Snapshot(s.id, s.short_id, s.time, s.hostname, list(s.paths), list(s.tags), s.original)
-            for s in repo.snapshots()
+            for s in self._repo.snapshots()
         ]
 
+    def ls(self, ref: str, path: str = "/") -> list[Node]:
+        return [_node(n) for n in self._repo.ls(ref, path)]
 
-def ls(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
-    with _open(access) as repo:
-        return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.ls(ref, path)]
+    def list_dir(self, ref: str, path: str = "/") -> list[Node]:
+        """One folder of a snapshot (its direct children), reading only the trees along `path`."""
+        return [_node(n) for n in self._repo.list_dir(ref, path)]
 
-
-def list_dir(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
-    """One folder of a snapshot (its direct children), reading only the trees along `path`."""
-    with _open(access) as repo:
-        return [Node(n.path, n.type, n.size, n.mtime, n.content) for n in repo.list_dir(ref, path)]
-
-
-def snapshot_files(
-    access: RepoAccess, ref: str, on_file: Callable[[Node], None], *, max_entries: int
-) -> list[str]:
-    """Hand every file of a snapshot to `on_file` as the walk finds it (nothing is kept here) and
-    return the tree entries left out as unsafe ("/data: invalid child node name"). A walk past
-    `max_entries` entries of any kind stops (code "snapshot_too_large"): trees written to harm
-    name one subtree twice per level, 2^31 folders from 31 trees, days of walking."""
-    with _open(access) as repo:
+    def snapshot_files(self, ref: str, on_file: Callable[[Node], None], *, max_entries: int) -> list[str]:
+        """Hand every file of a snapshot to `on_file` as the walk finds it (nothing is kept here) and
+        return the tree entries left out as unsafe ("/data: invalid child node name"). A walk past
+        `max_entries` entries of any kind stops (code "snapshot_too_large"): trees written to harm
+        name one subtree twice per level, 2^31 folders from 31 trees, days of walking."""
+        repo = self._repo
         for count, n in enumerate(repo.ls(ref), 1):
             if count > max_entries:
                 raise BackupError(
@@ -433,58 +435,45 @@ def snapshot_files(
                     code="snapshot_too_large",
                 )
             if n.type == "file":
-                on_file(Node(n.path, n.type, n.size, n.mtime, n.content))
+                on_file(_node(n))
         return [f"{where}: {problem}" for where, problem in repo.tree_errors]
 
+    def _reader(self) -> Any:
+        if self._content is None:
+            self._content = self._repo.content_reader()
+        return self._content
 
-def open_file(access: RepoAccess, ref: str, path: str) -> Iterator[bytes]:
-    """Stream one file's content; the repository stays open until the stream is exhausted or closed."""
-    with _open(access) as repo, _errors():
-        yield from repo.open_file(ref, path)
-
-
-def open_file_sized(access: RepoAccess, ref: str, path: str) -> tuple[int, Iterator[bytes]]:
-    """`open_file` with the bytes it streams: the content's own length, not the size the snapshot's
-    tree claims (a repository written by someone else may lie). The repository is opened once and
-    stays open until the stream is exhausted or closed."""
-    stack = ExitStack()
-    repo = stack.enter_context(_open(access))
-    try:
+    def content(self, node: Node) -> Iterator[bytes]:
+        """A file's content as the repository holds it, by the blob ids its listing gave."""
         with _errors():
-            length = int(repo.file_length(ref, path))
-    except BaseException:
-        stack.close()
-        raise
+            yield from self._reader().open(node.content or [])
 
-    def stream() -> Iterator[bytes]:
-        with stack, _errors():
-            yield from repo.open_file(ref, path)
+    def content_length(self, node: Node) -> int:
+        """The bytes `content` streams: the content's own length, not the size the snapshot's tree
+        claims (a repository written by someone else may lie)."""
+        return int(self._reader().length(node.content or []))
 
-    return length, stream()
-
-
-def restore(
-    access: RepoAccess,
-    ref: str,
-    target: Path,
-    *,
-    paths: Sequence[str],
-    base: str = "/",
-    overwrite: str = "always",
-    verify: bool = True,
-    files_only: bool = False,
-) -> RestoreOutcome:
-    """Restore exactly `paths` of a snapshot (names taken literally; `/` is everything); the snapshot
-    folder `base` becomes `target`; `overwrite="never"` keeps files already there; `files_only` makes
-    folders and files only. It stops (code "restore_stopped") before the target's file system has
-    less free than the settings keep."""
-    with _open(access) as repo:
+    def restore(
+        self,
+        ref: str,
+        target: Path,
+        *,
+        paths: Sequence[str],
+        base: str = "/",
+        overwrite: str = "always",
+        verify: bool = True,
+        files_only: bool = False,
+    ) -> RestoreOutcome:
+        """Restore exactly `paths` of a snapshot (names taken literally; `/` is everything); the
+        snapshot folder `base` becomes `target`; `overwrite="never"` keeps files already there;
+        `files_only` makes folders and files only. It stops (code "restore_stopped") before the
+        target's file system has less free than the settings keep."""
         keep_free = KeepFree.percent(
             target,
             settings.MAMORI_RESTORE_KEEP_FREE_PERCENT,
             settings.MAMORI_RESTORE_KEEP_FREE_INODES_PERCENT,
         )
-        r = repo.restore(
+        r = self._repo.restore(
             ref,
             target,
             paths=list(paths),
@@ -502,6 +491,53 @@ def restore(
             r.duration_s,
             r.files_skipped,
         )
+
+
+@contextmanager
+def reader(access: RepoAccess) -> Iterator[Reader]:
+    """The repository opened once for the reads done inside the `with`."""
+    with _open(access) as repo:
+        yield Reader(repo)
+
+
+def _node(n: Any) -> Node:
+    return Node(n.path, n.type, n.size, n.mtime, n.content)
+
+
+def snapshots(access: RepoAccess) -> list[Snapshot]:
+    with reader(access) as repo:
+        return repo.snapshots()
+
+
+def ls(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
+    with reader(access) as repo:
+        return repo.ls(ref, path)
+
+
+def list_dir(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
+    """`Reader.list_dir` in a repository of its own."""
+    with reader(access) as repo:
+        return repo.list_dir(ref, path)
+
+
+def open_file_sized(access: RepoAccess, ref: str, path: str) -> tuple[int, Iterator[bytes]]:
+    """A file's content stream with the bytes it streams: the content's own length, not the size the
+    snapshot's tree claims (a repository written by someone else may lie). The repository is opened
+    once and stays open until the stream is exhausted or closed."""
+    stack = ExitStack()
+    repo = stack.enter_context(_open(access))
+    try:
+        with _errors():
+            length = int(repo.file_length(ref, path))
+    except BaseException:
+        stack.close()
+        raise
+
+    def stream() -> Iterator[bytes]:
+        with stack, _errors():
+            yield from repo.open_file(ref, path)
+
+    return length, stream()
 
 
 def find(access: RepoAccess, pattern: str, *, since: datetime | None = None) -> list[Found]:

@@ -331,9 +331,7 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _verify(
-    access: engine.RepoAccess, snap: engine.Snapshot, node: engine.Node, target: Path
-) -> Message | None:
+def _verify(repo: engine.Reader, node: engine.Node, target: Path) -> Message | None:
     """Compare one restored file with the snapshot: size, and SHA-256 against the content blob ids."""
     restored = target / node.path.lstrip("/")
     if not restored.is_file():
@@ -348,7 +346,7 @@ def _verify(
         expected = hashlib.sha256(b"").hexdigest()
     else:
         h = hashlib.sha256()
-        for chunk in engine.open_file(access, snap.id, node.path):
+        for chunk in repo.content(node):
             h.update(chunk)
         expected = h.hexdigest()
     return None if digest == expected else Message(HASH_MISMATCH, path=node.path)
@@ -389,53 +387,55 @@ def _note(problems: list[Message | str], found: Iterable[Message | str]) -> None
 
 
 def _drill_chosen(
-    access: engine.RepoAccess,
+    repo: engine.Reader,
     snap: engine.Snapshot,
     nodes: list[engine.Node],
     scratch: Path,
     problems: list[Message | str],
 ) -> int:
     """Restore the sampled files of one snapshot and verify each; the bytes restored."""
-    result = engine.restore(access, snap.id, scratch, paths=[n.path for n in nodes], verify=True)
+    result = repo.restore(snap.id, scratch, paths=[n.path for n in nodes], verify=True)
     _note(problems, result.failed)
-    _note(problems, (p for n in nodes if (p := _verify(access, snap, n, scratch))))
+    _note(problems, (p for n in nodes if (p := _verify(repo, n, scratch))))
     return result.bytes_restored
 
 
 def _drill_whole(
-    access: engine.RepoAccess, snap: engine.Snapshot, scratch: Path, problems: list[Message | str]
+    repo: engine.Reader, snap: engine.Snapshot, scratch: Path, problems: list[Message | str]
 ) -> int:
     """Restore every file of one snapshot, then walk the snapshot again and verify each file as the
     walk finds it: nothing is held per file, so a file server of millions costs what one of ten
     does. The bytes restored."""
-    result = engine.restore(access, snap.id, scratch, paths=["/"], verify=True, files_only=True)
+    result = repo.restore(snap.id, scratch, paths=["/"], verify=True, files_only=True)
     _note(problems, result.failed)
 
     def verify(node: engine.Node) -> None:
-        if (problem := _verify(access, snap, node, scratch)) and len(problems) < PROBLEMS_KEPT:
+        if (problem := _verify(repo, node, scratch)) and len(problems) < PROBLEMS_KEPT:
             problems.append(problem)
 
-    engine.snapshot_files(access, snap.id, verify, max_entries=settings.MAMORI_DRILL_MAX_ENTRIES)
+    repo.snapshot_files(snap.id, verify, max_entries=settings.MAMORI_DRILL_MAX_ENTRIES)
     return result.bytes_restored
 
 
 def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
     """Restore a random sample or everything (the full-restore drill: the only one that judges the RTO),
-    verify it against the snapshot, time it, clean up."""
+    verify it against the snapshot, time it, clean up. The repository is opened once for all of it."""
     started = time.monotonic()
-    access = repository_access(primary_of(run))
-    snaps = _latest_per_paths(engine.snapshots(access))
+    with engine.reader(repository_access(primary_of(run))) as repo:
+        return _drill(run, repo, progress, started)
+
+
+def _drill(run: Run, repo: engine.Reader, progress: ProgressFn, started: float) -> Outcome:
+    snaps = _latest_per_paths(repo.snapshots())
     if not snaps:
         raise BackupError(NO_SNAPSHOT, code="no_snapshot")
     sample = _Sample(run.schedule.drill_sample if run.schedule else int(run.detail.get("sample", 20)))
-    problems: list[
-        Message | str
-    ] = []  # an entry a restore would refuse (e.g. "..") fails the drill by itself
+    # an entry a restore would refuse (e.g. "..") fails the drill by itself
+    problems: list[Message | str] = []
     files: dict[str, int] = {}
     for snap in snaps:  # first the count, the bytes and the sample; past the cap nothing is restored
         seen = sample.seen
-        unsafe = engine.snapshot_files(
-            access,
+        unsafe = repo.snapshot_files(
             snap.id,
             lambda node, snap=snap: sample.offer(snap, node),  # type: ignore[misc]
             max_entries=settings.MAMORI_DRILL_MAX_ENTRIES,
@@ -451,10 +451,10 @@ def restore_drill(run: Run, progress: ProgressFn) -> Outcome:
                 mine = [n for s, n in sample.chosen if s.id == snap.id]
                 if not mine:
                     continue
-                restored_bytes += _drill_chosen(access, snap, mine, scratch, problems)
+                restored_bytes += _drill_chosen(repo, snap, mine, scratch, problems)
                 done = len(mine)
             elif files[snap.id]:
-                restored_bytes += _drill_whole(access, snap, scratch, problems)
+                restored_bytes += _drill_whole(repo, snap, scratch, problems)
                 done = files[snap.id]
             else:
                 continue
@@ -492,15 +492,15 @@ def restore(run: Run, progress: ProgressFn) -> Outcome:
     """A person's restore of a folder or file of a snapshot, into its original folder or a chosen one."""
     repo = run.repository or primary_of(run)
     target = restore_target_check(run.detail["target"])  # again: a symlink may have changed since
-    result = engine.restore(
-        repository_access(repo),
-        run.detail["snapshot"],
-        target,
-        paths=[run.detail["path"]],
-        base=run.detail.get("base", "/"),
-        overwrite=run.detail.get("overwrite", "always"),
-        verify=True,
-    )
+    with engine.reader(repository_access(repo)) as reader:
+        result = reader.restore(
+            run.detail["snapshot"],
+            target,
+            paths=[run.detail["path"]],
+            base=run.detail.get("base", "/"),
+            overwrite=run.detail.get("overwrite", "always"),
+            verify=True,
+        )
     if result.failed:
         raise BackupError(Message(RESTORE_FAILED, files=result.failed[:5]), code="restore_failed")
     return Outcome(

@@ -206,7 +206,8 @@ def self_restore(*, url: str, password: str, snapshot: str = "latest") -> SelfRe
     access = engine.RepoAccess(url, password)
     home = Path(settings.MAMORI_HOME)
     with tempfile.TemporaryDirectory(prefix="self-restore-", dir=home) as tmp:
-        result = engine.restore(access, snapshot, Path(tmp) / "r", paths=["/"], verify=True)
+        with engine.reader(access) as repo:
+            result = repo.restore(snapshot, Path(tmp) / "r", paths=["/"], verify=True)
         if result.failed:
             raise BackupError(" / ".join(result.failed[:5]), code="restore_failed")
         folder = _find_manifest(Path(tmp) / "r", snapshot)
