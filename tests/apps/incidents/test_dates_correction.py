@@ -192,3 +192,23 @@ def test_a_hostile_reason_is_shown_as_text(world):
     page = signed_in(world, Role.SECURITY_OFFICER).get(reverse("incidents:detail", args=[incident.pk]))
     html = page.content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html and "&lt;script&gt;alert" in html
+
+
+def test_a_correction_learned_before_detected_names_both_dates_on_the_page(world):
+    """The 訂正 form's one line says which two dates conflict and what each was; both stay typed."""
+    incident = reported(world, days_ago=3, **SPECIAL)
+    detected = incident.learned_at - timedelta(hours=1)
+    learned = detected - timedelta(hours=4)
+    form = _form(detected, learned)
+    response = signed_in(world, Role.SECURITY_OFFICER).post(
+        reverse("incidents:dates", args=[incident.pk]), form
+    )
+    html = response.content.decode()
+    shown = {
+        k: timezone.localtime(v).strftime("%Y-%m-%d %H:%M") for k, v in (("d", detected), ("l", learned))
+    }
+    assert response.status_code == 200
+    assert f"市が把握した日時（{shown['l']}）が発生・発見日時（{shown['d']}）より前です。" in html
+    assert form["detected_at"] in html and form["learned_at"] in html
+    fresh = Incident.objects.get(pk=incident.pk)
+    assert (fresh.detected_at, fresh.learned_at) == (incident.detected_at, incident.learned_at)

@@ -482,3 +482,52 @@ def test_the_people_involved_read_as_one_person_or_many_in_english(world):
     assert "3 people" in officer.get(reverse("incidents:detail", args=[many.pk])).content.decode()
     officer.cookies["django_language"] = "ja"
     assert "1人分" in officer.get(reverse("incidents:detail", args=[one.pk])).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "ja",
+            (
+                "市が把握した日時（{learned}）が発生・発見日時（{detected}）より前です。どちらかを直してください",
+            ),
+        ),
+        ("en", ("The city learned of it ({learned}) before it occurred or was found ({detected})",)),
+    ],
+)
+def test_learned_before_detected_names_both_dates_with_their_values(world, language, words):
+    """The report form refuses 市が把握した日時 before 発生・発見日時 in one line that says which two
+    dates conflict and what each was, so the reporter corrects the right one; what was typed stays."""
+    staff = signed_in(world, Role.STAFF)
+    staff.cookies["django_language"] = language
+    detected = timezone.localtime() - timedelta(days=1)
+    learned = detected - timedelta(hours=5)
+    form = {
+        "title": "住民票の誤交付", "kind": "misdelivery", "department": world.gyokaku.pk,
+        "detected_at": detected.strftime("%Y-%m-%dT%H:%M"), "learned_at": learned.strftime("%Y-%m-%dT%H:%M"),
+        "description": "別の方の住民票を交付した", "people_affected": 0,
+    }  # fmt: skip
+    events = AuditEvent.objects.count()
+    response = staff.post(reverse("incidents:report"), form)
+    html = response.content.decode()
+    values = {"learned": learned.strftime("%Y-%m-%d %H:%M"), "detected": detected.strftime("%Y-%m-%d %H:%M")}
+    assert response.status_code == 200
+    for word in words:
+        assert word.format(**values) in html
+    assert form["detected_at"] in html and form["learned_at"] in html  # nothing typed is lost
+    assert not Incident.objects.exists() and AuditEvent.objects.count() == events
+
+
+def test_a_report_filed_before_the_city_learned_names_both_dates(world):
+    incident = _report(world, days_ago=3, personal_data=True, people_affected=1, special_care=True)
+    filed = timezone.localtime(incident.learned_at) - timedelta(hours=2)
+    response = signed_in(world, Role.SECURITY_OFFICER).post(
+        reverse("incidents:filing", args=[incident.pk]),
+        {"report": "preliminary", "filed_at": filed.strftime("%Y-%m-%dT%H:%M")},
+    )
+    html = response.content.decode()
+    learned = timezone.localtime(incident.learned_at).strftime("%Y-%m-%d %H:%M")
+    assert response.status_code == 200
+    assert f"提出日時（{filed:%Y-%m-%d %H:%M}）が市が把握した日時（{learned}）より前です。" in html
+    assert Incident.objects.get(pk=incident.pk).preliminary_filed_at is None

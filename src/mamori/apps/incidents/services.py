@@ -28,10 +28,15 @@ from .models import Incident, IncidentStatus, TimelineEntry
 from .selectors import reasons_of
 
 OUT_OF_SCOPE = _("他の所属の事故は報告できません: {department}")
-LEARNED_BEFORE_DETECTED = _("市が把握した日時は発生・発見日時より後にしてください")
+# both dates with their values: the officer sees which one to correct
+LEARNED_BEFORE_DETECTED = _(
+    "市が把握した日時（{learned}）が発生・発見日時（{detected}）より前です。どちらかを直してください"
+)
 NOT_REPORTABLE = _("この事故は個人情報保護委員会への報告の対象ではありません")
 ALREADY_FILED = _("{report}は既に記録されています")
-FILED_BEFORE_LEARNED = _("提出日時は市が把握した日時より後にしてください")
+FILED_BEFORE_LEARNED = _(
+    "提出日時（{filed}）が市が把握した日時（{learned}）より前です。日時を確かめてください"
+)
 FINAL_BEFORE_PRELIMINARY = _("確報の前に速報を記録してください")
 FINAL_MISSING = _("確報を提出するまで完了にできません")
 ALREADY_CLOSED = _("この事故は既に完了しています")
@@ -77,8 +82,9 @@ def _check_dates(detected_at: datetime, learned_at: datetime, reported_at: datet
     """発生・発見 → 市が把握 → 報告, none in the future; the filings are checked against 報告日時."""
     _check_past(detected_at, _("発生・発見日時"))
     _check_past(learned_at, _("市が把握した日時"))
-    if learned_at < detected_at:
-        raise IncidentError(LEARNED_BEFORE_DETECTED, code="learned_before_detected")
+    if is_before(learned_at, detected_at):
+        message = LEARNED_BEFORE_DETECTED.format(learned=shown(learned_at), detected=shown(detected_at))
+        raise IncidentError(message, code="learned_before_detected")
     _check_past(reported_at, _("報告日時"))
     check_after(
         reported_at, learned_at, field=_("報告日時"), previous=_("市が把握した日時"), error=IncidentError
@@ -253,8 +259,9 @@ def incident_file_report(*, actor: Actor, incident: Incident, report: str, filed
     if report == "final" and incident.preliminary_filed_at is None:
         raise IncidentError(FINAL_BEFORE_PRELIMINARY, code="final_before_preliminary")
     _check_past(filed_at, _("提出日時"))
-    if filed_at < incident.learned_at:
-        raise IncidentError(FILED_BEFORE_LEARNED, code="filed_before_learned")
+    if is_before(filed_at, incident.learned_at):
+        message = FILED_BEFORE_LEARNED.format(filed=shown(filed_at), learned=shown(incident.learned_at))
+        raise IncidentError(message, code="filed_before_learned")
     _check_after_report(filed_at, incident, _("提出日時"))
     if report == "final":
         check_after(
