@@ -14,6 +14,7 @@ from mamori.apps.backups import services
 from mamori.apps.backups.jobs import run_request
 from mamori.apps.backups.models import Alert, JobKind, Run, RunStatus
 from mamori.apps.core.models import AuditEvent, Department, Role
+from mamori.vault import api
 
 from .conftest import REPO_PASSWORD, make_system, make_user
 
@@ -106,6 +107,25 @@ def test_browse_and_download_stream_the_exact_bytes(world, users, client):
     assert response["Content-Length"] == "3000"
     assert b"".join(response.streaming_content) == (world.data / "共有" / "名簿.csv").read_bytes()
     assert AuditEvent.objects.filter(action="backups.snapshot.download", actor="officer").count() == 1
+
+
+def test_a_download_opens_the_repository_once_and_closes_it_even_if_never_read(
+    world, users, client, monkeypatch
+):
+    opened, closed = [], []
+    real_open, real_close = api.open_repository, api.Repository.close
+    monkeypatch.setattr(api, "open_repository", lambda *a, **k: opened.append(1) or real_open(*a, **k))
+    monkeypatch.setattr(api.Repository, "close", lambda self: closed.append(1) or real_close(self))
+    url = reverse(
+        "backups:download", args=["fileserver", "latest", f"{world.data}/共有/名簿.csv".lstrip("/")]
+    )
+    client = as_user(client, users, "officer")
+    response = client.get(url)
+    assert b"".join(response.streaming_content) == (world.data / "共有" / "名簿.csv").read_bytes()
+    assert (len(opened), len(closed)) == (1, 1)  # before: 2 (its folder's listing, then the file)
+    response = client.get(url)
+    response.close()  # the client went away before the first byte
+    assert (len(opened), len(closed)) == (2, 2)
 
 
 def test_download_of_a_missing_path_is_a_clear_404(world, users, client):

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import glob
 import posixpath
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,25 +73,25 @@ def snapshot_children(*, system: ProtectedSystem, ref: str, path: str = "/") -> 
 
 def snapshot_file_open(
     *, actor: Actor, system: ProtectedSystem, ref: str, path: str
-) -> tuple[engine.Node, Iterator[bytes]]:
+) -> tuple[engine.Node, engine.Stream]:
     """Find one file in a snapshot and stream it; the download is recorded in the audit log."""
     path = _normal(path)
-    access = repository_access(primary_of_system(system))
-    parent = posixpath.dirname(path)
-    node = next((n for n in engine.list_dir(access, ref, parent) if n.path == path), None)
+    node, stream = engine.file_open(repository_access(primary_of_system(system)), ref, path)
     if node is None:
         raise BackupError(NOT_FOUND.format(path=path), code="not_found", http_status=404)
     if node.type != "file":
         raise BackupError(NOT_A_FILE.format(path=path), code="not_a_file")
-    length, stream = engine.open_file_sized(access, ref, path)
-    node = replace(node, size=length)  # its content's, not its tree's claim
-    with transaction.atomic():
-        audit_record(
-            actor=actor,
-            action="backups.snapshot.download",
-            obj=system,
-            after={"snapshot": ref, "path": path, "size": node.size},
-        )
+    try:
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action="backups.snapshot.download",
+                obj=system,
+                after={"snapshot": ref, "path": path, "size": node.size},  # its content's length
+            )
+    except BaseException:
+        stream.close()  # and the repository it holds open
+        raise
     return node, stream
 
 

@@ -7,6 +7,7 @@ Japanese message and a stable code), so the rest of the app never sees an engine
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -520,24 +521,46 @@ def list_dir(access: RepoAccess, ref: str, path: str = "/") -> list[Node]:
         return repo.list_dir(ref, path)
 
 
-def open_file_sized(access: RepoAccess, ref: str, path: str) -> tuple[int, Iterator[bytes]]:
-    """A file's content stream with the bytes it streams: the content's own length, not the size the
-    snapshot's tree claims (a repository written by someone else may lie). The repository is opened
-    once and stays open until the stream is exhausted or closed."""
+class Stream(Iterator[bytes]):
+    """A file's content that holds its repository open until it is exhausted or closed, and closes
+    it also when closed before its first piece (closing a generator that never started runs none of
+    its `with`: the repository would stay open)."""
+
+    def __init__(self, pieces: Iterator[bytes], stack: ExitStack) -> None:
+        self._pieces = pieces
+        self._stack = stack
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._pieces)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        with self._stack:
+            getattr(self._pieces, "close", lambda: None)()
+
+
+def file_open(access: RepoAccess, ref: str, path: str) -> tuple[Node | None, Stream]:
+    """The entry at `path` of a snapshot (None: not there) and, for a file, its content, through one
+    open of the repository held until the stream is exhausted or closed (nothing is held for
+    anything else). A file's `size` is its content's own length, not the size the snapshot's tree
+    claims (a repository written by someone else may lie)."""
     stack = ExitStack()
-    repo = stack.enter_context(_open(access))
     try:
         with _errors():
-            length = int(repo.file_length(ref, path))
+            repo = stack.enter_context(reader(access))
+            parent = posixpath.dirname(path)
+            node = next((n for n in repo.list_dir(ref, parent) if n.path == path), None)
+            if node is None or node.type != "file":
+                stack.close()
+                return node, Stream(iter(()), stack)
+            node = replace(node, size=repo.content_length(node))
     except BaseException:
         stack.close()
         raise
-
-    def stream() -> Iterator[bytes]:
-        with stack, _errors():
-            yield from repo.open_file(ref, path)
-
-    return length, stream()
+    return node, Stream(repo.content(node), stack)
 
 
 def find(access: RepoAccess, pattern: str, *, since: datetime | None = None) -> list[Found]:
