@@ -2,7 +2,8 @@
 
 Download views are discovered, not listed: every named URL of every app is requested as a security
 officer with its role-matrix sample (tests/apps/<app>/matrix_samples.py), a `fmt` parameter tried
-in every format; a response that is an attachment or not an HTML page is a download. The samples
+in every format; a response that names a file (an attachment, or an inline page with a filename such
+as the printable sheet) or is not an HTML page is a download. The samples
 belong to 総務部, so for each download:
 - the lead of 総務部 gets the file when the view admits leads (the scope, not a bug, refuses below);
 - the lead of 福祉部 gets 403 or 404 and no file.
@@ -47,7 +48,9 @@ NOT_DEPARTMENT_DATA = {
 def _is_file(response: Any) -> bool:
     disposition = response.get("Content-Disposition", "")
     page = response.get("Content-Type", "").startswith("text/html")
-    return response.status_code == 200 and ("attachment" in disposition or not page)
+    return response.status_code == 200 and (
+        "attachment" in disposition or "filename=" in disposition or not page
+    )
 
 
 def _url(name: str, kwargs: dict[str, Any]) -> str:

@@ -1,5 +1,5 @@
-"""Browser journeys: an officer opens the sheet page, downloads nothing by mistake, and a refused entry
-shows its error in the form; sets the rounding rule and imports a document; makes the whole year's
+"""Browser journeys: an officer opens the sheet page, downloads nothing by mistake, opens the
+printable HTML in a tab of its own, and a refused entry shows its error in the form; sets the rounding rule and imports a document; makes the whole year's
 workbook in the background and downloads it. Screenshots are kept as test artefacts."""
 
 from __future__ import annotations
@@ -47,6 +47,19 @@ def test_officer_reads_the_sheet_and_sees_a_refused_entry(
         assert "10,678" in sheet.inner_text()
         assert "平成24年度 事務事業評価シート" in sheet.inner_text()
         page.screenshot(path=str(artifacts_dir / "evaluation-sheet-page.png"), full_page=True)
+        # 印刷用HTML opens in a tab of its own, styled (its stylesheet passes the CSP), not as a download
+        refused: list[str] = []
+        context.on("console", lambda message: message.type == "error" and refused.append(message.text))
+        with context.expect_page() as opened:
+            page.click("a:has-text('印刷用HTML')")
+        printable = opened.value
+        printable.wait_for_load_state()
+        assert "10,678" in printable.locator("article.sheet").inner_text()
+        grid = printable.locator("table.grid").first
+        assert grid.evaluate("t => getComputedStyle(t).borderCollapse") == "collapse"
+        assert refused == []
+        printable.screenshot(path=str(artifacts_dir / "evaluation-sheet-printable.png"), full_page=True)
+        printable.close()
         page.goto(f"{live_server.url}/evaluation/programs/{sub.pk}/2013/money/")
         page.fill("#id_program_cost", "1000")
         page.fill("#id_general_fund", "900")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 from decimal import Decimal
 
@@ -228,11 +230,31 @@ def test_program_list_page_issues_a_bounded_number_of_queries(client, program, d
     assert response.content.decode().count("事業") >= 6
 
 
-def test_printable_html_is_a_file_so_the_sites_csp_does_not_strip_its_styles(client, program):
+def test_printable_html_opens_in_the_browser_with_its_own_styles_allowed(client, program):
+    """印刷用HTML is a page to read and print (inline), not a file to find in Downloads; its inlined
+    stylesheet is allowed by its hash alone, nothing else may load or run."""
     login(client, Role.AUDITOR)
     response = client.get(reverse("evaluation:sheet_download", args=[program.pk, 2012, "html"]))
-    assert response["Content-Disposition"] == 'attachment; filename="evaluation-1379-2012.html"'
-    assert "<style>" in response.content.decode()
+    assert response["Content-Disposition"] == 'inline; filename="evaluation-1379-2012.html"'
+    html = response.content.decode()
+    style = html.split("<style>")[1].split("</style>")[0]
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'" and policy["style-src"] == f"'sha256-{digest}'"
+    assert "script-src" not in policy and policy["frame-ancestors"] == "'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    page = client.get(reverse("evaluation:program_detail", args=[program.pk]) + "?fy=2012").content.decode()
+    link = reverse("evaluation:sheet_download", args=[program.pk, 2012, "html"])
+    assert f'<a href="{link}" target="_blank" rel="noopener">' in page
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name"), [("xlsx", "evaluation-1379-2012.xlsx"), ("pdf", "evaluation-1379-2012.pdf")]
+)
+def test_the_workbook_and_the_pdf_stay_downloads(client, program, fmt, name):
+    login(client, Role.AUDITOR)
+    response = client.get(reverse("evaluation:sheet_download", args=[program.pk, 2012, fmt]))
+    assert response["Content-Disposition"] == f'attachment; filename="{name}"'
 
 
 def test_english_sheet_and_card_have_no_japanese_headings_or_broken_plurals(client, program, settings):

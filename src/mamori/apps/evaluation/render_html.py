@@ -6,6 +6,8 @@ what an officer sees on screen is what gets printed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -144,6 +146,12 @@ def book_index_html(sheets: list[Sheet]) -> str:
 
 def stylesheet() -> str:
     return STYLESHEET.read_text(encoding="utf-8")
+
+
+def stylesheet_hash() -> str:
+    """The CSP source that allows the inlined stylesheet (`sha256-…` of the <style> element's text)."""
+    digest = hashlib.sha256(stylesheet().encode("utf-8")).digest()
+    return f"sha256-{base64.b64encode(digest).decode('ascii')}"
 
 
 def _sheet_body(sheet: Sheet) -> str:

@@ -56,7 +56,7 @@ from .forms import (
 from .import_preview import evaluation_preview
 from .interchange import dump, evaluation_export, evaluation_import, load_text
 from .models import Indicator, IndicatorYear, PersonnelUnitCost, Program, ProgramYear
-from .render_html import sheet_context, sheet_to_html, sheet_to_pdf
+from .render_html import sheet_context, sheet_to_html, sheet_to_pdf, stylesheet_hash
 from .render_xlsx import sheet_to_xlsx
 from .selectors import (
     default_rules,
@@ -111,10 +111,21 @@ def _fiscal_year_or_404(fy: int) -> int:
         raise Http404 from None
 
 
-def _download(data: bytes, fmt: str, filename: str) -> HttpResponse:
+def _download(data: bytes, fmt: str, filename: str, disposition: str = "attachment") -> HttpResponse:
     response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
-    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response["Content-Disposition"] = f'{disposition}; filename="{safe}"'
+    return response
+
+
+def _printable(html: str, filename: str) -> HttpResponse:
+    """The print-ready HTML as a page of its own (inline): its one inlined stylesheet is allowed by
+    its hash, nothing else may load, run, frame it or submit from it."""
+    response = _download(html.encode("utf-8"), "html", filename, disposition="inline")
+    response["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src '{stylesheet_hash()}'; frame-ancestors 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
     return response
 
 
@@ -187,8 +198,7 @@ class SheetDownloadView(RoleRequiredMixin, View):
         if fmt == "pdf":
             return _download(sheet_to_pdf(sheet), fmt, name)
         if fmt == "html":
-            # A file, not a page: its inlined stylesheet is refused by the site's CSP in the browser.
-            return _download(sheet_to_html(sheet).encode("utf-8"), fmt, name)
+            return _printable(sheet_to_html(sheet), name)
         raise Http404
 
 
