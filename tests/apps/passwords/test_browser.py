@@ -1,5 +1,5 @@
 """Browser journeys in Chromium: the officer configures the directory, tests it, runs an audit and
-sees the overdue and leaver findings; a staff member checks a password on the leak page and the
+sees the overdue and leaver findings under a filter that stands out; a staff member checks a password on the leak page and the
 network log shows that only the 5-character SHA-1 prefix left the browser."""
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ def test_officer_audits_the_directory_and_staff_checks_a_password(
         page.screenshot(path=str(artifacts_dir / "passwords-audit-findings.png"), full_page=True)
         page.click("[data-filter=leaver_enabled]")
         assert page.locator("tr[data-login]").count() == 1
+        # the filter the list is under stands out from the others (and says so to a screen reader)
+        chosen, other = page.locator("[data-filter=leaver_enabled]"), page.locator("[data-filter=overdue]")
+        assert (chosen.get_attribute("aria-current"), other.get_attribute("aria-current")) == ("page", None)
+        look = "a => [getComputedStyle(a).backgroundColor, getComputedStyle(a).color]"
+        assert chosen.evaluate(look) != other.evaluate(look)
+        page.locator("nav.filters").screenshot(path=str(artifacts_dir / "passwords-filter-current.png"))
         assert page.locator("tr[data-login=leaver] [data-flag=leaver_enabled]").is_visible()
         page.click("[data-filter=overdue]")
         assert page.locator("tr[data-login=overdue] [data-flag=overdue]").is_visible()

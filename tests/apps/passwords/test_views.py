@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -130,6 +131,24 @@ def test_the_red_light_says_a_leaver_is_enabled_and_leads_to_that_account(client
     light = dashboard_light(client, "passwords")
     assert (light.status, light.label) == ("amber", "方針の遵守率 40.0%（目標 95%）")
     assert light.url == f"/passwords/runs/{run.pk}/?show=noncompliant"
+
+
+def test_the_findings_page_marks_the_one_filter_it_shows(client, directory, policies, staff):
+    """The officer sees which filter the list is under: that link, and only that one, is current;
+    an unknown filter (an old bookmark) shows every account and marks 「すべて」."""
+    run = services.audit_run(actor="officer", directory=directory)
+    login(client, Role.SECURITY_OFFICER)
+
+    def current(query: str) -> tuple[list[str], str]:
+        html = client.get(f"/passwords/runs/{run.pk}/{query}").content.decode()
+        nav = html.split('<nav class="filters"')[1].split("</nav>")[0]
+        return re.findall(r'<a href="([^"]*)"[^>]*aria-current="page"', nav), html
+
+    assert current("?show=overdue")[0] == ["?show=overdue"]
+    assert current("?show=noncompliant")[0] == ["?show=noncompliant"]
+    assert current("")[0] == ["?"]
+    marked, html = current("?show=no-such-filter")
+    assert marked == ["?"] and html.count("<tr data-login=") == run.accounts
 
 
 def test_the_light_of_several_directories_leads_to_their_audits(client):

@@ -170,6 +170,7 @@ class RunDetailView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         run = selectors.run_get(kwargs["pk"])
         show = self.request.GET.get("show", "")
+        show = show if show in selectors.FILTERS else ""  # an unknown filter shows all, and says so
         findings = selectors.finding_list(run=run, show=show) if run.status == RunStatus.OK else []
         return super().get_context_data(
             run=run,
