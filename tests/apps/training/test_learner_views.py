@@ -4,12 +4,14 @@ certificate is a PDF with the person's name; staff cannot open what is not their
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from mamori.apps.training import assignments, quiz
 from mamori.apps.training.models import Attempt, RuleKind
@@ -121,3 +123,20 @@ def test_the_lead_sees_an_attempt_in_their_department_and_not_elsewhere(learner,
     other_user, other = staff_member(world.kosodate, number="500003")
     elsewhere = quiz.attempt_start(actor=other_user, staff=other, course=course)
     assert lead.get(reverse("training:attempt-result", args=[elsewhere.pk])).status_code == 404
+
+
+@pytest.mark.parametrize(("language", "words"), [("ja", "証明番号"), ("en", "Certificate of Completion")])
+def test_the_certificate_declares_the_language_it_is_written_in(learner, course, language, words):
+    """The PDF's language (read by screen readers, and by the renderer for its glyphs and line
+    breaks) is the reader's, as its words are — it said Japanese for an English certificate, and
+    the title's spacing meant for 修了証 spread "Certificate" letter by letter."""
+    client, user, staff = learner
+    attempt = quiz.attempt_start(actor=user, staff=staff, course=course)
+    attempt = quiz.attempt_submit(
+        actor=user, staff=staff, attempt_id=attempt.pk, answers=answers(attempt, right=4)
+    )
+    client.cookies["django_language"] = language
+    response = client.get(reverse("training:certificate", args=[attempt.completion.pk]))
+    pdf = PdfReader(io.BytesIO(response.content))
+    assert pdf.trailer["/Root"]["/Lang"] == language
+    assert words in pdf.pages[0].extract_text()
