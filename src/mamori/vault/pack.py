@@ -73,28 +73,41 @@ class PackedBlob:
 
 
 class PackEntries:
-    """The blobs of a pack of one type as columns: ids, offsets, stored lengths and uncompressed
-    lengths (0: stored as is). A backup of 100,000 small files packs and indexes as many blobs: a
-    `PackedBlob` for each cost more than the packing; iterating yields them for other readers."""
+    """The blobs of a pack of one type as columns: ids (32 bytes each, back to back), offsets,
+    stored lengths and uncompressed lengths (0: stored as is). A backup of 100,000 small files packs
+    and indexes as many blobs, and keeps them until their index file is written: a `PackedBlob`, or
+    even a `bytes` id, for each cost more than the packing; iterating yields them for other readers."""
 
     __slots__ = ("blob_type", "ids", "lengths", "offsets", "uncompressed")
 
     def __init__(self, blob_type: BlobType) -> None:
         self.blob_type = blob_type
-        self.ids: list[bytes] = []
+        self.ids = bytearray()
         self.offsets = array("Q")
         self.lengths = array("I")
         self.uncompressed = array("I")
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.offsets)
 
     def __iter__(self) -> Iterator[PackedBlob]:
         blob_type = self.blob_type
         for blob_id, offset, length, uncompressed in zip(
-            self.ids, self.offsets, self.lengths, self.uncompressed, strict=True
+            self.id_list(), self.offsets, self.lengths, self.uncompressed, strict=True
         ):
             yield PackedBlob(blob_type, blob_id, offset, length, uncompressed)
+
+    def id_list(self) -> list[bytes]:
+        """The ids, one `bytes` each."""
+        ids = self.ids
+        return [bytes(ids[k : k + 32]) for k in range(0, len(ids), 32)]
+
+    def index_of(self, blob_id: bytes) -> int | None:
+        """The position of `blob_id`, or None."""
+        pos = self.ids.find(blob_id)
+        while pos != -1 and pos % 32:  # a match straddling two ids: keep looking
+            pos = self.ids.find(blob_id, pos + 1)
+        return None if pos == -1 else pos // 32
 
 
 class SealedRun:
@@ -186,7 +199,7 @@ class PackWriter:
             self._spool = self._new_spool()
         self._spool.write(sealed)
         entries = self.entries
-        entries.ids.append(blob_id)
+        entries.ids += blob_id
         entries.offsets.append(self._size)
         entries.lengths.append(len(sealed))
         entries.uncompressed.append(uncompressed_length)
@@ -207,7 +220,7 @@ class PackWriter:
         entries = self.entries
         offsets = list(itertools.accumulate(lengths, initial=self._size))
         self._size = offsets.pop()
-        entries.ids += ids
+        entries.ids += b"".join(ids)
         entries.offsets.extend(offsets)
         entries.lengths.extend(lengths)
         entries.uncompressed.extend(uncompressed)
@@ -215,11 +228,8 @@ class PackWriter:
     def find(self, blob_id: bytes) -> tuple[PackedBlob, bytes] | None:
         """A blob still in this unfinished pack, with its sealed bytes (readers of fresh blobs)."""
         entries = self.entries
-        try:
-            k = entries.ids.index(blob_id)
-        except ValueError:
-            return None
-        if self._spool is None:
+        k = entries.index_of(blob_id)
+        if k is None or self._spool is None:
             return None
         blob = PackedBlob(
             self.blob_type, blob_id, entries.offsets[k], entries.lengths[k], entries.uncompressed[k]
@@ -236,7 +246,7 @@ class PackWriter:
                 if uncompressed
                 else plain + _U32.pack(length) + blob_id
                 for blob_id, length, uncompressed in zip(
-                    entries.ids, entries.lengths, entries.uncompressed, strict=True
+                    entries.id_list(), entries.lengths, entries.uncompressed, strict=True
                 )
             ]
         )

@@ -385,7 +385,7 @@ class Repository:
                 with self._lock:  # packs not attempted: their blobs can be saved again, like the failed one's
                     for rest in full[n + 1 :]:
                         rest.discard()
-                        self._pending[rest.blob_type].difference_update(rest.entries.ids)
+                        self._pending[rest.blob_type].difference_update(rest.entries.id_list())
                 raise
 
     def _packer(self, blob_type: BlobType) -> PackWriter:
@@ -405,12 +405,12 @@ class Repository:
         except BaseException:
             packer.discard()
             with self._lock:
-                self._pending[entries.blob_type].difference_update(entries.ids)
+                self._pending[entries.blob_type].difference_update(entries.id_list())
             raise
         with self._lock:
             self.index.add_pack(pack_id, entries)
             self._unindexed[pack_id] = entries
-            self._pending[entries.blob_type].difference_update(entries.ids)
+            self._pending[entries.blob_type].difference_update(entries.id_list())
             unindexed_blobs = sum(len(e) for e in self._unindexed.values())
         if unindexed_blobs >= INDEX_MAX_BLOBS:
             self._write_index()
