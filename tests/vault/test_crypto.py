@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.poly1305 import Poly1305
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mamori.vault import crypto
 from mamori.vault.crypto import EXTENSION, KDFParams, Key, derive_key
 from mamori.vault.errors import AuthenticationError, InvalidArgumentError, InvalidDataError
 
@@ -151,10 +152,43 @@ def test_nonces_never_repeat_within_a_process_or_across_a_fork() -> None:
 @given(st.lists(st.binary(max_size=100), min_size=2, max_size=12))
 def test_seal_many_opens_like_seal_with_disjoint_counter_ranges(messages: list[bytes]) -> None:
     key = Key.generate()
-    sealed = key.seal_many(messages)
+    _assert_sealed_apart(key, key.seal_many(messages), messages)
+
+
+@given(st.lists(st.binary(max_size=100), max_size=12))
+def test_seal_joined_is_seal_many_back_to_back(messages: list[bytes]) -> None:
+    # a backup's worker seals a job's files into one buffer
+    key = Key.generate()
+    joined = key.seal_joined(messages)
+    assert len(joined) == sum(len(m) + EXTENSION for m in messages)
+    sealed, start = [], 0
+    for m in messages:
+        sealed.append(joined[start : start + len(m) + EXTENSION])
+        start += len(m) + EXTENSION
+    _assert_sealed_apart(key, sealed, messages)
+
+
+@pytest.mark.parametrize("first", [2**128 - 1, 2**128 - 4, 2**128 - 40])
+def test_seal_joined_keeps_each_message_its_own_counter_across_the_wrap(
+    first: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one CTR stream runs over every message of a run: past 2**128 it must wrap as each message's
+    # own nonce (IV0 + its first block, modulo 2**128) says, as Go's CTR does when restic reads it
+    monkeypatch.setattr(crypto, "_new_iv", lambda: first.to_bytes(16, "big"))
+    key = Key.generate()
+    messages = [b"a" * 17, b"", b"b" * 40, os.urandom(700), b"c"]
+    joined = key.seal_joined(messages)
+    sealed, start = [], 0
+    for m in messages:
+        sealed.append(joined[start : start + len(m) + EXTENSION])
+        start += len(m) + EXTENSION
+    _assert_sealed_apart(key, sealed, messages)
+
+
+def _assert_sealed_apart(key: Key, sealed: list[bytearray], messages: list[bytes]) -> None:
     assert [key.open(s) for s in sealed] == messages
     # each message's counter blocks: from its nonce, one per 16 bytes; no block is used twice
-    blocks = set()
+    blocks: set[int] = set()
     for s, m in zip(sealed, messages, strict=True):
         start = int.from_bytes(s[:16], "big")
         mine = {(start + i) % 2**128 for i in range(max(1, -(-len(m) // 16)))}
@@ -169,18 +203,6 @@ def test_seal_many_opens_like_seal_with_disjoint_counter_ranges(messages: list[b
             Poly1305.generate_tag(bytes(a & b for a, b in zip(key.mac_r, _R_MASK, strict=True)) + aes_k, ct)
             == tag
         )
-
-
-@given(st.lists(st.binary(max_size=100), max_size=12))
-def test_seal_joined_is_seal_many_back_to_back(messages: list[bytes]) -> None:
-    # a backup's worker seals a job's files into one buffer
-    key = Key.generate()
-    joined = key.seal_joined(messages)
-    assert len(joined) == sum(len(m) + EXTENSION for m in messages)
-    start = 0
-    for m in messages:
-        assert key.open(joined[start : start + len(m) + EXTENSION]) == m
-        start += len(m) + EXTENSION
 
 
 _R_MASK = bytes.fromhex("ffffff0ffcffff0ffcffff0ffcffff0f")

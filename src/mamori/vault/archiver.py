@@ -389,11 +389,15 @@ class Archiver:
                     job = (*job, self._descend_budget())
                 files.submit(job, (here, job[0]), large)
             if files.busy:
-                (here, kind), result = files.next_result()
-                if kind != "files":
-                    self._dir_received(here, result)
-                else:
-                    self._received(here, result)
+                self._take(*files.next_result())
+
+    def _take(self, token: tuple[_Dir, str], result: Any) -> None:
+        """A worker's result (in its own frame: not held while the next one is awaited)."""
+        here, kind = token
+        if kind != "files":
+            self._dir_received(here, result)
+        else:
+            self._received(here, result)
 
     def _descend_budget(self) -> int:
         """How many entries a folder's job may back up below it: the full budget while enough jobs

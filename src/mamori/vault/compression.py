@@ -80,18 +80,22 @@ def compress_if_worth_it(data: bytes | bytearray | memoryview) -> bytes | None:
     return out if len(out) < size else None
 
 
-def compress_many_if_worth_it(items: Sequence[bytes | bytearray | memoryview]) -> list[bytes | None]:
+def compress_many_if_worth_it(
+    items: Sequence[bytes | bytearray | memoryview],
+) -> list[bytes | memoryview | None]:
     """`compress_if_worth_it` for each item; the small ones (office files, trees) are compressed in one
-    call into C, so a batch of them costs the backup threads one GIL hand-over instead of one each."""
+    call into C, so a batch of them costs the backup threads one GIL hand-over instead of one each.
+    Their frames are views of the one buffer zstd wrote them to (not a copy each: a backup's worker
+    holds a job's 2 MiB of files, their frames and the sealed run at once)."""
     small = [item for item in items if _batched(item)]
     if len(small) < 2:
         return [compress_if_worth_it(item) for item in items]
     frames = iter(_compressor().multi_compress_to_buffer(small, threads=0))
-    out: list[bytes | None] = []
+    out: list[bytes | memoryview | None] = []
     for item in items:
         if _batched(item):
-            frame = next(frames).tobytes()
-            out.append(frame if len(frame) < len(item) else None)
+            frame = memoryview(next(frames))  # type: ignore[arg-type]  # (a buffer; its stub omits it)
+            out.append(frame if frame.nbytes < len(item) else None)
         else:
             out.append(compress_if_worth_it(item))
     return out

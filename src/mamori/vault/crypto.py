@@ -38,6 +38,7 @@ EXTENSION = IV_SIZE + MAC_SIZE
 SALT_SIZE = 64
 # Poly1305 clamping of r (restic masked r itself before v0.17; the primitive clamps anyway).
 _R_MASK = bytes.fromhex("ffffff0ffcffff0ffcffff0ffcffff0f")
+_ZERO_BLOCK = bytes(16)
 _ZERO_IV = bytes(IV_SIZE)
 _IV_SPACE = 1 << 128
 
@@ -163,17 +164,24 @@ class Key:
         """
         if len(plaintexts) < 2:
             return [self.seal(p) for p in plaintexts]
-        pieces = self._seal_pieces(plaintexts)
-        return [bytearray().join(pieces[k : k + 3]) for k in range(0, len(pieces), 3)]
+        joined = self._seal_into(plaintexts)
+        out, start = [], 0
+        for plain in plaintexts:
+            end = start + memoryview(plain).nbytes + EXTENSION
+            out.append(joined[start:end])
+            start = end
+        return out
 
     def seal_joined(self, plaintexts: Sequence[bytes | bytearray | memoryview]) -> bytearray:
         """`seal_many`'s messages back to back in one buffer (each its length + `EXTENSION` bytes)."""
         if len(plaintexts) < 2:
             return bytearray().join([self.seal(p) for p in plaintexts])
-        return bytearray().join(self._seal_pieces(plaintexts))
+        return self._seal_into(plaintexts)
 
-    def _seal_pieces(self, plaintexts: Sequence[bytes | bytearray | memoryview]) -> list[bytes | memoryview]:
-        """IV, ciphertext and MAC of each message in turn (`seal_many`)."""
+    def _seal_into(self, plaintexts: Sequence[bytes | bytearray | memoryview]) -> bytearray:
+        """IV, ciphertext and MAC of each message in turn, in one buffer (`seal_many`): the CTR
+        stream runs over the messages where they lie in it, its pad to each message's last
+        block encrypted aside and dropped (no copy of the whole run to encrypt it in one place)."""
         sizes = [memoryview(p).nbytes for p in plaintexts]
         starts, blocks = [], 0
         for size in sizes:
@@ -184,22 +192,28 @@ class Key:
             ivs = [((iv0 + start) % _IV_SPACE).to_bytes(IV_SIZE, "big") for start in starts]
             if _ZERO_IV not in ivs:  # restic refuses an all-zero nonce
                 break
-        stream = bytearray(blocks * 16)
-        with memoryview(stream) as view:
-            for start, plain, size in zip(starts, plaintexts, sizes, strict=True):
-                view[start * 16 : start * 16 + size] = plain
-        encryptor = Cipher(algorithms.AES(self.encrypt), modes.CTR(ivs[0])).encryptor()
-        encryptor.update_into(stream, stream)
-        encryptor.finalize()
         masks = _block_encryptor(self.mac_k).update(b"".join(ivs))
         r = _mask_r(self.mac_r)
-        pieces: list[bytes | memoryview] = []
-        view = memoryview(stream)
-        for k, (start, size, iv) in enumerate(zip(starts, sizes, ivs, strict=True)):
-            ciphertext = view[start * 16 : start * 16 + size]
-            tag = Poly1305.generate_tag(r + masks[k * 16 : k * 16 + 16], ciphertext)
-            pieces += (iv, ciphertext, tag)
-        return pieces
+        encryptor = Cipher(algorithms.AES(self.encrypt), modes.CTR(ivs[0])).encryptor()
+        out = bytearray(sum(sizes) + EXTENSION * len(sizes))
+        pos = 0
+        with memoryview(out) as view:
+            for k, (plain, size, iv) in enumerate(zip(plaintexts, sizes, ivs, strict=True)):
+                view[pos : pos + IV_SIZE] = iv
+                pos += IV_SIZE
+                ciphertext = view[pos : pos + size]
+                encryptor.update_into(plain, ciphertext)
+                pad = max(1, -(-size // 16)) * 16 - size
+                if pad:  # the stream moves on to the next message's nonce
+                    encryptor.update(_ZERO_BLOCK[:pad])
+                pos += size
+                view[pos : pos + MAC_SIZE] = Poly1305.generate_tag(
+                    r + masks[k * 16 : k * 16 + 16], ciphertext
+                )
+                ciphertext.release()
+                pos += MAC_SIZE
+        encryptor.finalize()
+        return out
 
     def open(self, sealed: bytes | bytearray | memoryview) -> bytes:
         """Verify the MAC, then decrypt; a too-short input or a wrong MAC is an `AuthenticationError`."""

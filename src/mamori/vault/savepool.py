@@ -61,6 +61,8 @@ class SavePool:
             except BaseException as exc:  # handed to the walker thread, which raises it
                 self.failure = exc
             finally:
+                # let go of the batch before waiting: an idle thread held its last run's 2 MiB
+                del task
                 self._tokens.put(None)
 
     def submit(self, batch: list[tuple[BlobType, bytes, bytes]]) -> None:
