@@ -37,7 +37,14 @@ from mamori.vault.errors import (
 )
 from mamori.vault.freespace import KeepFree
 from mamori.vault.gojson import GoTime
-from mamori.vault.model import Node, Snapshot, TreeFormatError, parse_tree, safe_nodes
+from mamori.vault.model import (
+    Node,
+    Snapshot,
+    TreeFormatError,
+    parse_tree_entries,
+    safe_nodes,
+    unsafe_name_reason,
+)
 from mamori.vault.pack import BlobType, PackedBlob
 from mamori.vault.repository import Repository as LowRepository
 from mamori.vault.restorer import Restorer, RestoreStats
@@ -302,6 +309,9 @@ class Repository:
         """(index file id, problem) for damaged index files that a read (restore, ls) had to skip."""
         self.tree_errors: list[tuple[str, str]] = []
         """(snapshot path, problem) for tree nodes that `ls` left out (names like `..` or `a/b`)."""
+        self.damaged: list[tuple[str, str]] = []
+        """(entry path, problem) for the entries the last `ls`, `list_dir` or `find` read and could
+        not decode (a field no writer produces, e.g. a negative size); each is in `tree_errors` too."""
 
     def close(self) -> None:
         """Release the backend."""
@@ -487,9 +497,15 @@ class Repository:
     # -- reading snapshots ----------------------------------------------------
 
     def _tree(self, tree_id: bytes, where: str) -> list[Node]:
-        """The nodes usable as file names; `..`, `a/b` and repeats are left out and noted in `tree_errors`."""
-        nodes, refused = safe_nodes(parse_tree(self.low.load_blob(BlobType.TREE, tree_id)))
+        """The nodes usable as file names; `..`, `a/b` and repeats are left out and noted in
+        `tree_errors`, and so are nodes that cannot be decoded, which are also kept in `damaged`."""
+        nodes, damaged = parse_tree_entries(self.low.load_blob(BlobType.TREE, tree_id))
+        nodes, refused = safe_nodes(nodes)
         self.tree_errors.extend((where, reason) for reason in refused)
+        for name, reason in damaged:
+            self.tree_errors.append((where, reason))
+            if unsafe_name_reason(name) is None:
+                self.damaged.append((where.rstrip("/") + "/" + os.fsdecode(name), reason))
         return nodes
 
     def _lookup(self, root: bytes, path: str) -> Node | None:
@@ -511,7 +527,7 @@ class Repository:
 
     def ls(self, ref: str, path: str = "/") -> Iterator[NodeInfo]:
         """Everything below `path` in the snapshot, depth first, in tree order (refused names: `tree_errors`)."""
-        self.tree_errors = []
+        self.tree_errors, self.damaged = [], []
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
@@ -528,7 +544,7 @@ class Repository:
     def list_dir(self, ref: str, path: str = "/") -> list[NodeInfo]:
         """The direct children of the directory `path`, in tree order: only the trees along the path
         are loaded (a browser shows one folder of a snapshot of any size)."""
-        self.tree_errors = []
+        self.tree_errors, self.damaged = [], []
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
@@ -538,6 +554,7 @@ class Repository:
         tree_id = snap.tree if node is None else node.subtree
         if tree_id is None:
             return []
+        self.damaged = []  # this folder's own, not those of the folders above it
         return [_node_info(p, n) for p, n in self._children(tree_id, base)]
 
     def _walk(self, tree_id: bytes, base: str) -> Iterator[NodeInfo]:
@@ -562,7 +579,7 @@ class Repository:
         `since`, one per path with the newest snapshot holding it, sorted by path. A folder already
         searched at the same place in a newer snapshot (same tree id) is not read again, so daily
         snapshots of a share cost about one walk plus what changed."""
-        self.tree_errors = []
+        self.tree_errors, self.damaged = [], []
         self.low.load_index()
         match = re.compile(fnmatch.translate(pattern), re.IGNORECASE | re.DOTALL).match
         found: dict[str, FoundNode] = {}
@@ -579,7 +596,7 @@ class Repository:
                 walked.add((tree_id, base))
                 try:
                     children = list(self._children(tree_id, base))
-                except VaultError as exc:
+                except (VaultError, TreeFormatError) as exc:
                     self.tree_errors.append((base, str(exc)))
                     continue
                 for path, node in children:

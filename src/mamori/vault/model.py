@@ -154,8 +154,9 @@ class Node:
                 subtree=None if subtree is None else bytes.fromhex(subtree),
                 error=str(data.get("error", "")),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TreeFormatError(f"invalid node {data.get('name')!r}: {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            named = data.get("name") if isinstance(data, dict) else None
+            raise TreeFormatError(f"invalid node {named!r}: {exc}") from exc
 
 
 def disk_node_json(
@@ -262,8 +263,8 @@ def tree_bytes_of(entries: Iterable[tuple[bytes, Node | str]]) -> bytes:
     return ('{"nodes":[' + body + "]}\n").encode("utf-8", "surrogateescape")
 
 
-def parse_tree(data: bytes) -> list[Node]:
-    """Decode a tree blob written by restic or mamori, every node as stored (see `safe_nodes`)."""
+def _tree_nodes(data: bytes) -> list[Any]:
+    """A tree blob's `nodes`, each still its decoded JSON."""
     try:
         doc = json.loads(data)
         nodes = doc["nodes"] or []
@@ -273,7 +274,32 @@ def parse_tree(data: bytes) -> list[Node]:
         raise TreeFormatError(f"invalid tree: {exc}") from exc
     except RecursionError as exc:  # JSON nested deeper than Python recurses (Go stops at 10,000)
         raise TreeFormatError("invalid tree: nested too deeply") from exc
-    return [Node.from_dict(n) for n in nodes]
+    return nodes
+
+
+def parse_tree(data: bytes) -> list[Node]:
+    """Decode a tree blob written by restic or mamori, every node as stored (see `safe_nodes`)."""
+    return [Node.from_dict(n) for n in _tree_nodes(data)]
+
+
+def parse_tree_entries(data: bytes) -> tuple[list[Node], list[tuple[bytes, str]]]:
+    """`parse_tree` that keeps the nodes it can decode: (those nodes, (name, reason) for each it
+    cannot, e.g. a negative size). A reader that shows a folder shows the rest of it; writers of
+    files (restore) and the checker refuse the whole tree as restic does. A name that is no valid
+    quoted string is given as it was written."""
+    nodes: list[Node] = []
+    damaged: list[tuple[bytes, str]] = []
+    for raw in _tree_nodes(data):
+        try:
+            nodes.append(Node.from_dict(raw))
+        except TreeFormatError as exc:
+            name = raw.get("name") if isinstance(raw, dict) else None
+            try:
+                written = go_unquote(name) if isinstance(name, str) else repr(name).encode()
+            except ValueError:
+                written = str(name).encode("utf-8", "surrogateescape")
+            damaged.append((written, str(exc)))
+    return nodes, damaged
 
 
 def unsafe_name_reason(name: bytes) -> str | None:

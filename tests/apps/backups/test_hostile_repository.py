@@ -5,7 +5,9 @@ and says why (issue 10, item 1)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import time
 
 import pytest
 from django.urls import reverse
@@ -200,3 +202,51 @@ def test_a_download_is_as_long_as_its_content_whatever_size_the_tree_claims(
 
 
 LIES = {b"longer.txt": 1 << 30, b"shorter.txt": 3, b"empty.txt": 0}  # what the tree claims: 1 GiB, 3, 0
+
+
+def test_a_folder_holding_an_entry_of_negative_size_browses_with_that_entry_shown_as_damaged(
+    tmp_path, departments, users, client
+):
+    repo = Repository.init(LocalBackend(tmp_path / "minus"), REPO_PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    minus = '{"name":"minus.txt","type":"file","size":-1,"content":[]}'  # restic refuses the whole tree
+    garbage = dataclasses.replace(w.dir(b"garbage", []), subtree=w.raw_tree(b'{"nodes":5}'))
+    snap = w.snapshot(
+        [minus, "5", garbage, w.dir(b"sub", [w.file(b"deeper.txt", b"below\n")])], time.time_ns()
+    )
+    repo.close()
+    system = watched(tmp_path / "minus", "minus", departments["joho"]).system
+    officer = as_user(client, users, "officer")
+    page = officer.get(reverse("backups:browse", args=["minus", snap[:8]]) + "?path=/data")
+    assert page.status_code == 200  # before: the whole folder refused
+    html = page.content.decode()
+    assert 'data-download="good.txt"' in html and "?path=/data/sub" in html
+    assert html.count("data-damaged") == 2 and 'data-download="minus.txt"' not in html
+    assert (
+        "minus.txt <span" in html
+        and "（壊れた項目のため開けません: invalid node &#x27;minus.txt&#x27;: size -1 is not a uint64）"
+        in html
+    )
+    unreadable = officer.get(reverse("backups:browse", args=["minus", snap[:8]]) + "?path=/data/garbage")
+    assert (
+        unreadable.status_code == 400
+        and "リポジトリのデータに整合性の問題があります" in unreadable.content.decode()
+    )
+    found = officer.get(reverse("backups:search", args=["minus"]), {"q": "deeper", "days": "7"})
+    assert found.status_code == 200 and "/data/sub/deeper.txt" in found.content.decode()
+    deeper = officer.get(reverse("backups:download", args=["minus", snap[:8], "data/sub/deeper.txt"]))
+    assert b"".join(deeper.streaming_content) == b"below\n"
+    refused = officer.get(reverse("backups:download", args=["minus", snap[:8], "data/minus.txt"]))
+    assert refused.status_code == 400
+    assert (
+        "この項目はスナップショットの中で壊れているため開けません: /data/minus.txt: invalid node"
+        in refused.content.decode()
+    )
+    drill = SystemUnderTest(system, tmp_path, tmp_path / "minus", tmp_path / "minus").run(
+        JobKind.RESTORE_DRILL
+    )
+    assert drill.status == RunStatus.FAILED  # red, with one line: the folder it cannot read at all
+    assert (
+        drill.error_text
+        == "リポジトリのデータに整合性の問題があります: invalid tree: nodes is int, not a list"
+    )

@@ -28,6 +28,7 @@ from .services import repository_access
 
 NOT_A_FILE = _("指定されたパスはファイルではありません: {path}")
 NOT_FOUND = _("スナップショット内に見つかりません: {path}")
+DAMAGED = _("この項目はスナップショットの中で壊れているため開けません: {path}: {problem}")
 BAD_TARGET = _("復元先にはサーバ上のフォルダを絶対パスで指定してください: {target}")
 BAD_WHERE = _("復元先（元の場所か、指定したフォルダか）を選んでください")
 BAD_OVERWRITE = _("同じ名前のファイルがあるときの扱いを選んでください: {value}")
@@ -49,6 +50,7 @@ class Entry:
     size: int
     mtime: object
     openable: bool = True  # False: its path is not UTF-8, so no link can name it
+    problem: str = ""  # why an entry that cannot be decoded is shown but cannot be opened
 
 
 def _shown(text: str) -> str:
@@ -65,7 +67,15 @@ def snapshot_children(*, system: ProtectedSystem, ref: str, path: str = "/") -> 
     """The direct children of `path` in a snapshot, folders first; only the trees along `path` are read."""
     nodes = engine.list_dir(repository_access(primary_of_system(system)), ref, _normal(path))
     entries = [
-        Entry(_shown(posixpath.basename(n.path)), n.path, n.type, n.size, n.mtime, _shown(n.path) == n.path)
+        Entry(
+            _shown(posixpath.basename(n.path)),
+            n.path,
+            n.type,
+            n.size,
+            n.mtime,
+            _shown(n.path) == n.path and not n.problem,
+            n.problem,
+        )
         for n in nodes
     ]
     return sorted(entries, key=lambda e: (e.type != "dir", e.name))
@@ -79,6 +89,8 @@ def snapshot_file_open(
     node, stream = engine.file_open(repository_access(primary_of_system(system)), ref, path)
     if node is None:
         raise BackupError(NOT_FOUND.format(path=path), code="not_found", http_status=404)
+    if node.problem:
+        raise BackupError(DAMAGED.format(path=path, problem=node.problem), code="damaged")
     if node.type != "file":
         raise BackupError(NOT_A_FILE.format(path=path), code="not_a_file")
     try:

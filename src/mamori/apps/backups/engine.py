@@ -26,10 +26,12 @@ from mamori.vault.backend import ObjectLock
 from mamori.vault.backend import location as vault_location
 from mamori.vault.crypto import KDFParams
 from mamori.vault.freespace import KeepFree
+from mamori.vault.model import TreeFormatError
 from mamori.vault.pathfilter import PathFilter
 
 from .errors import BackupError
 
+DAMAGED = "damaged"  # the type of a tree entry that cannot be decoded
 WITH_DETAIL = "{message}: {detail}"  # the app's message, then the engine's own (English) one-liner
 SNAPSHOT_TOO_LARGE = _(
     "スナップショット {snapshot} には {limit} 個を超える項目があるため、一覧を止めました。"
@@ -143,11 +145,15 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class Node:
+    """An entry of a snapshot's tree; one that cannot be decoded (written to harm, e.g. a negative
+    size) is of type "damaged", with the engine's reason in `problem` and nothing else known."""
+
     path: str
     type: str
     size: int
-    mtime: datetime
+    mtime: datetime | None
     content: list[str] | None
+    problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,7 @@ _ERRORS: list[tuple[type[Exception], str, Any]] = [
     (vault_errors.SnapshotNotFoundError, "snapshot_not_found", _("スナップショットが見つかりません")),
     (vault_errors.NotFoundError, "not_found", _("スナップショット内に見つかりません")),
     (vault_errors.IntegrityError, "integrity", _("リポジトリのデータに整合性の問題があります")),
+    (TreeFormatError, "integrity", _("リポジトリのデータに整合性の問題があります")),
     (
         vault_errors.RestoreStoppedError,
         "restore_stopped",
@@ -255,7 +262,7 @@ def _errors() -> Iterator[None]:
         yield
     except EngineError:
         raise
-    except (vault_errors.VaultError, OSError) as exc:
+    except (vault_errors.VaultError, OSError, TreeFormatError) as exc:
         raise _translate(exc) from exc
 
 
@@ -420,8 +427,10 @@ class Reader:
         return [_node(n) for n in self._repo.ls(ref, path)]
 
     def list_dir(self, ref: str, path: str = "/") -> list[Node]:
-        """One folder of a snapshot (its direct children), reading only the trees along `path`."""
-        return [_node(n) for n in self._repo.list_dir(ref, path)]
+        """One folder of a snapshot (its direct children), reading only the trees along `path`;
+        its entries that cannot be decoded come last, as "damaged" nodes."""
+        nodes = [_node(n) for n in self._repo.list_dir(ref, path)]
+        return nodes + [Node(p, DAMAGED, 0, None, None, why) for p, why in self._repo.damaged]
 
     def snapshot_files(self, ref: str, on_file: Callable[[Node], None], *, max_entries: int) -> list[str]:
         """Hand every file of a snapshot to `on_file` as the walk finds it (nothing is kept here) and
