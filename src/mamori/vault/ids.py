@@ -7,7 +7,16 @@ from collections.abc import Iterable
 
 from mamori.vault.errors import AmbiguousIdError, InvalidArgumentError, NotFoundError
 
-__all__ = ["ID_SIZE", "SHORT_ID_LENGTH", "find_by_prefix", "hash_bytes", "is_hex_id", "parse_id", "short_id"]
+__all__ = [
+    "ID_SIZE",
+    "SHORT_ID_LENGTH",
+    "find_by_prefix",
+    "find_id",
+    "hash_bytes",
+    "is_hex_id",
+    "parse_id",
+    "short_id",
+]
 
 ID_SIZE = 32
 SHORT_ID_LENGTH = 8
@@ -17,6 +26,18 @@ _HEX = frozenset("0123456789abcdef")
 def hash_bytes(data: bytes | bytearray | memoryview) -> bytes:
     """The id of `data`: its SHA-256 digest (hashlib releases the GIL for large inputs)."""
     return hashlib.sha256(data).digest()
+
+
+def find_id(
+    ids: bytes | bytearray, blob_id: bytes | bytearray, start: int = 0, end: int | None = None
+) -> int:
+    """The offset of `blob_id` among 32-byte ids stored back to back in `ids[start:end]`, or -1
+    (`start` a multiple of 32). A plain `find` could match across two neighbouring ids."""
+    stop = len(ids) if end is None else end
+    pos = ids.find(blob_id, start, stop)
+    while pos != -1 and pos % ID_SIZE:
+        pos = ids.find(blob_id, pos + 1, stop)
+    return pos
 
 
 def is_hex_id(text: str) -> bool:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mamori.vault.errors import InvalidDataError
+from mamori.vault.ids import find_id
 from mamori.vault.pack import BlobType, PackedBlob, PackEntries
 
 __all__ = ["IndexFile", "MasterIndex", "decode_index", "encode_index", "encode_index_parts"]
@@ -142,10 +143,7 @@ class _Table:
 
     def get(self, blob_id: bytes | bytearray) -> int | None:
         bucket = (blob_id[0] << 8) | blob_id[1]
-        end = self.starts[bucket + 1] * 32
-        pos = self.ids.find(blob_id, self.starts[bucket] * 32, end)
-        while pos != -1 and pos % 32:  # a match straddling two ids: keep looking
-            pos = self.ids.find(blob_id, pos + 1, end)
+        pos = find_id(self.ids, blob_id, self.starts[bucket] * 32, self.starts[bucket + 1] * 32)
         if pos == -1:
             return None
         i = pos // 32
@@ -192,11 +190,7 @@ class _Table:
             blob_id = ids[32 * i : 32 * i + 32]
             bucket = (blob_id[0] << 8) | blob_id[1]
             j = fill[bucket]
-            start = counts[bucket] * 32
-            pos = out_ids.find(blob_id, start, j * 32)
-            while pos != -1 and pos % 32:
-                pos = out_ids.find(blob_id, pos + 1, j * 32)
-            if pos != -1:
+            if find_id(out_ids, blob_id, counts[bucket] * 32, j * 32) != -1:
                 dropped += 1
                 continue
             out_ids[32 * j : 32 * j + 32] = blob_id
@@ -230,14 +224,6 @@ _RECENT_SHIFT = 4
 _RECENT_BUCKETS = 1 << (16 - _RECENT_SHIFT)
 
 
-def _find_id(ids: bytes | bytearray, blob_id: bytes | bytearray) -> int:
-    """The offset of `blob_id` among the 32-byte ids back to back in `ids`, or -1."""
-    pos = ids.find(blob_id)
-    while pos != -1 and pos % 32:  # a match straddling two ids: keep looking
-        pos = ids.find(blob_id, pos + 1)
-    return pos
-
-
 class _Recent:
     """Blobs added one at a time (a backup's own packs) in flat groups: each group's 32-byte ids
     back to back in a bytearray and their two 64-bit values in an array, found with one `find`.
@@ -257,7 +243,7 @@ class _Recent:
         ids = self._ids[bucket]
         if ids is None:
             return None
-        pos = _find_id(ids, blob_id)
+        pos = find_id(ids, blob_id)
         if pos == -1:
             return None
         values = self._values[bucket]
@@ -270,7 +256,7 @@ class _Recent:
         found = []
         for blob_id in blob_ids:
             ids = groups[((blob_id[0] << 8) | blob_id[1]) >> _RECENT_SHIFT]
-            found.append(ids is not None and _find_id(ids, blob_id) != -1)
+            found.append(ids is not None and find_id(ids, blob_id) != -1)
         return found
 
     def add(self, blob_id: bytes | bytearray, hi: int, lo: int) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from mamori.vault.backend import Backend, FileType, Handle, Spool
 from mamori.vault.crypto import EXTENSION, Key
 from mamori.vault.errors import AuthenticationError, BadPackHeaderError
+from mamori.vault.ids import find_id
 
 __all__ = [
     "HEADER_LENGTH_SIZE",
@@ -104,9 +105,7 @@ class PackEntries:
 
     def index_of(self, blob_id: bytes) -> int | None:
         """The position of `blob_id`, or None."""
-        pos = self.ids.find(blob_id)
-        while pos != -1 and pos % 32:  # a match straddling two ids: keep looking
-            pos = self.ids.find(blob_id, pos + 1)
+        pos = find_id(self.ids, blob_id)
         return None if pos == -1 else pos // 32
 
 
