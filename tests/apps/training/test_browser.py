@@ -1,7 +1,8 @@
 """The journey in Debian's Chromium on a phone-sized screen: a staff member sets their first password
 through the one-time link the mail carries and signs in with it, reads the demo course page by page
 with the keyboard, fails the quiz once, passes, and downloads the certificate; the officer's
-completion page shows the department's rate move. The course also reads without JavaScript.
+completion page shows the department's rate move. The course also reads without JavaScript. The
+officer sends the overdue reminder from the overdue list, once per person even from two lists open at once.
 Screenshots go to `test-artifacts/`."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.utils import timezone
 from mamori.apps.core.models import Role
 from mamori.apps.core.staff_logins import first_password_link
 from mamori.apps.training import assignments, demo
-from mamori.apps.training.models import Choice, RuleKind
+from mamori.apps.training.models import Assignment, Choice, RuleKind
 from tests.apps.core.factories import TEST_PASSWORD, staff_login
 from tests.apps.core.test_browser import _sign_in, browser  # noqa: F401 - the Chromium fixture
 from tests.apps.core.world import build_world
@@ -127,3 +128,45 @@ def test_the_course_reads_without_javascript(browser, live_server):  # noqa: F81
     page.goto(f"{live_server.url}/training/courses/{course.pk}/?section=2")
     assert "標的型攻撃メール" in page.locator("#course-text").inner_text()
     context.close()
+
+
+def test_the_officer_reminds_an_overdue_person_then_everyone_once_from_two_lists(
+    browser,  # noqa: F811
+    live_server,
+    artifacts_dir,
+    smtp_sink,
+):
+    """「督促メールを送信」 on a row mails that person and the row shows when. The list open twice
+    (the officer and the administrator): 「全員に督促メールを送信」 in one mails everyone; the same
+    button in the other, opened before that, mails no one again and says so."""
+    world = build_world()
+    course, _created = demo.course_ensure()
+    assignments.rule_create(actor="test", course=course, kind=RuleKind.ALL,
+                            due_on=timezone.localdate() + timedelta(days=1))  # fmt: skip
+    Assignment.objects.update(due_on=timezone.localdate() - timedelta(days=2))
+    sato = Assignment.objects.get(staff=world.staff_in_scope)
+    overdue = f"{live_server.url}/training/report/overdue/"
+    page = _sign_in(browser, live_server.url, "officer")
+    page.goto(overdue)
+    page.click(f'[data-remind="{sato.pk}"]')
+    page.wait_for_selector("p.message")  # the click does not wait for the answer's page
+    assert page.locator("p.message").inner_text() == "佐藤 花子さんに督促メールを送信しました"
+    assert page.locator(f'tr[data-assignment="{sato.pk}"] [data-reminded]').inner_text() != "—"
+    assert smtp_sink.recipients == [[world.staff_in_scope.email]]
+    page.screenshot(path=artifacts_dir / "training-overdue-reminded.png", full_page=True)
+
+    other = _sign_in(browser, live_server.url, "admin")  # the administrator, on the same list
+    other.goto(overdue)
+    page.click('[data-remind="all"]')
+    page.wait_for_selector("p.message >> text=督促メールを2人に送信しました")
+    other.click('[data-remind="all"]')
+    other.wait_for_selector("p.message")
+    assert other.locator("p.message").inner_text() == (
+        "この一覧を開いた後に督促メールを送信済みです（2人）。もう一度送るときは一覧を開き直してください"
+    )
+    assert sorted(r[0] for r in smtp_sink.recipients[1:]) == sorted(
+        [world.staff_in_scope.email, world.staff_outside.email]
+    )
+    other.screenshot(path=artifacts_dir / "training-overdue-already.png", full_page=True)
+    page.close()
+    other.close()

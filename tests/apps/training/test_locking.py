@@ -1,12 +1,17 @@
 """Many staff take the same course at once: one person's submission locks only their own attempt.
 (The load run found deadlocks: the submission locked the course and its version too, which every other
-person's new attempt references.)"""
+person's new attempt references.) Two reminder clicks at once mail each person once."""
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
-from mamori.apps.training import quiz
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from mamori.apps.training import assignments, quiz
+from mamori.apps.training.models import Assignment, RuleKind
 from tests.apps.locking import lock_timeout, paused_inside, postgres_only
 
 from .helpers import answers, staff_member
@@ -33,3 +38,25 @@ def test_a_submission_in_progress_does_not_block_another_persons_start_or_submit
     assert second.staff == b and done.passed
     first.refresh_from_db()
     assert first.passed  # the paused one finished too
+
+
+def test_two_reminder_clicks_at_once_mail_each_person_once(world, course, monkeypatch, smtp_sink):
+    """Two officers press 「全員に督促メールを送信」 on lists opened at the same moment: while the first
+    is mailing, its rows are locked, so the second waits (here: times out) and then mails no one."""
+    assignments.rule_create(
+        actor="test", course=course, kind=RuleKind.ALL, due_on=timezone.localdate() + timedelta(days=1)
+    )
+    Assignment.objects.update(due_on=timezone.localdate() - timedelta(days=2))
+    shown_at = timezone.now()
+    results = []
+
+    def remind(actor: str) -> assignments.Reminded:
+        overdue = Assignment.objects.filter(completion__isnull=True)
+        return assignments.overdue_remind(actor=actor, overdue=overdue, shown_at=shown_at)
+
+    with paused_inside(monkeypatch, assignments, "_deliver", lambda: results.append(remind("officer"))):
+        with pytest.raises(OperationalError), lock_timeout():
+            remind("admin")
+    second = remind("admin")
+    assert [r.sent for r in results] == [2] and (second.sent, second.already) == (0, 2)
+    assert len(smtp_sink.messages) == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,12 @@ DEFAULT_REMIND_DAYS = 7
 NEEDS_SINCE = _("この対象には基準日が必要です")
 NEEDS_DEPARTMENT = _("所属を選んでください")
 NEEDS_ROLE = _("ロールを選んでください")
+NOT_OVERDUE = _("この割当ては期限を過ぎた未修了者の一覧にありません")
+MAIL_FAILED = _(
+    "メールサーバに接続できないため、督促メールを送れませんでした（{error}）。"
+    "メールの設定（EMAIL_HOST・EMAIL_PORT）を確かめてください"
+)
+REMIND_LIMIT = 2000  # as many as the overdue page lists
 
 
 def remind_days() -> int:
@@ -151,6 +158,24 @@ def _mail(assignment: Assignment, *, overdue: bool) -> EmailMessage:
     return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [assignment.staff.email])
 
 
+def _deliver(due: list[tuple[Assignment, bool]]) -> tuple[list[int], Exception | None]:
+    """Send each (assignment, overdue?) mail over one connection, in the staff's language (the site's,
+    whoever clicked): the ids mailed, and the error that stopped the rest (None: all went)."""
+    sent: list[int] = []
+    connection = get_connection()
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            connection.open()
+            for assignment, overdue in due:
+                connection.send_messages([_mail(assignment, overdue=overdue)])
+                sent.append(assignment.pk)
+    except (smtplib.SMTPException, OSError) as exc:
+        return sent, exc
+    finally:
+        connection.close()
+    return sent, None
+
+
 def reminders_send(*, now: datetime) -> int:
     """Mail each open assignment once N days before its due date and once after it; returns mails sent.
 
@@ -160,25 +185,18 @@ def reminders_send(*, now: datetime) -> int:
     open_ = Assignment.objects.filter(completion__isnull=True).exclude(staff__email="")
     open_ = open_.filter(staff__status=StaffStatus.ACTIVE).select_related("course", "staff")
     soon = today + timedelta(days=remind_days())
-    before = open_.filter(reminded_before__isnull=True, due_on__gte=today, due_on__lte=soon)
-    after = open_.filter(reminded_after__isnull=True, due_on__lt=today)
-    due = [("before", a) for a in before[:1000]] + [("after", a) for a in after[:1000]]
-    sent: dict[str, list[int]] = {"before": [], "after": []}
-    if not due:
+    before = list(open_.filter(reminded_before__isnull=True, due_on__gte=today, due_on__lte=soon)[:1000])
+    after = list(open_.filter(reminded_after__isnull=True, due_on__lt=today)[:1000])
+    if not before and not after:
         return 0
-    connection = get_connection()
-    try:
-        connection.open()
-        for kind, assignment in due:
-            connection.send_messages([_mail(assignment, overdue=kind == "after")])
-            sent[kind].append(assignment.pk)
-    except (smtplib.SMTPException, OSError) as exc:
-        logger.warning(
-            "training reminders: %s sent, then the mail server refused: %s", sum(map(len, sent.values())), exc
-        )
-    finally:
-        connection.close()
-    if sent["before"] or sent["after"]:
+    mailed, error = _deliver([(a, False) for a in before] + [(a, True) for a in after])
+    if error is not None:
+        logger.warning("training reminders: %s sent, then the mail server refused: %s", len(mailed), error)
+    sent = {
+        "before": [a.pk for a in before if a.pk in mailed],
+        "after": [a.pk for a in after if a.pk in mailed],
+    }
+    if mailed:
         with transaction.atomic():
             Assignment.objects.filter(pk__in=sent["before"]).update(reminded_before=now)
             Assignment.objects.filter(pk__in=sent["after"]).update(reminded_after=now)
@@ -188,7 +206,70 @@ def reminders_send(*, now: datetime) -> int:
                 object_type="training.assignment",
                 after={"before": sent["before"], "after": sent["after"]},
             )
-    return len(sent["before"]) + len(sent["after"])
+    return len(mailed)
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """What one 「督促メールを送信」 click did: the people mailed (with the one name when it was one),
+    those reminded since the list was opened (a second click, or the worker meanwhile), those with no
+    address or no longer in service, and the mail server's error that stopped the rest."""
+
+    sent: int
+    name: str = ""
+    already: int = 0
+    unreachable: int = 0
+    left: int = 0
+    error: str = ""
+
+
+def overdue_remind(
+    *, actor: Actor, overdue: QuerySet[Assignment], shown_at: datetime, now: datetime | None = None
+) -> Reminded:
+    """「督促メールを送信」: mail each person of `overdue` (the officer's list, or one row of it) who has
+    not been reminded since `shown_at`, when the officer opened the list — so a double click, or the
+    same page's button pressed again, sends nothing twice, while the list opened anew may remind
+    again. The rows are locked for the send, so two clicks at once queue up; one audit event for
+    the mails sent. A server that refuses midway keeps what went (marked, audited) and says so.
+    The mails go inside the transaction: were its commit to fail, the next click would mail again."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(overdue.select_for_update(of=("self",)).select_related("staff", "course")[:REMIND_LIMIT])
+        if not rows:
+            raise TrainingError(NOT_OVERDUE, code="not_overdue")
+        reachable = [a for a in rows if a.staff.email and a.staff.status == StaffStatus.ACTIVE]
+        due = [a for a in reachable if a.reminded_after is None or a.reminded_after < shown_at]
+        if not due:
+            return Reminded(
+                sent=0, already=_people(reachable), unreachable=_people(rows) - _people(reachable)
+            )
+        mailed, error = _deliver([(a, True) for a in due])
+        if not mailed:
+            raise TrainingError(MAIL_FAILED.format(error=error), code="mail_failed")
+        Assignment.objects.filter(pk__in=mailed).update(reminded_after=now)
+        one = due[0] if len(mailed) == 1 else None
+        audit_record(
+            actor=actor,
+            action="training.assignment.remind",
+            object_type="training.assignment",
+            object_id=str(one.pk) if one else "",
+            object_name=f"{one.staff.full_name} {one.course.title}" if one else "",
+            after={"sent": mailed, "left_unsent": len(due) - len(mailed)},
+        )
+    sent = [a for a in due if a.pk in mailed]
+    return Reminded(
+        sent=_people(sent),
+        name=rows[0].staff.full_name if len(rows) == 1 else "",
+        already=_people(reachable) - _people(due),
+        unreachable=_people(rows) - _people(reachable),
+        left=_people(due) - _people(sent),
+        error=str(error or ""),
+    )
+
+
+def _people(rows: list[Assignment]) -> int:
+    """How many people: one person late for two courses gets two mails, and counts once."""
+    return len({a.staff_id for a in rows})
 
 
 def periodic_tick(now: datetime) -> None:

@@ -89,3 +89,12 @@ class AttendanceImportForm(forms.Form):
             "見出し行に「職員番号」と「出欠」（出席・欠席）の列が必要です。1行でも誤りがあれば何も記録しません。"
         ),
     )
+
+
+class RemindForm(forms.Form):
+    """「督促メールを送信」 on the overdue list: when the officer opened it (so a second click of the
+    same page sends nothing twice), the one row or none for all, and the list's course filter."""
+
+    shown_at = forms.DateTimeField(widget=forms.HiddenInput)
+    assignment = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    course = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import learner, manage, report
+from .views import learner, manage, remind, report
 
 app_name = "training"
 
@@ -39,5 +39,6 @@ urlpatterns = [
     path("report/", report.ReportView.as_view(), name="report"),
     path("report/departments/<int:pk>/", report.DepartmentReportView.as_view(), name="report-department"),
     path("report/overdue/", report.OverdueView.as_view(), name="overdue"),
+    path("report/overdue/remind/", remind.OverdueRemindView.as_view(), name="overdue-remind"),
     path("report.xlsx", report.ReportExportView.as_view(), name="report-export"),
 ]

@@ -17,6 +17,7 @@ from mamori.apps.core.labels import fiscal_year_label
 from mamori.apps.core.models import Department
 from mamori.apps.core.permissions import (
     LEADS_AND_READERS,
+    OFFICERS,
     READERS,
     RoleRequiredMixin,
     membership_department_ids,
@@ -80,7 +81,12 @@ class OverdueView(RoleRequiredMixin, TemplateView):
         course = chosen_course(self.request)
         overdue = selectors.overdue_list(user=self.request.user, course=course)
         return super().get_context_data(
-            course=course, overdue=overdue[:2000], total=overdue.count(), **kwargs
+            course=course,
+            overdue=overdue[:2000],
+            total=overdue.count(),
+            can_remind=user_role(self.request.user) in OFFICERS,
+            shown_at=timezone.now().isoformat(),  # a second click of this page's buttons sends nothing twice
+            **kwargs,
         )
 
 
