@@ -119,3 +119,18 @@ def files_outside(base: Path, target: Path) -> list[str]:
         for name in filenames + [d for d in dirnames if (here / d).is_symlink()]:
             found.append(str((here / name).relative_to(base)))
     return sorted(found)
+
+
+def build_many_bad_names(path: Path, count: int) -> str:
+    """One snapshot of /data holding `good.txt` and `count` files named `bad/NNNN` (a name with a
+    slash, refused by every reader): a repository that fails in as many ways as its writer likes."""
+    repo = Repository.init(LocalBackend(path), PASSWORD, kdf_params=FAST_KDF)
+    w = TreeWriter(repo)
+    planted = w.file(b"x", PLANTED)
+    bad = [
+        Node(name=b"bad/%04d" % i, type="file", mode=0o644, size=len(PLANTED), content=planted.content)
+        for i in range(count)
+    ]
+    snap = w.snapshot(list(bad), 1_760_000_000_000_000_000)
+    repo.close()
+    return snap

@@ -109,6 +109,7 @@ def test_result_fields_match_the_contract() -> None:
         "verified",
         "duration_s",
         "files_skipped",
+        "failed_count",
     ]
     assert _fields(api.FoundNode) == ["snapshot", "node"]
     for cls in (api.BackupResult, api.SnapshotInfo, api.RestoreResult, api.FileError):

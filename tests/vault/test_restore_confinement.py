@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from mamori.vault import open_repository
+from mamori.vault.api import FileError
 from mamori.vault.cli import main
-from tests.vault.hostile import GOOD, build_hostile_repository, files_outside, target_of
+from tests.vault.hostile import GOOD, build_hostile_repository, build_many_bad_names, files_outside, target_of
 from tests.vault.repo_helpers import PASSWORD
 from tests.vault.restic_oracle import restic
 
@@ -136,3 +137,29 @@ def test_ls_leaves_refused_names_out_and_check_reports_them(tmp_path: Path) -> N
     messages = " | ".join(p.message for p in result.errors)
     for refusal in REFUSED.values():
         assert refusal in messages
+
+
+def test_a_restore_and_a_listing_of_many_bad_names_keep_the_first_hundred_and_count_them_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snap = build_many_bad_names(tmp_path / "repo", 1000)
+    with open_repository(str(tmp_path / "repo"), PASSWORD) as repo:
+        result = repo.restore(snap, tmp_path / "target")
+        listed = [n.path for n in repo.ls(snap)]
+        assert (len(repo.tree_errors), repo.tree_error_count) == (100, 1000)  # before: 1,000 kept
+    assert (len(result.failed), result.failed_count) == (100, 1000)
+    assert result.failed[0] == FileError("/data", 'invalid child node name "bad/0000"')
+    assert (tmp_path / "target" / "data" / "good.txt").read_bytes() == GOOD
+    assert listed == ["/data", "/data/good.txt"]
+    monkeypatch.setenv("MAMORI_PASSWORD", PASSWORD)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["-r", str(tmp_path / "repo"), "restore", snap, "--target", str(tmp_path / "t2")],
+        stdout=out,
+        stderr=err,
+    )
+    lines = err.getvalue().splitlines()
+    assert code == 1 and len(lines) == 101 and lines[-1] == "error: 900 more not restored"
+    err = io.StringIO()
+    assert main(["-r", str(tmp_path / "repo"), "ls", snap], stdout=out, stderr=err) == 1
+    assert err.getvalue().splitlines()[-1] == "warning: 900 more entries left out"

@@ -198,6 +198,8 @@ class RestoreResult:
     duration_s: float
     files_skipped: int = 0
     """Files already at the target and kept (`overwrite="never"`)."""
+    failed_count: int = 0
+    """Everything not restored: `failed` names the first `restorer.FAILED_KEPT` (and a damaged index)."""
 
 
 def init_repository(
@@ -277,6 +279,11 @@ class ContentReader:
         )
 
 
+TREE_ERRORS_KEPT = 100
+"""A listing keeps this many entries it left out, with their reasons, and counts the rest: a
+repository written to harm may hold millions."""
+
+
 def _info(snap_id: str, snap: Snapshot) -> SnapshotInfo:
     return SnapshotInfo(
         id=snap_id,
@@ -308,10 +315,13 @@ class Repository:
         self.index_errors: list[tuple[str, str]] = []
         """(index file id, problem) for damaged index files that a read (restore, ls) had to skip."""
         self.tree_errors: list[tuple[str, str]] = []
-        """(snapshot path, problem) for tree nodes that `ls` left out (names like `..` or `a/b`)."""
+        """(snapshot path, problem) for the first `TREE_ERRORS_KEPT` tree nodes the last `ls`,
+        `list_dir` or `find` left out (names like `..` or `a/b`); `tree_error_count` counts them all."""
+        self.tree_error_count = 0
         self.damaged: list[tuple[str, str]] = []
-        """(entry path, problem) for the entries the last `ls`, `list_dir` or `find` read and could
-        not decode (a field no writer produces, e.g. a negative size); each is in `tree_errors` too."""
+        """(entry path, problem) for the first `TREE_ERRORS_KEPT` entries the last `ls`, `list_dir`
+        or `find` read and could not decode (a field no writer produces, e.g. a negative size);
+        each is in `tree_errors` too."""
 
     def close(self) -> None:
         """Release the backend."""
@@ -501,12 +511,21 @@ class Repository:
         `tree_errors`, and so are nodes that cannot be decoded, which are also kept in `damaged`."""
         nodes, damaged = parse_tree_entries(self.low.load_blob(BlobType.TREE, tree_id))
         nodes, refused = safe_nodes(nodes)
-        self.tree_errors.extend((where, reason) for reason in refused)
+        for reason in refused:
+            self._left_out(where, reason)
         for name, reason in damaged:
-            self.tree_errors.append((where, reason))
-            if unsafe_name_reason(name) is None:
+            self._left_out(where, reason)
+            if unsafe_name_reason(name) is None and len(self.damaged) < TREE_ERRORS_KEPT:
                 self.damaged.append((where.rstrip("/") + "/" + os.fsdecode(name), reason))
         return nodes
+
+    def _left_out(self, where: str, reason: str) -> None:
+        self.tree_error_count += 1
+        if len(self.tree_errors) < TREE_ERRORS_KEPT:
+            self.tree_errors.append((where, reason))
+
+    def _start_listing(self) -> None:
+        self.tree_errors, self.damaged, self.tree_error_count = [], [], 0
 
     def _lookup(self, root: bytes, path: str) -> Node | None:
         """The node at `path` inside the tree `root` (None for the root itself)."""
@@ -527,7 +546,7 @@ class Repository:
 
     def ls(self, ref: str, path: str = "/") -> Iterator[NodeInfo]:
         """Everything below `path` in the snapshot, depth first, in tree order (refused names: `tree_errors`)."""
-        self.tree_errors, self.damaged = [], []
+        self._start_listing()
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
@@ -544,7 +563,7 @@ class Repository:
     def list_dir(self, ref: str, path: str = "/") -> list[NodeInfo]:
         """The direct children of the directory `path`, in tree order: only the trees along the path
         are loaded (a browser shows one folder of a snapshot of any size)."""
-        self.tree_errors, self.damaged = [], []
+        self._start_listing()
         _snap_id, snap = self._find(ref)
         self.low.load_index()
         node = self._lookup(snap.tree, path)
@@ -579,7 +598,7 @@ class Repository:
         `since`, one per path with the newest snapshot holding it, sorted by path. A folder already
         searched at the same place in a newer snapshot (same tree id) is not read again, so daily
         snapshots of a share cost about one walk plus what changed."""
-        self.tree_errors, self.damaged = [], []
+        self._start_listing()
         self.low.load_index()
         match = re.compile(fnmatch.translate(pattern), re.IGNORECASE | re.DOTALL).match
         found: dict[str, FoundNode] = {}
@@ -597,7 +616,7 @@ class Repository:
                 try:
                     children = list(self._children(tree_id, base))
                 except (VaultError, TreeFormatError) as exc:
-                    self.tree_errors.append((base, str(exc)))
+                    self._left_out(base, str(exc))
                     continue
                 for path, node in children:
                     if path not in found and match(path.rsplit("/", 1)[1]):
@@ -681,7 +700,9 @@ class Repository:
             assert tree is not None
             stats = restorer.run(tree, verify=verify, root_path=base)
         failed = [FileError(p, m) for p, m in stats.failed]
+        failed_count = stats.failed_count
         if failed and self.index_errors:
+            failed_count += 1
             names = ", ".join(f"index/{i}" for i, _ in self.index_errors)
             failed.append(
                 FileError(
@@ -697,6 +718,7 @@ class Repository:
             verified=stats.verified,
             duration_s=_time.monotonic() - start,
             files_skipped=stats.files_skipped,
+            failed_count=failed_count,
         )
 
     def _forkable(self) -> bool:

@@ -62,15 +62,27 @@ class RestoreRepository(RestoreReader, Protocol):
     def load_blob(self, blob_type: BlobType, blob_id: bytes) -> bytes: ...
 
 
+FAILED_KEPT = 100
+"""A restore keeps this many (path, reason) of what it could not restore, and counts the rest: a
+repository written to harm may hold millions of entries that fail."""
+
+
 @dataclass
 class RestoreStats:
-    """What a restore did; `failed` holds (snapshot path, reason) for files not restored."""
+    """What a restore did; `failed` holds (snapshot path, reason) for the first `FAILED_KEPT` files
+    not restored, `failed_count` counts them all."""
 
     files_restored: int = 0
     bytes_restored: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     verified: bool = False
     files_skipped: int = 0  # already there and kept (overwrite="never")
+    failed_count: int = 0
+
+    def fail(self, snap_path: str, reason: str) -> None:
+        self.failed_count += 1
+        if len(self.failed) < FAILED_KEPT:
+            self.failed.append((snap_path, reason))
 
 
 class ExactPaths:
@@ -223,9 +235,10 @@ class Restorer:
         try:
             nodes, refused = safe_nodes(parse_tree(self.repo.load_blob(BlobType.TREE, tree_id)))
         except (VaultError, TreeFormatError) as exc:
-            self.stats.failed.append((snap_path, f"tree {tree_id.hex()[:8]} cannot be read: {exc}"))
+            self.stats.fail(snap_path, f"tree {tree_id.hex()[:8]} cannot be read: {exc}")
             return iter(())
-        self.stats.failed.extend((snap_path, reason) for reason in refused)
+        for reason in refused:
+            self.stats.fail(snap_path, reason)
         return iter(nodes)
 
     def _walk(self, tree_id: bytes, root_fd: int) -> None:
@@ -287,7 +300,7 @@ class Restorer:
         try:
             fd, new = mkdir_at(parent.fd, node.name)
         except OSError as exc:
-            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
+            self.stats.fail(snap_path, exc.strerror or str(exc))
             return None
         self._dir_fds.add(fd)
         nodes = self._children(node.subtree, snap_path) if descend else iter(())
@@ -359,7 +372,7 @@ class Restorer:
             except OSError as exc:
                 source.done = True
                 source.error = exc.strerror or str(exc)
-                self.stats.failed.append((snap_path, source.error))
+                self.stats.fail(snap_path, source.error)
                 return
         if self._job_level is not level:
             self._job.append((level.path, level.ident, []))
@@ -374,7 +387,7 @@ class Restorer:
 
     def _link(self, level: _Level, name: bytes, source: _Source, snap_path: str) -> None:
         if source.error:
-            self.stats.failed.append((snap_path, "the file it is a hard link of was not restored"))
+            self.stats.fail(snap_path, "the file it is a hard link of was not restored")
             return
         try:
             fd = reopen(source.path, source.ident, os.O_RDONLY)
@@ -385,7 +398,7 @@ class Restorer:
             finally:
                 os.close(fd)
         except OSError as exc:
-            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
+            self.stats.fail(snap_path, exc.strerror or str(exc))
             return
         if source.done:
             self.stats.files_restored += 1
@@ -401,7 +414,7 @@ class Restorer:
         for level, name, snap_path in links:
             if error:
                 unlink_if(level.fd, name, source.ident)
-                self.stats.failed.append((snap_path, "the file it is a hard link of was not restored"))
+                self.stats.fail(snap_path, "the file it is a hard link of was not restored")
             else:
                 self.stats.files_restored += 1
             self._release(level)
@@ -412,7 +425,7 @@ class Restorer:
         refused = _refused_special(node, self._is_root)
         if refused is not None:
             if refused:
-                self.stats.failed.append((snap_path, refused))
+                self.stats.fail(snap_path, refused)
             return
         try:
             remove_non_dir(level.fd, node.name)
@@ -424,7 +437,7 @@ class Restorer:
                 kind = stat.S_IFBLK if node.type == "dev" else stat.S_IFCHR
                 os.mknod(node.name, kind | 0o600, node.device, dir_fd=level.fd)
         except OSError as exc:
-            self.stats.failed.append((snap_path, exc.strerror or str(exc)))
+            self.stats.fail(snap_path, exc.strerror or str(exc))
             return
         name_meta(level.fd, node, self._is_root)
 
@@ -458,7 +471,7 @@ class Restorer:
                 self._stop(error)
         for (level, snap_path, source), (error, size) in zip(records, results, strict=True):
             if error:
-                self.stats.failed.append((snap_path, error))
+                self.stats.fail(snap_path, error)
             else:
                 self.stats.files_restored += 1
                 self.stats.bytes_restored += size

@@ -18,7 +18,14 @@ from mamori.vault.backend.local import LocalBackend
 from mamori.vault.model import Node
 from mamori.vault.repository import Repository
 from tests.vault.expanding import MiB, build_expanding_repository, folder_bomb
-from tests.vault.hostile import GOOD, TreeWriter, build_hostile_repository, files_outside, target_of
+from tests.vault.hostile import (
+    GOOD,
+    TreeWriter,
+    build_hostile_repository,
+    build_many_bad_names,
+    files_outside,
+    target_of,
+)
 from tests.vault.repo_helpers import FAST_KDF
 
 from .conftest import REPO_PASSWORD, SystemUnderTest
@@ -250,3 +257,24 @@ def test_a_folder_holding_an_entry_of_negative_size_browses_with_that_entry_show
         drill.error_text
         == "リポジトリのデータに整合性の問題があります: invalid tree: nodes is int, not a list"
     )
+
+
+def test_a_restore_and_a_drill_of_many_bad_entries_say_how_many_in_one_line(
+    tmp_path, departments, users, client
+):
+    snap = build_many_bad_names(tmp_path / "many", 200)
+    sut = watched(tmp_path / "many", "many", departments["joho"])
+    as_user(client, users, "officer").post(
+        reverse("backups:restore", args=["many", snap]),
+        {"path": "/data", "where": "folder", "target": str(tmp_path / "restored")},
+    )
+    run = sut.system.runs.get(kind=JobKind.RESTORE)
+    assert run.status == RunStatus.FAILED and "\n" not in run.error_text
+    assert run.error_text.startswith(
+        '復元に失敗したファイルが 200 件あります。最初の 5 件: /data: invalid child node name "bad/0000"'
+    )
+    assert (tmp_path / "restored" / "data" / "good.txt").read_bytes() == GOOD
+    drill = sut.run(JobKind.RESTORE_DRILL)  # each name refused by its listing and by its restore
+    assert drill.status == RunStatus.FAILED and "\n" not in drill.error_text
+    assert drill.error_text.startswith("復元訓練で検証エラーが 400 件あります。最初の 5 件: ")
+    assert drill.detail["problems_count"] == 400 and len(drill.detail["problems"]) == 50

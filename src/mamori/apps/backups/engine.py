@@ -164,6 +164,7 @@ class RestoreOutcome:
     verified: bool
     duration_s: float
     files_skipped: int = 0
+    failed_count: int = 0  # everything not restored; `failed` names the first hundred
 
 
 @dataclass(frozen=True)
@@ -432,9 +433,12 @@ class Reader:
         nodes = [_node(n) for n in self._repo.list_dir(ref, path)]
         return nodes + [Node(p, DAMAGED, 0, None, None, why) for p, why in self._repo.damaged]
 
-    def snapshot_files(self, ref: str, on_file: Callable[[Node], None], *, max_entries: int) -> list[str]:
+    def snapshot_files(
+        self, ref: str, on_file: Callable[[Node], None], *, max_entries: int
+    ) -> tuple[list[str], int]:
         """Hand every file of a snapshot to `on_file` as the walk finds it (nothing is kept here) and
-        return the tree entries left out as unsafe ("/data: invalid child node name"). A walk past
+        return the first hundred tree entries left out as unsafe or damaged ("/data: invalid child
+        node name") with the count of them all. A walk past
         `max_entries` entries of any kind stops (code "snapshot_too_large"): trees written to harm
         name one subtree twice per level, 2^31 folders from 31 trees, days of walking."""
         repo = self._repo
@@ -446,7 +450,7 @@ class Reader:
                 )
             if n.type == "file":
                 on_file(_node(n))
-        return [f"{where}: {problem}" for where, problem in repo.tree_errors]
+        return [f"{where}: {problem}" for where, problem in repo.tree_errors], repo.tree_error_count
 
     def _reader(self) -> Any:
         if self._content is None:
@@ -500,6 +504,7 @@ class Reader:
             r.verified,
             r.duration_s,
             r.files_skipped,
+            r.failed_count,
         )
 
 

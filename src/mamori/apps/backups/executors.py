@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import itertools
 import random
 import shutil
 import socket
@@ -49,6 +48,8 @@ NEEDS_PROFILE = _(
 )
 CHECK_ERRORS = _("整合性検査でエラーが見つかりました: {problems}")
 RESTORE_FAILED = _("復元に失敗したファイルがあります: {files}")
+RESTORE_FAILED_MORE = _("復元に失敗したファイルが {count} 件あります。最初の {shown} 件: {files}")
+SHOWN = 5  # the failures (files, drill problems) a run's one line names
 NOT_RESTORED = _("{path}: 復元されていません")
 SIZE_MISMATCH = _("{path}: サイズが一致しません")
 HASH_MISMATCH = _("{path}: ハッシュ値が一致しません")
@@ -382,8 +383,22 @@ class _Sample:
 PROBLEMS_KEPT = 50  # a drill that fails every file of millions keeps this many reasons, not all
 
 
-def _note(problems: list[Message | str], found: Iterable[Message | str]) -> None:
-    problems.extend(itertools.islice(found, max(0, PROBLEMS_KEPT - len(problems))))
+class _Problems:
+    """What a drill found wrong: the first `PROBLEMS_KEPT` with their reasons, and how many in all."""
+
+    def __init__(self) -> None:
+        self.kept: list[Message | str] = []
+        self.count = 0
+
+    def note(self, found: Iterable[Message | str], count: int | None = None) -> None:
+        """Keep what there is room for of `found`; `count`: how many it stands for (a restore
+        names only its first failures), else as many as it holds."""
+        seen = 0
+        for problem in found:
+            seen += 1
+            if len(self.kept) < PROBLEMS_KEPT:
+                self.kept.append(problem)
+        self.count += seen if count is None else max(count, seen)
 
 
 def _drill_chosen(
@@ -391,27 +406,25 @@ def _drill_chosen(
     snap: engine.Snapshot,
     nodes: list[engine.Node],
     scratch: Path,
-    problems: list[Message | str],
+    problems: _Problems,
 ) -> int:
     """Restore the sampled files of one snapshot and verify each; the bytes restored."""
     result = repo.restore(snap.id, scratch, paths=[n.path for n in nodes], verify=True)
-    _note(problems, result.failed)
-    _note(problems, (p for n in nodes if (p := _verify(repo, n, scratch))))
+    problems.note(result.failed, result.failed_count)
+    problems.note(p for n in nodes if (p := _verify(repo, n, scratch)))
     return result.bytes_restored
 
 
-def _drill_whole(
-    repo: engine.Reader, snap: engine.Snapshot, scratch: Path, problems: list[Message | str]
-) -> int:
+def _drill_whole(repo: engine.Reader, snap: engine.Snapshot, scratch: Path, problems: _Problems) -> int:
     """Restore every file of one snapshot, then walk the snapshot again and verify each file as the
     walk finds it: nothing is held per file, so a file server of millions costs what one of ten
     does. The bytes restored."""
     result = repo.restore(snap.id, scratch, paths=["/"], verify=True, files_only=True)
-    _note(problems, result.failed)
+    problems.note(result.failed, result.failed_count)
 
     def verify(node: engine.Node) -> None:
-        if (problem := _verify(repo, node, scratch)) and len(problems) < PROBLEMS_KEPT:
-            problems.append(problem)
+        if problem := _verify(repo, node, scratch):
+            problems.note([problem])
 
     repo.snapshot_files(snap.id, verify, max_entries=settings.MAMORI_DRILL_MAX_ENTRIES)
     return result.bytes_restored
@@ -431,17 +444,17 @@ def _drill(run: Run, repo: engine.Reader, progress: ProgressFn, started: float) 
         raise BackupError(NO_SNAPSHOT, code="no_snapshot")
     sample = _Sample(run.schedule.drill_sample if run.schedule else int(run.detail.get("sample", 20)))
     # an entry a restore would refuse (e.g. "..") fails the drill by itself
-    problems: list[Message | str] = []
+    problems = _Problems()
     files: dict[str, int] = {}
     for snap in snaps:  # first the count, the bytes and the sample; past the cap nothing is restored
         seen = sample.seen
-        unsafe = repo.snapshot_files(
+        unsafe, unsafe_count = repo.snapshot_files(
             snap.id,
             lambda node, snap=snap: sample.offer(snap, node),  # type: ignore[misc]
             max_entries=settings.MAMORI_DRILL_MAX_ENTRIES,
         )
         files[snap.id] = sample.seen - seen
-        _note(problems, (f"{snap.short_id} {p}" for p in unsafe))
+        problems.note((f"{snap.short_id} {p}" for p in unsafe), unsafe_count)
     scratch = Path(settings.MAMORI_HOME) / "scratch" / f"drill-{run.pk}"
     shutil.rmtree(scratch, ignore_errors=True)
     restored_bytes = 0
@@ -462,7 +475,7 @@ def _drill(run: Run, repo: engine.Reader, progress: ProgressFn, started: float) 
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     seconds = time.monotonic() - started
-    passed = not problems
+    passed = not problems.count
     full = sample.drilled == sample.seen
     available_bytes = sample.bytes
     estimate = {}
@@ -482,7 +495,8 @@ def _drill(run: Run, repo: engine.Reader, progress: ProgressFn, started: float) 
             "full": full,
             "bytes_available": available_bytes,
             **estimate,
-            "problems": message_json(problems),
+            "problems": message_json(problems.kept),
+            "problems_count": problems.count,
             "snapshots": [s.id for s in snaps],
         },
     )
@@ -501,8 +515,13 @@ def restore(run: Run, progress: ProgressFn) -> Outcome:
             overwrite=run.detail.get("overwrite", "always"),
             verify=True,
         )
+    if result.failed_count > SHOWN:
+        failed = Message(
+            RESTORE_FAILED_MORE, count=f"{result.failed_count:,}", shown=SHOWN, files=result.failed[:SHOWN]
+        )
+        raise BackupError(failed, code="restore_failed")
     if result.failed:
-        raise BackupError(Message(RESTORE_FAILED, files=result.failed[:5]), code="restore_failed")
+        raise BackupError(Message(RESTORE_FAILED, files=result.failed), code="restore_failed")
     return Outcome(
         snapshot_id=run.detail["snapshot"],
         files_total=result.files_restored,

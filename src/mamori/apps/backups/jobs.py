@@ -46,6 +46,7 @@ logger = logging.getLogger(__name__)
 REPOSITORY_BUSY = _("リポジトリが他のジョブで使用中のため実行できませんでした")
 UNEXPECTED = _("予期しないエラー: {error}")
 DRILL_FAILED = _("復元訓練で検証エラー: {problems}")
+DRILL_FAILED_MORE = _("復元訓練で検証エラーが {count} 件あります。最初の {shown} 件: {problems}")
 PROGRESS_INTERVAL_S = 0.5
 
 
@@ -203,7 +204,7 @@ def _finish(run: Run, outcome: executors.Outcome | None, error: Any, seconds: fl
             within = run.duration_s <= run.system.rto_minutes * 60
             run.rto_met = (bool(outcome.passed) and within) if outcome.detail.get("full") else None
             if not outcome.passed:
-                error = message_json(Message(DRILL_FAILED, problems=outcome.detail["problems"][:5]))
+                error = message_json(_drill_failed(outcome.detail))
         # an engine or dump message may quote a URL: no credential reaches the record
         if error:
             run.status, run.error_message = RunStatus.FAILED, redact_value(error)
@@ -237,3 +238,12 @@ def runs_active(system: ProtectedSystem) -> bool:
         .filter(Q(status=RunStatus.QUEUED) | Q(status=RunStatus.RUNNING))
         .exists()
     )
+
+
+def _drill_failed(detail: dict[str, Any]) -> Message:
+    """A failed drill's one line: its first problems, and how many there are when it names not all."""
+    problems, count = detail["problems"], detail["problems_count"]
+    shown = executors.SHOWN
+    if count > shown:
+        return Message(DRILL_FAILED_MORE, count=f"{count:,}", shown=shown, problems=problems[:shown])
+    return Message(DRILL_FAILED, problems=problems)

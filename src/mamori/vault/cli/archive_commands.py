@@ -254,6 +254,8 @@ def cmd_ls(ctx: Context, args: argparse.Namespace) -> int:
                 ctx.out(_node_line(node, args.long))
         for where, problem in repo.tree_errors:
             ctx.warn(f"warning: {where}: {problem} (left out)")
+        if repo.tree_error_count > len(repo.tree_errors):
+            ctx.warn(f"warning: {repo.tree_error_count - len(repo.tree_errors)} more entries left out")
     return 1 if repo.tree_errors else 0
 
 
@@ -322,6 +324,8 @@ def cmd_restore(ctx: Context, args: argparse.Namespace) -> int:
         ctx.warn(f"warning: index {index_id[:8]} skipped: {problem}")
     for f in result.failed:
         ctx.warn(f"error: not restored: {f.path}: {f.message}")
+    if result.failed_count > len(result.failed):
+        ctx.warn(f"error: {result.failed_count - len(result.failed)} more not restored")
     if ctx.json:
         doc = asdict(result)
         doc["message_type"] = "summary"
