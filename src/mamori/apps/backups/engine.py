@@ -13,7 +13,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -393,7 +393,7 @@ def backup_paths(
 
 def backup_stream(
     access: RepoAccess,
-    stream: BinaryIO,
+    stream: IO[bytes],
     filename: str,
     *,
     tags: Sequence[str] = (),

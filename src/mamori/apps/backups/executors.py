@@ -73,7 +73,7 @@ class Outcome:
 
 
 def primary_of_system(system: ProtectedSystem) -> Repository:
-    repo = system.repositories.filter(role=RepositoryRole.PRIMARY).first()
+    repo: Repository | None = system.repositories.filter(role=RepositoryRole.PRIMARY).first()
     if repo is None:
         raise BackupError(NO_PRIMARY, code="no_primary")
     return repo
@@ -103,7 +103,8 @@ def writable_access(repo: Repository) -> engine.RepoAccess:
 
 
 def staging_dir(run: Run) -> Path:
-    return Path(settings.MAMORI_HOME) / "staging" / run.system.code
+    code: str = run.system.code
+    return Path(settings.MAMORI_HOME) / "staging" / code
 
 
 def _sqlite_copy(source: Source, staging: Path) -> Path:
