@@ -663,6 +663,7 @@ class Repository:
         progress: Callable[[RestoreStats], None] | None = None,
         keep_free: KeepFree | None = None,
         files_only: bool = False,
+        tree_errors: bool = True,
     ) -> RestoreResult:
         """Restore a snapshot into `target`: all of it, the part the `include`/`exclude` patterns
         select, or exactly `paths` (each with everything below it; `[`, `*`, `?` are plain
@@ -670,7 +671,8 @@ class Repository:
         `snapshot:subfolder`): by default the target holds the snapshot's absolute paths.
         `overwrite="never"` keeps what is already there (restic's `--overwrite`). With `keep_free`
         the restore stops (`RestoreStoppedError`) before the target's file system has less free.
-        `files_only` makes folders and files only (no links, fifos, devices)."""
+        `files_only` makes folders and files only (no links, fifos, devices); `tree_errors=False`
+        leaves refused names and unreadable trees out without counting them as failures."""
         start = _time.monotonic()
         with self.low.lock():
             _snap_id, snap = self._find(ref)
@@ -689,6 +691,7 @@ class Repository:
                 progress=progress,
                 keep_free=keep_free,
                 files_only=files_only,
+                tree_errors=tree_errors,
             )
             base = "/" + "/".join(p for p in base.split("/") if p)
             node = self._lookup(snap.tree, base)

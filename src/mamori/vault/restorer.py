@@ -163,6 +163,8 @@ class Restorer:
     a fork: a local directory); otherwise in threads of this process. `keep_free`: stop with
     `RestoreStoppedError` before the target's file system has less free than that. `files_only`:
     make folders and files, nothing else (a drill checks files; a device node needs root).
+    `tree_errors=False`: entries a tree cannot give (refused names, an unreadable tree) are left
+    out without being failures (a drill's listing of the same snapshot has counted them).
     """
 
     def __init__(
@@ -179,6 +181,7 @@ class Restorer:
         progress: Callable[[RestoreStats], None] | None = None,
         keep_free: KeepFree | None = None,
         files_only: bool = False,
+        tree_errors: bool = True,
     ) -> None:
         if overwrite not in OVERWRITE:
             raise InvalidArgumentError(f"overwrite must be one of {', '.join(OVERWRITE)}, not {overwrite!r}")
@@ -194,6 +197,7 @@ class Restorer:
         self.progress = progress
         self.keep_free = keep_free
         self.files_only = files_only
+        self.tree_errors = tree_errors
         self._nodes = 0  # visited since the file system was last asked
         self.stats = RestoreStats()
         self._is_root = os.geteuid() == 0
@@ -235,10 +239,12 @@ class Restorer:
         try:
             nodes, refused = safe_nodes(parse_tree(self.repo.load_blob(BlobType.TREE, tree_id)))
         except (VaultError, TreeFormatError) as exc:
-            self.stats.fail(snap_path, f"tree {tree_id.hex()[:8]} cannot be read: {exc}")
+            if self.tree_errors:
+                self.stats.fail(snap_path, f"tree {tree_id.hex()[:8]} cannot be read: {exc}")
             return iter(())
-        for reason in refused:
-            self.stats.fail(snap_path, reason)
+        if self.tree_errors:
+            for reason in refused:
+                self.stats.fail(snap_path, reason)
         return iter(nodes)
 
     def _walk(self, tree_id: bytes, root_fd: int) -> None:

@@ -477,10 +477,13 @@ class Reader:
         overwrite: str = "always",
         verify: bool = True,
         files_only: bool = False,
+        tree_errors: bool = True,
     ) -> RestoreOutcome:
         """Restore exactly `paths` of a snapshot (names taken literally; `/` is everything); the
         snapshot folder `base` becomes `target`; `overwrite="never"` keeps files already there;
-        `files_only` makes folders and files only. It stops (code "restore_stopped") before the
+        `files_only` makes folders and files only; `tree_errors=False` leaves the entries a tree
+        cannot give (refused names, unreadable trees) out without failing them — a drill's listing
+        (`snapshot_files`) has reported them. It stops (code "restore_stopped") before the
         target's file system has less free than the settings keep."""
         keep_free = KeepFree.percent(
             target,
@@ -496,6 +499,7 @@ class Reader:
             verify=verify,
             keep_free=keep_free,
             files_only=files_only,
+            tree_errors=tree_errors,
         )
         return RestoreOutcome(
             r.files_restored,
