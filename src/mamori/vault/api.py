@@ -638,10 +638,6 @@ class Repository:
         """Stream one file's content, blob by blob."""
         yield from ContentReader(self.low).open(self._file_content(ref, path))
 
-    def file_length(self, ref: str, path: str) -> int:
-        """The bytes `open_file` yields (`ContentReader.length`)."""
-        return ContentReader(self.low).length(self._file_content(ref, path))
-
     def content_reader(self) -> ContentReader:
         """A reader of files' content by the blob ids a listing gave them (`NodeInfo.content`), the
         index loaded here once: `open_file` finds its snapshot, loads the index and looks the path up
